@@ -1,0 +1,121 @@
+"""Training documents: read a text file, shuffle it, build the vocabulary and tokenise it once.
+
+Follows the tutorial exactly: one document per line, stripped, blank lines dropped, shuffled with the
+run's `random.Random`, vocabulary = the sorted set of the documents' characters, and BOS = the LAST
+id, used both to start and to end every document.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+
+from engine.errors import DataError
+
+MAX_DATA_BYTES = 512 * 1024**2  # refuse larger files rather than exhaust memory
+
+
+def read_text(path: str | Path) -> str:
+    """Read a UTF-8 text file, or raise DataError with a one-line reason."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise DataError(f"{p}: is a directory, not a text file")
+        size = p.stat().st_size
+        if size > MAX_DATA_BYTES:
+            raise DataError(f"{p}: {size / 1024**2:.0f} MB is over the {MAX_DATA_BYTES // 1024**2} MB limit")
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{p}: no such file") from None
+    except PermissionError:
+        raise DataError(f"{p}: permission denied") from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot be read ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise DataError(f"{p}: holds NUL bytes; is it a binary file? Give a UTF-8 text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{p}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
+
+
+def split_docs(text: str) -> list[str]:
+    """The tutorial's `[l.strip() for l in text.strip().split('\\n') if l.strip()]`."""
+    return [line.strip() for line in text.strip().split("\n") if line.strip()]
+
+
+class Dataset:
+    """Shuffled documents, their vocabulary, all of them tokenised into one flat array.
+
+    `tokens` is BOS d0 BOS d1 BOS ... d(N-1) BOS: document i is `tokens[offsets[i] : offsets[i+1] + 1]`,
+    each BOS ending one document and starting the next. `counts[a, b]` is how often token b follows
+    token a over the whole data set: everything a one-token-context model can learn.
+    """
+
+    def __init__(self, docs: list[str], uchars: list[str], tokens: np.ndarray, offsets: np.ndarray):
+        self.docs = docs
+        self.uchars = uchars
+        self.tokens = tokens  # (total,) intp
+        self.offsets = offsets  # (N + 1,) intp
+        self._index = {ch: i for i, ch in enumerate(uchars)}
+        v = self.vocab_size
+        pairs = np.bincount(tokens[:-1] * v + tokens[1:], minlength=v * v)
+        self.counts = pairs.reshape(v, v)  # (V, V) int64
+
+    @classmethod
+    def from_docs(cls, docs: list[str], rng: random.Random) -> Dataset:
+        """Shuffle `docs` (a copy) with `rng` and tokenise them."""
+        docs = list(docs)
+        if not docs:
+            raise DataError("no documents: the data is empty or only blank lines")
+        rng.shuffle(docs)
+        # One vectorised pass: code points of all documents, "\n" between them (never inside one).
+        codes = np.frombuffer("\n".join(docs).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        sep = codes == ord("\n")
+        letters = np.unique(codes[~sep])  # sorted by code point, as Python sorts characters
+        bos = len(letters)
+        ids = np.searchsorted(letters, codes).astype(np.intp)
+        ids[sep] = bos
+        tokens = np.concatenate(([bos], ids, [bos])).astype(np.intp)
+        offsets = np.flatnonzero(tokens == bos)
+        uchars = [chr(c) for c in letters.tolist()]
+        return cls(docs, uchars, tokens, offsets)
+
+    @classmethod
+    def from_file(cls, path: str | Path, rng: random.Random) -> Dataset:
+        docs = split_docs(read_text(path))
+        if not docs:
+            raise DataError(f"{path}: holds no names (it is empty or only blank lines)")
+        return cls.from_docs(docs, rng)
+
+    @property
+    def bos(self) -> int:
+        return len(self.uchars)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self.uchars) + 1
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def doc_tokens(self, i: int) -> np.ndarray:
+        """[BOS] + document i's ids + [BOS]."""
+        return self.tokens[self.offsets[i] : self.offsets[i + 1] + 1]
+
+    def encode(self, doc: str) -> list[int]:
+        return [self.bos] + [self._index[ch] for ch in doc] + [self.bos]
+
+    def decode(self, ids: list[int]) -> str:
+        return "".join(self.uchars[i] for i in ids if i != self.bos)
+
+    def token_label(self, token: int) -> str:
+        """A visible label for a token: BOS shows as 'BOS', a space as '␣'."""
+        if token == self.bos:
+            return "BOS"
+        ch = self.uchars[token]
+        return "␣" if ch == " " else ch

@@ -1,0 +1,60 @@
+"""The loss of every step, kept compactly, with its running average and a plot-sized view.
+
+Appended to by one thread (the trainer) and read by another (a screen): a reader takes `len()`
+first and then the arrays, which always hold at least that many values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+EMA_ALPHA = 0.02  # weight of the newest loss in the smoothed curve (about a 50-step window)
+
+
+class LossHistory:
+    def __init__(self, losses: np.ndarray | list[float] = (), alpha: float = EMA_ALPHA):
+        self.alpha = alpha
+        self._loss = np.zeros(1024)
+        self._ema = np.zeros(1024)
+        self._n = 0
+        for value in np.asarray(losses, dtype=np.float64).tolist():
+            self.append(value)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, loss: float) -> None:
+        n = self._n
+        if n == len(self._loss):
+            self._loss = np.concatenate((self._loss, np.zeros(n)))
+            self._ema = np.concatenate((self._ema, np.zeros(n)))
+        prev = self._ema[n - 1] if n else loss
+        self._loss[n] = loss
+        self._ema[n] = prev + self.alpha * (loss - prev)
+        self._n = n + 1
+
+    @property
+    def losses(self) -> np.ndarray:
+        return self._loss[: self._n]
+
+    @property
+    def ema(self) -> np.ndarray:
+        return self._ema[: self._n]
+
+    @property
+    def last_ema(self) -> float:
+        return float(self._ema[self._n - 1]) if self._n else float("nan")
+
+    def downsampled(self, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """At most `points` (step, loss, ema) samples spread evenly over the whole history.
+
+        Plotting a million points costs seconds a frame; a screen column shows about two."""
+        n = self._n
+        if n == 0:
+            empty = np.zeros(0)
+            return empty, empty, empty
+        idx = np.unique(np.linspace(0, n - 1, num=min(n, max(points, 2))).astype(np.intp))
+        return idx.astype(np.float64), self._loss[idx], self._ema[idx]
+
+    def mean_last(self, k: int) -> float:
+        return float(self.losses[-k:].mean()) if self._n else float("nan")

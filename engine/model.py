@@ -1,0 +1,181 @@
+"""The Step 1 MLP: wte -> mlp_fc1 -> ReLU -> mlp_fc2, one token of context, float64, no biases.
+
+All parameters live in ONE flat buffer (`theta`) with the three matrices as views into it, so an SGD
+update is a single numpy call. The backward pass is the tutorial's analytic gradient (page 1.7),
+written in the forward's vocabulary in reverse order and vectorised over a document's positions.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import warnings
+
+import numpy as np
+
+from engine.config import Config, check_model_size, parameter_count
+
+# The fast softmax may overflow before it falls back to the stable one; its warnings are expected.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine\.model")
+
+CHUNK = 4096  # positions per forward/backward pass; longer documents are done in chunks
+ONE_HOT_VOCAB = 512  # up to this vocabulary size the embedding gradient is a one-hot matmul ...
+ONE_HOT_MAX = 1 << 16  # ... for documents with at most this many (positions x vocabulary) cells
+
+
+class Model:
+    def __init__(self, vocab_size: int, n_embd: int, hidden: int, theta: np.ndarray | None = None):
+        check_model_size(vocab_size, n_embd, hidden)
+        self.vocab_size, self.n_embd, self.hidden = vocab_size, n_embd, hidden
+        size = parameter_count(vocab_size, n_embd, hidden)
+        self.theta = np.zeros(size) if theta is None else np.array(theta, dtype=np.float64)
+        if self.theta.shape != (size,):
+            raise ValueError(f"theta has shape {self.theta.shape}, expected ({size},)")
+        self.grad = np.zeros(size)
+        self.wte, self.fc1, self.fc2 = self._views(self.theta)  # (V, E) (H, E) (V, H)
+        self.gwte, self.gfc1, self.gfc2 = self._views(self.grad)
+        # rows are one-hot vectors: the embedding's gradient as one matmul (small vocabularies)
+        self._eye = np.eye(vocab_size) if vocab_size <= ONE_HOT_VOCAB else None
+        self._row_starts = np.arange(CHUNK) * vocab_size  # flat index of row i of an (n, V) array
+        self._ones = np.ones((vocab_size, 1))  # row sums as one dot
+        self._fc1_t, self._fc2_t = self.fc1.T, self.fc2.T
+
+    def _views(self, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        v, e, h = self.vocab_size, self.n_embd, self.hidden
+        a, b = v * e, v * e + h * e
+        return flat[:a].reshape(v, e), flat[a:b].reshape(h, e), flat[b:].reshape(v, h)
+
+    @classmethod
+    def init(cls, vocab_size: int, config: Config, rng: random.Random) -> Model:
+        """Tutorial-exact initialisation: `rng.gauss(0, std)` for wte, then mlp_fc1, then mlp_fc2,
+        row by row, which is also the order of `theta`."""
+        model = cls(vocab_size, config.n_embd, config.hidden_size)
+        gauss, std = rng.gauss, config.init_std
+        model.theta[:] = [gauss(0, std) for _ in range(model.theta.size)]
+        return model
+
+    @property
+    def num_params(self) -> int:
+        return self.theta.size
+
+    def copy(self) -> Model:
+        return Model(self.vocab_size, self.n_embd, self.hidden, self.theta)
+
+    def logits_all(self) -> np.ndarray:
+        """Logits after every token at once: row t is mlp(t). (V, V)"""
+        return np.maximum(self.wte @ self.fc1.T, 0.0) @ self.fc2.T
+
+    def _backprop(self, x_ids: np.ndarray, y_ids: np.ndarray, scale: float) -> float:
+        """Forward and backward over the positions x_ids -> y_ids. Writes `scale` times the SUM over
+        the positions of the per-position gradient into self.grad; returns the summed loss.
+
+        Speed (numpy call overhead is the whole cost here): np.dot rather than @, row sums as a
+        dot with ones, and the scale folded into the softmax normalisation. exp() runs without the
+        max subtraction first; if that overflows or underflows the loss is not finite and the pass
+        is redone with the max subtracted (the same numbers up to round-off)."""
+        n = len(x_ids)
+        dot = np.dot
+        x = self.wte.take(x_ids, axis=0)  # (n, E)
+        h_pre = dot(x, self._fc1_t)  # (n, H)
+        h = np.maximum(h_pre, 0.0)  # (n, H)
+        logits = dot(h, self._fc2_t)  # (n, V)
+        try:
+            loss, dlogits = self._softmax_grad_fast(logits, y_ids, scale)
+        except FloatingPointError:  # only if the caller made numpy raise on overflow
+            loss = math.inf
+        if not math.isfinite(loss):
+            with np.errstate(all="ignore"):
+                logits = dot(h, self._fc2_t)
+                loss, dlogits = self._softmax_grad_stable(logits, y_ids, scale)
+        dot(dlogits.T, h, out=self.gfc2)  # (V, H)
+        dh = dot(dlogits, self.fc2)  # (n, H)
+        dh_pre = np.multiply(dh, h_pre > 0, out=dh)  # (n, H): ReLU passes where h_pre > 0
+        dot(dh_pre.T, x, out=self.gfc1)  # (H, E)
+        dx = dot(dh_pre, self.fc1)  # (n, E)
+        if self._eye is not None and n * self.vocab_size <= ONE_HOT_MAX:
+            dot(self._eye.take(x_ids, axis=0).T, dx, out=self.gwte)  # (V, E)
+        else:
+            self.gwte[:] = 0.0
+            np.add.at(self.gwte, x_ids, dx)  # a repeated token gets every contribution
+        return loss
+
+    def _softmax_grad_fast(
+        self, logits: np.ndarray, y_ids: np.ndarray, scale: float
+    ) -> tuple[float, np.ndarray]:
+        """Summed -log softmax(logits)[target], and scale * (softmax - one_hot(target)) in place."""
+        n = len(y_ids)
+        probs = np.exp(logits, out=logits)  # (n, V), not yet normalised
+        probs *= scale / np.dot(probs, self._ones)  # (n, V): scale * softmax
+        target = self._row_starts[:n] + y_ids  # flat index of each position's target
+        picked = probs.take(target).tolist()  # scale * p[target] for each position
+        product = math.prod(picked)  # one log of the product is cheaper than n logs ...
+        if product > 1e-280:
+            loss = n * math.log(scale) - math.log(product)
+        else:  # ... unless it underflows
+            loss = n * math.log(scale) - sum(map(math.log, picked)) if min(picked) > 0 else math.inf
+        probs.ravel()[target] -= scale
+        return loss, probs
+
+    def _softmax_grad_stable(
+        self, logits: np.ndarray, y_ids: np.ndarray, scale: float
+    ) -> tuple[float, np.ndarray]:
+        """The same, with each row's max subtracted first and the loss as log-sum-exp, so that it
+        stays finite for as long as the logits are."""
+        n = len(y_ids)
+        logits -= logits.max(axis=1, keepdims=True)
+        target = self._row_starts[:n] + y_ids
+        picked = logits.take(target)  # (n,)
+        probs = np.exp(logits, out=logits)
+        sums = np.dot(probs, self._ones)  # (n, 1)
+        loss = float(np.log(sums).sum() - picked.sum())
+        probs *= scale / sums
+        probs.ravel()[target] -= scale
+        return loss, probs
+
+    def _sum_grad(self, tokens: np.ndarray, scale: float) -> float:
+        n = len(tokens) - 1
+        if n <= CHUNK:
+            return self._backprop(tokens[:-1], tokens[1:], scale)
+        total, loss = np.zeros_like(self.grad), 0.0
+        for i in range(0, n, CHUNK):
+            loss += self._backprop(tokens[i : i + CHUNK], tokens[i + 1 : i + CHUNK + 1], scale)
+            total += self.grad
+        self.grad[:] = total
+        return loss
+
+    def loss_and_grad(self, tokens: np.ndarray) -> tuple[float, np.ndarray]:
+        """Mean loss of one document ([BOS] + ids + [BOS]) and its gradient (a new flat array)."""
+        n = len(tokens) - 1
+        loss = self._sum_grad(tokens, 1.0 / n)
+        return loss / n, self.grad.copy()
+
+    def sgd_step(self, tokens: np.ndarray, lr: float) -> float:
+        """One SGD step on one document: theta -= lr * gradient. Returns the loss before the step;
+        if that loss is not finite the weights are left as they were."""
+        n = len(tokens) - 1
+        loss = self._sum_grad(tokens, lr / n)  # self.grad = lr * mean gradient
+        if math.isfinite(loss):  # a diverged step changes nothing
+            np.subtract(self.theta, self.grad, out=self.theta)
+        return loss / n
+
+    def loss(self, tokens: np.ndarray) -> float:
+        """Mean loss of one document, forward only (used by the numerical gradient)."""
+        logits = self.logits_all()[tokens[:-1]]
+        logits -= logits.max(axis=1, keepdims=True)
+        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
+        return float(-logp[np.arange(len(tokens) - 1), tokens[1:]].mean())
+
+
+def numerical_grad(model: Model, tokens: np.ndarray, eps: float = 1e-5) -> np.ndarray:
+    """Central differences (f(p + eps) - f(p - eps)) / 2 eps for every parameter, as page 1.8."""
+    theta = model.theta
+    grad = np.empty_like(theta)
+    for i in range(theta.size):
+        old = theta[i]
+        theta[i] = old + eps
+        up = model.loss(tokens)
+        theta[i] = old - eps
+        down = model.loss(tokens)
+        theta[i] = old
+        grad[i] = (up - down) / (2 * eps)
+    return grad

@@ -1,0 +1,111 @@
+"""A training run: the data, the model, the run's random generator, the step reached and the losses.
+
+This is the object a front end (headless CLI, dashboard, notebook) holds. `Run.new` starts from the
+seed exactly as the tutorial (shuffle, then initial weights, from one `random.Random`); `Run.resume`
+goes on from a checkpoint; `run.steps()` is the training generator, recording each step's loss.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from engine import checkpoint
+from engine.config import Config
+from engine.dataset import Dataset
+from engine.errors import CheckpointError
+from engine.history import LossHistory
+from engine.model import Model
+from engine.reference import Reference
+from engine.sampling import sample_names
+from engine.train import StepRecord, train
+
+
+def embedded_names_path() -> Path:
+    """The embedded default names: inside the installed package, or data/ in a source checkout."""
+    installed = resources.files("engine") / "embedded" / "names.txt"
+    if installed.is_file():
+        return Path(str(installed))
+    return Path(__file__).resolve().parent.parent / "data" / "names.txt"
+
+
+class Run:
+    def __init__(self, config: Config, dataset: Dataset, model: Model, rng: random.Random,
+                 step: int = 0, history: LossHistory | None = None):
+        self.config = config
+        self.dataset = dataset
+        self.model = model
+        self.rng = rng  # after the shuffle and the initialisation: where the samples come from
+        self.step = step  # steps taken so far: the index of the next step
+        self.history = history or LossHistory()
+        self.reference = Reference(dataset.counts)
+        self.diverged_at: int | None = None  # the step whose loss was not finite, if any
+
+    @classmethod
+    def new(cls, config: Config, data: str | Path | list[str] | None = None) -> Run:
+        """A fresh run. `data` is a text file, a list of documents, or None for the embedded names."""
+        rng = random.Random(config.seed)
+        dataset = _dataset(data, rng)
+        config.validate(dataset.vocab_size)
+        model = Model.init(dataset.vocab_size, config, rng)
+        return cls(config, dataset, model, rng)
+
+    @classmethod
+    def resume(cls, path: str | Path, data: str | Path | list[str] | None = None,
+               num_steps: int | None = None) -> Run:
+        """Go on from a checkpoint, training on `data` (which must give the checkpoint's vocabulary).
+        `num_steps` changes the length of the run (and so its learning-rate schedule)."""
+        ckpt = checkpoint.load(path)
+        config = ckpt.config
+        if num_steps is not None:
+            if num_steps < ckpt.step:
+                raise CheckpointError(f"{path}: is at step {ckpt.step}, beyond --steps {num_steps}")
+            config = config.with_(num_steps=num_steps).validate()
+        rng = random.Random(config.seed)
+        dataset = _dataset(data, rng)  # the same shuffle as the run that wrote the checkpoint
+        if dataset.uchars != ckpt.uchars:
+            raise CheckpointError(
+                f"{path}: its vocabulary ({len(ckpt.uchars)} characters) is not the data's "
+                f"({len(dataset.uchars)} characters); use the data it was trained on"
+            )
+        rng.setstate(ckpt.rng_state)
+        model = Model(dataset.vocab_size, config.n_embd, config.hidden_size, ckpt.theta)
+        return cls(config, dataset, model, rng, ckpt.step, LossHistory(ckpt.losses))
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.config.num_steps or self.diverged_at is not None
+
+    def steps(self) -> Iterator[StepRecord]:
+        """Train from the current step to the end, one step per next(), recording each loss."""
+        for record in train(self.model, self.dataset, self.config, self.step):
+            if record.diverged:
+                self.diverged_at = record.step
+            else:
+                self.history.append(record.loss)
+                self.step = record.step + 1
+            yield record
+
+    def sample(self, temperature: float | None = None, count: int | None = None) -> list[str]:
+        """Names drawn with the run's own generator, as the tutorial does after training."""
+        c = self.config
+        return sample_names(self.model, self.dataset, c.temperature if temperature is None else temperature,
+                            c.num_samples if count is None else count, self.rng, c.max_len)
+
+    def dataset_loss(self) -> float:
+        return self.reference.dataset_loss(self.model)
+
+    def to_checkpoint(self) -> checkpoint.Checkpoint:
+        return checkpoint.Checkpoint(self.config, list(self.dataset.uchars), self.model.theta.copy(),
+                                     self.step, self.history.losses.copy(), self.rng.getstate())
+
+    def save(self, path: str | Path) -> Path:
+        return checkpoint.save(path, self.to_checkpoint())
+
+
+def _dataset(data: str | Path | list[str] | None, rng: random.Random) -> Dataset:
+    if isinstance(data, list):
+        return Dataset.from_docs(data, rng)
+    return Dataset.from_file(embedded_names_path() if data is None else data, rng)

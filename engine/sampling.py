@@ -1,0 +1,75 @@
+"""Sampling names and next-token distributions at a temperature (page 1.9, "Inference").
+
+`probs = softmax(logits / temperature)`; a token is drawn as `random.choices(range(V), weights=probs)`
+does it (one uniform draw, bisect into the running sum), so with the run's `random.Random` the names
+are the tutorial's own. A fixed grid of uniform draws instead lets a front end re-sample the SAME
+draws at another temperature, so what changes is the temperature's doing, not new noise.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from collections.abc import Callable
+
+import numpy as np
+
+from engine.config import check_temperature
+from engine.dataset import Dataset
+from engine.model import Model
+
+
+def softmax_rows(logits: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / temperature) along the last axis, with the max subtracted first."""
+    scaled = logits / check_temperature(temperature)
+    scaled -= scaled.max(axis=-1, keepdims=True)
+    e = np.exp(scaled)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def next_token_probs(model: Model, token: int, temperature: float) -> np.ndarray:
+    """The distribution over the next token after `token`. (V,)"""
+    return softmax_rows(model.logits_all()[token], temperature)
+
+
+class Sampler:
+    """The model's next-token distributions at one temperature, ready to draw names from."""
+
+    def __init__(self, model: Model, dataset: Dataset, temperature: float, max_len: int = 16):
+        probs = softmax_rows(model.logits_all(), temperature)  # (V, V)
+        self._cum = np.cumsum(probs, axis=1).tolist()  # running sums, as random.choices builds
+        self._last = model.vocab_size - 1
+        self.dataset, self.max_len = dataset, max_len
+
+    def name(self, draw: Callable[[], float]) -> str:
+        """One name: from BOS, at most max_len tokens, stopping at BOS; `draw()` gives U[0, 1)."""
+        bos, out = self.dataset.bos, []
+        token = bos
+        for _ in range(self.max_len):
+            cum = self._cum[token]
+            token = bisect_right(cum, draw() * cum[-1], 0, self._last)
+            if token == bos:
+                break
+            out.append(token)
+        return self.dataset.decode(out)
+
+
+def sample_names(
+    model: Model, dataset: Dataset, temperature: float, count: int, rng: random.Random, max_len: int = 16
+) -> list[str]:
+    """`count` names drawn with `rng` in sequence, as the tutorial's inference loop."""
+    sampler = Sampler(model, dataset, temperature, max_len)
+    return [sampler.name(rng.random) for _ in range(count)]
+
+
+def uniform_grid(seed: int, count: int, max_len: int = 16) -> np.ndarray:
+    """`count` rows of `max_len` uniform draws: row i is name i's draws. (count, max_len)"""
+    return np.random.default_rng(seed).random((count, max_len))
+
+
+def sample_names_from_grid(
+    model: Model, dataset: Dataset, temperature: float, grid: np.ndarray
+) -> list[str]:
+    """One name per row of `grid`, position j of name i using grid[i, j]."""
+    sampler = Sampler(model, dataset, temperature, grid.shape[1])
+    return [sampler.name(iter(row.tolist()).__next__) for row in grid]
