@@ -138,7 +138,8 @@ class Model:
             return self._backprop(tokens[:-1], tokens[1:], scale)
         total, loss = np.zeros_like(self.grad), 0.0
         for i in range(0, n, CHUNK):
-            loss += self._backprop(tokens[i : i + CHUNK], tokens[i + 1 : i + CHUNK + 1], scale)
+            j = min(i + CHUNK, n)
+            loss += self._backprop(tokens[i:j], tokens[i + 1 : j + 1], scale)
             total += self.grad
         self.grad[:] = total
         return loss
