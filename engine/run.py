@@ -74,6 +74,14 @@ class Run:
         model = Model(dataset.vocab_size, config.n_embd, config.hidden_size, ckpt.theta)
         return cls(config, dataset, model, rng, ckpt.step, LossHistory(ckpt.losses))
 
+    def fresh(self) -> Run:
+        """A new run with the same settings and data, from step 0, as `Run.new` would make it
+        (the shuffle's random draws are replayed, not the reading and tokenising)."""
+        rng = random.Random(self.config.seed)
+        rng.shuffle(list(range(len(self.dataset))))  # the draws depend on the length alone
+        model = Model.init(self.dataset.vocab_size, self.config, rng)
+        return Run(self.config, self.dataset, model, rng)
+
     @property
     def finished(self) -> bool:
         return self.step >= self.config.num_steps or self.diverged_at is not None

@@ -1,0 +1,170 @@
+"""The bridge between the engine's training generator and the screen, with no Textual in it.
+
+One thread (the dashboard's worker) calls `work()`, which pulls from `Run.steps()` at the chosen pace
+and honours play / pause / single-step requests. The screen never touches the live model: the
+worker publishes an immutable `Snapshot` (a copy of the weights and the figures) at most every
+`PUBLISH_EVERY` seconds and whenever it stops, and the screen polls `snapshot` on a timer.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from engine import Run, StepRecord
+
+PUBLISH_EVERY = 0.05  # seconds between snapshots while training runs
+SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, None)  # steps/s; None: flat out
+DEFAULT_SPEED = SPEEDS.index(100)  # the tutorial's 1,000 steps in about 10 seconds
+BURST = 64  # steps between checks for requests when running flat out
+
+
+class State(str, Enum):
+    IDLE = "idle"
+    RUNNING = "running"
+    PAUSED = "paused"
+    FINISHED = "finished"
+    DIVERGED = "diverged"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    step: int  # steps taken
+    theta: np.ndarray  # a copy of the weights after `step` steps
+    record: StepRecord | None  # the last step's record
+    state: State
+    steps_per_s: float  # measured over about the last second of training
+    elapsed: float  # seconds spent running (pauses excluded)
+
+
+def speed_label(speed: float | None) -> str:
+    return "max" if speed is None else f"{speed:,.0f}/s"
+
+
+class TrainingLoop:
+    def __init__(self, run: Run, speed_index: int = DEFAULT_SPEED):
+        self.run = run
+        self.speed_index = speed_index
+        self._gen = run.steps()
+        self._wanted_running = False
+        self._single = 0  # single steps requested while paused
+        self._wake = threading.Event()
+        self.lock = threading.Lock()  # held by the worker around every step
+        self._elapsed = 0.0
+        self._rate = 0.0
+        self._pace_origin = (0.0, run.step)  # (time, step) the pace is measured from
+        self._last_record: StepRecord | None = None
+        self._done = run.finished
+        self.snapshot = self._make_snapshot()
+
+    # --- requests, from the screen's thread -----------------------------------------------------
+    @property
+    def speed(self) -> float | None:
+        return SPEEDS[self.speed_index]
+
+    def play(self) -> None:
+        if not self._done:
+            self._wanted_running = True
+            self._repace()
+
+    def pause(self) -> None:
+        self._wanted_running = False
+        self._wake.set()
+
+    def toggle(self) -> None:
+        self.pause() if self._wanted_running else self.play()
+
+    def step_once(self) -> None:
+        if not self._done and not self._wanted_running:
+            self._single += 1
+            self._wake.set()
+
+    def change_speed(self, delta: int) -> None:
+        self.speed_index = min(max(self.speed_index + delta, 0), len(SPEEDS) - 1)
+        self._repace()
+
+    def _repace(self) -> None:
+        self._pace_origin = (time.perf_counter(), self.run.step)
+        self._wake.set()
+
+    @property
+    def state(self) -> State:
+        if self.run.diverged_at is not None:
+            return State.DIVERGED
+        if self._done:
+            return State.FINISHED
+        if self._wanted_running:
+            return State.RUNNING
+        return State.IDLE if self.run.step == 0 else State.PAUSED
+
+    # --- the worker -----------------------------------------------------------------------------
+    def work(self, cancelled: Callable[[], bool]) -> None:
+        """Train until the run ends or `cancelled()` says stop. Never blocks for more than 0.1 s."""
+        window_t, window_step = time.perf_counter(), self.run.step
+        last_publish, prev = 0.0, time.perf_counter()
+        while not cancelled() and not self._done:
+            now = time.perf_counter()
+            if self._wanted_running:
+                self._elapsed += now - prev
+            prev = now
+            n = self._steps_due(now)
+            if n == 0:
+                self._publish_if_changed()
+                self._wake.wait(self._wait_time(now))
+                self._wake.clear()
+                if not self._wanted_running:
+                    window_t, window_step = time.perf_counter(), self.run.step
+                continue
+            self._take_steps(n)
+            t1 = time.perf_counter()
+            if t1 - window_t >= 0.5:
+                self._rate = (self.run.step - window_step) / (t1 - window_t)
+                window_t, window_step = t1, self.run.step
+            if t1 - last_publish >= PUBLISH_EVERY or self._done or not self._wanted_running:
+                self.snapshot = self._make_snapshot()
+                last_publish = t1
+        self.snapshot = self._make_snapshot()
+
+    def _steps_due(self, now: float) -> int:
+        if self._single and not self._wanted_running:
+            self._single -= 1
+            return 1
+        if not self._wanted_running:
+            return 0
+        if self.speed is None:
+            return BURST
+        t_origin, step_origin = self._pace_origin
+        due = step_origin + int((now - t_origin) * self.speed) + 1
+        return max(0, min(due - self.run.step, BURST))
+
+    def _wait_time(self, now: float) -> float:
+        if not self._wanted_running or self.speed is None:
+            return 0.1
+        t_origin, step_origin = self._pace_origin
+        next_due = t_origin + (self.run.step - step_origin) / self.speed
+        return min(max(next_due - now, 0.0005), 0.1)
+
+    def _take_steps(self, n: int) -> None:
+        with self.lock:
+            for _ in range(n):
+                record = next(self._gen, None)
+                if record is None or record.diverged:
+                    self._done, self._wanted_running = True, False
+                    self._last_record = record or self._last_record
+                    return
+                self._last_record = record
+
+    def _publish_if_changed(self) -> None:
+        s = self.snapshot
+        if s.step != self.run.step or s.state != self.state:
+            self.snapshot = self._make_snapshot()
+
+    def _make_snapshot(self) -> Snapshot:
+        rate = self._rate if self._wanted_running else 0.0
+        return Snapshot(self.run.step, self.run.model.theta.copy(), self._last_record, self.state, rate,
+                        self._elapsed)
