@@ -7,6 +7,7 @@ Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from pathlib import Path
 
@@ -109,6 +110,15 @@ class DashboardApp(App[int]):
     def _train(self) -> None:
         worker = get_current_worker()
         self.loop.work(lambda: worker.is_cancelled)
+
+    @property
+    def shown_step(self) -> int:
+        """The step the screen shows (the UI's own state, for tests and terminal checks)."""
+        return self._shown.step if self._shown else self.training.step
+
+    @property
+    def shown_state(self) -> State:
+        return self._shown.state if self._shown else self.loop.state
 
     # --- drawing ----------------------------------------------------------------------------------
     def refresh_view(self, force: bool = False) -> None:
@@ -231,9 +241,17 @@ class DashboardApp(App[int]):
         self.sample_batch("reset")
 
     async def _stop_worker(self) -> None:
+        """Stop the training thread and wait until it has really returned (a cancelled Textual
+        worker reports itself done before its thread has finished)."""
+        self.loop.stop()
         if self._worker is not None:
             self._worker.cancel()
-            await self._worker.wait()
+        while not self.loop.stopped.is_set():
+            await asyncio.sleep(0.005)
+
+    async def action_quit(self) -> None:
+        self.loop.stop()
+        self.exit(0)
 
     def action_save(self) -> None:
         with self.loop.lock:  # between two steps
@@ -257,7 +275,12 @@ class DashboardApp(App[int]):
         self.draw_status(self.loop.snapshot)
 
 
+def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
+    """The one app factory, used by the console command and the tests."""
+    return DashboardApp(run, save_path=args.save)
+
+
 def run_dashboard(run: Run, args: argparse.Namespace) -> int:
-    app = DashboardApp(run, save_path=args.save)
+    app = make_app(run, args)
     app.run()
     return app.return_code or 0

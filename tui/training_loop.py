@@ -60,6 +60,8 @@ class TrainingLoop:
         self._pace_origin = (0.0, run.step)  # (time, step) the pace is measured from
         self._last_record: StepRecord | None = None
         self._done = run.finished
+        self._stop = False
+        self.stopped = threading.Event()  # set when work() has returned
         self.snapshot = self._make_snapshot()
 
     # --- requests, from the screen's thread -----------------------------------------------------
@@ -84,6 +86,11 @@ class TrainingLoop:
             self._single += 1
             self._wake.set()
 
+    def stop(self) -> None:
+        """Ask work() to return (within 0.1 s); `stopped` is set when it has."""
+        self._stop = True
+        self._wake.set()
+
     def change_speed(self, delta: int) -> None:
         self.speed_index = min(max(self.speed_index + delta, 0), len(SPEEDS) - 1)
         self._repace()
@@ -104,10 +111,17 @@ class TrainingLoop:
 
     # --- the worker -----------------------------------------------------------------------------
     def work(self, cancelled: Callable[[], bool]) -> None:
-        """Train until the run ends or `cancelled()` says stop. Never blocks for more than 0.1 s."""
+        """Train until the run ends, `stop()` is called or `cancelled()` says stop. Never blocks for
+        more than 0.1 s, so a quit or a reset is never kept waiting."""
+        try:
+            self._work(cancelled)
+        finally:
+            self.stopped.set()
+
+    def _work(self, cancelled: Callable[[], bool]) -> None:
         window_t, window_step = time.perf_counter(), self.run.step
         last_publish, prev = 0.0, time.perf_counter()
-        while not cancelled() and not self._done:
+        while not (self._stop or self._done or cancelled()):
             now = time.perf_counter()
             if self._wanted_running:
                 self._elapsed += now - prev

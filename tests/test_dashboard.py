@@ -1,0 +1,206 @@
+"""The dashboard driven through Textual's Pilot: every key's effect on state and screen."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from engine import Config, Run, checkpoint
+from engine.cli import build_parser
+from tui.app import DashboardApp, make_app
+from tui.training_loop import SPEEDS, State
+
+FAST = SPEEDS.index(None)
+SLOW = SPEEDS.index(100)
+
+
+def _app(steps: int = 300, speed: int = SLOW, **kw) -> DashboardApp:
+    return DashboardApp(Run.new(Config(num_steps=steps)), speed_index=speed, **kw)
+
+
+async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds (checked between UI turns), or fail."""
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition did not hold in time")
+
+
+async def test_opens_idle_at_step_zero_with_everything_drawn():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.shown_state == State.IDLE and app.shown_step == 0
+        status = str(app.status_line.render())
+        for words in ("idle", "step 0/300", "temperature 0.50", "speed 100/s", "3,184 params", "whole-data loss"):
+            assert words in status
+        assert app.names.batches == 1
+
+
+async def test_space_starts_and_pauses():
+    app = _app(steps=100_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step > 5)
+        assert app.shown_state == State.RUNNING
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.PAUSED)
+        paused_at = app.shown_step
+        await pilot.pause(0.4)
+        assert app.shown_step == paused_at == app.training.step
+        assert "paused" in str(app.status_line.render())
+
+
+async def test_one_step_while_paused_advances_by_exactly_one():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for expected in (1, 2, 3):
+            await pilot.press("full_stop")
+            await until(pilot, lambda: app.shown_step == expected)
+        await pilot.pause(0.3)
+        assert app.shown_step == 3 and len(app.training.history) == 3
+
+
+async def test_plus_and_minus_change_the_temperature_and_resample():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        batches = app.names.batches
+        await pilot.press("plus")
+        assert app.temperature == pytest.approx(0.6)
+        assert app.names.batches == batches + 1
+        await pilot.press("minus", "minus", "minus")
+        assert app.temperature == pytest.approx(0.3)
+        assert app.names.batches == batches + 4
+        assert "temperature 0.30" in str(app.status_line.render())
+        for _ in range(80):
+            await pilot.press("minus")
+        assert app.temperature == pytest.approx(0.1)  # the bottom of the range
+
+
+async def test_arrows_pick_the_token_and_the_chart_follows():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        bos = app.training.dataset.bos
+        assert app.token == bos
+        before = app.chart._figures
+        await pilot.press("right")
+        assert app.token == 0  # wraps from BOS (the last id) to 'a'
+        after = app.chart._figures
+        assert "after 'a'" in after[0] and "after 'BOS'" in before[0]
+        assert not np.array_equal(before[3], after[3])  # the data's own next-letter frequencies differ
+        await pilot.press("left", "left")
+        assert app.token == bos - 1
+
+
+async def test_temperature_sharpens_the_chart():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        flat = app.chart._figures[2].max()
+        for _ in range(4):
+            await pilot.press("minus")
+        assert app.chart._figures[2].max() > flat
+
+
+async def test_reset_returns_to_step_zero():
+    app = _app(speed=FAST, steps=100_000)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step > 50)
+        first_theta = Run.new(Config(num_steps=100_000)).model.theta
+        await pilot.press("r")
+        await until(pilot, lambda: app.shown_step == 0 and app.shown_state == State.IDLE)
+        assert app.training.step == 0 and len(app.training.history) == 0
+        assert np.array_equal(app.training.model.theta, first_theta)  # fresh, same settings
+
+
+async def test_save_writes_a_loadable_checkpoint(tmp_path):
+    path = tmp_path / "c.npz"
+    app = _app(save_path=str(path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(4):
+            await pilot.press("full_stop")
+        await until(pilot, lambda: app.shown_step == 4)
+        await pilot.press("s")
+        await until(pilot, lambda: "saved step 4" in app.note)
+        assert str(path.resolve()) in app.note
+    ck = checkpoint.load(path)
+    assert ck.step == 4 and len(ck.losses) == 4
+
+
+async def test_speed_keys_and_log_axis():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("right_square_bracket")
+        assert app.loop.speed == SPEEDS[SLOW + 1]
+        for _ in range(20):
+            await pilot.press("right_square_bracket")
+        assert app.loop.speed is None and "speed max" in str(app.status_line.render())
+        await pilot.press("left_square_bracket")
+        assert app.loop.speed == SPEEDS[-2]
+        await pilot.press("l")
+        assert app.plot.log_y
+        await pilot.press("l")
+        assert not app.plot.log_y
+
+
+async def test_help_screen_opens_and_closes():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert app.screen.__class__.__name__ != "HelpScreen"
+
+
+async def test_training_to_the_end_shows_the_runs_own_samples():
+    app = _app(steps=200, speed=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+        await pilot.pause(0.2)
+        assert "finished" in str(app.status_line.render()) and app.shown_step == 200
+    expected = Run.new(Config(num_steps=200))
+    for _ in expected.steps():
+        pass
+    heading, names = app.names.last
+    assert heading.startswith("finished: 20 samples")
+    assert names == expected.sample()  # the run's own random stream, as the tutorial and headless mode
+
+
+async def test_q_quits_and_quitting_mid_training_ends_the_worker():
+    app = _app(steps=10_000_000, speed=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step > 100)
+        await pilot.press("q")
+    assert app.return_code == 0
+    assert app.loop.stopped.wait(1.0)  # the training thread has returned
+    step = app.training.step
+    threading.Event().wait(0.2)
+    assert app.training.step == step
+
+
+async def test_works_at_80x24_and_resizes():
+    app = _app(speed=FAST, steps=2000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step > 100)
+        status = str(app.status_line.render())
+        assert "step" in status and "temperature" in status
+        for size in ((200, 60), (40, 12), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.15)
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+
+
+def test_factory_reads_the_flags(tmp_path):
+    args = build_parser().parse_args(["--steps", "50", "--save", str(tmp_path / "x.npz")])
+    app = make_app(Run.new(Config(num_steps=50)), args)
+    assert app.save_path == tmp_path / "x.npz"
