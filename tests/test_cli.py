@@ -2,6 +2,7 @@
 
 import csv
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -103,3 +104,16 @@ def test_divergence_is_reported_and_exits_non_zero(tmp_path):
 
 def test_embedded_names_exist():
     assert embedded_names_path().is_file()
+
+
+def test_the_installed_command_finds_the_embedded_names(tmp_path):
+    """After a plain `pip install .`, from any folder (CI installs it so; a bare checkout skips)."""
+    script = Path(sys.executable).parent / "micromlp-tui"
+    if not script.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI installs the project, so the console script must exist")
+        pytest.skip("the project is not installed in this environment")
+    out = subprocess.run([str(script), "--headless", "--steps", "3", "--samples", "2"], capture_output=True,
+                         text=True, cwd=tmp_path, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("5163 names, vocabulary 27 tokens")

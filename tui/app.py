@@ -79,6 +79,7 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
+        self._unplotted = 0  # steps taken since the plot was last drawn
         self._exact: tuple[list[float], list[float]] = ([], [])
         self._grid = uniform_grid(seed=0, count=NAMES_PER_BATCH, max_len=self.training.config.max_len)
         self._grid_seed = 0
@@ -125,10 +126,14 @@ class DashboardApp(App[int]):
         snap = self.loop.snapshot
         changed = force or snap is not self._shown
         if changed:
+            moved = snap.step - (self._shown.step if self._shown else 0)
+            state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
             self._record_exact(snap.step)
-            self.draw_plot()
+            self._unplotted += moved
+            if force or state_changed or self._unplotted >= self._half_column():
+                self.draw_plot()
             self.draw_chart()
         if snap.state == State.RUNNING and time.monotonic() - self._last_batch >= SAMPLE_EVERY:
             self.sample_batch("", new_draws=True)
@@ -148,7 +153,12 @@ class DashboardApp(App[int]):
             self._exact = (xs[::2] + ([xs[-1]] if len(xs) % 2 == 0 else []),
                            ys[::2] + ([ys[-1]] if len(ys) % 2 == 0 else []))
 
+    def _half_column(self) -> int:
+        """Steps that move the curve by half a screen column: fewer change nothing visible."""
+        return max(1, self.training.config.num_steps // max(2 * self.plot.size.width, 1))
+
     def draw_plot(self) -> None:
+        self._unplotted = 0
         ref = self.training.reference
         self.plot.show(self.training.history, self._exact, ref.random_guess, ref.floor, self.training.config.num_steps)
 

@@ -19,6 +19,11 @@ def clock(seconds: float) -> str:
 
 
 class StatusLine(Static):
+    """Redrawn every frame; asks for a (costly, whole-screen) layout only when it needs more or
+    fewer lines."""
+
+    _rows = 0
+
     def show(self, *, state: str, step: int, total: int, lr: float, ema: float, exact: float,
              rate: float, elapsed: float, temperature: float, speed: str, params: int, note: str) -> None:
         eta = (total - step) / rate if rate > 0 else math.inf
@@ -28,4 +33,8 @@ class StatusLine(Static):
             f"ETA {clock(eta) if state == 'running' else '--:--'}", f"temperature {temperature:.2f}",
             f"speed {speed}", f"{params:,} params",
         ]
-        self.update(" │ ".join(parts) + (f"\n{note}" if note else ""))
+        text = " │ ".join(parts)
+        width = max(self.content_size.width, 1)
+        rows = -(-len(text) // width) + (-(-len(note) // width) if note else 0)  # lines it wraps to, about
+        self.update(text + (f"\n{note}" if note else ""), layout=rows != self._rows)
+        self._rows = rows

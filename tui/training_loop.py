@@ -135,6 +135,7 @@ class TrainingLoop:
                     window_t, window_step = time.perf_counter(), self.run.step
                 continue
             self._take_steps(n)
+            time.sleep(0)  # let the screen's thread take the GIL now if it is waiting for it
             t1 = time.perf_counter()
             if t1 - window_t >= 0.5:
                 self._rate = (self.run.step - window_step) / (t1 - window_t)

@@ -1,0 +1,201 @@
+"""The dashboard's speed figures, measured in one run (figures, not tests).
+
+    python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux]
+
+1. training throughput in the app at the fastest setting vs the headless engine, and frames/s;
+2. how long a key press takes to show its effect while training runs flat out;
+3. after --soak-steps steps in the app: the cost of a frame, and how much the process has grown;
+4. from the command to the first drawn frame, in a real terminal (tmux).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from engine import Config, Run  # noqa: E402
+from tui.app import DashboardApp  # noqa: E402
+from tui.loss_plot import LossPlot  # noqa: E402
+from tui.training_loop import SPEEDS, State  # noqa: E402
+
+FAST = SPEEDS.index(None)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def headless_rate(seconds: float) -> float:
+    run = Run.new(Config(num_steps=10**9))
+    gen, n = run.steps(), 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(1000):
+            next(gen)
+        n += 1000
+    return n / (time.perf_counter() - t0)
+
+
+class Timed:
+    """Wraps LossPlot.build_strips (the plotext redraw, the costliest part of a frame) to time it."""
+
+    def __init__(self) -> None:
+        self.costs: list[float] = []
+        original = LossPlot.build_strips
+
+        def render(plot: LossPlot):  # type: ignore[no-untyped-def]
+            t0 = time.perf_counter()
+            out = original(plot)
+            self.costs.append(time.perf_counter() - t0)
+            return out
+
+        LossPlot.build_strips = render  # type: ignore[method-assign]
+
+
+async def in_app(seconds: float, soak_steps: int, timed: Timed) -> dict[str, float]:
+    app = DashboardApp(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        rss0 = rss_mb()
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        s0, f0, t0 = app.training.step, app.frames, time.perf_counter()
+        await asyncio.sleep(seconds)
+        dt = time.perf_counter() - t0
+        out["app_rate"] = (app.training.step - s0) / dt
+        out["fps"] = (app.frames - f0) / dt
+        costs = timed.costs[-int(out["fps"] * seconds):]
+        out["plot_ms_median"] = statistics.median(costs) * 1e3 if costs else float("nan")
+        while app.shown_state != State.FINISHED:
+            await asyncio.sleep(0.5)
+        out["soak_steps"] = app.training.step
+        out["soak_growth_mb"] = rss_mb() - rss0
+        frame = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            app.refresh_view(force=True)
+            app.plot.build_strips()
+            frame.append(time.perf_counter() - t0)
+        out["frame_ms_after_soak"] = statistics.median(frame) * 1e3
+    return out
+
+
+class Terminal:
+    """The console command in a real terminal (tmux), read back with capture-pane."""
+
+    def __init__(self, args: str, size: tuple[int, int] = (120, 40)):
+        self.session = f"bench-{uuid.uuid4().hex[:6]}"
+        for _ in range(20):  # a tmux server that is just exiting refuses new sessions for a moment
+            started = subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y",
+                                      str(size[1]), f"cd {ROOT} && {sys.executable} -m tui.cli {args}"])
+            if started.returncode == 0:
+                break
+            time.sleep(0.1)
+        self.t0 = time.perf_counter()
+
+    def screen(self) -> str:
+        return subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True,
+                              text=True).stdout
+
+    def keys(self, *keys: str) -> None:
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+
+    def wait_for(self, pattern: str, timeout: float = 20) -> re.Match[str]:
+        end = time.perf_counter() + timeout
+        while time.perf_counter() < end:
+            found = re.search(pattern, self.screen(), re.S)
+            if found:
+                return found
+            time.sleep(0.002)
+        raise RuntimeError(f"{pattern!r} did not appear")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.session])
+
+
+def first_frame_seconds(repeats: int = 3) -> list[float]:
+    times = []
+    for _ in range(repeats):
+        term = Terminal("")
+        try:
+            term.wait_for(r"idle .*step 0/.*random guess|random guess.*idle .*step 0/")
+            times.append(time.perf_counter() - term.t0)
+        finally:
+            term.close()
+    return times
+
+
+def in_terminal(seconds: float) -> dict[str, float]:
+    """Flat out in a real terminal: the status line's own steps/s, and key press -> screen latency."""
+    term = Terminal("--steps 1000000")
+    try:
+        term.wait_for(r"idle")
+        term.keys(*["]"] * len(SPEEDS))
+        term.wait_for(r"speed max")
+        term.keys("space")
+        time.sleep(2)
+        rates = []
+        end = time.perf_counter() + seconds
+        while time.perf_counter() < end:
+            found = re.search(r"([\d,]+) steps/s", term.screen())
+            if found:
+                rates.append(float(found.group(1).replace(",", "")))
+            time.sleep(0.5)
+        latencies = []
+        for i in range(10):
+            key, value = ("+", 0.6) if i % 2 == 0 else ("-", 0.5)
+            t0 = time.perf_counter()
+            term.keys(key)
+            term.wait_for(rf"temperature {value:.2f}")
+            latencies.append(time.perf_counter() - t0)
+            time.sleep(0.2)
+        return {"rate": statistics.median(rates), "key_median": statistics.median(latencies) * 1e3,
+                "key_max": max(latencies) * 1e3}
+    finally:
+        term.close()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=8.0)
+    p.add_argument("--soak-steps", type=int, default=1_000_000)
+    p.add_argument("--skip-tmux", action="store_true")
+    a = p.parse_args()
+    timed = Timed()
+    base = headless_rate(a.seconds)
+    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed))
+    after = headless_rate(a.seconds)
+    print(f"headless engine            {base:10,.0f} steps/s (again after the app: {after:,.0f})")
+    print(f"in the app, fastest        {r['app_rate']:10,.0f} steps/s = {r['app_rate'] / base:.0%} of headless")
+    print(f"screen refresh             {r['fps']:10.1f} frames/s (plot redraw median {r['plot_ms_median']:.1f} ms)")
+    print(f"after {r['soak_steps']:,.0f} steps       frame {r['frame_ms_after_soak']:.1f} ms (plot + widgets, "
+          f"forced), process grew {r['soak_growth_mb']:.1f} MB since the first frame")
+    if not a.skip_tmux and shutil.which("tmux"):
+        t = in_terminal(a.seconds)
+        print(f"in a real terminal, fastest{t['rate']:10,.0f} steps/s = {t['rate'] / base:.0%} of headless "
+              f"(the status line's own figure, tmux 120x40)")
+        print(f"key press -> on screen     {t['key_median']:10.1f} ms median, {t['key_max']:.1f} ms max "
+              f"(tmux send-keys to capture-pane, training flat out)")
+        ff = first_frame_seconds()
+        print(f"command -> first frame     {statistics.median(ff):10.2f} s median of {len(ff)} (tmux 120x40)")
+
+
+if __name__ == "__main__":
+    main()
