@@ -41,18 +41,18 @@ class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
-        Binding("space", "toggle", "Start/Pause"),
+    BINDINGS = [  # the footer shows one entry per pair, so that every key fits in 80 columns
+        Binding("space", "toggle", "Run"),
         Binding("full_stop", "step", "Step", key_display="."),
         Binding("r", "reset", "Reset"),
-        Binding("plus,equals_sign", "temperature(1)", "Temp+", key_display="+"),
-        Binding("minus", "temperature(-1)", "Temp-", key_display="-"),
-        Binding("left", "token(-1)", "Token", key_display="←→"),
+        Binding("plus,equals_sign", "temperature(1)", "Temp", key_display="±"),
+        Binding("minus", "temperature(-1)", "Temp-", show=False),
+        Binding("left", "token(-1)", "Char", key_display="←→"),
         Binding("right", "token(1)", "Token", show=False),
-        Binding("g", "sample", "Sample"),
-        Binding("left_square_bracket", "speed(-1)", "Slower", key_display="["),
-        Binding("right_square_bracket", "speed(1)", "Faster", key_display="]"),
-        Binding("l", "log_y", "Log y"),
+        Binding("g", "sample", "New"),
+        Binding("right_square_bracket", "speed(1)", "Pace", key_display="[]"),
+        Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
+        Binding("l", "log_y", "Log"),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),

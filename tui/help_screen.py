@@ -9,21 +9,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Markdown
 
 HELP = """\
-# micromlp-tui: keys
+# Keys  (escape closes; arrows scroll)
 
-| key | does |
-|---|---|
-| `space` | start / pause training |
-| `.` | one step (while paused) |
-| `r` | reset: a fresh run with the same settings |
-| `+` / `-` | temperature up / down (re-samples the same draws) |
-| `←` / `→` | pick the token whose next-token chart is shown |
-| `g` | generate a new batch of names now |
-| `[` / `]` | slower / faster (the default makes 1,000 steps take ~10 s; the last is flat out) |
-| `l` | log / linear loss axis |
-| `s` | save a checkpoint |
-| `?` | this help; `escape` closes it |
-| `q`, `ctrl+c` | quit |
+- `space` start / pause training; `.` one step while paused; `r` reset (a fresh run, same settings)
+- `+` / `-` temperature up / down: the SAME random draws are re-sampled, so what changes is the
+  temperature's doing; `g` a new batch of names with new draws
+- `←` / `→` pick the token whose next-token chart is shown
+- `[` / `]` slower / faster: 100 steps/s (the default) shows the tutorial's 1,000 steps in about
+  10 s; the fastest setting is unthrottled
+- `l` log / linear loss axis; `s` save a checkpoint; `?` this help; `q` or `ctrl+c` quit
 
 # What the loss figures mean
 
@@ -53,6 +47,9 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
             yield Markdown(HELP)
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()  # so the arrow keys and page keys scroll it
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -60,7 +60,9 @@ class LossPlot(PlotextPlot):
         width = max(self.size.width - 6, 10)  # the plot area: the y-axis labels take about 6 columns
         x, loss, ema = history.downsampled(width)  # one point per column: plotext's cost grows with points
         x = x + 1  # step numbers are 1-based on screen
-        plt.title("loss per position (nats)")
+        legend = self.size.height >= 16  # plotext's legend box would hide a small plot
+        plt.title("loss per position (nats)" if legend else
+                  "loss (nats): dots one name · cyan moving avg · orange whole data")
         plt.xlabel("step")
         plt.xlim(0, max(total_steps, 1))
         right = max(total_steps, 1)
@@ -71,12 +73,13 @@ class LossPlot(PlotextPlot):
         if len(x):
             finite = np.isfinite(loss)
             plt.scatter(x[finite].tolist(), loss[finite].tolist(), marker="dot", color=FAINT,
-                        label="one name's loss")
-            plt.plot(x.tolist(), ema.tolist(), color=EMA, label=f"moving average (EMA, α={history.alpha})")
+                        label="one name's loss" if legend else None)
+            plt.plot(x.tolist(), ema.tolist(), color=EMA,
+                     label=f"moving average (EMA, α={history.alpha})" if legend else None)
         if exact[0]:
             every = max(1, len(exact[0]) // (width // 2))
             plt.plot(exact[0][::every] + exact[0][-1:], exact[1][::every] + exact[1][-1:], color=EXACT,
-                     marker="hd", label="whole-data loss")
+                     marker="hd", label="whole-data loss" if legend else None)
         plt.yscale("log" if self.log_y else "linear")
         self._strips = []
         self.refresh()
