@@ -25,6 +25,7 @@ from engine.config import Config, parameter_count
 from engine.errors import CheckpointError, ConfigError
 
 MAGIC = "micromlp-tui checkpoint"
+MAX_UNPACKED = 4 * 1024**3
 VERSION = 1
 RngState = tuple[int, tuple[int, ...], float | None]  # what random.Random.getstate() returns
 
@@ -90,7 +91,13 @@ def load(path: str | Path) -> Checkpoint:
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path}: is a directory, not a checkpoint")
+    if path.exists() and not path.is_file():
+        raise CheckpointError(f"{path}: is not a regular file")
     try:
+        with zipfile.ZipFile(path) as z:  # refuse what would unpack to more than a checkpoint can hold
+            unpacked = sum(info.file_size for info in z.infolist())
+        if unpacked > MAX_UNPACKED:
+            raise CheckpointError(f"{path}: would unpack to {unpacked / 1024**2:.0f} MB; not a checkpoint")
         with np.load(path, allow_pickle=False) as npz:
             fields = {key: npz[key] for key in npz.files}
     except FileNotFoundError:
@@ -98,7 +105,7 @@ def load(path: str | Path) -> Checkpoint:
     except PermissionError:
         raise CheckpointError(f"{path}: permission denied") from None
     except (zipfile.BadZipFile, EOFError) as exc:
-        raise CheckpointError(f"{path}: damaged or truncated ({exc})") from None
+        raise CheckpointError(f"{path}: not a micromlp-tui checkpoint, or a damaged or truncated one ({exc})") from None
     except (ValueError, OSError, KeyError) as exc:
         raise CheckpointError(f"{path}: not a micromlp-tui checkpoint ({_first_line(exc)})") from None
     if not isinstance(fields, dict) or fields.get("magic", np.array("")).tolist() != MAGIC:

@@ -57,10 +57,26 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return Config(temperature=args.temperature, num_samples=args.samples, **changes).validate()
 
 
+def check_writable(flag: str, path: str | None) -> None:
+    """Refuse an output path that cannot be written BEFORE training, not after it."""
+    if not path:
+        return
+    p = Path(path)
+    folder = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise ConfigError(f"{flag} {path}: is a directory; give a file name")
+    if not folder.is_dir():
+        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{flag} {path}: the folder {folder} is not writable")
+
+
 def make_run(args: argparse.Namespace) -> Run:
     """A new run from the flags, or one resumed from --load (whose sizes, seed and rate must agree
     with any flag given for them)."""
     config = config_from_args(args)
+    check_writable("--save", args.save)
+    check_writable("--metrics", getattr(args, "metrics", None))
     if not args.load:
         return Run.new(config, args.data)
     run = Run.resume(args.load, args.data, num_steps=args.steps)

@@ -52,9 +52,14 @@ def parameter_count(vocab_size: int, n_embd: int, hidden: int) -> int:
     return vocab_size * n_embd + hidden * n_embd + vocab_size * hidden
 
 
+def model_bytes(vocab_size: int, n_embd: int, hidden: int) -> int:
+    """About what a run needs: weights, gradient and scratch (float64), and the (V, V) tables of pair
+    counts, all-token logits and probabilities."""
+    return 3 * 8 * parameter_count(vocab_size, n_embd, hidden) + 4 * 8 * vocab_size * vocab_size
+
+
 def check_model_size(vocab_size: int, n_embd: int, hidden: int) -> None:
-    # weights + gradient + update scratch, float64
-    need = 3 * 8 * parameter_count(vocab_size, n_embd, hidden)
+    need = model_bytes(vocab_size, n_embd, hidden)
     if need > MAX_MODEL_BYTES:
         raise ConfigError(
             f"a model with n_embd={n_embd}, hidden={hidden} and {vocab_size} tokens would need "

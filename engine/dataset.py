@@ -23,6 +23,8 @@ def read_text(path: str | Path) -> str:
     try:
         if p.is_dir():
             raise DataError(f"{p}: is a directory, not a text file")
+        if p.exists() and not p.is_file():
+            raise DataError(f"{p}: is not a regular file (a device or a pipe?)")
         size = p.stat().st_size
         if size > MAX_DATA_BYTES:
             raise DataError(f"{p}: {size / 1024**2:.0f} MB is over the {MAX_DATA_BYTES // 1024**2} MB limit")

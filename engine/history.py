@@ -14,11 +14,17 @@ EMA_ALPHA = 0.02  # weight of the newest loss in the smoothed curve (about a 50-
 class LossHistory:
     def __init__(self, losses: np.ndarray | list[float] = (), alpha: float = EMA_ALPHA):
         self.alpha = alpha
-        self._loss = np.zeros(1024)
-        self._ema = np.zeros(1024)
-        self._n = 0
-        for value in np.asarray(losses, dtype=np.float64).tolist():
-            self.append(value)
+        values = np.asarray(losses, dtype=np.float64)
+        n = len(values)
+        capacity = max(1024, 1 << (n - 1).bit_length()) if n else 1024
+        self._loss = np.zeros(capacity)
+        self._ema = np.zeros(capacity)
+        self._loss[:n] = values
+        ema, out = (values[0] if n else 0.0), self._ema
+        for i, value in enumerate(values.tolist()):  # the recurrence, once, in plain floats
+            ema += alpha * (value - ema)
+            out[i] = ema
+        self._n = n
 
     def __len__(self) -> int:
         return self._n

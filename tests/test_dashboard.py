@@ -150,13 +150,15 @@ async def test_speed_keys_and_log_axis():
         assert not app.plot.log_y
 
 
-async def test_help_screen_opens_and_closes():
+async def test_help_opens_and_closes():
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
-        assert app.screen.__class__.__name__ == "HelpScreen"
+        assert app.help_panel.visible and "bigram floor" in str(app.help_panel.query_one("Static").render())
         await pilot.press("escape")
-        assert app.screen.__class__.__name__ != "HelpScreen"
+        assert not app.help_panel.visible
+        await pilot.press("question_mark", "question_mark")
+        assert not app.help_panel.visible
 
 
 async def test_training_to_the_end_shows_the_runs_own_samples():

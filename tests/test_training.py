@@ -71,3 +71,23 @@ def test_a_diverged_step_leaves_the_weights_alone():
     records = list(train(model, ds, Config(num_steps=10)))
     assert len(records) == 1 and records[0].diverged
     assert np.array_equal(model.theta, before)
+
+
+def test_loss_history_keeps_every_loss_and_its_moving_average():
+    from engine import LossHistory
+
+    values = [3.0, 2.0, 4.0, 1.0] * 700  # crosses the first growth of the buffers
+    grown = LossHistory()
+    for v in values:
+        grown.append(v)
+    bulk = LossHistory(values)
+    ema, expected = values[0], []
+    for v in values:
+        ema = ema + grown.alpha * (v - ema)
+        expected.append(ema)
+    for h in (grown, bulk):
+        assert len(h) == len(values) and list(h.losses) == values
+        assert np.allclose(h.ema, expected, rtol=0, atol=1e-12)
+    x, loss, ema_s = grown.downsampled(50)
+    assert len(x) == 50 and x[0] == 0 and x[-1] == len(values) - 1
+    assert np.array_equal(loss, grown.losses[x.astype(int)])

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -23,7 +23,7 @@ from textual.worker import Worker, get_current_worker
 from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_grid, uniform_grid
 from engine.errors import MicroMLPError
 from tui.distribution import DistributionChart
-from tui.help_screen import HelpScreen
+from tui.help_panel import HelpPanel
 from tui.loss_plot import LossPlot
 from tui.names_panel import NamesPanel
 from tui.status_line import StatusLine
@@ -56,6 +56,11 @@ class DashboardApp(App[int]):
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        Binding("escape", "close_help", "Close help", show=False),
+        Binding("up", "scroll_help(-1)", show=False),
+        Binding("down", "scroll_help(1)", show=False),
+        Binding("pageup", "scroll_help(-10)", show=False),
+        Binding("pagedown", "scroll_help(10)", show=False),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
@@ -94,6 +99,7 @@ class DashboardApp(App[int]):
         yield DistributionChart(id="distribution")
         yield StatusLine(id="status")
         yield Footer(compact=True)
+        yield HelpPanel(id="help")
 
     def on_mount(self) -> None:
         self.plot = self.query_one(LossPlot)
@@ -101,6 +107,7 @@ class DashboardApp(App[int]):
         self.names.border_title = "generated names"
         self.chart = self.query_one(DistributionChart)
         self.status_line = self.query_one(StatusLine)
+        self.help_panel = self.query_one(HelpPanel)
         self._worker = self._train()
         self.refresh_view(force=True)
         self.sample_batch("start")
@@ -237,7 +244,15 @@ class DashboardApp(App[int]):
         self.draw_plot()
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen())
+        # visibility, not display: showing it then costs a repaint, not a layout of the whole screen
+        self.help_panel.visible = not self.help_panel.visible
+
+    def action_close_help(self) -> None:
+        self.help_panel.visible = False
+
+    def action_scroll_help(self, lines: int) -> None:
+        if self.help_panel.visible:
+            self.help_panel.scroll_relative(y=lines, animate=False)
 
     async def action_reset(self) -> None:
         await self._stop_worker()
@@ -251,13 +266,20 @@ class DashboardApp(App[int]):
         self.sample_batch("reset")
 
     async def _stop_worker(self) -> None:
-        """Stop the training thread and wait until it has really returned (a cancelled Textual
-        worker reports itself done before its thread has finished)."""
+        """Stop the training thread and wait until it has really returned. The Textual worker is
+        not cancelled: one cancelled before its thread began would never run, and so never say it
+        stopped; asked to stop, the loop returns at once, even if it only begins afterwards."""
         self.loop.stop()
-        if self._worker is not None:
-            self._worker.cancel()
-        while not self.loop.stopped.is_set():
+        for _ in range(1000):  # 5 s at the very most; it takes at most 0.1 s
+            if self.loop.stopped.is_set():
+                return
             await asyncio.sleep(0.005)
+        self.log.error("the training thread did not stop within 5 s")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not self.screen_stack:
+            return  # a key that arrives while the app is shutting down has no screen to go to
+        await super().on_event(event)
 
     async def action_quit(self) -> None:
         self.loop.stop()

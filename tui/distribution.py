@@ -52,6 +52,8 @@ class DistributionChart(Widget):
         self._built_for: tuple[int, int] = (0, 0)
 
     def show(self, title: str, labels: list[str], model: np.ndarray, data: np.ndarray) -> None:
+        if not np.isfinite(model).all():  # a model whose logits overflowed (a diverged run)
+            model, title = np.nan_to_num(model, nan=0.0, posinf=0.0, neginf=0.0), title + " (not finite)"
         self._figures = (title, labels, model, data)
         self._strips = []
         self.refresh()
@@ -60,7 +62,7 @@ class DistributionChart(Widget):
     def title(self) -> str:
         return self._figures[0] if self._figures else ""
 
-    def _build(self, width: int, height: int) -> list[Strip]:
+    def build_strips(self, width: int, height: int) -> list[Strip]:
         if self._figures is None:
             return []
         title, labels, model, data = self._figures
@@ -79,5 +81,5 @@ class DistributionChart(Widget):
     def render_line(self, y: int) -> Strip:
         size = (self.content_size.width, self.content_size.height)
         if not self._strips or size != self._built_for:
-            self._strips, self._built_for = self._build(*size), size
+            self._strips, self._built_for = self.build_strips(*size), size
         return self._strips[y] if y < len(self._strips) else Strip.blank(size[0])

@@ -50,22 +50,31 @@ class LossPlot(PlotextPlot):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._strips: list[Strip] = []
         self._built_for = (0, 0, "")
+        self._figures: tuple[LossHistory, tuple[list[float], list[float]], float, float, int] | None = None
         self.builds = 0  # plotext redraws so far
 
     def show(self, history: LossHistory, exact: tuple[list[float], list[float]], random_guess: float,
              floor: float, total_steps: int) -> None:
+        """Take the figures to draw; the drawing itself waits for the widget's size."""
+        self._figures = (history, exact, random_guess, floor, total_steps)
+        self._strips = []
+        self.refresh()
+
+    def _draw(self, w: int, h: int) -> None:
+        """The plotext calls for a w x h plot (the title, the legend and the point count depend on it)."""
+        history, exact, random_guess, floor, total_steps = self._figures
         plt = self.plt
         plt.clear_data()
         plt.clear_figure()
-        width = max(self.size.width - 6, 10)  # the plot area: the y-axis labels take about 6 columns
+        width = max(w - 6, 10)  # the plot area: the y-axis labels take about 6 columns
         x, loss, ema = history.downsampled(width)  # one point per column: plotext's cost grows with points
         x = x + 1  # step numbers are 1-based on screen
-        legend = self.size.height >= 16  # plotext's legend box would hide a small plot
-        plt.title("loss per position (nats)" if legend else
-                  "loss (nats): dots one name · cyan moving avg · orange whole data")
+        legend = h >= 16  # plotext's legend box would hide a small plot
+        title = "loss per position (nats)" if legend else "loss (nats): dots one name · cyan moving avg · orange whole data"
+        plt.title(title if len(title) <= w - 2 else "loss (nats)")  # a longer title would wrap
         plt.xlabel("step")
-        plt.xlim(0, max(total_steps, 1))
         right = max(total_steps, 1)
+        plt.xlim(0, right)
         plt.hline(random_guess, GUESS)  # thin lines, labelled at their right end: cheaper than plot()
         plt.hline(floor, FLOOR)
         plt.text(f"random guess {random_guess:.3f}", right, random_guess, color=GUESS, alignment="right")
@@ -76,22 +85,29 @@ class LossPlot(PlotextPlot):
                         label="one name's loss" if legend else None)
             plt.plot(x.tolist(), ema.tolist(), color=EMA,
                      label=f"moving average (EMA, α={history.alpha})" if legend else None)
-        if exact[0]:
+        if len(exact[0]) >= 2:  # plotext mis-draws a one-point line (an IndexError in a log plot)
             every = max(1, len(exact[0]) // (width // 2))
-            plt.plot(exact[0][::every] + exact[0][-1:], exact[1][::every] + exact[1][-1:], color=EXACT,
-                     marker="hd", label="whole-data loss" if legend else None)
+            xs, ys = exact[0][::every], exact[1][::every]
+            if xs[-1] != exact[0][-1]:
+                xs, ys = xs + exact[0][-1:], ys + exact[1][-1:]
+            plt.plot(xs, ys, color=EXACT, marker="hd", label="whole-data loss" if legend else None)
         plt.yscale("log" if self.log_y else "linear")
-        self._strips = []
-        self.refresh()
 
-    def build_strips(self) -> list[Strip]:
-        """Have plotext draw the figure at the widget's size, as strips."""
-        w, h = max(self.size.width, 1), max(self.size.height, 1)
-        self.plt.plotsize(w, h)
-        self.plt._set_size(w, h)  # as PlotextPlot.render does (textual-plotext issue 5)
-        self.plt.theme(self._get_plotext_theme_name(self.app.theme))
+    def build_strips(self, width: int | None = None, height: int | None = None) -> list[Strip]:
+        """Have plotext draw the figure at the widget's size (or the one given), as strips."""
+        w, h = max(width or self.size.width, 1), max(height or self.size.height, 1)
+        if self._figures is None:
+            return [Strip.blank(w)] * h
         self.builds += 1
-        return ansi_strips(self.plt.build(), w)
+        try:
+            self._draw(w, h)
+            self.plt.plotsize(w, h)
+            self.plt._set_size(w, h)  # as PlotextPlot.render does (textual-plotext issue 5)
+            self.plt.theme(self._get_plotext_theme_name(self.app.theme))
+            return ansi_strips(self.plt.build(), w)[:h]
+        except Exception as exc:  # plotext has corner cases; a plot glitch must not end the app
+            self.log.error(f"plotext could not draw the loss plot at {w}x{h}: {exc!r}")
+            return [Strip([Segment(f"(the loss plot cannot be drawn at {w}x{h})")]).crop_extend(0, w, None)]
 
     def render_line(self, y: int) -> Strip:
         key = (self.size.width, self.size.height, self.app.theme)
