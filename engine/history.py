@@ -24,6 +24,7 @@ class LossHistory:
         for i, value in enumerate(values.tolist()):  # the recurrence, once, in plain floats
             ema += alpha * (value - ema)
             out[i] = ema
+        self._last_ema = float(ema)
         self._n = n
 
     def __len__(self) -> int:
@@ -34,9 +35,10 @@ class LossHistory:
         if n == len(self._loss):
             self._loss = np.concatenate((self._loss, np.zeros(n)))
             self._ema = np.concatenate((self._ema, np.zeros(n)))
-        prev = self._ema[n - 1] if n else loss
+        ema = self._last_ema + self.alpha * (loss - self._last_ema) if n else loss
         self._loss[n] = loss
-        self._ema[n] = prev + self.alpha * (loss - prev)
+        self._ema[n] = ema
+        self._last_ema = ema  # a Python float: arithmetic on numpy scalars is slower
         self._n = n + 1
 
     @property
@@ -49,7 +51,7 @@ class LossHistory:
 
     @property
     def last_ema(self) -> float:
-        return float(self._ema[self._n - 1]) if self._n else float("nan")
+        return self._last_ema if self._n else float("nan")
 
     def downsampled(self, points: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """At most `points` (step, loss, ema) samples spread evenly over the whole history.

@@ -7,6 +7,7 @@ goes on from a checkpoint; `run.steps()` is the training generator, recording ea
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from importlib import resources
@@ -88,11 +89,13 @@ class Run:
 
     def steps(self) -> Iterator[StepRecord]:
         """Train from the current step to the end, one step per next(), recording each loss."""
+        append = self.history.append
         for record in train(self.model, self.dataset, self.config, self.step):
-            if record.diverged:
+            loss = record.loss
+            if loss != loss or loss == math.inf:  # diverged: NaN or inf
                 self.diverged_at = record.step
             else:
-                self.history.append(record.loss)
+                append(loss)
                 self.step = record.step + 1
             yield record
 
