@@ -21,8 +21,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the console command run
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from engine import Config, Run  # noqa: E402
 from tutorial_reference import run_tutorial  # noqa: E402
+
+from engine import Config, Run  # noqa: E402
 
 
 def engine_us_per_step(data: Path, steps: int, repeats: int) -> list[float]:

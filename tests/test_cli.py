@@ -23,8 +23,8 @@ def test_headless_default_run_prints_the_tutorials_samples_and_a_summary(tmp_pat
     out = cli("--headless", "--metrics", str(tmp_path / "m.csv"))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    samples = [l for l in lines if l.startswith("sample ")]
-    assert [l[:10] for l in samples] == [f"sample {i:2d}:" for i in range(1, 21)]
+    samples = [line for line in lines if line.startswith("sample ")]
+    assert [line[:10] for line in samples] == [f"sample {i:2d}:" for i in range(1, 21)]
     assert lines[-1].startswith("done: 1000 steps") and "steps/s" in lines[-1]
     assert "whole-data loss" in lines[-1] and "bigram floor" in lines[-1]
     rows = list(csv.reader((tmp_path / "m.csv").open()))

@@ -60,7 +60,7 @@ async def test_one_step_while_paused_advances_by_exactly_one():
     async with app.run_test(size=(120, 40)) as pilot:
         for expected in (1, 2, 3):
             await pilot.press("full_stop")
-            await until(pilot, lambda: app.shown_step == expected)
+            await until(pilot, lambda n=expected: app.shown_step == n)
         await pilot.pause(0.3)
         assert app.shown_step == 3 and len(app.training.history) == 3
 

@@ -74,7 +74,7 @@ def test_a_single_name_and_a_one_letter_vocabulary_train(tmp_path):
         path.write_text(text)
         run = Run.new(Config(num_steps=20), path)
         losses = [r.loss for r in run.steps()]
-        assert len(losses) == 20 and all(l == l for l in losses)
+        assert len(losses) == 20 and all(x == x for x in losses)
         assert all(set(n) <= set(run.dataset.uchars) for n in run.sample(count=10))
     assert run.dataset.vocab_size == 2
 

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-import pytest
 from tutorial_reference import run_tutorial
 
 from engine import Config, Run, embedded_names_path

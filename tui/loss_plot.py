@@ -70,7 +70,8 @@ class LossPlot(PlotextPlot):
         x, loss, ema = history.downsampled(width)  # one point per column: plotext's cost grows with points
         x = x + 1  # step numbers are 1-based on screen
         legend = h >= 16  # plotext's legend box would hide a small plot
-        title = "loss per position (nats)" if legend else "loss (nats): dots one name · cyan moving avg · orange whole data"
+        title = ("loss per position (nats)" if legend
+                 else "loss (nats): dots one name · cyan moving avg · orange whole data")
         plt.title(title if len(title) <= w - 2 else "loss (nats)")  # a longer title would wrap
         plt.xlabel("step")
         right = max(total_steps, 1)

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 
@@ -24,7 +24,7 @@ DEFAULT_SPEED = SPEEDS.index(100)  # the tutorial's 1,000 steps in about 10 seco
 BURST = 64  # steps between checks for requests when running flat out
 
 
-class State(str, Enum):
+class State(StrEnum):
     IDLE = "idle"
     RUNNING = "running"
     PAUSED = "paused"
