@@ -59,7 +59,7 @@ def save(path: str | Path, ckpt: Checkpoint) -> Path:
         "rng_gauss_next": np.array(math.nan if gauss_next is None else gauss_next),
     }
     folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = temp_file_beside(path)
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -71,6 +71,17 @@ def save(path: str | Path, ckpt: Checkpoint) -> Path:
         raise
     _fsync_folder(folder)
     return path
+
+
+def temp_file_beside(path: Path) -> tuple[int, str]:
+    """A temporary file in `path`'s folder (so the final rename is atomic), with the permissions a
+    plainly created file would get (mkstemp's are 0600)."""
+    folder = path.parent if str(path.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.fchmod(fd, 0o666 & ~umask)
+    return fd, tmp
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -9,11 +9,11 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from engine.checkpoint import temp_file_beside
 from engine.config import Config
 from engine.errors import ConfigError, MicroMLPError
 from engine.run import Run
@@ -99,8 +99,7 @@ class MetricsWriter:
 
     def __init__(self, path: str):
         self.path = Path(path)
-        folder = self.path.parent if str(self.path.parent) else Path(".")
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
+        fd, self._tmp = temp_file_beside(self.path)
         self._f: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="")
         self._f.write("step,loss,lr\n")
 

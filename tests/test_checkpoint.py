@@ -103,3 +103,14 @@ def test_a_checkpoint_of_another_vocabulary_is_refused(tmp_path):
     Run.new(Config(), DOCS).save(tmp_path / "c.npz")
     with pytest.raises(CheckpointError, match="vocabulary"):
         Run.resume(tmp_path / "c.npz", ["xyz", "zzz"])
+
+
+def test_a_saved_checkpoint_gets_the_usual_file_permissions(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        path = Run.new(Config(), DOCS).save(tmp_path / "c.npz")
+    finally:
+        os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o644  # not the 0600 of a bare temporary file
