@@ -58,10 +58,6 @@ class DistributionChart(Widget):
         self._strips = []
         self.refresh()
 
-    @property
-    def title(self) -> str:
-        return self._figures[0] if self._figures else ""
-
     def build_strips(self, width: int, height: int) -> list[Strip]:
         if self._figures is None:
             return []
