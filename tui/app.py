@@ -91,6 +91,8 @@ class DashboardApp(App[int]):
         self._last_batch = 0.0
         self._final_shown = False
         self._worker: Worker[None] | None = None
+        ds = self.training.dataset
+        self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -108,16 +110,17 @@ class DashboardApp(App[int]):
         self.chart = self.query_one(DistributionChart)
         self.status_line = self.query_one(StatusLine)
         self.help_panel = self.query_one(HelpPanel)
-        self._worker = self._train()
+        self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch("start")
         self.set_interval(FRAME, self.refresh_view)
 
     # --- the worker -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="training", exit_on_error=True)
-    def _train(self) -> None:
+    def _train(self, loop: TrainingLoop) -> None:
+        """Bound to the loop it was started for: a worker that starts late never drives a newer one."""
         worker = get_current_worker()
-        self.loop.work(lambda: worker.is_cancelled)
+        loop.work(lambda: worker.is_cancelled)
 
     @property
     def shown_step(self) -> int:
@@ -174,9 +177,8 @@ class DashboardApp(App[int]):
         counts = ds.counts[t].astype(np.float64)
         data = counts / counts.sum() if counts.sum() else counts
         model = next_token_probs(self.view_model, t, self.temperature)
-        labels = [ds.token_label(i) for i in range(ds.vocab_size)]
-        title = f"next token after '{labels[t]}' at temperature {self.temperature:.2f}"
-        self.chart.show(title, labels, model, data)
+        title = f"next token after '{self._labels[t]}' at temperature {self.temperature:.2f}"
+        self.chart.show(title, self._labels, model, data)
 
     def draw_status(self, snap: Snapshot) -> None:
         rec = snap.record
@@ -261,7 +263,7 @@ class DashboardApp(App[int]):
         self.view_model = run.model.copy()
         self._reset_view_state()
         self.note = "reset: a fresh run with the same settings"
-        self._worker = self._train()
+        self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch("reset")
 

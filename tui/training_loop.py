@@ -61,7 +61,6 @@ class TrainingLoop:
         self._last_record: StepRecord | None = None
         self._done = run.finished
         self._stop = False
-        self.started = threading.Event()  # set when work() has begun
         self.stopped = threading.Event()  # set when work() has returned
         self.snapshot = self._make_snapshot()
 
@@ -114,7 +113,6 @@ class TrainingLoop:
     def work(self, cancelled: Callable[[], bool]) -> None:
         """Train until the run ends, `stop()` is called or `cancelled()` says stop. Never blocks for
         more than 0.1 s, so a quit or a reset is never kept waiting."""
-        self.started.set()
         try:
             self._work(cancelled)
         finally:
