@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine import checkpoint
 from engine.config import Config
+from engine.curve import EXACT_POINTS, ExactTrack
 from engine.dataset import Dataset
 from engine.errors import CheckpointError
 from engine.history import LossHistory
@@ -43,6 +44,13 @@ class Run:
         self.history = history or LossHistory()
         self.reference = Reference(dataset.counts)
         self.diverged_at: int | None = None  # the step whose loss was not finite, if any
+        self.exact_track: ExactTrack | None = None  # whole-data loss at fixed steps, once asked for
+
+    def track_exact(self, points: int = EXACT_POINTS) -> ExactTrack:
+        """Measure the whole-data loss at fixed steps from now on (a plot's curve; ~50 us a time)."""
+        self.exact_track = ExactTrack(self.config.num_steps, points)
+        self.exact_track.record(self.step, self.dataset_loss())
+        return self.exact_track
 
     @classmethod
     def new(cls, config: Config, data: str | Path | list[str] | None = None) -> Run:
@@ -89,12 +97,14 @@ class Run:
 
     def steps(self) -> Iterator[StepRecord]:
         """Train from the current step to the end, one step per next(), recording each loss."""
-        append = self.history.append
+        append, track = self.history.append, self.exact_track
         for record in train(self.model, self.dataset, self.config, self.step):
             loss = record.loss
             if loss != loss or loss == math.inf:  # diverged: NaN or inf
                 self.diverged_at = record.step
             else:
+                if track is not None and track.due(record.step + 1):  # before the loss: see CurveBuckets
+                    track.record(record.step + 1, self.dataset_loss())
                 append(loss)
                 self.step = record.step + 1
             yield record

@@ -145,9 +145,9 @@ async def test_speed_keys_and_log_axis():
         await pilot.press("left_square_bracket")
         assert app.loop.speed == SPEEDS[-2]
         await pilot.press("l")
-        assert app.plot.log_y
+        assert app.plot.gap_view and "left to learn" in app.plot.build_strips()[0].text
         await pilot.press("l")
-        assert not app.plot.log_y
+        assert not app.plot.gap_view and "whole" in app.plot.build_strips()[0].text
 
 
 async def test_help_opens_and_closes():

@@ -50,7 +50,7 @@ def test_start_train_and_quit_in_tmux(tmp_path, size):
         step = _wait_for(session, r"running .*step (\d+)/2000")
         assert int(step.group(1)) > 0
         screen = _screen(session)
-        assert "random guess" in screen and "step" in screen and "┤" in screen  # the plot's axis
+        assert "guess" in screen and "floor" in screen and "step" in screen and "┤" in screen  # the plot and its key
         _tmux("send-keys", "-t", session, "q")
         end = time.monotonic() + 5
         while not exit_file.exists() and time.monotonic() < end:

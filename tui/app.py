@@ -24,7 +24,7 @@ from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_g
 from engine.errors import MicroMLPError
 from tui.distribution import DistributionChart
 from tui.help_panel import HelpPanel
-from tui.loss_plot import LossPlot
+from tui.loss_plot import LossPlot, PlotFigures
 from tui.names_panel import NamesPanel
 from tui.status_line import StatusLine
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
@@ -33,7 +33,6 @@ FRAME = 0.1  # seconds between screen refreshes
 SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
 NAMES_PER_BATCH = 8
 T_STEP, T_MIN, T_MAX = 0.1, 0.1, 5.0
-EXACT_POINTS = 1000  # most whole-data-loss points kept for the plot
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
 
 
@@ -84,8 +83,9 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
-        self._unplotted = 0  # steps taken since the plot was last drawn
-        self._exact: tuple[list[float], list[float]] = ([], [])
+        self.gap_view = getattr(self, "gap_view", False)  # the "left to learn" view of the plot
+        if self.training.exact_track is None:
+            self.training.track_exact()
         self._grid = uniform_grid(seed=0, count=NAMES_PER_BATCH, max_len=self.training.config.max_len)
         self._grid_seed = 0
         self._last_batch = 0.0
@@ -140,9 +140,7 @@ class DashboardApp(App[int]):
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
-            self._record_exact(snap.step)
-            self._unplotted += moved
-            if force or state_changed or self._unplotted >= self._half_column():
+            if force or state_changed or moved:
                 self.draw_plot()
             self.draw_chart()
         if snap.state == State.RUNNING and time.monotonic() - self._last_batch >= SAMPLE_EVERY:
@@ -153,24 +151,10 @@ class DashboardApp(App[int]):
         self.draw_status(snap)
         self.frames += 1
 
-    def _record_exact(self, step: int) -> None:
-        xs, ys = self._exact
-        if xs and xs[-1] == step:
-            return
-        xs.append(step)
-        ys.append(self.training.reference.dataset_loss(self.view_model))
-        if len(xs) > EXACT_POINTS:  # keep the first and every other one after it
-            self._exact = (xs[::2] + ([xs[-1]] if len(xs) % 2 == 0 else []),
-                           ys[::2] + ([ys[-1]] if len(ys) % 2 == 0 else []))
-
-    def _half_column(self) -> int:
-        """Steps that move the curve by half a screen column: fewer change nothing visible."""
-        return max(1, self.training.config.num_steps // max(2 * self.plot.size.width, 1))
-
     def draw_plot(self) -> None:
-        self._unplotted = 0
-        ref = self.training.reference
-        self.plot.show(self.training.history, self._exact, ref.random_guess, ref.floor, self.training.config.num_steps)
+        run, ref = self.training, self.training.reference
+        self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
+                                   ref.random_guess, ref.floor, run.diverged_at, self.gap_view))
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -188,7 +172,7 @@ class DashboardApp(App[int]):
         self.status_line.show(
             state=state, step=snap.step, total=self.training.config.num_steps,
             lr=rec.lr if rec else self.training.config.learning_rate, ema=self.training.history.last_ema,
-            exact=self._exact[1][-1] if self._exact[1] else float("nan"), rate=snap.steps_per_s,
+            exact=self.training.exact_track.last if self.training.exact_track else float("nan"), rate=snap.steps_per_s,
             elapsed=snap.elapsed, temperature=self.temperature, speed=speed_label(self.loop.speed),
             params=self.training.model.num_params, note=self.note,
         )
@@ -242,7 +226,7 @@ class DashboardApp(App[int]):
         self.draw_status(self.loop.snapshot)
 
     def action_log_y(self) -> None:
-        self.plot.log_y = not self.plot.log_y
+        self.gap_view = not self.gap_view
         self.draw_plot()
 
     def action_help(self) -> None:
@@ -261,6 +245,7 @@ class DashboardApp(App[int]):
         run = self.training.fresh()
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()
+        self.plot.new_run()
         self._reset_view_state()
         self.note = "reset: a fresh run with the same settings"
         self._worker = self._train(self.loop)

@@ -1,0 +1,158 @@
+"""The loss curve as a plot shows it, built so that what the run has passed never changes again.
+
+A plot of width n columns cuts the run's `num_steps` steps into n fixed buckets (`bucket_edges`);
+`CurveBuckets` summarises each bucket: the lowest and highest one-name loss in it, the moving average
+and the whole-data loss at its last step. A bucket the run has passed is final: it is computed once
+and kept. The whole-data loss is measured by the trainer at fixed steps (`ExactTrack`), not whenever a
+screen happens to look, so the curve is the same at any speed. `LossRange` and `GapRange` are the
+plot's y ranges: fixed for a run, grown only in coarse steps when a line leaves them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from engine.history import LossHistory
+
+EXACT_POINTS = 1024  # whole-data loss measurements per run, at most (about 50 us each)
+
+
+def bucket_edges(num_steps: int, n: int) -> np.ndarray:
+    """(n + 1,) loss indices: bucket b holds the losses of steps edges[b] .. edges[b + 1] - 1 (0-based),
+    so it is complete once edges[b + 1] steps have been taken. Derived from the run's length alone."""
+    return (np.arange(n + 1, dtype=np.int64) * num_steps) // max(n, 1)
+
+
+class ExactTrack:
+    """The whole-data loss at fixed steps of a run: the step it starts from, every `every` steps, and
+    the last. Written by the trainer (one thread), read by a screen (another): a reader takes `len()`
+    first, and the arrays never move (they are allocated once)."""
+
+    def __init__(self, num_steps: int, points: int = EXACT_POINTS):
+        self.num_steps = num_steps
+        self.every = max(1, math.ceil(num_steps / points))
+        capacity = num_steps // self.every + 2
+        self.steps = np.zeros(capacity, dtype=np.int64)  # steps taken when measured
+        self.values = np.zeros(capacity)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def due(self, step: int) -> bool:
+        """Whether the loss after `step` steps is one to measure."""
+        return step % self.every == 0 or step == self.num_steps
+
+    def record(self, step: int, value: float) -> None:
+        n = self._n
+        if n and step <= self.steps[n - 1]:
+            return  # measured already (a resumed or replayed step)
+        self.steps[n], self.values[n] = step, value
+        self._n = n + 1
+
+    def at(self, steps: np.ndarray) -> np.ndarray:
+        """The latest measurement at or before each of `steps` (NaN where there is none)."""
+        n = self._n
+        idx = np.searchsorted(self.steps[:n], steps, side="right") - 1
+        out = np.where(idx >= 0, self.values[np.maximum(idx, 0)], np.nan) if n else np.full(len(steps), np.nan)
+        return out
+
+    @property
+    def last(self) -> float:
+        return float(self.values[self._n - 1]) if self._n else math.nan
+
+
+class CurveBuckets:
+    """Per-bucket figures of one run at one plot width. `update()` computes the buckets finished
+    since the last call and the current one; finished buckets are kept, never recomputed."""
+
+    def __init__(self, num_steps: int, n: int):
+        self.num_steps, self.n = num_steps, n
+        self.edges = bucket_edges(num_steps, n)
+        self.lo = np.full(n, np.nan)  # lowest one-name loss in the bucket
+        self.hi = np.full(n, np.nan)  # highest
+        self.ema = np.full(n, np.nan)  # moving average after the bucket's last step so far
+        self.exact = np.full(n, np.nan)  # whole-data loss at the last measurement in or before it
+        # (all four are NaN for a bucket without steps: a run shorter than the plot is wide)
+        self.done = 0  # buckets 0 .. done-1 are final
+        self.current = -1  # the bucket the run is in (-1: no step yet)
+
+    def update(self, history: LossHistory, track: ExactTrack | None) -> None:
+        taken = len(history)  # first: the arrays hold at least this many values
+        if taken == 0:
+            return
+        e, n = self.edges, self.n
+        done = min(int(np.searchsorted(e[1:], taken, side="right")), n)  # buckets with e[b + 1] <= taken
+        current = min(max(int(np.searchsorted(e[1:], taken - 1, side="right")), done - 1), n - 1)
+        span = np.arange(self.done, current + 1)
+        if len(span):
+            starts, ends = e[span], np.minimum(e[span + 1], taken)
+            filled = ends > starts
+            if filled.any():  # the buckets are contiguous: one slice, cut at the filled ones' starts
+                s0 = int(starts[filled][0])
+                seg = history.losses[s0 : int(ends[filled][-1])]
+                cuts = starts[filled] - s0
+                self.lo[span[filled]] = np.minimum.reduceat(seg, cuts)
+                self.hi[span[filled]] = np.maximum.reduceat(seg, cuts)
+                self.ema[span[filled]] = history.ema[ends[filled] - 1]
+                if track is not None:
+                    self.exact[span[filled]] = track.at(ends[filled])
+        self.done, self.current = done, current
+
+    def lines(self) -> tuple[np.ndarray, np.ndarray]:
+        """The moving average and whole-data loss per bucket up to the current one, with an empty
+        bucket (a run shorter than the plot is wide) showing the value before it."""
+        k = self.current + 1
+        return _forward_fill(self.ema[:k]), _forward_fill(self.exact[:k])
+
+
+def _forward_fill(values: np.ndarray) -> np.ndarray:
+    idx = np.where(np.isnan(values), 0, np.arange(len(values)))
+    np.maximum.accumulate(idx, out=idx)
+    out = values[idx]
+    return out
+
+
+class LossRange:
+    """The loss plot's y range: from a little below the bigram floor to just above ln(V) (where every
+    run starts), fixed for the run. `include()` grows it, in coarse and growing steps and a bounded
+    number of times, when a line (never a single dot) leaves it."""
+
+    MAX_GROWTHS = 4
+
+    def __init__(self, random_guess: float, floor: float):
+        span = random_guess - floor if random_guess - floor > 1e-6 else max(abs(random_guess) * 0.1, 0.1)
+        self.span = span
+        self.lo = floor - 0.25 * span
+        self.hi = random_guess + 0.1 * span
+        self.growths = 0
+
+    def include(self, lo: float, hi: float) -> bool:
+        """Grow to hold [lo, hi] (NaN ignored); True when the range changed."""
+        changed = False
+        while self.growths < self.MAX_GROWTHS and math.isfinite(hi) and hi > self.hi:
+            self.hi += self.span * 0.5 * 2**self.growths
+            self.growths, changed = self.growths + 1, True
+        while self.growths < self.MAX_GROWTHS and math.isfinite(lo) and lo < self.lo:
+            self.lo -= self.span * 0.5 * 2**self.growths
+            self.growths, changed = self.growths + 1, True
+        return changed
+
+
+class GapRange:
+    """The "left to learn" view's log y range for whole-data loss - floor: from a bit above where the
+    run starts down two decades, growing down a decade at a time (to 1e-6) as the gap shrinks."""
+
+    def __init__(self, start_gap: float):
+        top = max(start_gap, 1e-6) * 1.3
+        self.hi = 10 ** (math.ceil(math.log10(top) * 4) / 4)  # the quarter-decade above
+        self.lo = 10 ** (math.floor(math.log10(top)) - 2)
+
+    def include(self, lo: float) -> bool:
+        changed = False
+        while math.isfinite(lo) and lo > 0 and lo < self.lo and self.lo > 1e-6:
+            self.lo /= 10
+            changed = True
+        return changed
