@@ -91,6 +91,16 @@ class Run:
         model = Model.init(self.dataset.vocab_size, self.config, rng)
         return Run(self.config, self.dataset, model, rng)
 
+    def reseeded(self, seed: int) -> Run:
+        """A new run of the same data and settings but another seed, as `Run.new` with that seed would
+        make it from the file: the old shuffle is undone (its draws replayed), then redone."""
+        order = list(range(len(self.dataset)))
+        random.Random(self.config.seed).shuffle(order)  # docs[i] is the file's order[i]-th name
+        original = [""] * len(order)
+        for i, j in enumerate(order):
+            original[j] = self.dataset.docs[i]
+        return Run.new(self.config.with_(seed=seed), original)
+
     @property
     def finished(self) -> bool:
         return self.step >= self.config.num_steps or self.diverged_at is not None

@@ -119,7 +119,7 @@ async def test_saving_where_it_cannot_be_written_shows_a_message_and_training_go
         await until(pilot, lambda: app.shown_step > 5)
         await pilot.press("s")
         await until(pilot, lambda: "not saved" in app.note)
-        assert "not saved" in str(app.status_line.render())
+        assert "not saved" in str(app.note_line.render())
         before = app.shown_step
         await until(pilot, lambda: app.shown_step > before + 5)
         assert app.shown_state == State.RUNNING

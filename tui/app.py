@@ -8,25 +8,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from textual import events, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
-from textual.widgets import Footer
+from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_grid, uniform_grid
 from engine.errors import MicroMLPError
 from tui.distribution import DistributionChart
 from tui.help_panel import HelpPanel
+from tui.key_bar import KeyBar
+from tui.layout import fit_heights
 from tui.loss_plot import LossPlot, PlotFigures
 from tui.names_panel import NamesPanel
+from tui.pace_control import PaceControl
 from tui.status_line import StatusLine
+from tui.step_line import StepLine
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 
 FRAME = 0.1  # seconds between screen refreshes
@@ -34,24 +41,28 @@ SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
 NAMES_PER_BATCH = 8
 T_STEP, T_MIN, T_MAX = 0.1, 0.1, 5.0
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
+HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 
 
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [  # the footer shows one entry per pair, so that every key fits in 80 columns
-        Binding("space", "toggle", "Run"),
+    BINDINGS = [  # the footer shows what fits in 80 columns; the pairs are clickable controls on screen
+        Binding("space", "play", "Run"),
+        Binding("space", "pause", "Pause"),
+        Binding("space", "finished_hint", "Run", show=False),
         Binding("full_stop", "step", "Step", key_display="."),
         Binding("r", "reset", "Reset"),
-        Binding("plus,equals_sign", "temperature(1)", "Temp", key_display="±"),
-        Binding("minus", "temperature(-1)", "Temp-", show=False),
-        Binding("left", "token(-1)", "Char", key_display="←→"),
-        Binding("right", "token(1)", "Token", show=False),
+        Binding("n", "new_seed", "Seed"),
+        Binding("plus,equals_sign", "temperature(1)", "Hotter", show=False),
+        Binding("minus", "temperature(-1)", "Colder", show=False),
+        Binding("left", "token(-1)", "Previous token", show=False),
+        Binding("right", "token(1)", "Next token", show=False),
         Binding("g", "sample", "New"),
-        Binding("right_square_bracket", "speed(1)", "Pace", key_display="[]"),
+        Binding("right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "log_y", "Log"),
+        Binding("l", "gap_view", "Gap"),
+        Binding("l", "loss_view", "Loss"),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -77,13 +88,13 @@ class DashboardApp(App[int]):
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
         self._t_range = (min(T_MIN, run.config.temperature), max(T_MAX, run.config.temperature))
-        self.note = ""  # a line under the status: saves, errors
+        self.note = ""  # a line under the status: saves, errors, hints
         self.frames = 0
+        self.gap_view = False  # the "left to learn" view of the plot
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
-        self.gap_view = getattr(self, "gap_view", False)  # the "left to learn" view of the plot
         if self.training.exact_track is None:
             self.training.track_exact()
         self._grid = uniform_grid(seed=0, count=NAMES_PER_BATCH, max_len=self.training.config.max_len)
@@ -98,9 +109,13 @@ class DashboardApp(App[int]):
         with Horizontal(id="top"):
             yield LossPlot(id="loss-plot")
             yield NamesPanel(id="names")
+        with Horizontal(id="controls"):
+            yield StepLine(id="step-line")
+            yield PaceControl(id="pace")
         yield DistributionChart(id="distribution")
         yield StatusLine(id="status")
-        yield Footer(compact=True)
+        yield Static("", id="note", markup=False)
+        yield KeyBar(id="keys")
         yield HelpPanel(id="help")
 
     def on_mount(self) -> None:
@@ -109,11 +124,36 @@ class DashboardApp(App[int]):
         self.names.border_title = "generated names"
         self.chart = self.query_one(DistributionChart)
         self.status_line = self.query_one(StatusLine)
+        self.step_line = self.query_one(StepLine)
+        self.pace = self.query_one(PaceControl)
+        self.note_line = self.query_one("#note", Static)
         self.help_panel = self.query_one(HelpPanel)
+        self.key_bar = self.query_one(KeyBar)
+        self._keys_shown: list[tuple[str, str, str]] = []
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
+            try:
+                asyncio.get_running_loop().add_signal_handler(sig, self.exit, 128 + sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or no such signal here
+        self.fit_layout()
+        self.refresh_bindings()
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch("start")
         self.set_interval(FRAME, self.refresh_view)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_layout()
+
+    def fit_layout(self) -> None:
+        """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
+        w, h = self.size
+        heights = fit_heights(w, h, StatusLine.rows_at(w))
+        for widget_id, rows in heights.items():
+            widget = self.query_one(f"#{widget_id}")
+            widget.display = rows > 0
+            if rows > 0:
+                widget.styles.height = rows
 
     # --- the worker -------------------------------------------------------------------------------
     @work(thread=True, exclusive=True, group="training", exit_on_error=True)
@@ -134,15 +174,15 @@ class DashboardApp(App[int]):
     # --- drawing ----------------------------------------------------------------------------------
     def refresh_view(self, force: bool = False) -> None:
         snap = self.loop.snapshot
-        changed = force or snap is not self._shown
-        if changed:
-            moved = snap.step - (self._shown.step if self._shown else 0)
+        if force or snap is not self._shown:
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
-            if force or state_changed or moved:
-                self.draw_plot()
+            self.draw_plot()
             self.draw_chart()
+            self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED)
+            if state_changed:
+                self.refresh_bindings()
         if snap.state == State.RUNNING and time.monotonic() - self._last_batch >= SAMPLE_EVERY:
             self.sample_batch("", new_draws=True)
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
@@ -160,29 +200,36 @@ class DashboardApp(App[int]):
         ds, t = self.training.dataset, self.token
         counts = ds.counts[t].astype(np.float64)
         data = counts / counts.sum() if counts.sum() else counts
-        model = next_token_probs(self.view_model, t, self.temperature)
+        with np.errstate(all="ignore"):
+            model = next_token_probs(self.view_model, t, self.temperature)
         title = f"next token after '{self._labels[t]}' at temperature {self.temperature:.2f}"
         self.chart.show(title, self._labels, model, data)
 
     def draw_status(self, snap: Snapshot) -> None:
-        rec = snap.record
         state = snap.state.value
-        if snap.state == State.DIVERGED and rec is not None:
-            state = f"diverged at step {rec.step + 1}"
+        if snap.state == State.DIVERGED and snap.record is not None:
+            state = f"diverged at step {snap.record.step + 1}"
+        track = self.training.exact_track
         self.status_line.show(
-            state=state, step=snap.step, total=self.training.config.num_steps,
-            lr=rec.lr if rec else self.training.config.learning_rate, ema=self.training.history.last_ema,
-            exact=self.training.exact_track.last if self.training.exact_track else float("nan"), rate=snap.steps_per_s,
-            elapsed=snap.elapsed, temperature=self.temperature, speed=speed_label(self.loop.speed),
-            params=self.training.model.num_params, note=self.note,
+            state=state, step=snap.step, total=self.training.config.num_steps, ema=self.training.history.last_ema,
+            exact=track.last if track else float("nan"), rate_now=snap.steps_per_s, elapsed=snap.elapsed,
+            params=self.training.model.num_params,
         )
+        self.pace.show(speed_label(self.loop.speed))
+        if str(self.note_line.content) != self.note:
+            self.note_line.update(self.note)
+
+    def set_note(self, note: str) -> None:
+        self.note = note
+        self.note_line.update(note)
 
     # --- names ------------------------------------------------------------------------------------
     def sample_batch(self, reason: str, new_draws: bool = False) -> None:
         if new_draws:
             self._grid_seed += 1
             self._grid = uniform_grid(self._grid_seed, NAMES_PER_BATCH, self.training.config.max_len)
-        names = sample_names_from_grid(self.view_model, self.training.dataset, self.temperature, self._grid)
+        with np.errstate(all="ignore"):
+            names = sample_names_from_grid(self.view_model, self.training.dataset, self.temperature, self._grid)
         step = self._shown.step if self._shown else self.training.step
         self.names.add_batch(f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else ""),
                              names)
@@ -190,22 +237,83 @@ class DashboardApp(App[int]):
 
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
-            self.note = "training diverged: try a smaller --lr. The last finite weights can still be saved (s)."
+            self.set_note("training diverged: try a smaller --lr. The last finite weights can still be saved (s).")
             return
-        names = self.training.sample(temperature=self.temperature)  # the run's own random stream: the tutorial's
-        self.names.add_batch(f"finished: {len(names)} samples, T {self.temperature:.2f}", names)
+        self._final_samples(self.training, self.temperature)
+
+    @work(thread=True, group="final-samples")
+    def _final_samples(self, run: Run, temperature: float) -> None:
+        """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
+        chunks, so that even --samples in the thousands never holds up a key."""
+        worker, names = get_current_worker(), []
+        total = run.config.num_samples
+        while len(names) < total:
+            if worker.is_cancelled or run is not self.training:
+                return
+            names += run.sample(temperature=temperature, count=min(100, total - len(names)))
+        self.call_from_thread(self.names.add_batch, f"finished: {len(names)} samples, T {temperature:.2f}", names)
 
     # --- keys -------------------------------------------------------------------------------------
-    def action_toggle(self) -> None:
-        self.loop.toggle()
+    def refresh_bindings(self) -> None:
+        """The key bar shows the keys that apply now (check_action); redrawn only when they change."""
+        super().refresh_bindings()
+        if not hasattr(self, "key_bar"):
+            return
+        items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
+                 if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
+        items.append(("^p", "Palette", "command_palette"))
+        if items != self._keys_shown:
+            self._keys_shown = items
+            self.key_bar.show(items)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Which bindings apply now: the footer shows (and the keys run) only those."""
+        if self.help_panel_open and action not in HELP_KEYS:
+            return False
+        state = self.loop.state
+        done = state in (State.FINISHED, State.DIVERGED)
+        if action == "play":
+            return not done and state != State.RUNNING
+        if action == "pause":
+            return state == State.RUNNING
+        if action == "finished_hint":
+            return done
+        if action == "step":
+            return not done and state != State.RUNNING
+        if action == "gap_view":
+            return not self.gap_view
+        if action == "loss_view":
+            return self.gap_view
+        if action == "scroll_help":
+            return self.help_panel_open
+        return True
+
+    @property
+    def help_panel_open(self) -> bool:
+        return bool(getattr(self, "help_panel", None) and self.help_panel.visible)
+
+    def action_play(self) -> None:
+        self.loop.play()
         self.refresh_view()
+        self.refresh_bindings()
+
+    def action_pause(self) -> None:
+        self.loop.pause()
+        self.refresh_view()
+        self.refresh_bindings()
+
+    def action_toggle(self) -> None:
+        self.action_pause() if self.loop.state == State.RUNNING else self.action_play()
+
+    def action_finished_hint(self) -> None:
+        self.set_note("this run is over: r runs it again, n runs it with a new seed")
 
     def action_step(self) -> None:
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
         lo, hi = self._t_range
-        self.temperature = round(min(max(self.temperature + direction * T_STEP, lo), hi), 2)
+        self.temperature = min(max(round(self.temperature + direction * T_STEP, 2), lo), hi)
 
     def watch_temperature(self) -> None:
         self.sample_batch("same draws")
@@ -225,32 +333,48 @@ class DashboardApp(App[int]):
         self.loop.change_speed(delta)
         self.draw_status(self.loop.snapshot)
 
-    def action_log_y(self) -> None:
-        self.gap_view = not self.gap_view
+    def action_gap_view(self) -> None:
+        self.gap_view = True
         self.draw_plot()
+        self.refresh_bindings()
+
+    def action_loss_view(self) -> None:
+        self.gap_view = False
+        self.draw_plot()
+        self.refresh_bindings()
 
     def action_help(self) -> None:
         # visibility, not display: showing it then costs a repaint, not a layout of the whole screen
         self.help_panel.visible = not self.help_panel.visible
+        self.refresh_bindings()
 
     def action_close_help(self) -> None:
         self.help_panel.visible = False
+        self.refresh_bindings()
 
     def action_scroll_help(self, lines: int) -> None:
         if self.help_panel.visible:
             self.help_panel.scroll_relative(y=lines, animate=False)
 
     async def action_reset(self) -> None:
+        await self._replace_run(self.training.fresh(), "a fresh run with the same settings")
+
+    async def action_new_seed(self) -> None:
+        seed = self.training.config.seed + 1
+        await self._replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
+
+    async def _replace_run(self, run: Run, note: str) -> None:
         await self._stop_worker()
-        run = self.training.fresh()
+        self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
-        self.note = "reset: a fresh run with the same settings"
+        self.set_note(note)
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch("reset")
+        self.sample_batch("new run")
+        self.refresh_bindings()
 
     async def _stop_worker(self) -> None:
         """Stop the training thread and wait until it has really returned. The Textual worker is
@@ -275,7 +399,7 @@ class DashboardApp(App[int]):
     def action_save(self) -> None:
         with self.loop.lock:  # between two steps
             ckpt = self.training.to_checkpoint()
-        self.note = f"saving step {ckpt.step} to {self.save_path} ..."
+        self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
         self._save(ckpt, self.save_path)
 
     @work(thread=True, group="save")
@@ -287,11 +411,32 @@ class DashboardApp(App[int]):
             note = f"not saved: {exc}"
         except OSError as exc:
             note = f"not saved: {path}: {exc.strerror or exc}"
-        self.call_from_thread(self._set_note, note)
+        self.call_from_thread(self.set_note, note)
 
-    def _set_note(self, note: str) -> None:
-        self.note = note
-        self.draw_status(self.loop.snapshot)
+    # --- the command palette ----------------------------------------------------------------------
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Every action of the keys, as "group: action" commands, beside Textual's own (themes,
+        keys, screenshot, quit)."""
+        yield from super().get_system_commands(screen)
+        commands = [
+            ("Training: run / pause", "space: start or pause training", self.action_toggle),
+            ("Training: one step", ".: one SGD step while paused", self.action_step),
+            ("Training: reset", "r: the same run again from step 0", self.action_reset),
+            ("Training: new seed", "n: a new run with the next seed", self.action_new_seed),
+            ("Training: faster", "]: more steps per second", lambda: self.action_speed(1)),
+            ("Training: slower", "[: fewer steps per second", lambda: self.action_speed(-1)),
+            ("Training: save a checkpoint", f"s: to {self.save_path}", self.action_save),
+            ("Sampling: temperature up", "+: by 0.1", lambda: self.action_temperature(1)),
+            ("Sampling: temperature down", "-: by 0.1", lambda: self.action_temperature(-1)),
+            ("Sampling: new names", "g: a new batch with new draws", self.action_sample),
+            ("Chart: next context token", "→", lambda: self.action_token(1)),
+            ("Chart: previous context token", "←", lambda: self.action_token(-1)),
+            ("Plot: loss view", "l: loss per position", self.action_loss_view),
+            ("Plot: left-to-learn view", "l: whole-data loss - bigram floor, log axis", self.action_gap_view),
+            ("Help: keys and what the figures mean", "?", self.action_help),
+        ]
+        for title, help_text, callback in commands:
+            yield SystemCommand(title, help_text, callback)
 
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:

@@ -1,5 +1,6 @@
-"""The `?` help: the keys, and what the loss figures mean. One Static (not Markdown, whose many
-widgets are slow to show)."""
+"""The `?` help: the keys, what every line, colour and figure means, and the panels' conventions.
+One Static of paragraphs without hard line breaks, so that it rewraps at any width (not Markdown,
+whose many widgets are slow to show)."""
 
 from __future__ import annotations
 
@@ -7,44 +8,85 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-HELP = """\
-[b]Keys[/b]  ([b]escape[/b] closes; the arrows scroll)
+KEYS = [
+    ("space", "start / pause training (after the end: r or n for a new run)"),
+    (".", "one step, while paused"),
+    ("r", "reset: the same run again from step 0 (same seed, same settings)"),
+    ("n", "a new run with the next seed: see how much runs vary"),
+    ("+ -", "temperature up / down by 0.1 (also: click or drag the temperature gauge)"),
+    ("← →", "pick the context token of the next-token chart (also: click a bar or its letter)"),
+    ("g", "a new batch of names, with new random draws"),
+    ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
+            "steps in about 10 s, 'max' is unthrottled"),
+    ("l", "switch the plot between the loss view and the 'left to learn' view (the footer says which "
+          "one the key switches to)"),
+    ("s", "save a checkpoint"),
+    ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
+    ("?", "this help; escape closes it, the arrows scroll it; other keys wait until it is closed"),
+    ("q", "quit (ctrl+c too)"),
+]
 
-  [b]space[/b]   start / pause training
-  [b].[/b]       one step, while paused
-  [b]r[/b]       reset: a fresh run with the same settings
-  [b]+ -[/b]     temperature up / down: the SAME random draws are re-sampled, so what changes is
-          the temperature's doing
-  [b]g[/b]       a new batch of names, with new draws
-  [b]← →[/b]     pick the token whose next-token chart is shown
-  [b][ ][/b]     slower / faster: 100 steps/s (the default) shows the tutorial's 1,000 steps in
-          about 10 s; the fastest setting is unthrottled
-  [b]l[/b]       log / linear loss axis
-  [b]s[/b]       save a checkpoint
-  [b]?[/b]       this help
-  [b]q[/b]       quit (ctrl+c too)
+SECTIONS = [
+    ("The loss plot", [
+        "Loss is the average of -ln p(next character), in nats, over the positions of a name. The x axis is "
+        "the whole run, from step 0 to its last step, so the curve grows from left to right and a column "
+        "the run has passed never changes. The y range is fixed for a run (it grows, in coarse steps, only "
+        "if a line leaves it); a one-name loss beyond it is drawn at the edge as ▴ or ▾.",
+        "• one name (grey dots): each step trains on ONE name and this is its loss before the update. Each "
+        "column shows the lowest and the highest of the names in it. They are noisy because names differ: "
+        "'ann' is easy, 'xzavier' is hard.",
+        "⠒ moving average (braille line, the theme's primary colour): an exponential moving average of "
+        "those losses (α = 0.02, about the last 50 names): the trend.",
+        "▀ whole-data loss (half blocks, the warning colour): the exact loss of the current model over "
+        "EVERY name, measured at fixed steps. The model sees one token of context, so this is cheap: count "
+        "each (token, next) pair once and run the vocabulary's rows. Where it and the moving average share "
+        "a cell they take turns, column by column.",
+        "┄ random guess (red, labelled in the right margin): ln(vocabulary size), the loss of a model that "
+        "knows nothing. Training starts here.",
+        "┄ bigram floor (green): the loss of Step 0's count table, the best ANY one-token-context model can "
+        "do on this data. The whole-data loss creeps towards it and never goes below it; the moving average "
+        "can dip below it only because the last names happened to be easy.",
+        "The row under the x axis is the learning rate: bright where the run has been, dim ahead; it falls "
+        "linearly from its start to 0 at the last step. A red ┆ column marks the step where a run diverged.",
+        "The left-to-learn view (l) plots whole-data loss minus the bigram floor on a log axis: how much "
+        "there is left to learn. It is always above 0 and shrinks as the model learns; ┄ marks where it "
+        "started.",
+    ]),
+    ("The step line", [
+        "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "
+        "used. At slow speeds every name can be read; at fast speeds it shows the latest.",
+    ]),
+    ("Generated names", [
+        "A batch of 8 names every 2 seconds while training runs, each headed by its step and temperature. "
+        "'same draws': + and - re-sample the newest batch with the SAME random numbers, so the change you see "
+        "is the temperature's doing, not new noise. 'new draws': g, and the batches while training, use new "
+        "random numbers. Names that are in the training data are dimmed, new ones are bold; each heading "
+        "says how many are new. When training ends, the run's own samples are listed as the tutorial prints "
+        "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
+    ]),
+    ("The next-token chart", [
+        "After the picked context token (BOS is the start and the end of a name), the left bar of each pair "
+        "is the model's probability of that next token at the current temperature; the right bar is how "
+        "often the data itself continues that way: what the model is trying to learn. The data's bars are "
+        "scaled to the data, so they do not move when the temperature changes; a model bar taller than the "
+        "chart is capped with a mark and its value. A low temperature sharpens the model's bars, a high one "
+        "flattens them.",
+    ]),
+    ("The figures", [
+        "The status line: state, step, the smoothed loss (the moving average), the whole-data loss, steps "
+        "per second, time, temperature, pace and the parameter count.",
+        "3,184 parameters: wte is 27 x 16, mlp_fc1 64 x 16 and mlp_fc2 27 x 64, and 432 + 1,024 + 1,728 = "
+        "3,184. The tutorial's text says 2,480 in places; that figure does not match its own shapes (it "
+        "would need mlp_fc2 to be 16 x 64).",
+    ]),
+]
 
-[b]What the loss figures mean[/b]
 
-Loss is the average of -ln p(next character), in nats, over the positions of a name.
-
-  [b]one name's loss[/b] (faint dots): each step trains on ONE name; this is its loss before the
-    update. It is noisy because names differ: "ann" is easy, "xzavier" is hard.
-  [b]moving average[/b]: an exponential moving average of those dots: the trend.
-  [b]whole-data loss[/b]: the exact loss of the current model over EVERY name. The model sees one
-    token of context, so this is cheap: count each (token, next) pair once, run the vocabulary's rows.
-  [b]random guess[/b]: ln(vocabulary size), the loss of a model that knows nothing. Training starts here.
-  [b]bigram floor[/b]: the loss of Step 0's count table, the best ANY one-token-context model can do
-    on this data. The MLP creeps towards it and can never go below it on training data; the moving
-    average can dip below it only because the last names happened to be easy.
-
-[b]The next-token chart[/b]
-
-After the picked token (BOS is the start / end of a name) the left bar of each pair is the model's
-probability of that next token at the current temperature; the right bar is how often the data
-itself continues that way: what the model is trying to learn. A low temperature sharpens the
-model's bars, a high one flattens them.
-"""
+def help_text() -> str:
+    width = max(len(k) for k, _ in KEYS)
+    keys = "\n".join(f"  [b]{k.ljust(width).replace('[', chr(92) + '[')}[/b]  {v}" for k, v in KEYS)
+    body = "\n\n".join(f"[b]{title}[/b]\n\n" + "\n\n".join(paras) for title, paras in SECTIONS)
+    return f"[b]Keys[/b]\n\n{keys}\n\n{body}\n"
 
 
 class HelpPanel(VerticalScroll, can_focus=False):
@@ -54,4 +96,4 @@ class HelpPanel(VerticalScroll, can_focus=False):
     makes the footer rebuild itself): the app scrolls it with the arrow and page keys."""
 
     def compose(self) -> ComposeResult:
-        yield Static(HELP)
+        yield Static(help_text())

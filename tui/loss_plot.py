@@ -37,6 +37,7 @@ STYLES = ("axis", "dots", "ema", "exact", "guess", "floor", "diverged", "lr", "l
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 DOT, EXACT_UP, EXACT_DOWN, REF, DIVERGED = "•", "▀", "▄", "┄", "┆"
+ABOVE, BELOW = "▴", "▾"  # a one-name loss beyond the y range, drawn at its edge
 
 
 @dataclass
@@ -166,6 +167,9 @@ class _YMap:
     def row(self, value: float) -> int:
         return int(self.sub(value, 1))
 
+    def inside(self, value: float) -> bool:
+        return self.lo <= value <= self.hi
+
 
 def _lines(state: PlotState, figures: PlotFigures, cols: int) -> tuple[CurveBuckets, np.ndarray, np.ndarray]:
     b = state.buckets_for(figures, 2 * cols)  # two braille sub-columns per cell
@@ -185,8 +189,12 @@ def _draw_dots(canvas: _Canvas, ymap: _YMap, b: CurveBuckets) -> None:
         cell_hi = np.fmax(hi2[0::2], hi2[1::2])
     for c, (a, z) in enumerate(zip(cell_lo.tolist(), cell_hi.tolist())):
         if a == a:  # not NaN
-            canvas.put(ymap.row(a), c, DOT, "dots")
-            canvas.put(ymap.row(z), c, DOT, "dots")
+            for value in (a, z):
+                r = ymap.row(value)
+                if ymap.inside(value):
+                    canvas.put(r, c, DOT, "dots")
+                elif canvas.st[r][c] == "axis":  # beyond the range: an arrow at the edge, over no line
+                    canvas.put(r, c, BELOW if value < ymap.lo else ABOVE, "dots")
 
 
 def _draw_exact(canvas: _Canvas, ymap: _YMap, exact: np.ndarray) -> None:

@@ -1,40 +1,73 @@
-"""The status line: what the run is doing, in words a person (and a terminal check) can read."""
+"""The status line: what the run is doing, in words a person (and a terminal check) can read.
+
+Items are packed into lines at the widget's width and wrap only between items, never inside one;
+every number has a bounded width. Built from Text, never markup: nothing shown here is parsed."""
 
 from __future__ import annotations
 
 import math
 
+from rich.text import Text
 from textual.widgets import Static
+
+SEPARATOR = " │ "
 
 
 def figure(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) else "--"
+    """A loss-like number in at most 10 characters: 4 decimals, or scientific when huge."""
+    if not math.isfinite(value):
+        return "--"
+    text = f"{value:.4f}"
+    return text if len(text) <= 10 else f"{value:.3e}"
+
+
+def rate(value: float) -> str:
+    return f"{value:,.0f}" if value < 1e7 else f"{value:.2e}"
 
 
 def clock(seconds: float) -> str:
-    if not math.isfinite(seconds):
+    if not math.isfinite(seconds) or seconds >= 360_000:
         return "--:--"
     s = int(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
+def pack(items: list[str], width: int) -> list[str]:
+    """Items joined by the separator, a new line started only between two items."""
+    lines: list[str] = []
+    for item in items:
+        item = item if len(item) <= width else item[: max(width - 1, 0)] + "…"
+        if lines and len(lines[-1]) + len(SEPARATOR) + len(item) <= width:
+            lines[-1] += SEPARATOR + item
+        else:
+            lines.append(item)
+    return lines
+
+
+WIDEST = ["diverged at step 1000000", "step 1000000/1000000", "smoothed loss 99.9999", "whole-data loss 99.9999",
+          "1,000,000 steps/s", "elapsed 99:59:59", "ETA 99:59:59", "3,184 params"]
+
+
 class StatusLine(Static):
-    """Redrawn every frame; asks for a (costly, whole-screen) layout only when it needs more or
-    fewer lines."""
+    """Redrawn every frame; asks for a (costly, whole-screen) layout only when its line count changes."""
 
-    _rows = 0
 
-    def show(self, *, state: str, step: int, total: int, lr: float, ema: float, exact: float,
-             rate: float, elapsed: float, temperature: float, speed: str, params: int, note: str) -> None:
-        eta = (total - step) / rate if rate > 0 else math.inf
-        parts = [
-            f"[b]{state}[/b]", f"step {step}/{total}", f"lr {lr:.4f}", f"smoothed loss {figure(ema)}",
-            f"whole-data loss {figure(exact)}", f"{rate:,.0f} steps/s", f"elapsed {clock(elapsed)}",
-            f"ETA {clock(eta) if state == 'running' else '--:--'}", f"temperature {temperature:.2f}",
-            f"speed {speed}", f"{params:,} params",
+    @staticmethod
+    def rows_at(width: int) -> int:
+        """Lines the status needs at a terminal width, whatever its figures: the layout reserves them
+        once, so that the plot never changes height while training runs."""
+        return len(pack(WIDEST, max(width - 2, 20)))
+
+    def show(self, *, state: str, step: int, total: int, ema: float, exact: float, rate_now: float,
+             elapsed: float, params: int) -> None:
+        eta = (total - step) / rate_now if rate_now > 0 else math.inf
+        items = [
+            state, f"step {step}/{total}", f"smoothed loss {figure(ema)}", f"whole-data loss {figure(exact)}",
+            f"{rate(rate_now)} steps/s", f"elapsed {clock(elapsed)}",
+            f"ETA {clock(eta) if state == 'running' else '--:--'}", f"{params:,} params",
         ]
-        text = " │ ".join(parts)
-        width = max(self.content_size.width, 1)
-        rows = -(-len(text) // width) + (-(-len(note) // width) if note else 0)  # lines it wraps to, about
-        self.update(text + (f"\n{note}" if note else ""), layout=rows != self._rows)
-        self._rows = rows
+        lines = pack(items, max(self.content_size.width, 20))
+        text = Text("\n".join(lines))
+        text.stylize("bold", 0, len(state))
+        if text.plain != str(self.content):
+            self.update(text, layout=False)

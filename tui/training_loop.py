@@ -22,6 +22,7 @@ PUBLISH_EVERY = 0.05  # seconds between snapshots while training runs
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, None)  # steps/s; None: flat out
 DEFAULT_SPEED = SPEEDS.index(100)  # the tutorial's 1,000 steps in about 10 seconds
 BURST = 64  # steps between checks for requests when running flat out
+STEP_TIME = 0.05  # seconds of steps at most between two such checks
 
 
 class State(StrEnum):
@@ -165,8 +166,13 @@ class TrainingLoop:
         return min(max(next_due - now, 0.0005), 0.1)
 
     def _take_steps(self, n: int) -> None:
+        """Up to n steps, returning early when asked to stop or after STEP_TIME seconds (a step on a
+        very long name can take a second: a quit never waits for a whole burst of them)."""
+        deadline = time.perf_counter() + STEP_TIME
         with self.lock:
-            for _ in range(n):
+            for i in range(n):
+                if self._stop or (i & 7 == 7 and time.perf_counter() > deadline):
+                    return
                 record = next(self._gen, None)
                 if record is None or record.diverged:
                     self._done, self._wanted_running = True, False
