@@ -4,6 +4,7 @@ Tables (row = context token, column = next token), the embedding map, the weight
 dead hidden units, one step's update, a token's forward trace and the page 1.8 gradient check.
 Every function reads the model it is given and leaves it (weights and `grad` buffer) untouched, so a
 front end may pass a snapshot taken from a training thread. The gradient figures work on a copy.
+Diverged weights give NaN or inf figures, never a warning or an exception (`_quiet`).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from engine.sampling import softmax_rows
 
 TINY = 1e-300  # denominator floor of the per-parameter relative error (both gradients exactly 0 -> 0)
 SCALE_STEP = 2.0  # the colour scale grows by this factor, and only when a value would not fit
+_quiet = np.errstate(all="ignore")  # as a decorator: overflow in a diverged model's figures is expected
 
 
 # ---- 1. Tables ---------------------------------------------------------------------------------
 
 
+@_quiet
 def prob_table(model: Model, temperature: float) -> np.ndarray:
     """The model's next-token probabilities at `temperature`: row a is P(next | a). (V, V)"""
     return softmax_rows(model.logits_all(), temperature)
@@ -36,6 +39,7 @@ def bigram_table(counts: np.ndarray) -> np.ndarray:
     return np.divide(counts, rows, out=np.zeros(counts.shape), where=rows > 0)
 
 
+@_quiet
 def log_prob_table(model: Model) -> np.ndarray:
     """log P(next | a) at temperature 1, as the loss uses it. (V, V)"""
     logits = model.logits_all()
@@ -43,6 +47,7 @@ def log_prob_table(model: Model) -> np.ndarray:
     return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
 
 
+@_quiet
 def row_gap(model: Model, counts: np.ndarray) -> np.ndarray:
     """Each context row's share of (whole-data loss - bigram floor): KL(data row || model row at T=1)
     times the fraction of all positions that have that context. Each is >= 0; they sum to the gap. (V,)"""
@@ -63,10 +68,17 @@ class Projection(NamedTuple):
     mean: np.ndarray  # (E,) the centre of the embeddings (the map's origin)
 
 
+@_quiet
 def principal_axes(wte: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The two leading principal axes of the centred rows of wte, largest variance first, and the
-    fraction of the total variance along each. With n_embd == 1 the second axis is zero. (E, 2), (2,)"""
+    fraction of the total variance along each. With n_embd == 1 the second axis is zero; if wte holds
+    NaN or inf the axes are the first two coordinates and the fractions NaN. (E, 2), (2,)"""
     centred = wte - wte.mean(axis=0)  # (V, E)
+    size = float(np.abs(centred).max()) if centred.size else 0.0
+    if not math.isfinite(size):  # diverged: the first two coordinate axes, nothing explained
+        return np.eye(wte.shape[1], 2), np.full(2, np.nan)
+    if size > 0:
+        centred /= size  # the same axes and fractions, and no overflow in the covariance
     values, vectors = np.linalg.eigh(centred.T @ centred)  # ascending
     k = min(2, wte.shape[1])
     axes = np.zeros((wte.shape[1], 2))
@@ -96,6 +108,7 @@ def align_axes(axes: np.ndarray, explained: np.ndarray, previous: np.ndarray | N
     return axes * signs, explained.copy()
 
 
+@_quiet
 def project_embeddings(wte: np.ndarray, previous: np.ndarray | None = None) -> Projection:
     """Each token's embedding on the two leading principal axes of wte (centred), oriented to agree
     with the `previous` frame's axes (see align_axes). After a swap, x may explain less than y."""
@@ -147,6 +160,7 @@ def to_unit(values: np.ndarray, limit: float) -> np.ndarray:
     return np.clip(values / limit, -1.0, 1.0)
 
 
+@_quiet
 def dead_units(model: Model, tokens: np.ndarray | list[int] | None = None) -> np.ndarray:
     """Hidden units whose ReLU output is 0 after every one of `tokens` (default: every token). (H,) bool"""
     wte = model.wte if tokens is None else model.wte[np.asarray(tokens, dtype=np.intp)]
@@ -161,6 +175,7 @@ class Update(NamedTuple):
     fc2: np.ndarray  # (V, H)
 
 
+@_quiet
 def last_update(model: Model, tokens: np.ndarray, lr: float) -> Update:
     """The change the SGD step on document `tokens` ([BOS] + ids + [BOS]) with learning rate `lr`
     makes from `model`'s weights. Pass the weights from BEFORE that step to see the last step's."""
@@ -201,6 +216,7 @@ class Trace(NamedTuple):
     probs: np.ndarray  # (V,) softmax(logits / temperature)
 
 
+@_quiet
 def forward_trace(model: Model, token: int, temperature: float) -> Trace:
     x = model.wte[token].copy()  # (E,)
     h_pre = model.fc1 @ x  # (H,)
@@ -233,6 +249,7 @@ class GradCheck:
     worst: int  # index of the parameter with the largest |a - n|
 
 
+@_quiet
 def gradient_check(model: Model, tokens: np.ndarray, doc: str = "", eps: float = 1e-5) -> GradCheck:
     """Page 1.8's check at `model`'s weights on one document. Works on a copy: about 2 * P forward
     passes (~0.1 s for the tutorial's 3,184 parameters), so run it off the UI thread."""
@@ -243,8 +260,10 @@ def gradient_check(model: Model, tokens: np.ndarray, doc: str = "", eps: float =
     diff = np.abs(analytic - numerical)  # (P,)
     size = np.maximum(np.abs(analytic) + np.abs(numerical), TINY)
     top = max(float(np.abs(analytic).max()), float(np.abs(numerical).max()))
-    return GradCheck(doc, tokens, loss, analytic, numerical, eps, float(diff.max()), float((diff / size).max()),
-                     float(diff.max()) / top if top > 0 else 0.0, int(diff.argmax()))
+    biggest = float(diff.max())
+    scaled = biggest / top if top != 0 else biggest  # all-zero gradients: 0; NaN stays NaN
+    return GradCheck(doc, tokens, loss, analytic, numerical, eps, biggest, float((diff / size).max()),
+                     scaled, int(diff.argmax()))
 
 
 def parameter_name(model: Model, index: int) -> tuple[str, int, int]:

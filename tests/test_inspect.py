@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import warnings
 
 import numpy as np
 import pytest
@@ -439,3 +440,27 @@ def test_parameter_name_follows_thetas_order(small):
         parameter_name(model, model.num_params)
     with pytest.raises(IndexError):
         parameter_name(model, -1)
+
+
+# ---- Diverged weights ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("blow_up", [1e150, np.nan])
+def test_every_figure_survives_diverged_weights_quietly(small, blow_up):
+    ds, model = small
+    if np.isnan(blow_up):
+        model.wte[1, 2] = model.fc2[0, 0] = np.nan
+    else:
+        model.theta *= blow_up  # finite, but the logits and the covariance overflow
+    tokens = ds.doc_tokens(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning would print over the dashboard
+        prob_table(model, 0.5), row_gap(model, ds.counts), dead_units(model), last_update(model, tokens, 1.0)
+        forward_trace(model, 1, 0.5), weight_scale(model, 0.08)
+        proj = project_embeddings(model.wte, previous=project_embeddings(model.wte).axes)
+        check = gradient_check(model, tokens)
+    assert np.isnan(check.max_abs_diff) and np.isnan(check.scaled_err)
+    if np.isnan(blow_up):
+        assert np.isnan(proj.explained).all()
+    else:  # PCA does not care about the overall size: the map is still drawn
+        assert np.isfinite(proj.coords).all() and proj.explained.sum() <= 1.0 + 1e-12
