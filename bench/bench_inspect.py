@@ -46,6 +46,7 @@ def figures(run: Run) -> dict[str, Callable[[], object]]:
         "weight_scale": lambda: ins.weight_scale(m, 0.08, 1.28),
         "dead_units": lambda: ins.dead_units(m),
         "last_update": lambda: ins.last_update(m, tokens, 0.5),
+        "applied_update": lambda: ins.applied_update(m),
         "rows_touched": lambda: ins.rows_touched(tokens, m.vocab_size),
         "forward_trace": lambda: ins.forward_trace(m, 0, 0.5),
         "top_k": lambda: ins.top_k(ins.forward_trace(m, 0, 0.5).probs, 5),

@@ -185,6 +185,12 @@ def last_update(model: Model, tokens: np.ndarray, lr: float) -> Update:
     return Update(*_split(model, grad))
 
 
+def applied_update(model: Model) -> Update:
+    """The change the model's most recent sgd_step made, read from its `grad` buffer (where sgd_step
+    leaves lr * gradient): exact and free, but only if nothing has written `grad` since."""
+    return Update(*(-m for m in _split(model, model.grad)))
+
+
 def _split(model: Model, flat: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A flat parameter-shaped array as (wte, fc1, fc2)-shaped views, in theta's order."""
     a = model.wte.size

@@ -14,6 +14,7 @@ from engine import Config, Dataset, Model, Reference, Run, next_token_probs, num
 from engine.inspect import (
     GradCheck,
     align_axes,
+    applied_update,
     bigram_table,
     centred_cosine_distance,
     colour_scale,
@@ -327,6 +328,17 @@ def test_last_update_is_the_change_the_sgd_step_makes(small):
     flat = np.concatenate([m.ravel() for m in update])
     np.testing.assert_allclose(flat, change, rtol=1e-9, atol=1e-15)
     assert [m.shape for m in update] == [model.wte.shape, model.fc1.shape, model.fc2.shape]
+
+
+def test_applied_update_reads_the_step_just_taken(small):
+    ds, model = small
+    tokens, lr = ds.doc_tokens(2), 0.9
+    before = model.copy()
+    model.sgd_step(tokens, lr)
+    applied = np.concatenate([m.ravel() for m in applied_update(model)])
+    np.testing.assert_allclose(applied, model.theta - before.theta, rtol=1e-9, atol=1e-15)
+    expected = np.concatenate([m.ravel() for m in last_update(before, tokens, lr)])
+    np.testing.assert_allclose(applied, expected, rtol=1e-12, atol=1e-17)
 
 
 def test_only_the_rows_of_the_names_letters_move_in_wte(small):
