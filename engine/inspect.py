@@ -94,10 +94,11 @@ def align_axes(axes: np.ndarray, explained: np.ndarray, previous: np.ndarray | N
                ) -> tuple[np.ndarray, np.ndarray]:
     """Orient new axes so that the map neither mirrors nor swaps between frames.
 
-    Without `previous`: each axis's largest-magnitude entry is made positive (a fixed rule).
-    With it: if the two axes match the previous ones better crossed (sum of |dot|), they (and their
-    explained fractions) are swapped; then each axis is flipped if its dot with the previous is < 0."""
-    if previous is None:
+    Without `previous` (or with one of another shape, from a run of another n_embd): each axis's
+    largest-magnitude entry is made positive (a fixed rule). With it: if the two axes match the
+    previous ones better crossed (sum of |dot|), they (and their explained fractions) are swapped;
+    then each axis is flipped if its dot with the previous is < 0."""
+    if previous is None or previous.shape != axes.shape:
         pick = np.abs(axes).argmax(axis=0)
         signs = np.where(axes[pick, [0, 1]] < 0, -1.0, 1.0)
         return axes * signs, explained
@@ -117,6 +118,7 @@ def project_embeddings(wte: np.ndarray, previous: np.ndarray | None = None) -> P
     return Projection((wte - mean) @ axes, explained, axes, mean)
 
 
+@_quiet
 def centred_cosine_distance(wte: np.ndarray, tokens: list[int]) -> float:
     """Mean over pairs of `tokens` of 1 - cos(angle) between their embeddings seen from the centroid.
 

@@ -221,6 +221,11 @@ def test_align_axes_swaps_explained_with_the_axes():
     np.testing.assert_array_equal(new_explained, explained)
 
 
+def test_a_previous_frame_of_another_width_is_ignored():
+    w = hand_built()
+    np.testing.assert_array_equal(project_embeddings(w, previous=np.ones((7, 2))).axes, project_embeddings(w).axes)
+
+
 def test_a_one_dimensional_embedding_maps_onto_a_line():
     w = np.array([[1.0], [3.0], [-2.0]])
     proj = project_embeddings(w)
