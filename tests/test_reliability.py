@@ -194,6 +194,8 @@ async def test_terminal_sizes_render_in_the_app():
             await pilot.pause()
             assert app.size == size
             assert "finished" in str(app.status_line.render())
+            assert app.screen.max_scroll_y == 0 and app.screen.max_scroll_x == 0, size  # nothing scrolls
+            assert app.key_bar.region.bottom == size[1], size  # the key bar is the last row, never cut off
 
 
 async def test_every_terminal_size_draws_the_plot_and_the_chart():

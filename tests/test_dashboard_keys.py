@@ -1,0 +1,135 @@
+"""Keys, state and conventions: what each key does in each state, and what the screen says."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine import Config, Run
+from tui.app import DashboardApp
+from tui.layout import fit_heights
+from tui.status_line import pack
+from tui.training_loop import SPEEDS, State
+
+FAST = SPEEDS.index(None)
+
+
+def _app(steps: int = 300, speed: int = SPEEDS.index(100)) -> DashboardApp:
+    return DashboardApp(Run.new(Config(num_steps=steps)), speed_index=speed)
+
+
+async def until(pilot, condition, timeout: float = 10.0) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("the condition did not hold in time")
+
+
+def key_bar(app: DashboardApp) -> str:
+    return str(app.key_bar.render())
+
+
+async def test_the_key_bar_follows_the_state():
+    app = _app(steps=100_000)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert "space Run" in key_bar(app) and ". Step" in key_bar(app) and "l Gap" in key_bar(app)
+        await pilot.press("space")
+        await until(pilot, lambda: "space Pause" in key_bar(app))
+        assert ". Step" not in key_bar(app)  # one step only while paused
+        await pilot.press("l")
+        assert "l Loss" in key_bar(app)
+        assert key_bar(app).rstrip().endswith("^p Palette")  # every key fits in 80 columns
+
+
+async def test_with_the_help_open_other_keys_wait():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        token, step = app.token, app.training.step
+        run = app.training
+        await pilot.press("space", "r", "n", "left", "right", "plus", "full_stop")
+        await pilot.pause(0.3)
+        assert app.loop.state == State.IDLE and app.training is run and app.training.step == step
+        assert app.token == token and app.temperature == pytest.approx(0.5)
+        assert "Help" in key_bar(app) and "Run" not in key_bar(app)
+        await pilot.press("escape", "space")
+        await until(pilot, lambda: app.loop.state == State.RUNNING)
+
+
+async def test_after_the_end_space_says_what_to_do_and_n_starts_a_new_seed():
+    app = _app(steps=100, speed=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+        await pilot.pause(0.2)
+        assert "Run" not in key_bar(app) and "Pause" not in key_bar(app)
+        await pilot.press("space")
+        assert "r runs it again" in app.note and "new seed" in app.note
+        await pilot.press("n")
+        await until(pilot, lambda: app.shown_step == 0 and app.shown_state == State.IDLE)
+        assert app.training.config.seed == 43
+        expected = Run.new(Config(num_steps=100, seed=43))
+        assert app.training.dataset.docs == expected.dataset.docs  # as --seed 43 would shuffle the file
+        assert (app.training.model.theta == expected.model.theta).all()
+        assert "seed 43" in app.note_line.render().plain
+
+
+async def test_the_step_line_names_the_document_of_the_step():
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for n in (1, 2, 3):
+            await pilot.press("full_stop")
+            await until(pilot, lambda n=n: app.shown_step == n)
+        text = str(app.step_line.render())
+        assert f"step 3 · '{app.training.dataset.docs[2]}'" in text and "lr 0.99" in text
+
+
+async def test_the_command_palette_offers_every_action():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Training: run / pause", "Training: new seed", "Sampling: temperature up",
+                       "Plot: left-to-learn view", "Theme"):
+            assert any(wanted.lower() in t.lower() for t in titles), wanted
+        await pilot.press("ctrl+p")
+        await pilot.pause(0.3)
+        assert app.screen.__class__.__name__ == "CommandPalette"
+
+
+async def test_a_light_theme_recolours_the_plot():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        dark = {name: style.color for name, style in app.plot.styles_by_name().items()}
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        light = {name: style.color for name, style in app.plot.styles_by_name().items()}
+        assert dark["ema"] != light["ema"] and dark["axis"] != light["axis"]
+
+
+def test_the_status_wraps_only_between_items():
+    items = ["running", "step 493/1000", "smoothed loss 2.5756", "whole-data loss 2.4999", "100 steps/s"]
+    for width in range(22, 100):
+        lines = pack(items, width)
+        assert all(len(line) <= width for line in lines)
+        assert " │ ".join(lines) == " │ ".join(items)  # every item whole, in order
+        assert all(not line.startswith(" ") and not line.endswith("│") for line in lines)
+
+
+@pytest.mark.parametrize("width,height", [(40, 12), (80, 24), (120, 40), (200, 60), (300, 100)])
+def test_the_rows_add_up_to_the_terminal(width, height):
+    h = fit_heights(width, height, status_rows=2)
+    assert h["top"] + h["controls"] + h["distribution"] + h["status"] + h["note"] + 1 == height
+    assert h["top"] >= 5 and h["note"] == 1
+
+
+async def test_a_note_never_squeezes_the_plot():
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        before = app.plot.size
+        app.set_note("x" * 300)
+        await pilot.pause(0.2)
+        assert app.plot.size == before and app.note_line.size.height == 1
