@@ -88,12 +88,12 @@ async def test_arrows_pick_the_token_and_the_chart_follows():
         await pilot.pause()
         bos = app.training.dataset.bos
         assert app.token == bos
-        before = app.chart._figures
+        before = app.chart.figures
         await pilot.press("right")
         assert app.token == 0  # wraps from BOS (the last id) to 'a'
-        after = app.chart._figures
-        assert "after 'a'" in after[0] and "after 'BOS'" in before[0]
-        assert not np.array_equal(before[3], after[3])  # the data's own next-letter frequencies differ
+        after = app.chart.figures
+        assert after.labels[after.context] == "a" and before.labels[before.context] == "BOS"
+        assert not np.array_equal(before.data, after.data)  # the data's own next-letter frequencies differ
         await pilot.press("left", "left")
         assert app.token == bos - 1
 
@@ -102,10 +102,10 @@ async def test_temperature_sharpens_the_chart():
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        flat = app.chart._figures[2].max()
+        flat = app.chart.figures.model.max()
         for _ in range(4):
             await pilot.press("minus")
-        assert app.chart._figures[2].max() > flat
+        assert app.chart.figures.model.max() > flat
 
 
 async def test_reset_returns_to_step_zero():

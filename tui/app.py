@@ -177,8 +177,7 @@ class DashboardApp(App[int]):
         counts = ds.counts[t].astype(np.float64)
         data = counts / counts.sum() if counts.sum() else counts
         model = next_token_probs(self.view_model, t, self.temperature)
-        title = f"next token after '{self._labels[t]}' at temperature {self.temperature:.2f}"
-        self.chart.show(title, self._labels, model, data)
+        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature)
 
     def draw_status(self, snap: Snapshot) -> None:
         rec = snap.record
@@ -233,6 +232,9 @@ class DashboardApp(App[int]):
 
     def watch_token(self) -> None:
         self.draw_chart()
+
+    def on_distribution_chart_token_picked(self, message: DistributionChart.TokenPicked) -> None:
+        self.token = message.token
 
     def action_sample(self) -> None:
         self.sample_batch("new draws", new_draws=True)
