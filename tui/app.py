@@ -219,8 +219,11 @@ class DashboardApp(App[int]):
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
-        lo, hi = self._t_range
-        self.temperature = round(min(max(self.temperature + direction * T_STEP, lo), hi), 2)
+        # rounded, then kept in [T_MIN, T_MAX]; a value given outside it (--temperature 0.001) is
+        # only ever moved towards the range, never rounded to 0 (an invalid temperature)
+        t = min(max(round(self.temperature + direction * T_STEP, 2), T_MIN), T_MAX)
+        if (t - self.temperature) * direction > 0:
+            self.temperature = t
 
     def watch_temperature(self) -> None:
         self.sample_batch("same draws")
