@@ -72,10 +72,11 @@ async def test_plus_and_minus_change_the_temperature_and_resample():
         batches = app.names.batches
         await pilot.press("plus")
         assert app.temperature == pytest.approx(0.6)
-        assert app.names.batches == batches + 1
+        assert app.names.batches == batches  # the newest batch re-sampled in place, not appended
+        assert app.names.last[0].endswith("T 0.60 · same draws")
         await pilot.press("minus", "minus", "minus")
         assert app.temperature == pytest.approx(0.3)
-        assert app.names.batches == batches + 4
+        assert app.names.batches == batches and app.names.last[0].endswith("T 0.30 · same draws")
         assert "temperature 0.30" in str(app.status_line.render())
         for _ in range(80):
             await pilot.press("minus")

@@ -199,8 +199,12 @@ class DashboardApp(App[int]):
             self._grid = uniform_grid(self._grid_seed, NAMES_PER_BATCH, self.training.config.max_len)
         names = sample_names_from_grid(self.view_model, self.training.dataset, self.temperature, self._grid)
         step = self._shown.step if self._shown else self.training.step
-        self.names.add_batch(f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else ""),
-                             names)
+        heading = f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
+        known = [self.training.dataset.is_training_name(n) for n in names]
+        if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
+            self.names.replace_last(heading, names, known)
+        else:
+            self.names.add_batch(heading, names, known)
         self._last_batch = time.monotonic()
 
     def _show_final(self, snap: Snapshot) -> None:
@@ -208,7 +212,7 @@ class DashboardApp(App[int]):
             self.note = "training diverged: try a smaller --lr. The last finite weights can still be saved (s)."
             return
         names = self.training.sample(temperature=self.temperature)  # the run's own random stream: the tutorial's
-        self.names.add_batch(f"finished: {len(names)} samples, T {self.temperature:.2f}", names)
+        self.names.show_final(names, self.temperature, [self.training.dataset.is_training_name(n) for n in names])
 
     # --- keys -------------------------------------------------------------------------------------
     def action_toggle(self) -> None:
@@ -268,6 +272,7 @@ class DashboardApp(App[int]):
         self.view_model = run.model.copy()
         self._reset_view_state()
         self.note = "reset: a fresh run with the same settings"
+        self.names.clear(f"a new run: seed {run.config.seed}, {run.config.num_steps:,} steps")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch("reset")
