@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rich.style import Style
 from textual.app import App, ComposeResult
 from textual.strip import Strip
@@ -47,7 +48,7 @@ def cells(strip: Strip, style: Style, ink: bool = True) -> list[tuple[int, str]]
 
 
 def style_of(chart: DistributionChart, name: str) -> Style:
-    return chart.get_component_rich_style(f"distribution-chart--{name}", partial=True)
+    return chart.get_component_rich_style(f"distribution-chart--{name}")
 
 
 async def test_the_data_bars_do_not_move_when_only_the_temperature_changes():
@@ -104,7 +105,7 @@ async def test_the_picked_token_is_prominent_and_the_letters_are_the_next_tokens
         assert " b " in beside  # and in the block beside the bars
         assert any(s.text.startswith("after") for s in strips[2:-1])
         assert strips[-1].text.startswith("next → a")
-        assert context.reverse and context != style_of(chart, "title")
+        assert context.bgcolor != style_of(chart, "title").bgcolor  # a block of its own colour
 
 
 async def test_a_click_on_a_letter_or_a_bar_picks_that_token():
@@ -186,3 +187,32 @@ async def test_a_light_theme_recolours_the_bars():
         light = style_of(chart, "model")
         assert dark.color != light.color and light.color is not None
         assert cells(chart.build_strips(60, 10)[-2], light)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # the engine's overflow while it diverges
+async def test_a_diverged_run_in_the_dashboard_says_so_in_the_chart():
+    app = DashboardApp(Run.new(Config(num_steps=300, learning_rate=5.0)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        for _ in range(200):
+            if app.shown_state.value == "diverged":
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.2)
+        chart = app.chart
+        assert app.shown_state.value == "diverged"
+        assert DIVERGED in chart.render_line(0).text  # on the screen
+        strips = chart.build_strips(*chart.content_size)
+        assert not [c for s in strips for c in cells(s, chart._style("model"))]
+        assert [c for s in strips for c in cells(s, chart._style("data"))]
+
+
+async def test_a_control_character_token_is_shown_escaped():
+    app = ChartApp()
+    async with app.run_test(size=(80, 30)):
+        chart = app.query_one(DistributionChart)
+        chart.show(["a", "\x1b", "\u200b", "BOS"], np.array([0.1, 0.6, 0.2, 0.1]), DATA, context=1, temperature=0.5)
+        text = "\n".join(s.text for s in chart.build_strips(120, 10))
+        assert "\x1b" not in text and "\u200b" not in text
+        assert " \\x1b " in text.splitlines()[0] and "\\x1b 0.60" in text  # the title, the likeliest
+        assert "\\x1b" in text.splitlines()[-1] and "\\u200b" in text.splitlines()[-1]  # the letters

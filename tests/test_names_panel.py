@@ -142,8 +142,8 @@ async def test_names_in_the_training_data_are_marked_and_the_new_ones_counted():
         panel.add_batch("step 5", ["emma", "zyx", "ava", "qqq"], known=[True, False, True, False])
         await pilot.pause()
         assert panel.text_lines[0].startswith("step 5 · 2/4 new")
-        new = panel.get_component_rich_style("names-panel--new", partial=True)
-        known = panel.get_component_rich_style("names-panel--known", partial=True)
+        new = panel.get_component_rich_style("names-panel--new")
+        known = panel.get_component_rich_style("names-panel--known")
         assert new.bold and not known.bold and new != known
         segments = [(s.text, s.style) for s in panel.batch_lines(panel._batches[-1], 60)[1]]
         assert ("emma", known) in segments and ("zyx", new) in segments

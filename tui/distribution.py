@@ -22,6 +22,8 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.widget import Widget
 
+from engine.printable import printable
+
 BLOCKS = " ▁▂▃▄▅▆▇█"
 CAP = "▲"  # the top of a model bar that is taller than the chart
 GUTTER = 7  # the left-hand block: "after" over the context token, "next →" beside the letters
@@ -103,13 +105,13 @@ class DistributionChart(Widget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"distribution-chart--{name}", partial=True)
+        return self.get_component_rich_style(f"distribution-chart--{name}")
 
     def build_strips(self, width: int, height: int) -> list[Strip]:
         """`height` rows of `width` cells: title, capped values, bars, the next tokens' letters."""
         if self.figures is None or width <= 0 or height <= 0:
             return [Strip.blank(width) for _ in range(max(height, 0))]
-        labels, model, data, context, temperature = self.figures
+        model, data = self.figures.model, self.figures.data
         finite = bool(np.isfinite(model).all())
         order, cw = visible_tokens(model, data, max(width - GUTTER, 1))
         title, value_row = self._title(width, len(order), finite), height >= 5
@@ -124,10 +126,14 @@ class DistributionChart(Widget):
         self._tokens_at = [None] * GUTTER + [int(t) for t in order for _ in range(cw)]
         return [Strip(line).crop_extend(0, width, Style()) for line in lines[:height]]
 
+    def _label(self, token: int) -> str:
+        assert self.figures is not None
+        return printable(self.figures.labels[token])  # a token from data: never a raw control character
+
     def _title(self, width: int, shown: int, finite: bool) -> list[Segment]:
         labels, model, _, context, temperature = self.figures  # type: ignore[misc]
         title, error = self._style("title"), self._style("error")
-        token = Segment(f" {labels[context]} ", self._style("context"))
+        token = Segment(f" {self._label(context)} ", self._style("context"))
         if not finite:  # said plainly, on the one row that is always there
             if width >= len(DIVERGED) + 12:
                 return [Segment("after "), token, Segment("  "), Segment(DIVERGED, error)]
@@ -138,7 +144,7 @@ class DistributionChart(Widget):
         if shown < len(labels):
             line.append(Segment(f"   the {shown} likeliest of {len(labels)}"))
         top = np.argsort(-model, kind="stable")[:5]
-        line.append(Segment("   likeliest: " + "  ".join(f"{labels[i]} {model[i]:.2f}" for i in top)))
+        line.append(Segment("   likeliest: " + "  ".join(f"{self._label(i)} {model[i]:.2f}" for i in top)))
         return line
 
     def _values(self, order: np.ndarray, cw: int, rows: int, finite: bool) -> list[Segment]:
@@ -182,7 +188,7 @@ class DistributionChart(Widget):
         """The left-hand block beside the bars: "after" over the context token in reverse video."""
         figures = self.figures
         assert figures is not None
-        token = f" {figures.labels[figures.context]} "[: GUTTER - 1]
+        token = f" {self._label(figures.context)} "[: GUTTER - 1]
         block = [[Segment(" " * GUTTER)] for _ in range(rows)]
         at = max(rows - 2, 0)  # low in the block, near the letters
         block[at] = [Segment(token, self._style("context")), Segment(" " * (GUTTER - len(token)))]
@@ -195,13 +201,14 @@ class DistributionChart(Widget):
         assert figures is not None
         label = self._style("label")
         return [Segment(f"{'next →':<{GUTTER}}", self._style("title"))] + [
-            Segment(f"{figures.labels[t][:cw]:<{cw}}", label) for t in order
+            Segment(f"{self._label(t)[:cw]:<{cw}}", label) for t in order
         ]
 
     def render_line(self, y: int) -> Strip:
         size = (self.content_size.width, self.content_size.height)
         if not self._strips or size != self._built_for:
-            self._strips, self._built_for = self.build_strips(*size), size
+            base = self.rich_style  # the widget's own colours under the bars (a light theme stays light)
+            self._strips, self._built_for = [s.apply_style(base) for s in self.build_strips(*size)], size
         return self._strips[y] if y < len(self._strips) else Strip.blank(size[0])
 
     # --- the mouse ----------------------------------------------------------------------------------

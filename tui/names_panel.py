@@ -128,10 +128,10 @@ class NamesPanel(ScrollView, can_focus=False):
     def batch_lines(self, batch: Batch, width: int) -> list[Strip]:
         """One batch laid out at `width`: its heading, then its names in aligned cells."""
         style = self.get_component_rich_style
-        heading = style("names-panel--run" if batch.run else "names-panel--heading", partial=True)
+        heading = style("names-panel--run" if batch.run else "names-panel--heading")
         lines = [[Segment(line.replace("\xa0", " "), heading)] for line in wrap(batch.title(), width)]
         known = batch.known or (False,) * len(batch.names)
-        new, old = style("names-panel--new", partial=True), style("names-panel--known", partial=True)
+        new, old = style("names-panel--new"), style("names-panel--known")
         entries = [(display(n), k) for n, k in zip(batch.names, known)]
         marked = batch.known is not None
         if batch.final:

@@ -82,7 +82,7 @@ class TemperatureGauge(Widget, can_focus=False):
         knob = self.knob_at(width)
 
         def style(name: str) -> Style:
-            return self.get_component_rich_style(f"temperature-gauge--{name}", partial=True)
+            return self.get_component_rich_style(f"temperature-gauge--{name}")
 
         segments = [Segment(head, style("label")), Segment(FULL * knob, style("fill")), Segment(KNOB, style("knob")),
                     Segment(EMPTY * (n - knob - 1), style("track")), Segment(tail, style("label"))]
