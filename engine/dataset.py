@@ -8,6 +8,7 @@ id, used both to start and to end every document.
 from __future__ import annotations
 
 import random
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -121,3 +122,11 @@ class Dataset:
             return "BOS"
         ch = self.uchars[token]
         return "␣" if ch == " " else ch
+
+    @cached_property
+    def _doc_set(self) -> frozenset[str]:
+        return frozenset(self.docs)  # built on first use: a run that never asks pays nothing
+
+    def is_training_name(self, name: str) -> bool:
+        """Whether `name` is one of the training documents: a sample the model copied, not invented."""
+        return name in self._doc_set

@@ -1,21 +1,23 @@
-"""Text from the data, made safe to show: control and invisible characters become visible escapes."""
+"""Text from data made safe to show: control and other invisible characters escaped, once, here."""
 
 from __future__ import annotations
 
 import unicodedata
 
-HIDDEN = {"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"}
+HIDDEN = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})  # control, format, separators, unassigned
+
+
+def _escape(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    if code < 0x10000:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
 
 
 def printable(text: str) -> str:
-    """`text` with every control, format (bidi overrides ...) or unassigned character escaped."""
-    if text.isprintable():
+    """`text` with every character of a hidden category shown as \\xNN, \\uNNNN or \\UNNNNNNNN."""
+    if text.isprintable():  # the common case: nothing to escape (fast)
         return text
-    out = []
-    for ch in text:
-        if unicodedata.category(ch) in HIDDEN:
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return "".join(_escape(ch) if unicodedata.category(ch) in HIDDEN else ch for ch in text)

@@ -73,11 +73,12 @@ async def test_plus_and_minus_change_the_temperature_and_resample():
         batches = app.names.batches
         await pilot.press("plus")
         assert app.temperature == pytest.approx(0.6)
-        assert app.names.batches == batches + 1
+        assert app.names.batches == batches  # the newest batch re-sampled in place, not appended
+        assert app.names.last[0].endswith("T 0.60 · same draws")
         await pilot.press("minus", "minus", "minus")
         assert app.temperature == pytest.approx(0.3)
-        assert app.names.batches == batches + 4
-        assert "after 'BOS' at temperature 0.30" in app.chart._figures[0]
+        assert app.names.batches == batches and app.names.last[0].endswith("T 0.30 · same draws")
+        assert app.chart.figures.temperature == pytest.approx(0.3) and "T 0.30" in app.gauge.render_line(0).text
         for _ in range(80):
             await pilot.press("minus")
         assert app.temperature == pytest.approx(0.1)  # the bottom of the range
@@ -89,12 +90,12 @@ async def test_arrows_pick_the_token_and_the_chart_follows():
         await pilot.pause()
         bos = app.training.dataset.bos
         assert app.token == bos
-        before = app.chart._figures
+        before = app.chart.figures
         await pilot.press("right")
         assert app.token == 0  # wraps from BOS (the last id) to 'a'
-        after = app.chart._figures
-        assert "after 'a'" in after[0] and "after 'BOS'" in before[0]
-        assert not np.array_equal(before[3], after[3])  # the data's own next-letter frequencies differ
+        after = app.chart.figures
+        assert after.labels[after.context] == "a" and before.labels[before.context] == "BOS"
+        assert not np.array_equal(before.data, after.data)  # the data's own next-letter frequencies differ
         await pilot.press("left", "left")
         assert app.token == bos - 1
 
@@ -103,10 +104,10 @@ async def test_temperature_sharpens_the_chart():
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        flat = app.chart._figures[2].max()
+        flat = app.chart.figures.model.max()
         for _ in range(4):
             await pilot.press("minus")
-        assert app.chart._figures[2].max() > flat
+        assert app.chart.figures.model.max() > flat
 
 
 async def test_reset_returns_to_step_zero():

@@ -34,6 +34,7 @@ from tui.names_panel import NamesPanel
 from tui.pace_control import PaceControl
 from tui.status_line import StatusLine
 from tui.step_line import StepLine
+from tui.temperature_gauge import TemperatureGauge
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 
 FRAME = 0.1  # seconds between screen refreshes
@@ -87,7 +88,6 @@ class DashboardApp(App[int]):
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
-        self._t_range = (min(T_MIN, run.config.temperature), max(T_MAX, run.config.temperature))
         self.note = ""  # a line under the status: saves, errors, hints
         self.frames = 0
         self.gap_view = False  # the "left to learn" view of the plot
@@ -111,6 +111,7 @@ class DashboardApp(App[int]):
             yield NamesPanel(id="names")
         with Horizontal(id="controls"):
             yield StepLine(id="step-line")
+            yield TemperatureGauge(self.temperature, id="temperature")
             yield PaceControl(id="pace")
         yield DistributionChart(id="distribution")
         yield StatusLine(id="status")
@@ -126,6 +127,7 @@ class DashboardApp(App[int]):
         self.status_line = self.query_one(StatusLine)
         self.step_line = self.query_one(StepLine)
         self.pace = self.query_one(PaceControl)
+        self.gauge = self.query_one(TemperatureGauge)
         self.note_line = self.query_one("#note", Static)
         self.help_panel = self.query_one(HelpPanel)
         self.key_bar = self.query_one(KeyBar)
@@ -135,7 +137,7 @@ class DashboardApp(App[int]):
                 asyncio.get_running_loop().add_signal_handler(sig, self.exit, 128 + sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests) or no such signal here
-        self.fit_layout()
+        self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
@@ -143,11 +145,11 @@ class DashboardApp(App[int]):
         self.set_interval(FRAME, self.refresh_view)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit_layout()
+        self.fit_layout(*event.size)
 
-    def fit_layout(self) -> None:
+    def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
-        w, h = self.size
+        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
         heights = fit_heights(w, h, StatusLine.rows_at(w))
         for widget_id, rows in heights.items():
             widget = self.query_one(f"#{widget_id}")
@@ -202,8 +204,7 @@ class DashboardApp(App[int]):
         data = counts / counts.sum() if counts.sum() else counts
         with np.errstate(all="ignore"):
             model = next_token_probs(self.view_model, t, self.temperature)
-        title = f"next token after '{self._labels[t]}' at temperature {self.temperature:.2f}"
-        self.chart.show(title, self._labels, model, data)
+        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature)
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -231,8 +232,12 @@ class DashboardApp(App[int]):
         with np.errstate(all="ignore"):
             names = sample_names_from_grid(self.view_model, self.training.dataset, self.temperature, self._grid)
         step = self._shown.step if self._shown else self.training.step
-        self.names.add_batch(f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else ""),
-                             names)
+        heading = f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
+        known = [self.training.dataset.is_training_name(n) for n in names]
+        if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
+            self.names.replace_last(heading, names, known)
+        else:
+            self.names.add_batch(heading, names, known)
         self._last_batch = time.monotonic()
 
     def _show_final(self, snap: Snapshot) -> None:
@@ -251,7 +256,8 @@ class DashboardApp(App[int]):
             if worker.is_cancelled or run is not self.training:
                 return
             names += run.sample(temperature=temperature, count=min(100, total - len(names)))
-        self.call_from_thread(self.names.add_batch, f"finished: {len(names)} samples, T {temperature:.2f}", names)
+        known = [run.dataset.is_training_name(n) for n in names]
+        self.call_from_thread(self.names.show_final, names, temperature, known)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
@@ -312,10 +318,17 @@ class DashboardApp(App[int]):
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
-        lo, hi = self._t_range
-        self.temperature = min(max(round(self.temperature + direction * T_STEP, 2), lo), hi)
+        # rounded, then kept in [T_MIN, T_MAX]; a value given outside it (--temperature 0.001) is
+        # only ever moved towards the range, never rounded to 0 (an invalid temperature)
+        t = min(max(round(self.temperature + direction * T_STEP, 2), T_MIN), T_MAX)
+        if (t - self.temperature) * direction > 0:
+            self.temperature = t
+
+    def on_temperature_gauge_changed(self, message: TemperatureGauge.Changed) -> None:
+        self.temperature = message.value
 
     def watch_temperature(self) -> None:
+        self.gauge.value = self.temperature
         self.sample_batch("same draws")
         self.draw_chart()
         self.draw_status(self.loop.snapshot)
@@ -325,6 +338,9 @@ class DashboardApp(App[int]):
 
     def watch_token(self) -> None:
         self.draw_chart()
+
+    def on_distribution_chart_token_picked(self, message: DistributionChart.TokenPicked) -> None:
+        self.token = message.token
 
     def action_sample(self) -> None:
         self.sample_batch("new draws", new_draws=True)
@@ -371,6 +387,7 @@ class DashboardApp(App[int]):
         self.plot.new_run()
         self._reset_view_state()
         self.set_note(note)
+        self.names.clear(f"a new run: seed {run.config.seed}, {run.config.num_steps:,} steps")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch("new run")

@@ -44,8 +44,9 @@ def pack(items: list[str], width: int) -> list[str]:
     return lines
 
 
-WIDEST = ["diverged at step 1000000", "step 1000000/1000000", "smoothed loss 99.9999", "whole-data loss 99.9999",
-          "1,000,000 steps/s", "elapsed 99:59:59", "ETA 99:59:59", "3,184 params"]
+TYPICAL = ["running", "step 100000/1000000", "smoothed loss 2.6652", "whole-data loss 2.5857", "50,000 steps/s",
+           "elapsed 0:00:00", "ETA 0:00:00", "3,184 params"]
+DROP_FIRST = ("params", "elapsed", "ETA")  # what gives way when the figures need more lines than reserved
 
 
 class StatusLine(Static):
@@ -56,7 +57,7 @@ class StatusLine(Static):
     def rows_at(width: int) -> int:
         """Lines the status needs at a terminal width, whatever its figures: the layout reserves them
         once, so that the plot never changes height while training runs."""
-        return len(pack(WIDEST, max(width - 2, 20)))
+        return len(pack(TYPICAL, max(width - 2, 20)))
 
     def show(self, *, state: str, step: int, total: int, ema: float, exact: float, rate_now: float,
              elapsed: float, params: int) -> None:
@@ -66,7 +67,15 @@ class StatusLine(Static):
             f"{rate(rate_now)} steps/s", f"elapsed {clock(elapsed)}",
             f"ETA {clock(eta) if state == 'running' else '--:--'}", f"{params:,} params",
         ]
-        lines = pack(items, max(self.content_size.width, 20))
+        screen_width = self.app.size.width  # before the first layout the widget has no size yet
+        width = max(self.content_size.width or screen_width - 2, 20)
+        rows = max(self.content_size.height or self.rows_at(screen_width), 1)
+        lines = pack(items, width)
+        for word in DROP_FIRST:
+            if len(lines) <= rows:
+                break
+            items = [item for item in items if word not in item]
+            lines = pack(items, width)
         text = Text("\n".join(lines))
         text.stylize("bold", 0, len(state))
         if text.plain != str(self.content):

@@ -1,0 +1,200 @@
+"""The names panel on its own: batches as data, laid out in aligned columns at any width, replaced in
+place, cleared for a new run, the final samples in the tutorial's format, in-train / new marks, and
+names from data escaped, never parsed as markup."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+
+import tui
+from engine import Config, Dataset, Run
+from tui.app import DashboardApp
+from tui.names_panel import KNOWN_MARK, NamesPanel, cell_width
+from tui.training_loop import SPEEDS
+
+APP_CSS = Path(tui.__file__).parent / "app.tcss"
+NAMES = ["emma", "a", "zoltanbartholomew", "ava", "", "kai", "olivia", "mia"]
+
+
+class NamesApp(App[None]):
+    CSS_PATH = APP_CSS
+    CSS = "#names { width: 100%; max-width: 100%; height: 1fr; }"
+
+    def compose(self) -> ComposeResult:
+        yield NamesPanel(id="names")
+
+
+def cells_of(line: str, cell: int) -> list[str]:
+    """The names in a laid-out line, read cell by cell (a cell is `cell` columns from a multiple of it)."""
+    out = []
+    for at in range(0, len(line.rstrip()), cell):
+        text = line[at : at + cell]
+        assert text[0] != " ", f"a name does not start at column {at}: {line!r}"
+        out.append(text.rstrip().removesuffix(KNOWN_MARK))
+    return out
+
+
+def names_in(panel: NamesPanel, heading_lines: int = 1) -> list[str]:
+    cell = cell_width(NAMES)
+    return [n for line in panel.text_lines[heading_lines:] for n in cells_of(line, cell)]
+
+
+async def test_a_batch_is_aligned_columns_one_name_per_cell():
+    app = NamesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 10 · T 0.50", NAMES)
+        await pilot.pause()
+        width = panel.scrollable_content_region.width
+        cell = cell_width(NAMES)
+        assert cell == len("zoltanbartholomew") + 2
+        lines = panel.text_lines
+        assert lines[0].startswith("step 10 · T 0.50")
+        assert names_in(panel) == [n or "(empty)" for n in NAMES]
+        assert len(lines) == 1 + -(-len(NAMES) // ((width + 1) // cell))  # as many columns as fit
+        assert (width + 1) // cell >= 2 and all(len(line) == width for line in lines)
+
+
+async def test_a_resize_lays_the_names_out_again_uncut_and_scrolled_to_the_newest():
+    app = NamesApp()
+    async with app.run_test(size=(100, 12)) as pilot:
+        panel = app.query_one(NamesPanel)
+        for i in range(6):
+            panel.add_batch(f"step {i} · T 0.50", NAMES)
+        shown_columns = []
+        for size in ((100, 12), (40, 12), (26, 12), (100, 12), (60, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            width = panel.scrollable_content_region.width
+            lines = panel.text_lines
+            assert all(len(line) <= width for line in lines)
+            per_batch = len(lines) // 6
+            assert [line.rstrip() for line in lines[::per_batch]] == [f"step {i} · T 0.50" for i in range(6)]
+            got = [n for b in range(6) for line in lines[b * per_batch + 1 : (b + 1) * per_batch]
+                   for n in cells_of(line, cell_width(NAMES))]
+            assert got == [n or "(empty)" for n in NAMES] * 6  # every name, whole, in order
+            assert panel.max_scroll_y > 0 and panel.scroll_offset.y == panel.max_scroll_y  # the newest in view
+            assert panel.render_line(panel.scrollable_content_region.height - 1).text.strip() == lines[-1].strip()
+            shown_columns.append(per_batch)
+        assert shown_columns[0] < shown_columns[2]  # narrower: fewer columns, more lines
+
+
+async def test_a_name_wider_than_the_panel_is_shown_in_pieces():
+    app = NamesApp()
+    async with app.run_test(size=(12, 10)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 1", ["abcdefghijklmnop", "ab"])
+        await pilot.pause()
+        width = panel.scrollable_content_region.width
+        assert width < 16
+        assert "".join(line.strip() for line in panel.text_lines[1:]) == "abcdefghijklmnopab"
+
+
+async def test_a_temperature_change_replaces_the_newest_batch_in_place():
+    app = NamesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 1 · T 0.50", NAMES)
+        panel.add_batch("step 2 · T 0.50", ["bob", "al"])
+        before = panel.text_lines
+        panel.replace_last("step 2 · T 0.60 · same draws", ["bobby", "alan"])
+        await pilot.pause()
+        assert panel.batches == 2
+        assert panel.last == ("step 2 · T 0.60 · same draws", ["bobby", "alan"])
+        after = panel.text_lines
+        assert after[:-2] == before[:-2] and len(after) == len(before)
+        assert after[-2].startswith("step 2 · T 0.60 · same draws") and after[-1].split() == ["bobby", "alan"]
+
+
+async def test_clear_starts_a_new_run_with_its_heading():
+    app = NamesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 1", NAMES)
+        panel.clear("a new run: seed 43")
+        panel.add_batch("step 0 · reset", ["x"])
+        await pilot.pause()
+        assert panel.batches == 1
+        assert [line.rstrip() for line in panel.text_lines] == ["a new run: seed 43", "step 0 · reset", "x"]
+
+
+async def test_the_final_samples_are_listed_in_the_tutorials_format():
+    app = NamesApp()
+    async with app.run_test(size=(60, 30)) as pilot:
+        panel = app.query_one(NamesPanel)
+        names = [f"n{i}" for i in range(12)]
+        panel.show_final(names, 0.5, known=[i % 3 == 0 for i in range(12)])
+        await pilot.pause()
+        lines = [line.rstrip() for line in panel.text_lines]
+        assert lines[0] == "finished: 12 samples, T 0.50 · 8/12 new"
+        assert lines[1] == "sample  1: n0" + KNOWN_MARK and lines[2] == "sample  2: n1"
+        assert lines[12] == "sample 12: n11"
+        assert panel.last == ("finished: 12 samples, T 0.50", names)
+
+
+async def test_names_in_the_training_data_are_marked_and_the_new_ones_counted():
+    app = NamesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 5", ["emma", "zyx", "ava", "qqq"], known=[True, False, True, False])
+        await pilot.pause()
+        assert panel.text_lines[0].startswith("step 5 · 2/4 new")
+        new = panel.get_component_rich_style("names-panel--new")
+        known = panel.get_component_rich_style("names-panel--known")
+        assert new.bold and not known.bold and new != known
+        segments = [(s.text, s.style) for s in panel.batch_lines(panel._batches[-1], 60)[1]]
+        assert ("emma", known) in segments and ("zyx", new) in segments
+        assert (KNOWN_MARK + " " * 2, known) in segments  # cell 6 = "emma" + mark + 1 gap
+        assert panel.text_lines[1].split() == ["emma" + KNOWN_MARK, "zyx", "ava" + KNOWN_MARK, "qqq"]
+
+
+async def test_a_long_heading_wraps_between_words_and_keeps_its_count_whole():
+    app = NamesApp()
+    async with app.run_test(size=(24, 12)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("finished: 20 samples, T 0.50", ["emma", "zyx"], known=[True, False])
+        await pilot.pause()
+        width = panel.scrollable_content_region.width
+        heading = [line.rstrip() for line in panel.text_lines[:-1]]
+        assert len(heading) >= 2 and all(len(line) <= width for line in heading)
+        assert " ".join(heading) == "finished: 20 samples, T 0.50 · 1/2 new"
+        assert "· 1/2 new" in heading  # on one line of its own here: never split
+
+
+async def test_control_characters_are_escaped_and_markup_is_not_parsed():
+    app = NamesApp()
+    async with app.run_test(size=(80, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 1", ["a\x1b[31mb", "[bold]x[/bold]", "l\u200bm"])
+        await pilot.pause()
+        text = "\n".join(panel.text_lines)
+        assert "a\\x1b[31mb" in text and "[bold]x[/bold]" in text and "l\\u200bm" in text
+        assert "\x1b" not in text and "\u200b" not in text
+        drawn = "".join(panel.render_line(y).text for y in range(panel.scrollable_content_region.height))
+        assert "a\\x1b[31mb" in drawn and "[bold]x[/bold]" in drawn and "\x1b" not in drawn
+
+
+def test_the_dataset_knows_its_training_names():
+    ds = Dataset.from_docs(["emma", "ava", "Zoë"], random.Random(0))
+    assert ds.is_training_name("emma") and ds.is_training_name("Zoë")
+    assert not ds.is_training_name("em") and not ds.is_training_name("") and not ds.is_training_name("Emma")
+
+
+async def test_in_the_dashboard_a_temperature_change_resamples_in_place_and_reset_clears():
+    app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(100))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("g", "g")
+        assert app.names.batches == 3
+        await pilot.press("plus", "plus", "minus")
+        assert app.names.batches == 3 and app.names.last[0].endswith("T 0.60 · same draws")
+        await pilot.press("r")
+        for _ in range(100):
+            if app.names.batches == 1:
+                break
+            await pilot.pause(0.05)
+        lines = [line.rstrip() for line in app.names.text_lines]
+        assert lines[0] == "a new run: seed 42, 100 steps" and lines[1].startswith("step 0 · T 0.60 · new run")
+        assert "· 8/8 new" in " ".join(lines[1:3])  # each batch says how many are new (wrapped between words)
