@@ -190,7 +190,8 @@ class MetricsWriter:
         self._tmp: str | None = None
         self.target = resolve_output(path, self.label)
         if self.target.stream:
-            self._f: TextIO = open(self.target.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+            # a line at a time, so that rows never interleave with other output mid-line
+            self._f: TextIO = self.target.open_stream("a", encoding="utf-8", newline="", buffering=1)
         else:
             fd, self._tmp = temp_file_in(self.target.real.parent)
             self._f = os.fdopen(fd, "w", encoding="utf-8", newline="")

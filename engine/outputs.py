@@ -25,7 +25,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO, NamedTuple
+from typing import IO, BinaryIO, NamedTuple
 
 from engine.errors import OutputError
 
@@ -37,6 +37,14 @@ class Target(NamedTuple):
     real: Path  # where the bytes go: symbolic links resolved (for atomic writes)
     stream: bool  # written through (device, pipe, our own stdout), never renamed over
     exists: bool
+    std_fd: int | None = None  # the regular file is our own stdin/stdout/stderr: write through this fd
+
+    def open_stream(self, mode: str = "ab", **kwargs: object) -> IO:
+        """Open a stream target for writing. Our own stdout's file is written through a copy of its
+        descriptor, so that its offset is shared and nothing already printed is overwritten."""
+        if self.std_fd is not None:
+            return open(os.dup(self.std_fd), mode, **kwargs)  # type: ignore[call-overload]
+        return open(self.path, mode, **kwargs)  # type: ignore[call-overload]
 
 
 def describe(exc: OSError) -> str:
@@ -46,15 +54,15 @@ def describe(exc: OSError) -> str:
     return exc.strerror or type(exc).__name__
 
 
-def _std_streams() -> set[tuple[int, int]]:
-    ids = set()
-    for fd in (0, 1, 2):
+def _std_streams() -> dict[tuple[int, int], int]:
+    ids: dict[tuple[int, int], int] = {}
+    for fd in (2, 1):  # stdout wins
         try:
             st = os.fstat(fd)
         except OSError:
             continue
         if stat.S_ISREG(st.st_mode):
-            ids.add((st.st_dev, st.st_ino))
+            ids[(st.st_dev, st.st_ino)] = fd
     return ids
 
 
@@ -83,8 +91,9 @@ def resolve_output(path: str | Path, label: str | None = None) -> Target:
     if stat.S_ISDIR(mode):
         raise OutputError(f"{label}: is a directory; give a file name")
     if stat.S_ISREG(mode):
-        if (st.st_dev, st.st_ino) in _std_streams():
-            return Target(p, p, True, True)  # e.g. /dev/stdout redirected to a file: append to it
+        fd = _std_streams().get((st.st_dev, st.st_ino))
+        if fd is not None:
+            return Target(p, p, True, True, fd)  # e.g. /dev/stdout redirected to a file: add to it
         return Target(p, Path(os.path.realpath(p)), False, True)
     if stat.S_ISCHR(mode) or stat.S_ISFIFO(mode):
         return Target(p, p, True, True)
@@ -184,7 +193,7 @@ def write_file(target: Target, write: Callable[[BinaryIO], None]) -> None:
     """Write through (a stream) or atomically (a regular file). Raises OSError; an interrupted or
     failed atomic write removes its temporary file and leaves the previous file whole."""
     if target.stream:
-        with open(target.path, "ab") as f:
+        with target.open_stream("ab") as f:
             write(f)
             f.flush()
         return
