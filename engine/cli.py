@@ -6,12 +6,13 @@ Shared by both front ends so that a flag means the same in each. Nothing here im
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,13 +131,18 @@ def interrupt_code(exc: BaseException) -> int:
 
 
 @contextmanager
-def signals_interrupt() -> Iterator[None]:
-    """Within: SIGTERM and SIGHUP raise Interrupted (a KeyboardInterrupt) like ctrl+c does."""
+def signals_interrupt(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP),
+                      defer: Callable[[int], bool] | None = None) -> Iterator[None]:
+    """Within: `signals` (SIGTERM and SIGHUP; ctrl+c raises KeyboardInterrupt anyway) raise
+    Interrupted, a KeyboardInterrupt, unless `defer(signum)` returns True: then the caller has noted
+    the signal and stops at its next safe point (between two training steps)."""
     def handler(signum: int, frame: object) -> None:
+        if defer is not None and defer(signum):
+            return
         raise Interrupted(signum)
 
     old = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in signals:
         try:
             old[signum] = signal.signal(signum, handler)
         except (ValueError, OSError):  # not the main thread: leave the signals alone
@@ -153,19 +159,22 @@ class Printer:
     """Progress lines to stdout, flushed one by one. The first failed write (a closed pipe, a full
     device) is remembered and printing stops; training and saving go on."""
 
-    def __init__(self, out: TextIO):
+    def __init__(self, out: TextIO | None):
         self.out = out
         self.error: OSError | None = None
         self.failed_at: int | None = None  # the step reached when stdout failed
+        if out is None:  # started with stdout closed (`>&-`): Python has no sys.stdout at all
+            self.error = OSError(errno.EBADF, os.strerror(errno.EBADF))
 
     def __call__(self, text: str, step: int | None = None) -> None:
-        if self.error is not None:
+        if self.error is not None or self.out is None:
             return
         try:
             self.out.write(text + "\n")
             self.out.flush()
-        except OSError as exc:
-            self.error, self.failed_at = exc, step
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            self.error = exc if isinstance(exc, OSError) else OSError(errno.EBADF, os.strerror(errno.EBADF))
+            self.failed_at = step
             self._silence()
 
     def _silence(self) -> None:
@@ -194,7 +203,12 @@ class MetricsWriter:
             self._f: TextIO = self.target.open_stream("a", encoding="utf-8", newline="", buffering=1)
         else:
             fd, self._tmp = temp_file_in(self.target.real.parent)
-            self._f = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            try:
+                self._f = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            except BaseException:
+                os.close(fd)
+                Path(self._tmp).unlink(missing_ok=True)
+                raise
         self._write("step,loss,lr\n")
 
     def _write(self, text: str) -> None:
@@ -250,6 +264,16 @@ class MetricsWriter:
 class _Progress:
     stage: str = "set-up"  # set-up, training, saving, sampling
     step: int = 0
+    stop: int | None = None  # a signal that arrived during training: stop after the current step
+
+    def defer(self, signum: int) -> bool:
+        """During training the first signal only asks to stop, so the step in progress finishes and
+        the weights, the step count and the loss history saved always agree; any other signal
+        (a second one, or one in another stage) interrupts at once."""
+        if self.stage == "training" and self.stop is None:
+            self.stop = signum
+            return True
+        return False
     saved: list[str] = field(default_factory=list)  # what was written, for the last line
 
 
@@ -259,8 +283,8 @@ def run_headless(args: argparse.Namespace, out: TextIO | None = None) -> int:
     (stdout closed or full, --save or --metrics failed at the end), 128 + signal when interrupted
     (130 ctrl+c, 143 SIGTERM, 129 SIGHUP). Never a traceback for any of these."""
     progress = _Progress()
-    say = Printer(out if out is not None else sys.stdout)
-    with signals_interrupt():
+    say = Printer(out if out is not None else sys.stdout)  # sys.stdout is None after `>&-`
+    with signals_interrupt((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), progress.defer):
         try:
             return _headless(args, say, progress)
         except KeyboardInterrupt as exc:
@@ -276,7 +300,7 @@ def _interrupted_message(exc: BaseException, p: _Progress) -> str:
     if p.stage == "set-up":
         return f"{how} during set-up; nothing was trained or saved"
     if p.stage == "training":
-        return f"{how} at step {p.step}; nothing was saved"
+        return f"{how} a second time before training had stopped; nothing was saved"
     if p.stage == "saving":
         done = f" ({', '.join(p.saved)} written)" if p.saved else ""
         return f"{how} while saving{done}; an output not written keeps its previous file whole"
@@ -292,32 +316,32 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     except OSError as exc:
         raise ConfigError(f"--metrics {args.metrics}: cannot write ({describe(exc)})") from None
     c = run.config
-    progress.stage, progress.step = "training", run.step
-    say(f"{len(run.dataset)} names, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
-        f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", run.step)
     every = max(1, c.num_steps // 10)
     width = len(str(c.num_steps))
     start, first = time.perf_counter(), run.step
     code = 0
+    interruption: BaseException | None = None
     try:
-        try:
-            for rec in run.steps():
-                if rec.diverged:
-                    say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
-                        f"(try a smaller --lr than {c.learning_rate})", run.step)
-                    code = 1
-                    break
-                if metrics:
-                    metrics.row(rec.step + 1, rec.loss, rec.lr)
-                if (rec.step + 1) % every == 0:
-                    say(f"step {rec.step + 1:>{width}}/{c.num_steps} | loss {rec.loss:.4f} | "
-                        f"avg {run.history.last_ema:.4f} | lr {rec.lr:.4f}", run.step)
-        except KeyboardInterrupt as exc:
+        progress.stage, progress.step = "training", run.step
+        say(f"{len(run.dataset)} names, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
+            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", run.step)
+        for rec in run.steps():
+            if rec.diverged:
+                say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
+                    f"(try a smaller --lr than {c.learning_rate})", run.step)
+                code = 1
+                break
+            if metrics:
+                metrics.row(rec.step + 1, rec.loss, rec.lr)
+            if (rec.step + 1) % every == 0:
+                say(f"step {rec.step + 1:>{width}}/{c.num_steps} | loss {rec.loss:.4f} | "
+                    f"avg {run.history.last_ema:.4f} | lr {rec.lr:.4f}", run.step)
+            if progress.stop is not None:
+                break
+        if progress.stop is not None:
+            interruption = Interrupted(progress.stop)
+            code = interrupt_code(interruption)
             say(f"interrupted at step {run.step}", run.step)
-            code = interrupt_code(exc)
-            interruption: BaseException | None = exc
-        else:
-            interruption = None
         elapsed = time.perf_counter() - start
         progress.stage, progress.step = "saving", run.step
         lost = _write_outputs(args, run, metrics, say, progress)

@@ -69,6 +69,18 @@ def test_a_full_stdout_does_not_lose_the_run(tmp_path):
     assert checkpoint.load(save).step == 500
 
 
+def test_a_closed_stdout_at_start_does_not_lose_the_run(tmp_path):
+    """`micromlp-tui --headless ... >&-`: Python starts with no sys.stdout at all."""
+    save = tmp_path / "c.npz"
+    out = subprocess.run([*COMMAND, "--headless", "--steps", "50", "--save", str(save)], stdout=None,
+                         stderr=subprocess.PIPE, text=True, cwd=ROOT, env=ENV, timeout=60,
+                         preexec_fn=lambda: os.close(1))
+    assert out.returncode == 3
+    lines = error_lines(out.stderr)
+    assert len(lines) == 1 and "Bad file descriptor" in lines[0]
+    assert checkpoint.load(save).step == 50
+
+
 def test_a_full_disk_for_the_metrics_still_writes_the_checkpoint(tmp_path):
     """RLIMIT_FSIZE (as `ulimit -f`) at 400 KB: the 20,000-row CSV (~760 KB) cannot be written, the
     checkpoint (~200 KB) can."""
@@ -266,6 +278,16 @@ def test_a_huge_alphabet_is_refused_before_memory_is_spent(tmp_path, size, headl
     lines = error_lines(out.stderr)
     assert len(lines) == 1 and f"and {size + 1} tokens would need about" in lines[0]
     assert peak < 300 * 1024**2, f"peak {peak / 1024**2:.0f} MB before refusing"
+
+
+def test_a_data_file_over_the_size_limit_is_refused_unread(tmp_path):
+    data = tmp_path / "huge.txt"
+    with data.open("wb") as f:
+        f.truncate(33 * 1024**2)  # sparse: costs no disk
+    out, peak = _peak(tmp_path, "--headless", "--data", str(data))
+    assert out.returncode == 2
+    assert error_lines(out.stderr) == [f"micromlp-tui: error: {data}: 33 MB is over the 32 MB limit"]
+    assert peak < 150 * 1024**2
 
 
 def test_the_largest_alphabet_accepted_stays_within_the_limit(tmp_path):

@@ -47,7 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say("interrupted by ctrl+c during set-up; nothing was trained or saved")
         return 130
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
     if args.headless:
         return run_headless(args)
     from engine.errors import MicroMLPError
