@@ -68,14 +68,17 @@ def test_a_link_to_our_own_stdout_writes_the_csv_there_and_stays_a_link(tmp_path
 
 
 def test_our_own_stdout_redirected_to_a_file_is_appended_to_not_replaced(tmp_path):
-    log = tmp_path / "log.txt"
+    log, link = tmp_path / "log.txt", tmp_path / "stdout"
+    link.symlink_to("/proc/self/fd/1")  # as /dev/stdout, but a regression could only replace this link
     with log.open("w") as f:
         out = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "5", "--samples", "1",
-                              "--metrics", "/dev/stdout"], stdout=f, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                              "--metrics", str(link)], stdout=f, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                              timeout=60)
     assert out.returncode == 0, out.stderr
+    assert link.is_symlink()
     text = log.read_text()
-    assert "step,loss,lr" in text and "done: 5 steps" in text  # both: the file was not renamed over
+    assert "step,loss,lr\n" in text and "\n5,3." in text and "done: 5 steps" in text  # all: not renamed over
+    assert text.index("step,loss,lr") < text.index("done: 5 steps")  # nothing printed was overwritten
 
 
 def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
