@@ -43,7 +43,16 @@ def _isatty(stream: object) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
-        from engine.cli import build_parser, fail, interrupt_code, make_run, run_headless, signals_interrupt
+        from engine.cli import (
+            build_parser,
+            fail,
+            interrupt_code,
+            make_run,
+            run_headless,
+            signal_name,
+            signals_interrupt,
+        )
+        from engine.errors import MicroMLPError
     except KeyboardInterrupt:
         _say("interrupted by ctrl+c during set-up; nothing was trained or saved")
         return 130
@@ -53,8 +62,6 @@ def main(argv: list[str] | None = None) -> int:
         return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
     if args.headless:
         return run_headless(args)
-    from engine.errors import MicroMLPError
-
     with signals_interrupt():
         try:
             run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
@@ -67,8 +74,6 @@ def main(argv: list[str] | None = None) -> int:
         except MemoryError:
             return fail("out of memory")
         except KeyboardInterrupt as exc:
-            from engine.cli import signal_name
-
             return fail(f"interrupted by {signal_name(exc)} during set-up; nothing was trained or saved",
                         interrupt_code(exc))
     return run_dashboard(run, args)
