@@ -146,6 +146,15 @@ HARNESS = textwrap.dedent("""
         engine.model.Model.__init__ = init
     elif stage == "sampling":
         before(engine.run.Run, "sample", None)
+    elif stage == "twice":  # two signals in training: the first asks to stop, the second ends it now
+        original_steps = engine.run.Run.steps
+        def steps(self):
+            for record in original_steps(self):
+                if record.step == 500:
+                    hit()
+                    hit()
+                yield record
+        engine.run.Run.steps = steps
     elif stage == "saving":  # the first signal in training, the second in the middle of the save
         original_steps, original_savez = engine.run.Run.steps, np.savez
         def steps(self):
@@ -163,7 +172,7 @@ HARNESS = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("stage", ["data", "model", "sampling", "saving"])
+@pytest.mark.parametrize("stage", ["data", "model", "sampling", "saving", "twice"])
 @pytest.mark.parametrize(("sig", "code"), [("SIGINT", 130), ("SIGTERM", 143)])
 def test_a_signal_at_any_stage_is_one_line_and_its_exit_code(tmp_path, stage, sig, code):
     script = tmp_path / "harness.py"
@@ -175,7 +184,7 @@ def test_a_signal_at_any_stage_is_one_line_and_its_exit_code(tmp_path, stage, si
     assert out.returncode == code, out.stderr
     lines = error_lines(out.stderr)
     assert len(lines) == 1 and "interrupted by" in lines[0], out.stderr
-    expected_step = {"data": 7, "model": 7, "saving": 7, "sampling": 1000}[stage]
+    expected_step = {"data": 7, "model": 7, "saving": 7, "sampling": 1000, "twice": 7}[stage]
     assert checkpoint.load(save).step == expected_step  # whole: the old one, or the finished run's
     no_temporaries(tmp_path)
 
