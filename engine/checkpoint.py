@@ -57,7 +57,7 @@ def save(path: str | Path, ckpt: Checkpoint) -> Path:
     a CheckpointError with one line naming the path; nothing else is raised (but KeyboardInterrupt,
     after which the previous file is whole and no temporary file is left)."""
     if not np.isfinite(ckpt.theta).all():
-        raise CheckpointError("the weights are not finite (the run diverged); nothing was saved")
+        raise CheckpointError(f"{path}: the weights are not finite (the run diverged); nothing was saved")
     try:
         target = resolve_output(path)
         version, internal, gauss_next = ckpt.rng_state

@@ -189,6 +189,11 @@ def test_checkpoint_save_raises_checkpoint_errors_naming_the_path_only(tmp_path,
         assert str(target) in str(info.value) and needle in str(info.value)
         assert "\n" not in str(info.value)
 
+    diverged = Run.new(Config(num_steps=5), DOCS)
+    diverged.model.theta[0] = np.nan
+    with pytest.raises(CheckpointError, match=r"c\.npz: the weights are not finite"):
+        diverged.save(tmp_path / "c.npz")
+
     def no_memory(*args, **kwargs):
         raise MemoryError
 
