@@ -42,7 +42,7 @@ def rss_mb() -> float:
 
 
 def headless_rate(seconds: float) -> float:
-    run = Run.new(Config(num_steps=10**9))
+    run = Run.new(Config(num_steps=10**7))  # the longest run allowed (engine.config.MAX_STEPS)
     gen, n = run.steps(), 0
     t0 = time.perf_counter()
     while time.perf_counter() - t0 < seconds:

@@ -6,20 +6,27 @@ Shared by both front ends so that a flag means the same in each. Nothing here im
 from __future__ import annotations
 
 import argparse
+import errno
 import math
 import os
+import signal
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NoReturn, TextIO
 
-from engine.checkpoint import temp_file_beside
-from engine.config import Config
-from engine.errors import ConfigError, MicroMLPError
-from engine.run import Run
+from engine.config import MAX_SAMPLES, Config
+from engine.errors import CheckpointError, ConfigError, MicroMLPError, OutputError
+from engine.outputs import check_distinct, check_output, describe, fsync_folder, resolve_output, temp_file_in
+from engine.printable import printable
+from engine.run import Run, embedded_names_path
 
 PROG = "micromlp-tui"
 D = Config()
+EXIT_OUTPUT_LOST = 3  # the run went to its end, but stdout, --metrics or --save could not be written
 
 
 class _Parser(argparse.ArgumentParser):
@@ -40,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--temperature", type=float, metavar="F", default=D.temperature,
                    help=f"sampling temperature > 0 (default {D.temperature})")
     p.add_argument("--samples", type=int, metavar="N", default=D.num_samples,
-                   help=f"names sampled at the end (default {D.num_samples})")
+                   help=f"names sampled at the end, 0 to {MAX_SAMPLES:,} (default {D.num_samples})")
     p.add_argument("--n-embd", type=int, metavar="N", help=f"embedding width (default {D.n_embd})")
     p.add_argument("--hidden", type=int, metavar="N", help="hidden width (default 4 x n-embd)")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
@@ -58,25 +65,31 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
 
 def check_writable(flag: str, path: str | None) -> None:
-    """Refuse an output path that cannot be written BEFORE training, not after it."""
-    if not path:
-        return
-    p = Path(path)
-    folder = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise ConfigError(f"{flag} {path}: is a directory; give a file name")
-    if not folder.is_dir():
-        raise ConfigError(f"{flag} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise ConfigError(f"{flag} {path}: the folder {folder} is not writable")
+    """Refuse an output path that cannot be written BEFORE training, not after it (engine.outputs)."""
+    try:
+        check_output(flag, path)
+    except OutputError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
+    directory / block device / socket, and not the same file as an input or as the other output."""
+    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None))]
+    for flag, path in outputs:
+        check_writable(flag, path)
+    inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]
+    try:
+        check_distinct(outputs, inputs)
+    except OutputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def make_run(args: argparse.Namespace) -> Run:
     """A new run from the flags, or one resumed from --load (whose sizes, seed and rate must agree
     with any flag given for them)."""
     config = config_from_args(args)
-    check_writable("--save", args.save)
-    check_writable("--metrics", getattr(args, "metrics", None))
+    check_outputs(args)
     if not args.load:
         return Run.new(config, args.data)
     run = Run.resume(args.load, args.data, num_steps=args.steps)
@@ -90,77 +103,291 @@ def make_run(args: argparse.Namespace) -> Run:
 
 
 def fail(message: str, code: int = 2) -> int:
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    """One line on stderr, `micromlp-tui: error: ...`, with anything unprintable escaped."""
+    try:
+        print(f"{PROG}: error: {printable(message)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass  # stderr is gone too: the exit code is all that is left
     return code
 
 
-class MetricsWriter:
-    """The --metrics CSV, written to a temporary file and renamed into place when closed."""
+# --- signals ---------------------------------------------------------------------------------------
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, raised in the main thread as ctrl+c raises KeyboardInterrupt."""
 
-    def __init__(self, path: str):
-        self.path = Path(path)
-        fd, self._tmp = temp_file_beside(self.path)
-        self._f: TextIO = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        self._f.write("step,loss,lr\n")
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def signal_name(exc: BaseException) -> str:
+    signum = getattr(exc, "signum", signal.SIGINT)
+    return "ctrl+c" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
+def interrupt_code(exc: BaseException) -> int:
+    """128 + the signal's number, as a shell reports it: 130 ctrl+c, 143 SIGTERM, 129 SIGHUP."""
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+@contextmanager
+def signals_interrupt(signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGHUP),
+                      defer: Callable[[int], bool] | None = None) -> Iterator[None]:
+    """Within: `signals` (SIGTERM and SIGHUP; ctrl+c raises KeyboardInterrupt anyway) raise
+    Interrupted, a KeyboardInterrupt, unless `defer(signum)` returns True: then the caller has noted
+    the signal and stops at its next safe point (between two training steps)."""
+    def handler(signum: int, frame: object) -> None:
+        if defer is not None and defer(signum):
+            return
+        raise Interrupted(signum)
+
+    old = {}
+    for signum in signals:
+        try:
+            old[signum] = signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread: leave the signals alone
+            pass
+    try:
+        yield
+    finally:
+        for signum, previous in old.items():
+            signal.signal(signum, previous)
+
+
+# --- output ----------------------------------------------------------------------------------------
+class Printer:
+    """Progress lines to stdout, flushed one by one. The first failed write (a closed pipe, a full
+    device) is remembered and printing stops; training and saving go on."""
+
+    def __init__(self, out: TextIO | None):
+        self.out = out
+        self.error: OSError | None = None
+        self.failed_at: int | None = None  # the step reached when stdout failed
+        if out is None:  # started with stdout closed (`>&-`): Python has no sys.stdout at all
+            self.error = OSError(errno.EBADF, os.strerror(errno.EBADF))
+
+    def __call__(self, text: str, step: int | None = None) -> None:
+        if self.error is not None or self.out is None:
+            return
+        try:
+            self.out.write(text + "\n")
+            self.out.flush()
+        except (OSError, ValueError) as exc:  # ValueError: the stream was closed
+            self.error = exc if isinstance(exc, OSError) else OSError(errno.EBADF, os.strerror(errno.EBADF))
+            self.failed_at = step
+            self._silence()
+
+    def _silence(self) -> None:
+        """Point the broken stream at /dev/null, so the interpreter's own last flush is quiet."""
+        try:
+            fd = self.out.fileno()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+class MetricsWriter:
+    """The --metrics CSV: written to a temporary file renamed into place when closed, or straight
+    through to a device or a pipe (engine.outputs). A write that fails mid-run (the disk is full, a
+    file-size limit) stops the CSV, not the run: `error` says why, and `close()` returns it."""
+
+    def __init__(self, path: str, flag: str = "--metrics"):
+        self.path, self.label = Path(path), f"{flag} {path}"
+        self.error: str | None = None
+        self._tmp: str | None = None
+        self.target = resolve_output(path, self.label)
+        if self.target.stream:
+            # a line at a time, so that rows never interleave with other output mid-line
+            self._f: TextIO = self.target.open_stream("a", encoding="utf-8", newline="", buffering=1)
+        else:
+            fd, self._tmp = temp_file_in(self.target.real.parent)
+            try:
+                self._f = os.fdopen(fd, "w", encoding="utf-8", newline="")
+            except BaseException:
+                os.close(fd)
+                Path(self._tmp).unlink(missing_ok=True)
+                raise
+        self._write("step,loss,lr\n")
+
+    def _write(self, text: str) -> None:
+        try:
+            self._f.write(text)
+        except OSError as exc:
+            self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        self.error = f"{self.label}: not written ({describe(exc)})"
+        try:
+            self._f.close()
+        except OSError:
+            pass
+        if self._tmp:
+            Path(self._tmp).unlink(missing_ok=True)
 
     def row(self, step: int, loss: float, lr: float) -> None:
-        self._f.write(f"{step},{loss!r},{lr!r}\n")
+        if self.error is None:
+            self._write(f"{step},{loss!r},{lr!r}\n")
 
-    def close(self) -> None:
-        self._f.close()
-        os.replace(self._tmp, self.path)
+    def close(self) -> str | None:
+        """Finish the file (rename it into place). Returns None, or the one-line reason it failed."""
+        if self.error is not None:
+            return self.error
+        try:
+            self._f.flush()
+            if self._tmp:
+                os.fsync(self._f.fileno())
+            self._f.close()
+            if self._tmp:
+                os.replace(self._tmp, self.target.real)
+                fsync_folder(self.target.real.parent)
+                self._tmp = None
+        except OSError as exc:
+            self._fail(exc)
+        except BaseException:
+            self.discard()
+            raise
+        return self.error
 
     def discard(self) -> None:
-        self._f.close()
-        Path(self._tmp).unlink(missing_ok=True)
+        try:
+            self._f.close()
+        except OSError:
+            pass
+        if self._tmp:
+            Path(self._tmp).unlink(missing_ok=True)
 
 
-def run_headless(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
-    """Train to the end, print progress, the samples and a summary. Returns the exit code."""
+# --- headless --------------------------------------------------------------------------------------
+@dataclass
+class _Progress:
+    stage: str = "set-up"  # set-up, training, saving, sampling
+    step: int = 0
+    stop: int | None = None  # a signal that arrived during training: stop after the current step
+
+    def defer(self, signum: int) -> bool:
+        """During training the first signal only asks to stop, so the step in progress finishes and
+        the weights, the step count and the loss history saved always agree; any other signal
+        (a second one, or one in another stage) interrupts at once."""
+        if self.stage == "training" and self.stop is None:
+            self.stop = signum
+            return True
+        return False
+    saved: list[str] = field(default_factory=list)  # what was written, for the last line
+
+
+def run_headless(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """Train to the end, print progress, the samples and a summary. Returns the exit code:
+    0 done, 1 diverged, 2 bad input (refused before training), 3 finished but an output was lost
+    (stdout closed or full, --save or --metrics failed at the end), 128 + signal when interrupted
+    (130 ctrl+c, 143 SIGTERM, 129 SIGHUP). Never a traceback for any of these."""
+    progress = _Progress()
+    say = Printer(out if out is not None else sys.stdout)  # sys.stdout is None after `>&-`
+    with signals_interrupt((signal.SIGINT, signal.SIGTERM, signal.SIGHUP), progress.defer):
+        try:
+            return _headless(args, say, progress)
+        except KeyboardInterrupt as exc:
+            return fail(_interrupted_message(exc, progress), interrupt_code(exc))
+        except MicroMLPError as exc:
+            return fail(str(exc))
+        except MemoryError:
+            return fail("out of memory")
+
+
+def _interrupted_message(exc: BaseException, p: _Progress) -> str:
+    how = f"interrupted by {signal_name(exc)}"
+    if p.stage == "set-up":
+        return f"{how} during set-up; nothing was trained or saved"
+    if p.stage == "training":
+        return f"{how} a second time before training had stopped; nothing was saved"
+    if p.stage == "saving":
+        done = f" ({', '.join(p.saved)} written)" if p.saved else ""
+        return f"{how} while saving{done}; an output not written keeps its previous file whole"
+    return f"{how} while sampling at step {p.step}; {', '.join(p.saved) or 'nothing'} written"
+
+
+def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> int:
+    run = make_run(args)
     try:
-        run = make_run(args)
         metrics = MetricsWriter(args.metrics) if args.metrics else None
-    except MicroMLPError as exc:
-        return fail(str(exc))
+    except OutputError as exc:
+        raise ConfigError(str(exc)) from None
     except OSError as exc:
-        return fail(f"{args.metrics}: cannot write ({exc.strerror})")
+        raise ConfigError(f"--metrics {args.metrics}: cannot write ({describe(exc)})") from None
     c = run.config
-    print(f"{len(run.dataset)} names, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
-          f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", file=out)
     every = max(1, c.num_steps // 10)
+    width = len(str(c.num_steps))
     start, first = time.perf_counter(), run.step
     code = 0
+    interruption: BaseException | None = None
     try:
+        progress.stage, progress.step = "training", run.step
+        say(f"{len(run.dataset)} names, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
+            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", run.step)
         for rec in run.steps():
             if rec.diverged:
-                print(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
-                      f"(try a smaller --lr than {c.learning_rate})", file=out)
+                say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
+                    f"(try a smaller --lr than {c.learning_rate})", run.step)
                 code = 1
                 break
             if metrics:
                 metrics.row(rec.step + 1, rec.loss, rec.lr)
             if (rec.step + 1) % every == 0:
-                print(f"step {rec.step + 1:>{len(str(c.num_steps))}}/{c.num_steps} | loss {rec.loss:.4f} | "
-                      f"avg {run.history.last_ema:.4f} | lr {rec.lr:.4f}", file=out)
-    except KeyboardInterrupt:
-        print(f"interrupted at step {run.step}", file=out)
-        code = 130
-    elapsed = time.perf_counter() - start
-    if metrics:
-        metrics.close()
-    if args.save:
-        try:
-            print(f"saved checkpoint (step {run.step}) to {run.save(args.save)}", file=out)
-        except MicroMLPError as exc:
-            return fail(str(exc))
-        except OSError as exc:
-            return fail(f"{args.save}: cannot save checkpoint ({exc.strerror})")
+                say(f"step {rec.step + 1:>{width}}/{c.num_steps} | loss {rec.loss:.4f} | "
+                    f"avg {run.history.last_ema:.4f} | lr {rec.lr:.4f}", run.step)
+            if progress.stop is not None:
+                break
+        if progress.stop is not None:
+            interruption = Interrupted(progress.stop)
+            code = interrupt_code(interruption)
+            say(f"interrupted at step {run.step}", run.step)
+        elapsed = time.perf_counter() - start
+        progress.stage, progress.step = "saving", run.step
+        lost = _write_outputs(args, run, metrics, say, progress)
+    except BaseException:
+        if metrics:
+            metrics.discard()
+        raise
+    if interruption is not None:
+        for message in lost:
+            fail(message)
+        return fail(f"interrupted by {signal_name(interruption)} at step {run.step}; "
+                    f"{', '.join(progress.saved) or 'nothing'} written", code)
+    progress.stage = "sampling"
     if code == 0:
         for i, name in enumerate(run.sample()):
-            print(f"sample {i + 1:2d}: {name}", file=out)
+            say(f"sample {i + 1:2d}: {printable(name)}", run.step)
     done = run.step - first
     rate = done / elapsed if elapsed > 0 else math.inf
-    print(f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s) | step {run.step}/{c.num_steps} | "
-          f"last-100 mean loss {run.history.mean_last(100):.4f} | whole-data loss {run.dataset_loss():.4f} | "
-          f"bigram floor {run.reference.floor:.4f} | random guess {run.reference.random_guess:.4f}", file=out)
-    return code
+    say(f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s) | step {run.step}/{c.num_steps} | "
+        f"last-100 mean loss {run.history.mean_last(100):.4f} | whole-data loss {run.dataset_loss():.4f} | "
+        f"bigram floor {run.reference.floor:.4f} | random guess {run.reference.random_guess:.4f}", run.step)
+    if say.error is not None:
+        at = "" if say.failed_at is None else f" at step {say.failed_at}"
+        lost.append(f"standard output could not be written ({describe(say.error)}){at}; training went on to "
+                    f"step {run.step}; {', '.join(progress.saved) or 'nothing else'} written")
+    for message in lost:
+        fail(message)
+    return code if code or not lost else EXIT_OUTPUT_LOST
+
+
+def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,
+                   progress: _Progress) -> list[str]:
+    """--metrics, then --save; a failure of one does not stop the other. Returns the failures."""
+    lost = []
+    if metrics:
+        error = metrics.close()
+        if error:
+            lost.append(error)
+        else:
+            progress.saved.append("--metrics")
+    if args.save:
+        try:
+            where = run.save(args.save)
+        except CheckpointError as exc:
+            lost.append(str(exc))
+        else:
+            progress.saved.append("--save")
+            say(f"saved checkpoint (step {run.step}) to {printable(str(where))}", run.step)
+    return lost

@@ -1,14 +1,29 @@
-"""Every hyper-parameter of a run, in one frozen dataclass, with its checks."""
+"""Every hyper-parameter of a run, in one frozen dataclass, with its checks.
+
+The same checks (and the same messages) serve the flags, the Python API and checkpoints: a value of
+the wrong type (a float where a whole number belongs, a bool, a string) is refused like one out of range.
+"""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+import numbers
+from dataclasses import dataclass, fields, replace
 
 from engine.errors import ConfigError
 
-# Refuse models whose parameters (and their gradient) would need more than this many bytes.
+# Refuse runs whose memory (weights and their copies, the V x V tables, scratch) would pass this.
 MAX_MODEL_BYTES = 2 * 1024**3
+# Longest run: its loss history (16 bytes a step, up to 32 while the arrays grow) stays under 320 MB,
+# and a checkpoint of it under 80 MB of losses. 10M steps is 3-4 minutes headless flat out.
+MAX_STEPS = 10_000_000
+# Most names sampled at the end: 10,000 names of up to MAX_LEN tokens are drawn in about a second and
+# print as ~100 KB; the probe's 10,000,000 took minutes and 2.5 GB.
+MAX_SAMPLES = 10_000
+# Most tokens in one sampled name (the tutorial uses 16). Bounds the dashboard's grid of draws too.
+MAX_LEN = 64
+# Positions per forward/backward pass (engine.model.CHUNK): longer documents are done in chunks.
+CHUNK = 4096
 
 
 @dataclass(frozen=True)
@@ -30,20 +45,25 @@ class Config:
     def with_(self, **changes: object) -> Config:
         return replace(self, **changes)  # type: ignore[arg-type]
 
+    @classmethod
+    def field_names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
     def validate(self, vocab_size: int | None = None) -> Config:
-        """Return self, or raise ConfigError naming the first bad setting."""
+        """Return self, or raise ConfigError naming the first bad setting (type or range)."""
         _positive_int("--n-embd", self.n_embd)
         if self.hidden is not None:
             _positive_int("--hidden", self.hidden)
-        _positive_int("--steps", self.num_steps)
+        _positive_int("--steps", self.num_steps, MAX_STEPS)
         _positive_float("--lr", self.learning_rate)
+        if not _is_int(self.seed):
+            raise ConfigError(f"--seed must be a whole number, got {self.seed!r}")
         check_temperature(self.temperature)
-        if self.num_samples < 0:
-            raise ConfigError(f"--samples must be 0 or more, got {self.num_samples}")
-        _positive_int("max_len", self.max_len)
+        check_samples(self.num_samples)
+        _positive_int("max_len", self.max_len, MAX_LEN)
         _positive_float("init_std", self.init_std)
         if vocab_size is not None:
-            check_model_size(vocab_size, self.n_embd, self.hidden_size)
+            check_model_size(vocab_size, self.n_embd, self.hidden_size, self.num_steps)
         return self
 
 
@@ -52,14 +72,24 @@ def parameter_count(vocab_size: int, n_embd: int, hidden: int) -> int:
     return vocab_size * n_embd + hidden * n_embd + vocab_size * hidden
 
 
-def model_bytes(vocab_size: int, n_embd: int, hidden: int) -> int:
-    """About what a run needs: weights, gradient and scratch (float64), and the (V, V) tables of pair
-    counts, all-token logits and probabilities."""
-    return 3 * 8 * parameter_count(vocab_size, n_embd, hidden) + 4 * 8 * vocab_size * vocab_size
+# What a run can hold at once, in float64-sized units, counted generously so that the dashboard fits:
+PARAM_COPIES = 6  # weights, gradient, chunk sum; the screen's copy, a snapshot, a checkpoint's copy
+VV_TABLES = 10  # pair counts, the reference's tables, logits_all / probabilities / cumulative sums
+# (each made with a temporary or two), the sampler's rows, the dashboard's chart tables, one-hot rows
+HISTORY_BYTES_PER_STEP = 32  # the loss and its average, float64, up to twice that while growing
 
 
-def check_model_size(vocab_size: int, n_embd: int, hidden: int) -> None:
-    need = model_bytes(vocab_size, n_embd, hidden)
+def model_bytes(vocab_size: int, n_embd: int, hidden: int, num_steps: int = 0) -> int:
+    """About the most memory a run needs, dashboard included: copies of the weights, the (V, V)
+    tables, one chunk of activations (logits, probabilities, hidden units) and the loss history."""
+    v, h = vocab_size, hidden
+    floats = PARAM_COPIES * parameter_count(v, n_embd, h) + VV_TABLES * v * v + 3 * CHUNK * (v + 2 * h)
+    return 8 * floats + HISTORY_BYTES_PER_STEP * num_steps
+
+
+def check_model_size(vocab_size: int, n_embd: int, hidden: int, num_steps: int = 0) -> None:
+    """Refuse, before anything of that size is allocated, a run that would pass MAX_MODEL_BYTES."""
+    need = model_bytes(vocab_size, n_embd, hidden, num_steps)
     if need > MAX_MODEL_BYTES:
         raise ConfigError(
             f"a model with n_embd={n_embd}, hidden={hidden} and {vocab_size} tokens would need "
@@ -69,16 +99,33 @@ def check_model_size(vocab_size: int, n_embd: int, hidden: int) -> None:
 
 def check_temperature(temperature: float) -> float:
     """Temperatures must be finite and > 0; 0 is refused rather than read as greedy decoding."""
-    if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+    if not (_is_real(temperature) and math.isfinite(temperature) and temperature > 0):
         raise ConfigError(f"temperature must be a finite number > 0, got {temperature}")
     return float(temperature)
 
 
-def _positive_int(name: str, value: int) -> None:
-    if value <= 0:
-        raise ConfigError(f"{name} must be a whole number > 0, got {value}")
+def check_samples(count: int) -> int:
+    """How many names to sample: a whole number from 0 to MAX_SAMPLES."""
+    if not (_is_int(count) and 0 <= count <= MAX_SAMPLES):
+        raise ConfigError(f"--samples must be a whole number from 0 to {MAX_SAMPLES:,}, got {count}")
+    return int(count)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _positive_int(name: str, value: int, most: int | None = None) -> None:
+    if not (_is_int(value) and value > 0):
+        raise ConfigError(f"{name} must be a whole number > 0, got {value!r}")
+    if most is not None and value > most:
+        raise ConfigError(f"{name} must be at most {most:,}, got {value:,}")
 
 
 def _positive_float(name: str, value: float) -> None:
-    if not (math.isfinite(value) and value > 0):
-        raise ConfigError(f"{name} must be a finite number > 0, got {value}")
+    if not (_is_real(value) and math.isfinite(value) and value > 0):
+        raise ConfigError(f"{name} must be a finite number > 0, got {value!r}")

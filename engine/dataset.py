@@ -8,14 +8,20 @@ id, used both to start and to end every document.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from engine.config import Config, check_model_size
 from engine.errors import DataError
 
-MAX_DATA_BYTES = 512 * 1024**2  # refuse larger files rather than exhaust memory
+VocabCheck = Callable[[int], object]  # given the vocabulary size, raises if the run cannot have it
+
+# Refuse larger files rather than exhaust memory: loading costs ~40 bytes of memory per byte of short
+# names (Python strings, the shuffle, the token arrays); 32 MiB of 8-byte names peaks at ~1.4 GB.
+MAX_DATA_BYTES = 32 * 1024**2
 
 
 def read_text(path: str | Path) -> str:
@@ -46,6 +52,12 @@ def read_text(path: str | Path) -> str:
         ) from None
 
 
+def check_tables(vocab_size: int) -> None:
+    """The least a data set's vocabulary must allow: its (V, V) tables with the default model."""
+    c = Config()
+    check_model_size(vocab_size, c.n_embd, c.hidden_size)
+
+
 def split_docs(text: str) -> list[str]:
     """The tutorial's `[l.strip() for l in text.strip().split('\\n') if l.strip()]`."""
     return [line.strip() for line in text.strip().split("\n") if line.strip()]
@@ -59,7 +71,9 @@ class Dataset:
     token a over the whole data set: everything a one-token-context model can learn.
     """
 
-    def __init__(self, docs: list[str], uchars: list[str], tokens: np.ndarray, offsets: np.ndarray):
+    def __init__(self, docs: list[str], uchars: list[str], tokens: np.ndarray, offsets: np.ndarray,
+                 check: VocabCheck | None = None):
+        (check or check_tables)(len(uchars) + 1)  # before the first (V, V) table is made
         self.docs = docs
         self.uchars = uchars
         self.tokens = tokens  # (total,) intp
@@ -70,8 +84,9 @@ class Dataset:
         self.counts = pairs.reshape(v, v)  # (V, V) int64
 
     @classmethod
-    def from_docs(cls, docs: list[str], rng: random.Random) -> Dataset:
-        """Shuffle `docs` (a copy) with `rng` and tokenise them."""
+    def from_docs(cls, docs: list[str], rng: random.Random, check: VocabCheck | None = None) -> Dataset:
+        """Shuffle `docs` (a copy) with `rng` and tokenise them. `check(vocab_size)` runs as soon as the
+        vocabulary is known, before anything vocabulary-squared is allocated (default: check_tables)."""
         docs = list(docs)
         if not docs:
             raise DataError("no documents: the data is empty or only blank lines")
@@ -86,14 +101,14 @@ class Dataset:
         tokens = np.concatenate(([bos], ids, [bos])).astype(np.intp)
         offsets = np.flatnonzero(tokens == bos)
         uchars = [chr(c) for c in letters.tolist()]
-        return cls(docs, uchars, tokens, offsets)
+        return cls(docs, uchars, tokens, offsets, check)
 
     @classmethod
-    def from_file(cls, path: str | Path, rng: random.Random) -> Dataset:
+    def from_file(cls, path: str | Path, rng: random.Random, check: VocabCheck | None = None) -> Dataset:
         docs = split_docs(read_text(path))
         if not docs:
             raise DataError(f"{path}: holds no names (it is empty or only blank lines)")
-        return cls.from_docs(docs, rng)
+        return cls.from_docs(docs, rng, check)
 
     @property
     def bos(self) -> int:

@@ -15,3 +15,7 @@ class DataError(MicroMLPError):
 
 class CheckpointError(MicroMLPError):
     """A checkpoint is missing, damaged, or does not fit the data or settings."""
+
+
+class OutputError(MicroMLPError):
+    """An output path (--save, --metrics, the dashboard's save) cannot or must not be written."""

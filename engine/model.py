@@ -13,12 +13,12 @@ import warnings
 
 import numpy as np
 
-from engine.config import Config, check_model_size, parameter_count
+from engine.config import CHUNK, Config, check_model_size, parameter_count
 
 # The fast softmax may overflow before it falls back to the stable one; its warnings are expected.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine\.model")
 
-CHUNK = 4096  # positions per forward/backward pass; longer documents are done in chunks
+__all__ = ["CHUNK", "Model", "numerical_grad"]  # CHUNK: positions per pass (engine.config)
 ONE_HOT_VOCAB = 512  # up to this vocabulary size the embedding gradient is a one-hot matmul ...
 ONE_HOT_MAX = 1 << 16  # ... for documents with at most this many (positions x vocabulary) cells
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -55,9 +55,9 @@ class Run:
     @classmethod
     def new(cls, config: Config, data: str | Path | list[str] | None = None) -> Run:
         """A fresh run. `data` is a text file, a list of documents, or None for the embedded names."""
+        config.validate()
         rng = random.Random(config.seed)
-        dataset = _dataset(data, rng)
-        config.validate(dataset.vocab_size)
+        dataset = _dataset(data, rng, config.validate)  # the size check runs before any (V, V) table
         model = Model.init(dataset.vocab_size, config, rng)
         return cls(config, dataset, model, rng)
 
@@ -73,7 +73,15 @@ class Run:
                 raise CheckpointError(f"{path}: is at step {ckpt.step}, beyond --steps {num_steps}")
             config = config.with_(num_steps=num_steps).validate()
         rng = random.Random(config.seed)
-        dataset = _dataset(data, rng)  # the same shuffle as the run that wrote the checkpoint
+
+        def same_size(vocab_size: int) -> None:  # before the data's (V, V) tables are made
+            if vocab_size != len(ckpt.uchars) + 1:
+                raise CheckpointError(
+                    f"{path}: its vocabulary ({len(ckpt.uchars)} characters) is not the data's "
+                    f"({vocab_size - 1} characters); use the data it was trained on"
+                )
+
+        dataset = _dataset(data, rng, same_size)  # the same shuffle as the run that wrote the checkpoint
         if dataset.uchars != ckpt.uchars:
             raise CheckpointError(
                 f"{path}: its vocabulary ({len(ckpt.uchars)} characters) is not the data's "
@@ -136,7 +144,8 @@ class Run:
         return checkpoint.save(path, self.to_checkpoint())
 
 
-def _dataset(data: str | Path | list[str] | None, rng: random.Random) -> Dataset:
+def _dataset(data: str | Path | list[str] | None, rng: random.Random,
+             check: Callable[[int], object] | None = None) -> Dataset:
     if isinstance(data, list):
-        return Dataset.from_docs(data, rng)
-    return Dataset.from_file(embedded_names_path() if data is None else data, rng)
+        return Dataset.from_docs(data, rng, check)
+    return Dataset.from_file(embedded_names_path() if data is None else data, rng, check)

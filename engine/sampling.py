@@ -37,7 +37,10 @@ class Sampler:
 
     def __init__(self, model: Model, dataset: Dataset, temperature: float, max_len: int = 16):
         probs = softmax_rows(model.logits_all(), temperature)  # (V, V)
-        self._cum = np.cumsum(probs, axis=1).tolist()  # running sums, as random.choices builds
+        self._cum_table = np.cumsum(probs, axis=1)  # running sums, as random.choices builds
+        # ... as Python lists, made per row on first use: a (V, V) table of Python floats is 4x the
+        # array, and a name visits only a few rows
+        self._cum: list[list[float] | None] = [None] * model.vocab_size
         self._last = model.vocab_size - 1
         self.dataset, self.max_len = dataset, max_len
 
@@ -47,6 +50,8 @@ class Sampler:
         token = bos
         for _ in range(self.max_len):
             cum = self._cum[token]
+            if cum is None:
+                cum = self._cum[token] = self._cum_table[token].tolist()
             token = bisect_right(cum, draw() * cum[-1], 0, self._last)
             if token == bos:
                 break

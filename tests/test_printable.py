@@ -1,31 +1,46 @@
-"""Names from data are shown with control and invisible characters escaped."""
-
-from __future__ import annotations
+"""printable(): what comes from the data is shown with every unprintable character escaped."""
 
 import unicodedata
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.printable import HIDDEN, printable
 
 
-def test_plain_text_is_unchanged():
-    for text in ("emma", "Zoë", "Jean-Luc", "Mary Ann", "o'Brien", "Åsa", "名前", "a\u00a0b", ""):
-        assert printable(text) == text
+@pytest.mark.parametrize(("raw", "shown"), [
+    ("a\x1b[2Jb", "a\\x1b[2Jb"),  # ESC: would clear the screen
+    ("bell\x07", "bell\\x07"),
+    ("del\x7f", "del\\x7f"),
+    ("nul\x00", "nul\\x00"),
+    ("c1\x85\x9b", "c1\\x85\\x9b"),  # NEL and CSI in C1
+    ("tab\there", "tab\\x09here"),
+    ("cr\rx", "cr\\x0dx"),
+    ("abc\u202edef", "abc\\u202edef"),  # right-to-left override
+    ("\u2066iso\u2069", "\\u2066iso\\u2069"),  # bidi isolates
+    ("\u200e\u200f", "\\u200e\\u200f"),  # LRM, RLM
+    ("line\u2028para\u2029", "line\\u2028para\\u2029"),
+    ("\ufeffbom", "\\ufeffbom"),
+    ("surrogate\ud800", "surrogate\\ud800"),
+    ("private\ue000", "private\\ue000"),
+    ("tag\U000e0041", "tag\\U000e0041"),
+    ("unassigned\u0378", "unassigned\\u0378"),
+])
+def test_unprintable_characters_become_visible_escapes(raw, shown):
+    assert printable(raw) == shown
 
 
-def test_control_and_invisible_characters_are_escaped():
-    assert printable("a\x1b[31mb") == "a\\x1b[31mb"  # an escape sequence cannot reach the terminal
-    assert printable("x\ty\rz\x7f") == "x\\x09y\\x0dz\\x7f"
-    assert printable("l\u200bm") == "l\\u200bm"  # Cf: zero-width space
-    assert printable("p\u2028q\u2029") == "p\\u2028q\\u2029"  # Zl, Zp
-    assert printable("\ud800") == "\\ud800"  # Cs: a lone surrogate
-    assert printable("\ue000") == "\\ue000"  # Co: private use
-    assert printable("\U000f0000") == "\\U000f0000"  # Co, above the BMP
-    assert printable("\u0378") == "\\u0378"  # Cn: unassigned
-    assert printable("\x85") == "\\x85"  # C1 control
+@pytest.mark.parametrize("text", ["emma", "Zoë", "José", "Åsa", "Jean-Luc", "o'Brien", "Mary Ann", "李小龙",
+                                  "Ñandú", "e\u0301", "Ολυμπία", "Мария", "محمد", "👩🏽", "a\u00a0b", "x\u3000y",
+                                  "back\\slash", ""])
+def test_ordinary_text_is_left_alone(text):
+    assert printable(text) == text
 
 
-def test_nothing_hidden_is_left():
-    text = "".join(chr(c) for c in range(0, 0x3000, 3))
+@given(st.text())
+def test_the_result_never_holds_an_unprintable_character(text):
     shown = printable(text)
-    assert not [ch for ch in shown if unicodedata.category(ch) in HIDDEN]
-    assert shown.count("\\") >= 65  # the C0 and C1 controls among them, at least
+    assert not any(unicodedata.category(ch) in HIDDEN for ch in shown)
+    kept = [ch for ch in text if unicodedata.category(ch) not in HIDDEN]
+    assert all(ch in shown for ch in kept)  # everything printable is still there

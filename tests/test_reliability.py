@@ -83,7 +83,7 @@ SAVER = textwrap.dedent("""
     sys.path.insert(0, {root!r})
     import numpy as np
     from engine import Config, LossHistory, Run
-    run = Run.new(Config(num_steps=10**9))
+    run = Run.new(Config(num_steps=10**7))  # the longest run allowed (engine.config.MAX_STEPS)
     losses = np.random.default_rng(0).random(2_000_000) + 2.0
     run.history, run.step = LossHistory(losses), len(losses)  # a 16 MB history: each save takes a while
     print("ready", flush=True)

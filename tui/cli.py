@@ -1,4 +1,9 @@
-"""The `micromlp-tui` console command: parse the flags, then train headless or open the dashboard."""
+"""The `micromlp-tui` console command: parse the flags, then train headless or open the dashboard.
+
+Before the dashboard takes over the terminal everything is checked (flags, data, checkpoint, output
+paths, that there is a terminal at all), and ctrl+c, SIGTERM or SIGHUP during that set-up end the
+command with one line and 128 + the signal (130, 143, 129), never a traceback.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +13,69 @@ import sys
 # The model's matrices are tiny: BLAS threads only add overhead and take a core from the UI.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from engine.cli import build_parser, fail, make_run, run_headless  # noqa: E402
-from engine.errors import MicroMLPError  # noqa: E402
+PROG = "micromlp-tui"
+
+
+def _say(message: str) -> None:
+    try:
+        print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
+
+
+def no_terminal() -> str | None:
+    """Why the dashboard cannot run here, or None: it reads keys from stdin and draws on stderr, and
+    stdout must be a terminal too (a redirected stdout means the caller wanted text: --headless)."""
+    missing = [name for name, stream in (("input", sys.stdin), ("output", sys.stdout), ("error", sys.stderr))
+               if stream is None or not _isatty(stream)]
+    if not missing:
+        return None
+    return (f"the dashboard needs a terminal, and standard {' and '.join(missing)} "
+            f"{'is' if len(missing) == 1 else 'are'} not one; use --headless to train without it")
+
+
+def _isatty(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
+        from engine.cli import (
+            build_parser,
+            fail,
+            interrupt_code,
+            make_run,
+            run_headless,
+            signal_name,
+            signals_interrupt,
+        )
+        from engine.errors import MicroMLPError
+    except KeyboardInterrupt:
+        _say("interrupted by ctrl+c during set-up; nothing was trained or saved")
+        return 130
+    try:
+        args = build_parser().parse_args(argv)
+    except KeyboardInterrupt:
+        return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
     if args.headless:
         return run_headless(args)
-    try:
-        run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
-    except MicroMLPError as exc:
-        return fail(str(exc))
-    from tui.app import run_dashboard
-
+    with signals_interrupt():
+        try:
+            run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
+            reason = no_terminal()
+            if reason:
+                return fail(reason)
+            from tui.app import run_dashboard
+        except MicroMLPError as exc:
+            return fail(str(exc))
+        except MemoryError:
+            return fail("out of memory")
+        except KeyboardInterrupt as exc:
+            return fail(f"interrupted by {signal_name(exc)} during set-up; nothing was trained or saved",
+                        interrupt_code(exc))
     return run_dashboard(run, args)
 
 
