@@ -13,7 +13,20 @@ from engine.errors import MicroMLPError  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    from tui import serve  # --serve (issue 9): its flags, and the app processes it starts
+
+    parser = build_parser()
+    serve.add_flags(parser)
+    argv = sys.argv[1:] if argv is None else argv
+    args = parser.parse_args(argv)
+    if args.serve or args.host is not None or args.port is not None:
+        return serve.main(args, argv, parser) if args.serve else fail("--host and --port go with --serve")
+    # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
+    # is no terminal here and none is needed, so such a process is exempt from any terminal check.
+    # One started by our own --serve also ends when its server does.
+    served = serve.served_child()
+    if served:
+        serve.prepare_child()
     if args.headless:
         return run_headless(args)
     try:
