@@ -175,7 +175,8 @@ def test_no_network_is_one_line_and_exit_2(tmp_path):
     error = [line for line in done.stderr.splitlines() if "error" in line]
     assert len(error) == 1, done.stderr
     assert re.match(r"micromlp-tui: error: --data tutorial: could not download http://127\.0\.0\.1:\d+/names\.txt "
-                    r"\(.*\); download it by hand \(e\.g\. curl -fL --create-dirs -o .*/micromlp-tui/names\.txt ", error[0]), error[0]
+                    r"\(.*\); download it by hand \(e\.g\. curl -fL --create-dirs -o .*/micromlp-tui/names\.txt ",
+                    error[0]), error[0]
     assert not (tmp_path / "cache" / "micromlp-tui" / "names.txt").exists()
 
 
