@@ -3,10 +3,10 @@
     python docs/screenshots.py [--out docs] [--at 500] [--size 120x40] [--data PATH]
 
 Writes into --out:
-- dashboard.svg: mid-run, paused at step --at (stepped there with the `.` key, 25 steps at a time, so
+- dashboard.svg: mid-run, paused at step --at (stepped there as with the `.` key, 25 steps at a time, so
   the picture is the same from run to run but for a whole-data-loss point or two), then `g` (new names)
   and `+` (the same draws at temperature 0.60);
-- dashboard-finished.svg: the same run trained to the end, with its 20 final samples.
+- dashboard-finished.svg: the same run stepped to the end the same way, with its 20 final samples.
 Default flags otherwise (the embedded names unless --data is given), as `micromlp-tui` starts.
 """
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from engine.cli import build_parser, make_run  # noqa: E402
 from tui.app import make_app  # noqa: E402
-from tui.training_loop import SPEEDS, State  # noqa: E402
+from tui.training_loop import State  # noqa: E402
 
 BATCH = 25  # '.' presses between two waits for the screen
 
@@ -37,6 +37,16 @@ async def until(pilot, condition, timeout: float = 60.0) -> None:
     raise SystemExit("screenshots.py: the dashboard did not get there in time")
 
 
+async def step_to(app, pilot, at: int) -> None:
+    """Step to step `at` as the `.` key does (its action, called directly: a Pilot key press costs
+    ~50 ms), BATCH steps between two waits for the screen."""
+    while app.shown_step < at:
+        target = min(app.shown_step + BATCH, at)
+        for _ in range(target - app.shown_step):
+            app.action_step()
+        await until(pilot, lambda t=target: app.shown_step == t)
+
+
 async def shoot(out: Path, at: int, size: tuple[int, int], flags: list[str]) -> list[Path]:
     args = build_parser().parse_args(flags)
     written = []
@@ -44,11 +54,7 @@ async def shoot(out: Path, at: int, size: tuple[int, int], flags: list[str]) -> 
     app = make_app(make_run(args), args)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        while app.shown_step < at:
-            target = min(app.shown_step + BATCH, at)
-            for _ in range(target - app.shown_step):
-                await pilot.press("full_stop")
-            await until(pilot, lambda t=target: app.shown_step == t)
+        await step_to(app, pilot, at)
         await pilot.press("g")  # a new batch of names at this step
         await pilot.press("plus")  # the same draws at temperature 0.60
         await pilot.pause(0.3)  # a frame or two more: the plot and the chart drawn for this step
@@ -57,8 +63,8 @@ async def shoot(out: Path, at: int, size: tuple[int, int], flags: list[str]) -> 
     app = make_app(make_run(args), args)
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        app.loop.speed_index = SPEEDS.index(None)  # flat out: the end is what this picture is about
-        await pilot.press("space")
+        await step_to(app, pilot, app.training.config.num_steps)  # not flat out: the whole-data loss
+        await pilot.press("full_stop")  # gets a point every BATCH steps; one more `.` ends the run
         await until(pilot, lambda: app.shown_state == State.FINISHED)
         await pilot.pause(0.3)
         written.append(Path(app.save_screenshot(filename="dashboard-finished.svg", path=str(out))))
