@@ -62,11 +62,13 @@ def chromium():
 @pytest.fixture
 def server():
     s = Server("--steps", "5000")
+    apps: list[int] = []
     try:
         yield s
+        apps = app_pids(s.pid)
     finally:
         s.stop()
-        assert not app_pids(s.pid)
+    assert wait_until(lambda: not any(alive(p) for p in apps), PROMPT), "an app outlived its server"
 
 
 def test_dashboard_in_a_browser(chromium, server):

@@ -165,9 +165,14 @@ def url_of(host: str, sock: socket.socket) -> str:
 
 
 def app_pids() -> list[int]:
-    """Process ids of this server's children (the app processes), read from /proc."""
+    """Process ids of this server's children (the app processes), read from /proc (none without it:
+    there the apps end with their websockets, and by their watchdog)."""
     me, pids = os.getpid(), []
-    for entry in os.listdir("/proc"):
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
         if not entry.isdigit():
             continue
         try:
@@ -220,6 +225,8 @@ async def _serve(command: str, sock: socket.socket, url: str) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
+    # textual-serve's own routes (/, /ws, /static, /download) on our socket and with our shutdown;
+    # _make_app is its internal method (textual-serve is pinned below 2)
     runner = web.AppRunner(await server._make_app(), handle_signals=False, access_log=None,
                            shutdown_timeout=KILL_AFTER)
     await runner.setup()
@@ -229,7 +236,10 @@ async def _serve(command: str, sock: socket.socket, url: str) -> None:
         await stop.wait()
     finally:
         await _end_apps()  # the apps first: their websockets then close by themselves
-        await asyncio.wait_for(runner.cleanup(), timeout=3 * KILL_AFTER)
+        try:
+            await asyncio.wait_for(runner.cleanup(), timeout=3 * KILL_AFTER)
+        except TimeoutError:
+            pass  # a connection that would not close: the process ends anyway
         await _end_apps()  # any started while shutting down
 
 
@@ -262,5 +272,8 @@ def main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPar
         print(f"micromlp-tui: warning: --host {host} is not a loopback address: anyone who can reach it "
               "can open the dashboard and start app processes on this machine", file=sys.stderr)
     os.environ[PARENT_ENV] = str(os.getpid())  # the apps inherit it (see prepare_child)
-    asyncio.run(_serve(child_command(rest), sock, url_of(host, sock)))
+    try:
+        asyncio.run(_serve(child_command(rest), sock, url_of(host, sock)))
+    except KeyboardInterrupt:  # ctrl+c before the server's own handler was in place
+        pass
     return 0
