@@ -3,7 +3,8 @@
     python bench/bench_browser.py [--runs 5]
 
 1. page load to the first drawn frame (goto -> the status line on the screen), per fresh tab;
-2. key to screen: `+` -> "temperature 0.60", `-` -> back to 0.50, while training runs at the default pace;
+2. key to screen: `+` -> "temperature 0.60", `-` -> back to 0.50 (timed from the press to the new value
+   drawn, the old one having gone from the screen first), while training runs at the default pace;
 3. server shutdown with two tabs open (one training): SIGINT, SIGTERM, ctrl+c (SIGINT to the process
    group) and SIGKILL of the server -> seconds until the server and every app process are gone.
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import statistics
 import sys
@@ -23,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from browser_harness import PATTERNS, Server, alive, app_pids, browser, key_to_screen, open_dashboard  # noqa: E402
+from browser_harness import PATTERNS, Server, alive, app_pids, browser, key_to_screen, open_dashboard, pump_until  # noqa: E402
 
 
 def ms(values: list[float]) -> str:
@@ -44,8 +46,10 @@ def main() -> None:
                 page.keyboard.press(" ")
                 page.wait_for_timeout(300)
                 for _ in range(3):
-                    keys.append(key_to_screen(page, term, "+", PATTERNS["temperature_060"]))
-                    keys.append(key_to_screen(page, term, "-", r"temperature\s*0\.50|T\s*0\.50"))
+                    for key, now in (("+", "now_060"), ("-", "now_050")):
+                        if not pump_until(page, lambda n=now, t=term: not re.search(PATTERNS[n], t.text()), 5):
+                            raise SystemExit(f"the screen still shows {PATTERNS[now]!r}:\n{term.text()}")
+                        keys.append(key_to_screen(page, term, key, PATTERNS[now]))
                 page.close()
                 while app_pids(server.pid):  # each tab measured alone
                     time.sleep(0.02)

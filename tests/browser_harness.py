@@ -32,6 +32,9 @@ PATTERNS = {
     "first_frame": r"step\s+0\b",  # the status line, drawn at start
     "step": r"step\s+(\d+)",  # step counters: the largest on the screen is the run's
     "temperature_060": r"temperature\s*0\.60|T\s*0\.60",  # after one `+` from 0.50
+    # bench_browser.py presses + and - in turn: only text that shows the current temperature will do
+    "now_060": r"temperature\s*0\.60",
+    "now_050": r"temperature\s*0\.50",
 }
 
 
