@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description="Watch a tiny MLP language model learn names, live in the "
                 "terminal (MicroGPT Visualized, Step 1: training & inference).")
     p.add_argument("--headless", action="store_true", help="train and sample with no UI")
-    p.add_argument("--data", metavar="PATH", help="UTF-8 text file, one name per line "
+    p.add_argument("--data", metavar="PATH", help="UTF-8 text file, one name per line, or 'tutorial': the "
+                   "tutorial's 32,033 names, downloaded once into the cache folder "
                    "(default: the embedded 5,163 US Census first names)")
     p.add_argument("--steps", type=int, metavar="N", help=f"SGD steps, one name each (default {D.num_steps})")
     p.add_argument("--lr", type=float, metavar="F", help=f"learning rate at step 0, decays linearly to 0 "
@@ -89,6 +90,10 @@ def make_run(args: argparse.Namespace) -> Run:
     """A new run from the flags, or one resumed from --load (whose sizes, seed and rate must agree
     with any flag given for them)."""
     config = config_from_args(args)
+    if args.data == "tutorial":  # the tutorial's names.txt, downloaded once (engine/tutorial_data.py)
+        from engine.tutorial_data import tutorial_names_path
+
+        args.data = tutorial_names_path()
     check_outputs(args)
     if not args.load:
         return Run.new(config, args.data)

@@ -53,19 +53,31 @@ def main(argv: list[str] | None = None) -> int:
             signals_interrupt,
         )
         from engine.errors import MicroMLPError
+        from tui import serve  # --serve (issue 9): its flags, and the app processes it starts
     except KeyboardInterrupt:
         _say("interrupted by ctrl+c during set-up; nothing was trained or saved")
         return 130
+    parser = build_parser()
+    serve.add_flags(parser)
+    argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except KeyboardInterrupt:
         return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
+    if args.serve or args.host is not None or args.port is not None:
+        return serve.main(args, argv, parser) if args.serve else fail("--host and --port go with --serve")
+    # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
+    # is no terminal here and none is needed, so such a process is exempt from the terminal check.
+    # One started by our own --serve also ends when its server does.
+    served = serve.served_child()
+    if served:
+        serve.prepare_child()
     if args.headless:
         return run_headless(args)
     with signals_interrupt():
         try:
             run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
-            reason = no_terminal()
+            reason = None if served else no_terminal()
             if reason:
                 return fail(reason)
             from tui.app import run_dashboard

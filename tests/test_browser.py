@@ -1,0 +1,200 @@
+"""`micromlp-tui --serve` end to end, in a real headless Chromium (Debian's), read through pyte.
+
+In CI (CI=true) a missing Chromium, Playwright or pyte is a failure, not a skip: .ci/run installs them.
+Run with -s to see the measured times. The screen patterns live in browser_harness.PATTERNS.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from browser_harness import (
+    CHROMIUM,
+    PATTERNS,
+    ROOT,
+    Server,
+    alive,
+    app_pids,
+    browser,
+    key_to_screen,
+    open_dashboard,
+    pump_until,
+    wait_until,
+)
+
+from tui import serve
+
+IN_CI = os.environ.get("CI") == "true"
+PROMPT = 2.0  # seconds: the most a shutdown may take
+
+
+def _need(what: str, ok: bool) -> None:
+    if not ok:
+        if IN_CI:
+            pytest.fail(f"{what} is missing in CI (.ci/run installs it)")
+        pytest.skip(f"{what} is not installed")
+
+
+def _importable(name: str) -> bool:
+    try:
+        __import__(name)
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    _need(CHROMIUM, Path(CHROMIUM).is_file())
+    for module in ("playwright", "pyte", "textual_serve"):
+        _need(module, _importable(module))
+    with browser() as b:
+        yield b
+
+
+@pytest.fixture
+def server():
+    s = Server("--steps", "5000")
+    apps: list[int] = []
+    try:
+        yield s
+        apps = app_pids(s.pid)
+    finally:
+        s.stop()
+    assert wait_until(lambda: not any(alive(p) for p in apps), PROMPT), "an app outlived its server"
+
+
+def test_dashboard_in_a_browser(chromium, server):
+    page, term, first = open_dashboard(chromium, server.url)
+    print(f"\nbrowser: page to first frame {first:.2f} s, terminal {term.size[0]}x{term.size[1]}")
+    (app,) = app_pids(server.pid)  # one tab, one app process
+
+    start = term.step()
+    assert start >= 0, term.text()
+    page.keyboard.press(" ")  # space: training runs, the step counter moves
+    assert pump_until(page, lambda: term.step() > start, 10), term.text()
+
+    took = key_to_screen(page, term, "+", PATTERNS["temperature_060"])
+    print(f"browser: key '+' to 'temperature 0.60' on screen {took * 1000:.0f} ms")
+
+    page.keyboard.press("q")  # the session ends, and its process with it
+    assert pump_until(page, lambda: term.closed_at is not None, 10), "the websocket stayed open after q"
+    assert wait_until(lambda: not alive(app), 5), "the app process outlived q"
+    assert "-closed" in page.evaluate("document.body.className")  # the page says "Session ended."
+    page.close()
+
+
+def test_closing_a_tab_ends_its_process(chromium, server):
+    page1, _, _ = open_dashboard(chromium, server.url)
+    page2, _, _ = open_dashboard(chromium, server.url)
+    apps = app_pids(server.pid)
+    assert len(apps) == 2
+    page2.close()
+    t0 = time.perf_counter()
+    assert wait_until(lambda: len(app_pids(server.pid)) == 1, 5), "closing a tab left its app running"
+    print(f"\nbrowser: tab closed to its app gone {time.perf_counter() - t0:.2f} s")
+    page1.close()
+
+
+def test_the_page_loads_nothing_from_outside(chromium, server):
+    page = chromium.new_page()
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    page.on("websocket", lambda ws: asked.append(ws.url))
+    page.goto(server.url)
+    page.wait_for_load_state("networkidle")
+    host = server.url.split("//", 1)[1].rstrip("/")
+    assert asked and all(url.split("//", 1)[1].startswith(host + "/") for url in asked), asked
+    assert any(url.endswith("RobotoMono-VariableFont_wght.ttf") for url in asked)
+    assert page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+    page.close()
+
+
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "ctrl+c", "SIGKILL"])
+def test_the_server_stops_promptly_with_its_apps(chromium, how):
+    """SIGINT / SIGTERM to the server, ctrl+c (SIGINT to the terminal's whole process group) and even
+    SIGKILL of the server end every app process within PROMPT seconds."""
+    s = Server()
+    try:
+        pages = [open_dashboard(chromium, s.url)[0] for _ in range(2)]
+        pages[0].keyboard.press(" ")  # one of them training
+        apps = app_pids(s.pid)
+        assert len(apps) == 2
+        t0 = time.perf_counter()
+        if how == "ctrl+c":
+            os.killpg(s.pid, signal.SIGINT)
+        else:
+            os.kill(s.pid, getattr(signal, how))
+        s.proc.wait(10)
+        server_s = time.perf_counter() - t0
+        assert wait_until(lambda: not any(alive(p) for p in apps), 10)
+        all_s = time.perf_counter() - t0
+        print(f"\nserver {how}: server exited {server_s:.2f} s, every app gone {all_s:.2f} s")
+        assert all_s < PROMPT
+        if how != "SIGKILL":
+            assert s.proc.returncode == 0
+            assert "Traceback" not in s.proc.stdout.read().decode()
+        for page in pages:
+            page.close()
+    finally:
+        s.stop()
+
+
+# --- no browser needed ----------------------------------------------------------------------------------
+def _serve(*flags: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "tui.cli", "--serve", *flags], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def test_bad_input_is_refused_before_the_server_starts():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = str(busy.getsockname()[1])
+        cases = {
+            ("--port", port): "already in use",
+            ("--host", "192.0.2.1", "--port", "0"): "not an address of this machine",  # TEST-NET: never routed
+            ("--port", "70000"): "0-65535",
+            ("--bogus",): "unrecognized arguments",
+            ("--steps", "0"): "--steps",
+            ("--headless",): "do not go together",
+            ("--ser",): "in full",
+        }
+        for flags, said in cases.items():
+            done = _serve(*flags)
+            assert done.returncode == 2, (flags, done)
+            assert done.stdout == "" and done.stderr.count("\n") == 1, (flags, done.stderr)
+            assert done.stderr.startswith("micromlp-tui: error: ") and said in done.stderr, (flags, done.stderr)
+    done = subprocess.run([sys.executable, "-m", "tui.cli", "--port", "8000"], cwd=ROOT, capture_output=True,
+                          text=True, timeout=20)
+    assert done.returncode == 2 and "go with --serve" in done.stderr
+
+
+def test_a_host_that_is_not_loopback_gets_a_warning():
+    s = subprocess.Popen([sys.executable, "-m", "tui.cli", "--serve", "--host", "0.0.0.0", "--port", "0"], cwd=ROOT,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = ""
+        end = time.monotonic() + 20
+        while "serving" not in line and time.monotonic() < end:
+            line = s.stdout.readline()
+        assert "serving the dashboard at http://0.0.0.0:" in line
+    finally:
+        os.kill(s.pid, signal.SIGTERM)
+        _, err = s.communicate(timeout=10)
+    assert "warning: --host 0.0.0.0 is not a loopback address" in err
+    assert s.returncode == 0
+
+
+def test_each_tab_gets_the_other_flags():
+    argv = ["--serve", "--steps", "50", "--host", "::1", "--port=8001", "--data", "my names.txt", "--port", "9"]
+    assert serve.child_argv(argv) == ["--steps", "50", "--data", "my names.txt"]
+    command = serve.child_command(argv)
+    assert command.endswith(" -m tui.cli --steps 50 --data 'my names.txt'") and command.startswith("exec ")
