@@ -2,7 +2,9 @@
 
 Holds the weights, the vocabulary, every setting, the step reached, the loss of every step so far and
 the state of the run's `random.Random` (so the samples after a resumed run are the ones an
-uninterrupted run draws). Written as engine.outputs says: atomically (a temporary file in the same
+uninterrupted run draws), and (format version 2) the learning rate's schedule: (step, base) pairs.
+Version 1 files (before the schedule and the `holdout` setting existed) still load: their schedule is
+the fixed --lr and their holdout 0. Written as engine.outputs says: atomically (a temporary file in the same
 folder, flushed to disk, then renamed over the target) for a regular file, straight through for a
 device or a pipe. Loading checks every field's type, shape and range from the .npy headers BEFORE
 reading an array, so a small file claiming huge arrays is refused at once; any problem is a
@@ -17,6 +19,7 @@ import json
 import math
 import random
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -24,12 +27,14 @@ from typing import IO
 import numpy as np
 from numpy.lib import format as npy
 
-from engine.config import Config, parameter_count
+from engine.config import Config, check_lr, parameter_count
 from engine.errors import CheckpointError, ConfigError, OutputError
 from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in, write_file
 
 MAGIC = "micromlp-tui checkpoint"
-VERSION = 1
+VERSION = 2  # 2: + lr_steps / lr_bases, and the `holdout` setting; version 1 files still load
+READABLE = (1, 2)
+MAX_LR_CHANGES = 100_000  # (step, base) pairs in a schedule: each one a key press
 MAX_TEXT = 1 << 20  # characters in the settings' or the vocabulary's JSON
 RNG_STATE_SIZE = 625  # random.Random's Mersenne Twister state: 624 words and an index
 RngState = tuple[int, tuple[int, ...], float | None]  # what random.Random.getstate() returns
@@ -40,6 +45,9 @@ FIELDS = {
     "theta": ("f", 1), "losses": ("f", 1), "rng_version": ("iu", 0), "rng_internal": ("iu", 1),
     "rng_gauss_next": ("f", 0),
 }
+FIELDS_V2 = {"lr_steps": ("iu", 1), "lr_bases": ("f", 1)}  # required from version 2 on
+# settings a version-1 file may lack, and the value that reproduces what that file's run did
+OPTIONAL_SETTINGS = {"holdout": 0.0}
 
 
 @dataclass
@@ -50,6 +58,13 @@ class Checkpoint:
     step: int  # steps taken; the next step to take
     losses: np.ndarray  # (step,) float64: the loss of every step taken
     rng_state: RngState
+    # [(step, base), ...] (engine.train.LrSchedule): (0, base at the start), then each change at the
+    # first step to use it; None means [(0, config.learning_rate)], a rate never changed
+    lr_changes: list[tuple[int, float]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.lr_changes is None:
+            self.lr_changes = [(0, self.config.learning_rate)]
 
 
 def save(path: str | Path, ckpt: Checkpoint) -> Path:
@@ -72,6 +87,8 @@ def save(path: str | Path, ckpt: Checkpoint) -> Path:
             "rng_version": np.array(version),
             "rng_internal": np.array(internal, dtype=np.int64),
             "rng_gauss_next": np.array(math.nan if gauss_next is None else gauss_next),
+            "lr_steps": np.array([at for at, _ in ckpt.lr_changes or ()], dtype=np.int64),
+            "lr_bases": np.array([base for _, base in ckpt.lr_changes or ()], dtype=np.float64),
         }
         if target.stream:  # a device or a pipe: the zip is made in memory, then written in one go
             buffer = io.BytesIO()
@@ -140,7 +157,8 @@ def _read(z: zipfile.ZipFile) -> Checkpoint:
     if "magic.npy" not in names:
         raise CheckpointError("not a micromlp-tui checkpoint")
     headers = {}
-    for key, (kinds, ndim) in FIELDS.items():  # every header, before any array is read
+    fields = {**FIELDS, **FIELDS_V2} if {f"{k}.npy" for k in FIELDS_V2} <= names else FIELDS
+    for key, (kinds, ndim) in fields.items():  # every header, before any array is read
         if f"{key}.npy" not in names:
             raise CheckpointError(f"damaged checkpoint: no {key!r}")
         with z.open(f"{key}.npy") as f:
@@ -159,13 +177,16 @@ def _read(z: zipfile.ZipFile) -> Checkpoint:
 
     if str(read("magic")) != MAGIC:
         raise CheckpointError("not a micromlp-tui checkpoint")
-    if int(read("version")) != VERSION:
-        raise CheckpointError(f"checkpoint format version {int(read('version'))}, expected {VERSION}")
+    version = int(read("version"))
+    if version not in READABLE:
+        raise CheckpointError(f"checkpoint format version {version}, expected {READABLE[0]} to {READABLE[-1]}")
+    if version >= 2 and fields is FIELDS:
+        raise CheckpointError(f"damaged checkpoint: no {'lr_steps'!r}")
     uchars = json.loads(str(read("vocab")))
     if not (isinstance(uchars, list) and uchars and all(isinstance(c, str) and len(c) == 1 for c in uchars)
             and all(a < b for a, b in zip(uchars, uchars[1:]))):
         raise CheckpointError("damaged checkpoint: damaged vocabulary")
-    config = _config(json.loads(str(read("config"))), len(uchars) + 1)
+    config = _config(json.loads(str(read("config"))), len(uchars) + 1, version)
     size = parameter_count(len(uchars) + 1, config.n_embd, config.hidden_size)
     if headers["theta"] != (size,):
         raise CheckpointError(f"holds {math.prod(headers['theta']):,} weights, its settings need {size:,}")
@@ -184,13 +205,34 @@ def _read(z: zipfile.ZipFile) -> Checkpoint:
     gauss = float(read("rng_gauss_next"))
     rng_state = (int(read("rng_version")), internal, None if math.isnan(gauss) else gauss)
     random.Random().setstate(rng_state)  # raises ValueError / TypeError if it is not a valid state
-    return Checkpoint(config, uchars, theta, step, losses, rng_state)
+    changes = _lr_changes(headers, read, step) if version >= 2 else None
+    return Checkpoint(config, uchars, theta, step, losses, rng_state, changes)
 
 
-def _config(fields: object, vocab_size: int) -> Config:
-    """The settings, every field present, of the right type and in range: the flags' own checks."""
+def _lr_changes(headers: dict, read: Callable[[str], np.ndarray], step: int) -> list[tuple[int, float]]:
+    """The schedule: 1 to MAX_LR_CHANGES pairs, steps from 0 rising and at most `step` (a change made
+    while paused shows at the next step), every base the --lr rules' (finite, > 0)."""
+    n = headers["lr_steps"]
+    if n != headers["lr_bases"] or not 1 <= n[0] <= MAX_LR_CHANGES:
+        raise CheckpointError(f"damaged checkpoint: a learning-rate schedule of {n[0]:,} steps and "
+                              f"{headers['lr_bases'][0]:,} bases")
+    steps = [int(s) for s in read("lr_steps").tolist()]
+    bases = [float(b) for b in read("lr_bases").astype(np.float64).tolist()]
+    if steps[0] != 0 or any(a >= b for a, b in zip(steps, steps[1:])) or steps[-1] > step:
+        raise CheckpointError(f"damaged checkpoint: learning-rate changes at steps that do not rise from 0 "
+                              f"to at most {step}")
+    for base in bases:
+        check_lr(base)
+    return list(zip(steps, bases))
+
+
+def _config(fields: object, vocab_size: int, version: int = VERSION) -> Config:
+    """The settings, every field present, of the right type and in range: the flags' own checks.
+    A version-1 file may lack the settings added since (OPTIONAL_SETTINGS), which take their old value."""
     if not isinstance(fields, dict):
         raise CheckpointError("damaged checkpoint: the settings are not a mapping")
+    if version < 2:
+        fields = {**OPTIONAL_SETTINGS, **fields}
     expected = Config.field_names()
     missing = [k for k in expected if k not in fields]
     extra = [k for k in fields if k not in expected]

@@ -37,6 +37,7 @@ class Config:
     temperature: float = 0.5  # sampling temperature: < 1 sharpens, > 1 flattens
     num_samples: int = 20  # names sampled at the end of a run
     max_len: int = 16  # most tokens in one sampled name
+    holdout: float = 0.0  # fraction of the shuffled names kept out of training (the last ones): 0 <= F < 1
 
     @property
     def hidden_size(self) -> int:
@@ -55,13 +56,14 @@ class Config:
         if self.hidden is not None:
             _positive_int("--hidden", self.hidden)
         _positive_int("--steps", self.num_steps, MAX_STEPS)
-        _positive_float("--lr", self.learning_rate)
+        check_lr(self.learning_rate)
         if not _is_int(self.seed):
             raise ConfigError(f"--seed must be a whole number, got {self.seed!r}")
         check_temperature(self.temperature)
         check_samples(self.num_samples)
         _positive_int("max_len", self.max_len, MAX_LEN)
         _positive_float("init_std", self.init_std)
+        check_holdout(self.holdout)
         if vocab_size is not None:
             check_model_size(vocab_size, self.n_embd, self.hidden_size, self.num_steps)
         return self
@@ -102,6 +104,29 @@ def check_temperature(temperature: float) -> float:
     if not (_is_real(temperature) and math.isfinite(temperature) and temperature > 0):
         raise ConfigError(f"temperature must be a finite number > 0, got {temperature}")
     return float(temperature)
+
+
+def check_lr(lr: float) -> float:
+    """A learning rate (at the start, or a new base mid-run): finite and > 0."""
+    _positive_float("--lr", lr)
+    return float(lr)
+
+
+def check_holdout(fraction: float) -> float:
+    """The held-out fraction: a finite number from 0 (no held-out set, the tutorial) up to, not
+    including, 1 (at least one name must train)."""
+    if not (_is_real(fraction) and math.isfinite(fraction) and 0 <= fraction < 1):
+        raise ConfigError(f"--holdout must be a number from 0 up to (not including) 1, got {fraction!r}")
+    return float(fraction)
+
+
+def holdout_count(num_docs: int, fraction: float) -> int:
+    """How many of `num_docs` names are held out: F x N rounded to the nearest whole number (halves
+    up), but at least 1 when F > 0 and at most N - 1, so that at least one name trains. makemore
+    holds out min(1000, 10%); here the fraction alone decides."""
+    if fraction <= 0 or num_docs < 2:
+        return 0
+    return min(max(math.floor(fraction * num_docs + 0.5), 1), num_docs - 1)
 
 
 def check_samples(count: int) -> int:

@@ -28,14 +28,19 @@ def bucket_edges(num_steps: int, n: int) -> np.ndarray:
 class ExactTrack:
     """The whole-data loss at fixed steps of a run: the step it starts from, every `every` steps, and
     the last. Written by the trainer (one thread), read by a screen (another): a reader takes `len()`
-    first, and the arrays never move (they are allocated once)."""
+    first, and the arrays never move (they are allocated once).
 
-    def __init__(self, num_steps: int, points: int = EXACT_POINTS):
+    With `heldout=True` (a run with a held-out set) each measurement also holds the held-out loss:
+    `heldout_values` (NaN where not measured), read with `heldout_at()` / `heldout_last`, beside the
+    training series' `values`, `at()` and `last`. Without it `heldout_values` is None."""
+
+    def __init__(self, num_steps: int, points: int = EXACT_POINTS, heldout: bool = False):
         self.num_steps = num_steps
         self.every = max(1, math.ceil(num_steps / points))
         capacity = num_steps // self.every + 2
         self.steps = np.zeros(capacity, dtype=np.int64)  # steps taken when measured
-        self.values = np.zeros(capacity)
+        self.values = np.zeros(capacity)  # the whole-data (training) loss
+        self.heldout_values = np.full(capacity, np.nan) if heldout else None  # the held-out loss
         self._n = 0
 
     def __len__(self) -> int:
@@ -45,23 +50,39 @@ class ExactTrack:
         """Whether the loss after `step` steps is one to measure."""
         return step % self.every == 0 or step == self.num_steps
 
-    def record(self, step: int, value: float) -> None:
+    def record(self, step: int, value: float, heldout: float = math.nan) -> None:
         n = self._n
         if n and step <= self.steps[n - 1]:
             return  # measured already (a resumed or replayed step)
         self.steps[n], self.values[n] = step, value
-        self._n = n + 1
+        if self.heldout_values is not None:
+            self.heldout_values[n] = heldout
+        self._n = n + 1  # last: a reader never sees a half-written point
 
     def at(self, steps: np.ndarray) -> np.ndarray:
         """The latest measurement at or before each of `steps` (NaN where there is none)."""
+        return self._at(self.values, steps)
+
+    def heldout_at(self, steps: np.ndarray) -> np.ndarray:
+        """The same for the held-out loss (all NaN without a held-out set)."""
+        if self.heldout_values is None:
+            return np.full(len(steps), np.nan)
+        return self._at(self.heldout_values, steps)
+
+    def _at(self, values: np.ndarray, steps: np.ndarray) -> np.ndarray:
         n = self._n
         idx = np.searchsorted(self.steps[:n], steps, side="right") - 1
-        out = np.where(idx >= 0, self.values[np.maximum(idx, 0)], np.nan) if n else np.full(len(steps), np.nan)
+        out = np.where(idx >= 0, values[np.maximum(idx, 0)], np.nan) if n else np.full(len(steps), np.nan)
         return out
 
     @property
     def last(self) -> float:
         return float(self.values[self._n - 1]) if self._n else math.nan
+
+    @property
+    def heldout_last(self) -> float:
+        hv = self.heldout_values
+        return float(hv[self._n - 1]) if self._n and hv is not None else math.nan
 
 
 class CurveBuckets:

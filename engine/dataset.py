@@ -58,6 +58,10 @@ def check_tables(vocab_size: int) -> None:
     check_model_size(vocab_size, c.n_embd, c.hidden_size)
 
 
+def _no_check(vocab_size: int) -> None:
+    return None
+
+
 def split_docs(text: str) -> list[str]:
     """The tutorial's `[l.strip() for l in text.strip().split('\\n') if l.strip()]`."""
     return [line.strip() for line in text.strip().split("\n") if line.strip()]
@@ -109,6 +113,20 @@ class Dataset:
         if not docs:
             raise DataError(f"{path}: holds no names (it is empty or only blank lines)")
         return cls.from_docs(docs, rng, check)
+
+    def split(self, held: int) -> tuple[Dataset, Dataset | None]:
+        """(the first N - held documents, the last `held`), both with THIS vocabulary and without
+        tokenising again; (self, None) when nothing is held out. The vocabulary stays that of all the
+        names: the model's shape (and so its initial weights, drawn from the seed) does not depend on
+        the split, and every held-out name can be encoded, even one with a letter no training name has."""
+        if held <= 0:
+            return self, None
+        n = len(self.docs) - held
+        cut = int(self.offsets[n])  # the BOS that ends training doc n-1 starts held-out doc 0
+        skip = _no_check  # the vocabulary was checked when this data set was made
+        train = Dataset(self.docs[:n], self.uchars, self.tokens[: cut + 1], self.offsets[: n + 1], skip)
+        held_out = Dataset(self.docs[n:], self.uchars, self.tokens[cut:], self.offsets[n:] - cut, skip)
+        return train, held_out
 
     @property
     def bos(self) -> int:

@@ -34,7 +34,16 @@ class Reference:
 
     def dataset_loss(self, model: Model) -> float:
         """Mean of -log p(next | token) over every position of every document, exactly."""
-        logits = model.logits_all()  # (V, V)
-        logits -= logits.max(axis=1, keepdims=True)
-        logp = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # (V, V)
+        return self.loss_of(log_probs(model))
+
+    def loss_of(self, logp: np.ndarray) -> float:
+        """The same from the model's (V, V) log-probabilities (`log_probs`), which two References of
+        one vocabulary (training and held-out data) can share."""
         return float(-(self._c * logp[self._seen]).sum() / self.total)
+
+
+def log_probs(model: Model) -> np.ndarray:
+    """log p(next | token) for every token: row t is log softmax(mlp(t)). (V, V)"""
+    logits = model.logits_all()  # (V, V)
+    logits -= logits.max(axis=1, keepdims=True)
+    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # (V, V)

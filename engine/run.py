@@ -14,15 +14,15 @@ from importlib import resources
 from pathlib import Path
 
 from engine import checkpoint
-from engine.config import Config
+from engine.config import Config, check_lr, holdout_count
 from engine.curve import EXACT_POINTS, ExactTrack
 from engine.dataset import Dataset
 from engine.errors import CheckpointError
 from engine.history import LossHistory
 from engine.model import Model
-from engine.reference import Reference
+from engine.reference import Reference, log_probs
 from engine.sampling import sample_names
-from engine.train import StepRecord, train
+from engine.train import LrSchedule, StepRecord, train
 
 
 def embedded_names_path() -> Path:
@@ -35,22 +35,74 @@ def embedded_names_path() -> Path:
 
 class Run:
     def __init__(self, config: Config, dataset: Dataset, model: Model, rng: random.Random,
-                 step: int = 0, history: LossHistory | None = None):
+                 step: int = 0, history: LossHistory | None = None, heldout: Dataset | None = None,
+                 lr_changes: list[tuple[int, float]] | None = None):
         self.config = config
-        self.dataset = dataset
+        self.dataset = dataset  # the TRAINING documents (all of them when nothing is held out)
+        self.heldout = heldout  # the held-out documents (the last `config.holdout` of the shuffle), or None
         self.model = model
         self.rng = rng  # after the shuffle and the initialisation: where the samples come from
         self.step = step  # steps taken so far: the index of the next step
         self.history = history or LossHistory()
-        self.reference = Reference(dataset.counts)
+        self.reference = Reference(dataset.counts)  # over the training documents
+        self.heldout_reference = Reference(heldout.counts) if heldout is not None else None
+        self.schedule = LrSchedule.of(lr_changes) if lr_changes else LrSchedule(config.learning_rate)
         self.diverged_at: int | None = None  # the step whose loss was not finite, if any
         self.exact_track: ExactTrack | None = None  # whole-data loss at fixed steps, once asked for
 
     def track_exact(self, points: int = EXACT_POINTS) -> ExactTrack:
-        """Measure the whole-data loss at fixed steps from now on (a plot's curve; ~50 us a time)."""
-        self.exact_track = ExactTrack(self.config.num_steps, points)
-        self.exact_track.record(self.step, self.dataset_loss())
+        """Measure the whole-data loss at fixed steps from now on (a plot's curve; ~50 us a time);
+        with a held-out set the track holds its loss too (`ExactTrack.heldout_at`)."""
+        self.exact_track = ExactTrack(self.config.num_steps, points, heldout=self.heldout is not None)
+        self.exact_track.record(self.step, *self.losses_now())
         return self.exact_track
+
+    # --- held-out data ------------------------------------------------------------------------------
+    @property
+    def num_docs(self) -> int:
+        """All the names read, training and held out."""
+        return len(self.dataset) + (len(self.heldout) if self.heldout is not None else 0)
+
+    def heldout_loss(self) -> float:
+        """The exact loss over every position of the held-out names (NaN when none is held out)."""
+        ref = self.heldout_reference
+        return ref.dataset_loss(self.model) if ref is not None else math.nan
+
+    @property
+    def heldout_floor(self) -> float:
+        """The held-out data's own count-table loss (NaN when none is held out). Note: a floor for
+        a model fitted to the held-out names; one trained on other names stays above it."""
+        ref = self.heldout_reference
+        return ref.floor if ref is not None else math.nan
+
+    def losses_now(self) -> tuple[float, float]:
+        """(whole-data training loss, held-out loss or NaN), from one forward pass over the vocabulary."""
+        logp = log_probs(self.model)
+        ref = self.heldout_reference
+        return self.reference.loss_of(logp), (ref.loss_of(logp) if ref is not None else math.nan)
+
+    # --- learning rate changed mid-run --------------------------------------------------------------
+    @property
+    def lr_base(self) -> float:
+        """The base the next step uses: its lr is lr_base * (1 - step / num_steps)."""
+        return self.schedule.base
+
+    def set_lr_base(self, base: float) -> float:
+        """From the NEXT step on, decay linearly from `base` (the --lr rules: finite and > 0; else
+        ConfigError). Safe from another thread while the generator runs: the step that first uses it
+        records the change. Returns the new base."""
+        self.schedule.base = check_lr(base)
+        return self.schedule.base
+
+    def scale_lr(self, factor: float) -> float:
+        """set_lr_base(lr_base * factor): 0.5 halves, 2 doubles."""
+        return self.set_lr_base(self.schedule.base * factor)
+
+    @property
+    def lr_changes(self) -> list[tuple[int, float]]:
+        """[(step, base), ...]: (0, the starting base) then each change at the first step to use it
+        (a change not used yet shows at the next step). One entry when the rate was never changed."""
+        return self.schedule.recorded(self.step)
 
     @classmethod
     def new(cls, config: Config, data: str | Path | list[str] | None = None) -> Run:
@@ -59,7 +111,8 @@ class Run:
         rng = random.Random(config.seed)
         dataset = _dataset(data, rng, config.validate)  # the size check runs before any (V, V) table
         model = Model.init(dataset.vocab_size, config, rng)
-        return cls(config, dataset, model, rng)
+        train, heldout = dataset.split(holdout_count(len(dataset), config.holdout))
+        return cls(config, train, model, rng, heldout=heldout)
 
     @classmethod
     def resume(cls, path: str | Path, data: str | Path | list[str] | None = None,
@@ -89,25 +142,32 @@ class Run:
             )
         rng.setstate(ckpt.rng_state)
         model = Model(dataset.vocab_size, config.n_embd, config.hidden_size, ckpt.theta)
-        return cls(config, dataset, model, rng, ckpt.step, LossHistory(ckpt.losses))
+        train, heldout = dataset.split(holdout_count(len(dataset), config.holdout))
+        return cls(config, train, model, rng, ckpt.step, LossHistory(ckpt.losses), heldout, ckpt.lr_changes)
 
     def fresh(self) -> Run:
         """A new run with the same settings and data, from step 0, as `Run.new` would make it
-        (the shuffle's random draws are replayed, not the reading and tokenising)."""
+        (the shuffle's random draws are replayed, not the reading and tokenising). Its learning rate
+        starts again from config.learning_rate."""
         rng = random.Random(self.config.seed)
-        rng.shuffle(list(range(len(self.dataset))))  # the draws depend on the length alone
+        rng.shuffle(list(range(self.num_docs)))  # the draws depend on the length alone
         model = Model.init(self.dataset.vocab_size, self.config, rng)
-        return Run(self.config, self.dataset, model, rng)
+        return Run(self.config, self.dataset, model, rng, heldout=self.heldout)
+
+    def original_docs(self) -> list[str]:
+        """All the names in the order the file gave them (the shuffle undone, its draws replayed)."""
+        docs = self.dataset.docs + (self.heldout.docs if self.heldout is not None else [])
+        order = list(range(len(docs)))
+        random.Random(self.config.seed).shuffle(order)  # docs[i] is the file's order[i]-th name
+        original = [""] * len(order)
+        for i, j in enumerate(order):
+            original[j] = docs[i]
+        return original
 
     def reseeded(self, seed: int) -> Run:
         """A new run of the same data and settings but another seed, as `Run.new` with that seed would
         make it from the file: the old shuffle is undone (its draws replayed), then redone."""
-        order = list(range(len(self.dataset)))
-        random.Random(self.config.seed).shuffle(order)  # docs[i] is the file's order[i]-th name
-        original = [""] * len(order)
-        for i, j in enumerate(order):
-            original[j] = self.dataset.docs[i]
-        return Run.new(self.config.with_(seed=seed), original)
+        return Run.new(self.config.with_(seed=seed), self.original_docs())
 
     @property
     def finished(self) -> bool:
@@ -116,13 +176,13 @@ class Run:
     def steps(self) -> Iterator[StepRecord]:
         """Train from the current step to the end, one step per next(), recording each loss."""
         append, track = self.history.append, self.exact_track
-        for record in train(self.model, self.dataset, self.config, self.step):
+        for record in train(self.model, self.dataset, self.config, self.step, self.schedule):
             loss = record.loss
             if loss != loss or loss == math.inf:  # diverged: NaN or inf
                 self.diverged_at = record.step
             else:
                 if track is not None and track.due(record.step + 1):  # before the loss: see CurveBuckets
-                    track.record(record.step + 1, self.dataset_loss())
+                    track.record(record.step + 1, *self.losses_now())
                 append(loss)
                 self.step = record.step + 1
             yield record
@@ -138,7 +198,8 @@ class Run:
 
     def to_checkpoint(self) -> checkpoint.Checkpoint:
         return checkpoint.Checkpoint(self.config, list(self.dataset.uchars), self.model.theta.copy(),
-                                     self.step, self.history.losses.copy(), self.rng.getstate())
+                                     self.step, self.history.losses.copy(), self.rng.getstate(),
+                                     self.lr_changes)
 
     def save(self, path: str | Path) -> Path:
         return checkpoint.save(path, self.to_checkpoint())
