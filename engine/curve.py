@@ -43,6 +43,26 @@ class ExactTrack:
         self.heldout_values = np.full(capacity, np.nan) if heldout else None  # the held-out loss
         self._n = 0
 
+    @classmethod
+    def from_arrays(cls, num_steps: int, points: int, steps: np.ndarray, values: np.ndarray,
+                    heldout: np.ndarray | None = None) -> ExactTrack:
+        """A finished track holding these measurements (rising steps, at most the capacity)."""
+        track = cls(num_steps, points, heldout=heldout is not None)
+        n = len(steps)
+        track.steps[:n], track.values[:n] = steps, values
+        if heldout is not None and track.heldout_values is not None:
+            track.heldout_values[:n] = heldout
+        track._n = n
+        return track
+
+    def copy(self) -> ExactTrack:
+        n = self._n
+        hv = self.heldout_values
+        copy = ExactTrack.from_arrays(self.num_steps, math.ceil(self.num_steps / self.every), self.steps[:n],
+                                      self.values[:n], None if hv is None else hv[:n])
+        copy.every = self.every  # (the capacity is at least as large)
+        return copy
+
     def __len__(self) -> int:
         return self._n
 

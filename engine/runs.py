@@ -1,0 +1,228 @@
+"""The session's kept runs: a summary of each, its downsampled curves, and what tells two runs apart.
+
+When a run is replaced (reset, new seed, new settings) a front end keeps it here: `RunSummary.of(run)`
+copies its settings, final figures and two bounded curves (the moving average at ~CURVE_POINTS fixed
+steps, and the whole-data / held-out loss the run measured at its ExactTrack's fixed steps), so a
+kept run costs a few tens of KB whatever its length, and never holds the run's weights or history.
+`RunRegistry` holds the last MAX_RUNS of them with a hidden / shown flag. `describe_difference` gives
+a ghost line's label: what differs from the current run ("lr 0.5", "seed 7, n_embd 32"). Numpy only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from engine.config import Config
+from engine.curve import ExactTrack
+
+if TYPE_CHECKING:
+    from engine.run import Run
+
+CURVE_POINTS = 512  # moving-average samples kept per run (a plot is rarely wider)
+MAX_RUNS = 8  # runs kept per session
+EMBEDDED = "embedded names"  # the data name of a run on the embedded default names
+
+
+@dataclass(frozen=True, eq=False)
+class RunCurves:
+    """A kept run's lines, each an ExactTrack (its `steps` = steps taken when sampled, rising):
+    `ema` the moving average, `exact` the whole-data (training) loss with the held-out loss beside it
+    (`exact.heldout_values`, None without a held-out set). `steps_taken` ends the lines."""
+
+    ema: ExactTrack
+    exact: ExactTrack
+    steps_taken: int
+
+    def lines(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(moving average, whole-data loss, held-out loss) at each of `steps` (steps taken, e.g. a plot's
+        bucket ends): the latest sample at or before it; NaN before the first and after the run's end."""
+        steps = np.asarray(steps)
+        beyond = steps > self.steps_taken
+        out = self.ema.at(steps), self.exact.at(steps), self.exact.heldout_at(steps)
+        for line in out:
+            line[beyond] = np.nan
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        hv = self.exact.heldout_values
+        return (self.ema.steps.nbytes + self.ema.values.nbytes + self.exact.steps.nbytes
+                + self.exact.values.nbytes + (hv.nbytes if hv is not None else 0))
+
+
+def ema_curve(ema: np.ndarray, num_steps: int, points: int = CURVE_POINTS) -> ExactTrack:
+    """The moving average after every `every` steps (ExactTrack's fixed grid for `points`) up to the
+    steps taken, and after the last step taken. `ema[i]` is the average after i + 1 steps."""
+    track = ExactTrack(num_steps, points)
+    taken = len(ema)
+    steps = np.arange(track.every, taken + 1, track.every, dtype=np.int64)
+    if taken and (len(steps) == 0 or steps[-1] != taken):
+        steps = np.append(steps, taken)
+    return ExactTrack.from_arrays(num_steps, points, steps, ema[steps - 1])
+
+
+@dataclass(eq=False)
+class RunSummary:
+    """What a kept run shows in a runs view and on the plot. `hidden` is the registry's flag."""
+
+    id: int  # given by the registry (0 before it is added)
+    label: str  # why it was kept, free text ("reset", "new settings"); "" when none
+    config: Config
+    data: str  # the data it trained on: a path, or EMBEDDED (see data_name)
+    steps_taken: int
+    num_steps: int
+    smoothed: float  # the moving average after the last step (NaN before any)
+    whole_data: float  # the exact training loss at the final weights
+    heldout: float  # the exact held-out loss at the final weights (NaN without a held-out set)
+    floor: float  # the training data's count-table floor
+    heldout_floor: float  # the held-out data's own floor (NaN without)
+    steps_per_s: float | None  # as the front end measured it, if given
+    lr_changes: list[tuple[int, float]]  # [(step, base), ...], one entry when the rate never changed
+    diverged_at: int | None
+    curves: RunCurves
+    hidden: bool = field(default=False)
+
+    @classmethod
+    def of(cls, run: Run, data: str | Path | list[str] | None = None, label: str = "",
+           steps_per_s: float | None = None, points: int = CURVE_POINTS) -> RunSummary:
+        """Summarise `run` now (~100 us: one forward pass over the vocabulary and some copies). Call it from
+        the thread that trains it, or while it is paused."""
+        taken, c = run.step, run.config
+        whole, held = run.losses_now()
+        track = run.exact_track
+        if track is not None and len(track):
+            exact = track.copy()
+        else:  # never tracked (headless): the final figures alone
+            hv = np.array([held]) if run.heldout is not None else None
+            exact = ExactTrack.from_arrays(c.num_steps, points, np.array([taken]), np.array([whole]), hv)
+        curves = RunCurves(ema_curve(run.history.ema[:taken], c.num_steps, points), exact, taken)
+        return cls(0, label, c, data_name(data), taken, c.num_steps, run.history.last_ema, whole, held,
+                   run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves)
+
+
+def data_name(data: str | Path | list[str] | None) -> str:
+    """How a run's data is named in labels and tables: the path as given, or EMBEDDED for the default."""
+    if data is None:
+        return EMBEDDED
+    if isinstance(data, list):
+        return f"a list of {len(data):,} names"
+    return str(data)
+
+
+def _short(data: str) -> str:
+    return data if data == EMBEDDED or data.startswith("a list of") else (Path(data).name or data)
+
+
+def _num(value: float | int) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
+                        other_data: str = EMBEDDED) -> str:
+    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
+    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
+    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
+    parts = []
+    pairs = [("lr", current.learning_rate, other.learning_rate), ("steps", current.num_steps, other.num_steps),
+             ("n_embd", current.n_embd, other.n_embd),
+             ("hidden", current.hidden_size, current.hidden_size if current.hidden is None and other.hidden is None
+              else other.hidden_size),
+             ("seed", current.seed, other.seed), ("holdout", current.holdout, other.holdout),
+             ("init_std", current.init_std, other.init_std)]
+    for name, mine, theirs in pairs:
+        if mine != theirs:
+            parts.append(f"{name} {_num(theirs)}")
+    if current_data != other_data:
+        parts.append(f"data {_short(other_data)}")
+    for name, mine, theirs in [("temperature", current.temperature, other.temperature),
+                               ("samples", current.num_samples, other.num_samples),
+                               ("max_len", current.max_len, other.max_len)]:
+        if mine != theirs:
+            parts.append(f"{name} {_num(theirs)}")
+    return ", ".join(parts) if parts else "same settings"
+
+
+class RunRegistry:
+    """The last `limit` kept runs, oldest first, each with a registry-given id (1, 2, ...; never reused
+    in a session) and a hidden flag. Adding one more than the limit drops the oldest."""
+
+    def __init__(self, limit: int = MAX_RUNS):
+        if limit < 1:
+            raise ValueError(f"a registry keeps at least 1 run, got {limit}")
+        self.limit = limit
+        self._runs: list[RunSummary] = []
+        self._next_id = 1
+
+    def add(self, summary: RunSummary) -> RunSummary:
+        """Keep `summary` under a new id (a copy of it is kept: the caller's object is unchanged)."""
+        kept = replace(summary, id=self._next_id)
+        self._next_id += 1
+        self._runs = [*self._runs, kept][-self.limit :]  # a new list: a reader's copy never changes
+        return kept
+
+    def keep(self, run: Run, data: str | Path | list[str] | None = None, label: str = "",
+             steps_per_s: float | None = None) -> RunSummary:
+        """RunSummary.of(run, ...) then add()."""
+        return self.add(RunSummary.of(run, data, label, steps_per_s))
+
+    def remove(self, run_id: int) -> bool:
+        """Forget run `run_id`; False when there is no such run."""
+        runs = [r for r in self._runs if r.id != run_id]
+        found = len(runs) != len(self._runs)
+        self._runs = runs
+        return found
+
+    def get(self, run_id: int) -> RunSummary | None:
+        return next((r for r in self._runs if r.id == run_id), None)
+
+    def set_hidden(self, run_id: int, hidden: bool) -> bool:
+        """Hide (True) or show (False) run `run_id` on the plot; False when there is no such run."""
+        run = self.get(run_id)
+        if run is not None:
+            run.hidden = hidden
+        return run is not None
+
+    def hide(self, run_id: int) -> bool:
+        return self.set_hidden(run_id, True)
+
+    def show(self, run_id: int) -> bool:
+        return self.set_hidden(run_id, False)
+
+    def toggle(self, run_id: int) -> bool:
+        """Flip the flag; returns the new `hidden` (False when there is no such run)."""
+        run = self.get(run_id)
+        if run is None:
+            return False
+        run.hidden = not run.hidden
+        return run.hidden
+
+    def list(self) -> list[RunSummary]:
+        """All kept runs, oldest first."""
+        return list(self._runs)
+
+    def visible(self) -> list[RunSummary]:
+        return [r for r in self._runs if not r.hidden]
+
+    def labels(self, current: Config, current_data: str = EMBEDDED) -> dict[int, str]:
+        """Each kept run's describe_difference from the current run, by id."""
+        return {r.id: describe_difference(current, r.config, current_data, r.data) for r in self._runs}
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+    def __iter__(self) -> Iterator[RunSummary]:
+        return iter(list(self._runs))
+
+    def __contains__(self, run_id: object) -> bool:
+        return any(r.id == run_id for r in self._runs)
+
+
+def final_mean(losses: np.ndarray, k: int = 100) -> float:
+    """The mean of the last `k` recorded losses (NaN when none): the noisy figure a checkpoint alone gives."""
+    return float(np.mean(losses[-k:])) if len(losses) else math.nan
