@@ -51,16 +51,25 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"names sampled at the end, 0 to {MAX_SAMPLES:,} (default {D.num_samples})")
     p.add_argument("--n-embd", type=int, metavar="N", help=f"embedding width (default {D.n_embd})")
     p.add_argument("--hidden", type=int, metavar="N", help="hidden width (default 4 x n-embd)")
+    p.add_argument("--holdout", type=float, metavar="F",
+                   help="keep the last fraction F of the shuffled names out of training, 0 <= F < 1, and report "
+                   "their exact loss beside the training loss (default 0: train on every name, as the tutorial). "
+                   "F x names is rounded to the nearest whole number, at least 1 held out and 1 left to train; "
+                   "makemore holds out min(1000, 10%%), e.g. 0.1")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
     p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
     p.add_argument("--load", metavar="PATH", help="start from a checkpoint")
+    p.add_argument("--compare", nargs="+", metavar="CKPT",
+                   help="print the checkpoints' settings and final losses side by side, then exit; the exact "
+                   "whole-data and held-out losses need --data (the names they were trained on), else the "
+                   "mean of the last 100 recorded losses is shown")
     return p
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
     """The run's settings from the flags; flags left out keep the defaults."""
     given = {"n_embd": args.n_embd, "hidden": args.hidden, "num_steps": args.steps,
-             "learning_rate": args.lr, "seed": args.seed}
+             "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None)}
     changes = {k: v for k, v in given.items() if v is not None}
     return Config(temperature=args.temperature, num_samples=args.samples, **changes).validate()
 
@@ -100,11 +109,39 @@ def make_run(args: argparse.Namespace) -> Run:
     run = Run.resume(args.load, args.data, num_steps=args.steps)
     saved = run.config
     for flag, value, have in (("--n-embd", args.n_embd, saved.n_embd), ("--hidden", args.hidden, saved.hidden_size),
-                              ("--seed", args.seed, saved.seed), ("--lr", args.lr, saved.learning_rate)):
+                              ("--seed", args.seed, saved.seed), ("--lr", args.lr, saved.learning_rate),
+                              ("--holdout", getattr(args, "holdout", None), saved.holdout)):
         if value is not None and value != have:
             raise ConfigError(f"{flag} {value} does not match the checkpoint's {have}; leave it out with --load")
     run.config = saved.with_(temperature=config.temperature, num_samples=config.num_samples)
     return run
+
+
+def compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
+    """--compare: the checkpoints' table on stdout (engine.compare), or one line per bad file and 2."""
+    from engine.compare import run_compare
+
+    others = [flag for flag, value in (("--load", args.load), ("--save", args.save), ("--metrics", args.metrics),
+                                       ("--headless", args.headless)) if value]
+    if others:
+        return fail(f"--compare trains nothing: it goes with --data only, not {', '.join(others)}")
+    say = Printer(out if out is not None else sys.stdout)
+    try:
+        data = args.data
+        if data == "tutorial":
+            from engine.tutorial_data import tutorial_names_path
+
+            data = tutorial_names_path()
+        code = run_compare(args.compare, data, say, fail)
+    except KeyboardInterrupt as exc:
+        return fail(f"interrupted by {signal_name(exc)}; nothing was compared", interrupt_code(exc))
+    except MicroMLPError as exc:
+        return fail(str(exc))
+    except MemoryError:
+        return fail("out of memory")
+    if code == 0 and say.error is not None:
+        return fail(f"standard output could not be written ({describe(say.error)})", EXIT_OUTPUT_LOST)
+    return code
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -328,7 +365,8 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     interruption: BaseException | None = None
     try:
         progress.stage, progress.step = "training", run.step
-        say(f"{len(run.dataset)} names, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
+        held = f" ({len(run.heldout):,} held out)" if run.heldout is not None else ""
+        say(f"{run.num_docs} names{held}, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
             f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", run.step)
         for rec in run.steps():
             if rec.diverged:
@@ -367,7 +405,9 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     rate = done / elapsed if elapsed > 0 else math.inf
     say(f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s) | step {run.step}/{c.num_steps} | "
         f"last-100 mean loss {run.history.mean_last(100):.4f} | whole-data loss {run.dataset_loss():.4f} | "
-        f"bigram floor {run.reference.floor:.4f} | random guess {run.reference.random_guess:.4f}", run.step)
+        f"bigram floor {run.reference.floor:.4f} | random guess {run.reference.random_guess:.4f}"
+        + (f" | held-out loss {run.heldout_loss():.4f} | held-out floor {run.heldout_floor:.4f}"
+           if run.heldout is not None else ""), run.step)
     if say.error is not None:
         at = "" if say.failed_at is None else f" at step {say.failed_at}"
         lost.append(f"standard output could not be written ({describe(say.error)}){at}; training went on to "

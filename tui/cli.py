@@ -45,6 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
         from engine.cli import (
             build_parser,
+            compare,
             fail,
             interrupt_code,
             make_run,
@@ -64,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except KeyboardInterrupt:
         return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
+    if args.compare is not None:
+        return fail("--compare does not go with --serve") if args.serve else compare(args)
     if args.serve or args.host is not None or args.port is not None:
         return serve.main(args, argv, parser) if args.serve else fail("--host and --port go with --serve")
     # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
