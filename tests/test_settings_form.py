@@ -1,0 +1,176 @@
+"""The settings form (tui/settings_form.py): the flags' rules and messages, hostile text, and Pilot runs
+of a tiny app that pushes it (type, enter, read the dismissed result; escape; errors shown, not dismissed)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.app import App
+from textual.widgets import Input
+
+from engine import Config
+from engine.cli import build_parser, config_from_args
+from engine.errors import MicroMLPError
+from tui.settings_form import FIELDS, Settings, SettingsForm, check_data, check_field, read_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+HOSTILE = ["", " ", "nan", "NaN", "inf", "-inf", "-1", "0", "1e999", "-1e999", "0x10", "1_000", "9" * 5000,
+           str(10**30), "١٢", "１０", "½", "\x00", "\x1b[31m", "\r\n", "[bold]x[/]", "[red", "1.5.2", "--", "None",
+           "\u202e42", "💥", "1e-400", "  7  ", "+3"]
+
+
+def flag_message(flag: str, text: str) -> str | None:
+    """What the command line says for `flag text`: argparse's type error, or Config's check, or None."""
+    parser = build_parser()
+    parser.error = lambda message: (_ for _ in ()).throw(MicroMLPError(message))  # type: ignore[method-assign]
+    try:
+        config_from_args(parser.parse_args([f"{flag}={text}"]))
+    except MicroMLPError as exc:
+        return str(exc)
+    return None
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=[f.id for f in FIELDS])
+@pytest.mark.parametrize("text", HOSTILE)
+def test_each_field_gives_the_flags_message_for_hostile_text(field, text):
+    message = check_field(field, text, Config())
+    if field.id == "hidden" and not text.strip():
+        assert message is None  # empty: the default width, as leaving the flag out
+        return
+    if text == "--":  # argparse strips a "--" value to [] (`--lr=--` says "got []"); the form reads the text
+        assert message == f"argument {field.flag}: invalid {'float' if field.parse.__name__ == '_float' else 'int'} " \
+            "value: '--'"
+        return
+    assert message == flag_message(field.flag, text)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=40))
+def test_no_text_ever_raises(text):
+    for field in FIELDS:
+        check_field(field, text, Config(), vocab_size=27)
+    check_data(text)
+
+
+def test_apply_reads_every_field_and_the_data(tmp_path):
+    data = tmp_path / "d.txt"
+    data.write_text("ann\nbob\n")
+    texts = {"lr": "0.5", "steps": "2000", "n-embd": "8", "hidden": "", "seed": "7", "temperature": "0.8",
+             "holdout": "0.1", "data": str(data)}
+    got, errors = read_settings(texts, Config(num_samples=5))
+    assert errors == {} and got == Settings(Config(learning_rate=0.5, num_steps=2000, n_embd=8, seed=7,
+                                                   temperature=0.8, holdout=0.1, num_samples=5), str(data))
+    _, errors = read_settings({**texts, "n-embd": "100000"}, Config())
+    assert "would need about" in errors["n-embd"]
+    for bad, message in [(tmp_path / "none.txt", "no such file"), (tmp_path, "is a directory")]:
+        _, errors = read_settings({**texts, "data": str(bad)}, Config())
+        assert message in errors["data"]
+    (tmp_path / "blank.txt").write_text("\n \n")
+    assert "holds no names" in read_settings({**texts, "data": str(tmp_path / "blank.txt")}, Config())[1]["data"]
+    (tmp_path / "bin.txt").write_bytes(b"a\x00b")
+    assert "NUL bytes" in read_settings({**texts, "data": str(tmp_path / "bin.txt")}, Config())[1]["data"]
+    assert read_settings({**texts, "data": ""}, Config())[0].data is None  # the embedded names
+    assert check_data("/dev/null") is not None and check_data("x" * 5000) is not None and check_data("a\x00b")
+
+
+class FormApp(App):
+    def __init__(self, config: Config, data: str | None = None):
+        super().__init__()
+        self.config, self.data = config, data
+        self.results: list[Settings | None] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(SettingsForm(self.config, self.data, vocab_size=27), self.results.append)
+
+
+async def _type(pilot, field_id: str, text: str) -> None:
+    await pilot.click(f"#{field_id}")  # focusing selects the whole value: typing replaces it
+    inp = pilot.app.screen.query_one(f"#{field_id}", Input)
+    inp.action_select_all()
+    await pilot.press("backspace", *text) if text else await pilot.press("backspace")
+    await pilot.pause()
+
+
+async def test_typing_values_and_enter_dismisses_with_the_new_settings():
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        assert isinstance(form, SettingsForm)
+        assert form.query_one("#lr", Input).value == "1.0" and form.query_one("#hidden", Input).value == ""
+        await _type(pilot, "lr", "0.5")
+        await _type(pilot, "n-embd", "32")
+        await _type(pilot, "holdout", "0.1")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == [Settings(Config(learning_rate=0.5, n_embd=32, holdout=0.1), None)]
+        assert not isinstance(app.screen, SettingsForm)
+
+
+async def test_an_invalid_value_shows_the_flags_message_and_does_not_dismiss():
+    app = FormApp(Config(num_steps=300), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        await _type(pilot, "steps", "0")
+        assert form.errors() == {"steps": "--steps must be a whole number > 0, got 0"}  # as typed
+        await _type(pilot, "lr", "abc")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == [] and app.screen is form
+        assert form.errors() == {"steps": "--steps must be a whole number > 0, got 0",
+                                 "lr": "argument --lr: invalid float value: 'abc'"}
+        assert form.query_one("#lr", Input).has_focus  # the first bad field (the form lists lr first)
+        await _type(pilot, "steps", "400")
+        await _type(pilot, "lr", "0.25")
+        assert form.errors() == {}
+        await pilot.click("#apply")
+        await pilot.pause()
+        assert app.results == [Settings(Config(num_steps=400, learning_rate=0.25), None)]
+
+
+async def test_escape_dismisses_with_none():
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _type(pilot, "seed", "7")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.results == [None] and not isinstance(app.screen, SettingsForm)
+
+
+async def test_hostile_text_in_every_field_never_crashes_and_is_never_applied():
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        for field in [f.id for f in FIELDS] + ["data"]:
+            for text in ["nan", "1e999", "0x10", "[red", "\x1b[31m", "9" * 5000, "\x00"]:
+                form.query_one(f"#{field}", Input).value = text
+                await pilot.pause()
+                form.apply()
+                await pilot.pause()
+                assert app.screen is form and app.results == [] and field in form.errors()
+            form.query_one(f"#{field}", Input).value = "" if field in ("hidden", "data") else FIELDS[
+                [f.id for f in FIELDS].index(field)].text(Config())
+            await pilot.pause()
+        form.apply()
+        await pilot.pause()
+        assert app.results == [Settings(Config(), None)]
+
+
+async def test_the_form_fits_at_80x24_with_an_error_shown(tmp_path):
+    app = FormApp(Config(), str(tmp_path / "missing.txt"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        form.apply()
+        await pilot.pause()
+        assert "no such file" in form.errors()["data"]
+        box = form.query_one("#settings-box")
+        assert box.region.bottom <= 24 and form.query_one("#apply").region.bottom <= 24
+
+
+def test_settings_form_is_outside_the_engine():
+    code = "import sys, engine, engine.cli, engine.runs; assert 'textual' not in sys.modules"
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0

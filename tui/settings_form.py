@@ -1,0 +1,277 @@
+"""The settings form (issue 11): a modal with every setting of a run, each checked as its flag is.
+
+`SettingsForm(config, data, vocab_size)` is a `ModalScreen[Settings | None]`: push it with a callback,
+which gets `Settings(config, data)` on Apply (enter in any field, or the Apply button) or None on
+escape / Cancel. Each field is parsed as argparse parses its flag (`int(text)` / `float(text)`: the
+same "argument --steps: invalid int value: 'abc'") and then checked by the engine's own rules
+(`Config.validate`, the data readers), so a field shows the very message the flag would print, beside
+it, as it is typed. Apply checks all the fields again, then the data file (read, as a run would) and
+the model's size for that data's vocabulary. Any text at all gives a message, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.validation import ValidationResult, Validator
+from textual.widgets import Button, Input, Label, Static
+
+from engine.config import Config
+from engine.dataset import MAX_DATA_BYTES, read_text, split_docs
+from engine.errors import DataError, MicroMLPError
+from engine.printable import printable
+from engine.run import embedded_names_path
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the form gives back: the new run's settings and its data (None: the embedded names)."""
+
+    config: Config
+    data: str | None
+
+
+def _int(flag: str, text: str) -> int:
+    try:
+        return int(text)
+    except (ValueError, TypeError):  # also: more digits than Python converts (4,300)
+        raise MicroMLPError(f"argument {flag}: invalid int value: {text!r}") from None
+
+
+def _float(flag: str, text: str) -> float:
+    try:
+        return float(text)
+    except (ValueError, TypeError, OverflowError):
+        raise MicroMLPError(f"argument {flag}: invalid float value: {text!r}") from None
+
+
+@dataclass(frozen=True)
+class Field:
+    id: str  # the Input's id
+    label: str
+    flag: str
+    setting: str  # the Config field it sets
+    parse: Callable[[str, str], object]  # (flag, text) -> value, or MicroMLPError with the flag's message
+
+    def value(self, text: str) -> object:
+        if self.setting == "hidden" and not text.strip():
+            return None  # empty: 4 x n_embd, as the flag left out
+        return self.parse(self.flag, text)
+
+    def text(self, config: Config) -> str:
+        value = getattr(config, self.setting)
+        return "" if value is None else repr(value) if isinstance(value, float) else str(value)
+
+
+FIELDS = [
+    Field("lr", "learning rate", "--lr", "learning_rate", _float),
+    Field("steps", "steps", "--steps", "num_steps", _int),
+    Field("n-embd", "n_embd", "--n-embd", "n_embd", _int),
+    Field("hidden", "hidden width", "--hidden", "hidden", _int),
+    Field("seed", "seed", "--seed", "seed", _int),
+    Field("temperature", "temperature", "--temperature", "temperature", _float),
+    Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
+]
+
+
+def check_field(field: Field, text: str, base: Config, vocab_size: int | None = None) -> str | None:
+    """None, or the message the flag would give for `text` with the other settings as in `base`."""
+    try:
+        base.with_(**{field.setting: field.value(text)}).validate(vocab_size)
+    except MicroMLPError as exc:
+        return str(exc)
+    except (MemoryError, OverflowError, ValueError, TypeError) as exc:  # never expected; never a crash
+        return f"{field.flag}: {type(exc).__name__}"
+    return None
+
+
+def data_path(text: str) -> str | None:
+    """The data field's text as --data reads it: empty is the embedded names; 'tutorial' the tutorial's
+    names if already downloaded (the form does not download: run `micromlp-tui --data tutorial` once)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text == "tutorial":
+        from engine.tutorial_data import cached_path
+
+        if not cached_path().is_file():
+            raise DataError("--data tutorial: not downloaded yet; run `micromlp-tui --data tutorial` once, "
+                            "or give a path")
+        return str(cached_path())
+    return text
+
+
+def check_data(text: str) -> str | None:
+    """Cheap checks as the field is typed: the file is there and is a regular file under the size limit."""
+    try:
+        path = data_path(text)
+        if path is None:
+            return None
+        p = Path(path)
+        if p.is_dir():
+            return f"{printable(path)}: is a directory, not a text file"
+        if not p.exists():
+            return f"{printable(path)}: no such file"
+        if not p.is_file():
+            return f"{printable(path)}: is not a regular file (a device or a pipe?)"
+        size, most = p.stat().st_size, MAX_DATA_BYTES // 1024**2
+        if size > MAX_DATA_BYTES:
+            return f"{printable(path)}: {size / 1024**2:.0f} MB is over the {most} MB limit"
+    except MicroMLPError as exc:
+        return printable(str(exc))
+    except (OSError, ValueError) as exc:  # a name the system refuses (too long, a NUL byte)
+        return f"{printable(text)}: cannot be used ({type(exc).__name__})"
+    return None
+
+
+def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None, dict[str, str]]:
+    """(Settings, {}) or (None, {field id: message}): every field, then the data (read as a run reads it)
+    and the model's size for its vocabulary. `texts` maps field ids (and "data") to their text."""
+    errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), base)) is not None}
+    if (m := check_data(texts.get("data", ""))) is not None:
+        errors["data"] = m
+    if errors:
+        return None, errors
+    config = base.with_(**{f.setting: f.value(texts.get(f.id, "")) for f in FIELDS})
+    try:
+        config.validate()
+        data = data_path(texts.get("data", ""))
+        docs = split_docs(read_text(embedded_names_path() if data is None else data))
+        if not docs:
+            return None, {"data": f"{printable(str(data))}: holds no names (it is empty or only blank lines)"}
+        config.validate(len(set("".join(docs))) + 1)  # the model's size for this data's vocabulary
+    except DataError as exc:
+        return None, {"data": printable(str(exc))}
+    except MicroMLPError as exc:
+        return None, {"n-embd": printable(str(exc))}
+    except MemoryError:
+        return None, {"data": "out of memory reading the data"}
+    return Settings(config, data), {}
+
+
+class _FieldValidator(Validator):
+    def __init__(self, check: Callable[[str], str | None]):
+        super().__init__()
+        self.check = check
+
+    def validate(self, value: str) -> ValidationResult:
+        message = self.check(value)
+        return self.success() if message is None else self.failure(message)
+
+
+class SettingsForm(ModalScreen[Settings | None]):
+    """Every setting of a new run; enter or Apply starts it, escape cancels."""
+
+    DEFAULT_CSS = """
+    SettingsForm { align: center middle; }
+    SettingsForm #settings-box {
+        width: 90%; max-width: 110; height: auto; max-height: 100%;
+        border: round $primary; background: $panel; padding: 0 1;
+    }
+    SettingsForm #settings-title { text-style: bold; width: 1fr; }
+    SettingsForm .settings-row { height: auto; }
+    SettingsForm .settings-label { width: 18; }
+    SettingsForm Input { width: 14; }
+    SettingsForm #data { width: 1fr; }
+    SettingsForm .field-error { width: 1fr; height: auto; color: $error; padding-left: 1; }
+    SettingsForm #data-error, SettingsForm #form-error { padding-left: 18; }
+    SettingsForm #settings-buttons { height: auto; align-horizontal: right; }
+    SettingsForm Button { min-width: 10; height: 1; border: none; margin-left: 1; }
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, config: Config, data: str | None = None, vocab_size: int | None = None):
+        """`config` and `data` fill the fields (the current run's); `vocab_size` (the current data's) lets
+        each field check the model's size as it is typed (Apply checks it for the chosen data anyway)."""
+        super().__init__()
+        self.base = config
+        self.data = data
+        self.vocab_size = vocab_size
+        self.result: Settings | None = None  # what Apply dismissed with (tests read it too)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="settings-box"):
+            yield Static("New run: settings (enter: apply, escape: cancel)", id="settings-title")
+            for f in FIELDS:
+                check = lambda t, f=f: check_field(f, t, self.base, self.vocab_size)  # noqa: E731
+                yield self._row(f.label, f.id, f.text(self.base), check,
+                                placeholder="4 x n_embd" if f.id == "hidden" else "")
+            yield self._row("data file", "data", self.data or "", check_data,
+                            placeholder="a text file, one name per line; empty: the embedded names", error=False)
+            yield Label("", id="data-error", classes="field-error")  # below: the path takes the row
+            yield Label("", id="form-error", classes="field-error")
+            with Horizontal(id="settings-buttons"):
+                yield Button("Apply", id="apply", variant="primary", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
+
+    def _row(self, label: str, field_id: str, value: str, check: Callable[[str], str | None],
+             placeholder: str = "", error: bool = True) -> Horizontal:
+        """A label, the field and (beside it) its message."""
+        return Horizontal(
+            Label(label, classes="settings-label"),
+            Input(value, placeholder=placeholder, id=field_id, compact=True, validators=[_FieldValidator(check)],
+                  validate_on=["changed", "submitted"]),
+            *([Label("", id=f"{field_id}-error", classes="field-error")] if error else []),
+            classes="settings-row",
+        )
+
+    def _show(self, field_id: str, message: str | None) -> None:
+        self.query_one(f"#{field_id}-error", Label).update(Text(message or ""))
+
+    def errors(self) -> dict[str, str]:
+        """The messages shown now, by field id (for tests and the caller)."""
+        ids = [f.id for f in FIELDS] + ["data", "form"]
+        return {i: str(self.query_one(f"#{i}-error", Label).content) for i in ids
+                if str(self.query_one(f"#{i}-error", Label).content)}
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        if event.input.id:
+            self._show(event.input.id, None if result is None or result.is_valid else result.failure_descriptions[0])
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.apply()
+
+    @on(Button.Pressed, "#apply")
+    def _apply_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.apply()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.action_cancel()
+
+    def apply(self) -> None:
+        """Check everything; dismiss with the new Settings, or show why not (and stay)."""
+        texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data"]}
+        try:
+            settings, errors = read_settings(texts, self.base)
+        except Exception as exc:  # noqa: BLE001 - a form never crashes the app; say what happened
+            settings, errors = None, {"form": f"cannot apply: {type(exc).__name__}: {printable(str(exc))}"}
+        for i in [f.id for f in FIELDS] + ["data"]:
+            self._show(i, errors.get(i))
+        self._show("form", errors.get("form"))
+        if settings is None:
+            first = next((i for i in texts if i in errors), None)
+            if first is not None:
+                self.query_one(f"#{first}", Input).focus()
+            return
+        self.result = settings
+        self.dismiss(settings)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
