@@ -16,12 +16,13 @@ from engine.model import Model, numerical_grad
 from engine.printable import printable
 from engine.reference import Reference, random_guess_loss
 from engine.run import Run, embedded_names_path
+from engine.runs import RunRegistry, RunSummary, describe_difference
 from engine.sampling import Sampler, next_token_probs, sample_names, sample_names_from_grid, uniform_grid
-from engine.train import StepRecord, lr_at, train
+from engine.train import LrSchedule, StepRecord, lr_at, train
 
 __all__ = [
     "Checkpoint", "CheckpointError", "Config", "ConfigError", "DataError", "Dataset", "LossHistory",
-    "MicroMLPError", "Model", "Reference", "Run", "Sampler", "StepRecord", "embedded_names_path",
-    "lr_at", "next_token_probs", "numerical_grad", "printable", "random_guess_loss", "sample_names",
-    "sample_names_from_grid", "train", "uniform_grid",
+    "LrSchedule", "MicroMLPError", "Model", "Reference", "Run", "RunRegistry", "RunSummary", "Sampler",
+    "StepRecord", "describe_difference", "embedded_names_path", "lr_at", "next_token_probs", "numerical_grad",
+    "printable", "random_guess_loss", "sample_names", "sample_names_from_grid", "train", "uniform_grid",
 ]
