@@ -181,7 +181,8 @@ def _read(z: zipfile.ZipFile) -> Checkpoint:
     if version not in READABLE:
         raise CheckpointError(f"checkpoint format version {version}, expected {READABLE[0]} to {READABLE[-1]}")
     if version >= 2 and fields is FIELDS:
-        raise CheckpointError(f"damaged checkpoint: no {'lr_steps'!r}")
+        missing = next(k for k in FIELDS_V2 if f"{k}.npy" not in names)
+        raise CheckpointError(f"damaged checkpoint: no {missing!r}")
     uchars = json.loads(str(read("vocab")))
     if not (isinstance(uchars, list) and uchars and all(isinstance(c, str) and len(c) == 1 for c in uchars)
             and all(a < b for a, b in zip(uchars, uchars[1:]))):
