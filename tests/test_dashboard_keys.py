@@ -33,13 +33,16 @@ async def test_the_key_bar_follows_the_state():
     app = _app(steps=100_000)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "space Run" in key_bar(app) and ". Step" in key_bar(app) and "l Gap" in key_bar(app)
+        assert "space Run" in key_bar(app) and ". Step" in key_bar(app) and "l View:loss" in key_bar(app)
         await pilot.press("space")
         await until(pilot, lambda: "space Pause" in key_bar(app))
         assert ". Step" not in key_bar(app)  # one step only while paused
         await pilot.press("l")
-        assert "l Loss" in key_bar(app)
-        assert key_bar(app).rstrip().endswith("^p Palette")  # every key fits in 80 columns
+        assert "l View:gap" in key_bar(app)
+        assert "q Quit" in key_bar(app) and len(key_bar(app).rstrip()) <= 80  # every key fits
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause(0.1)
+        assert key_bar(app).rstrip().endswith("^p Palette")  # where there is room
 
 
 async def test_with_the_help_open_other_keys_wait():

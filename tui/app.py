@@ -62,8 +62,8 @@ class DashboardApp(App[int]):
         Binding("g", "sample", "New"),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "gap_view", "Gap"),
-        Binding("l", "loss_view", "Loss"),
+        Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
+        Binding("l", "loss_view", "View:gap"),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -149,6 +149,7 @@ class DashboardApp(App[int]):
 
     def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
+        self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
         self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
         heights = fit_heights(w, h, StatusLine.rows_at(w))
         for widget_id, rows in heights.items():
@@ -267,7 +268,9 @@ class DashboardApp(App[int]):
             return
         items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
                  if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
-        items.append(("^p", "Palette", "command_palette"))
+        palette = ("^p", "Palette", "command_palette")
+        if sum(len(k) + len(d) + 2 for k, d, _ in [*items, palette]) <= self.size.width:
+            items.append(palette)  # where it fits: it is in the help too
         if items != self._keys_shown:
             self._keys_shown = items
             self.key_bar.show(items)

@@ -18,8 +18,8 @@ KEYS = [
     ("g", "a new batch of names, with new random draws"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
             "steps in about 10 s, 'max' is unthrottled"),
-    ("l", "switch the plot between the loss view and the 'left to learn' view (the footer says which "
-          "one the key switches to)"),
+    ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
+          "view is on: View:loss or View:gap)"),
     ("s", "save a checkpoint"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys wait until it is closed"),
@@ -60,8 +60,8 @@ SECTIONS = [
         "A batch of 8 names every 2 seconds while training runs, each headed by its step and temperature. "
         "'same draws': + and - re-sample the newest batch with the SAME random numbers, so the change you see "
         "is the temperature's doing, not new noise. 'new draws': g, and the batches while training, use new "
-        "random numbers. Names that are in the training data are dimmed, new ones are bold; each heading "
-        "says how many are new. When training ends, the run's own samples are listed as the tutorial prints "
+        "random numbers. Names that are in the training data are dimmed and end in '·' (the model copied "
+        "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. When training ends, the run's own samples are listed as the tutorial prints "
         "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
     ]),
     ("The next-token chart", [

@@ -309,13 +309,15 @@ def _key(figures: PlotFigures, width: int) -> Run_:
                  (" ", "axis"), ("┄ guess", "guess"), (" ", "axis"), ("┄ floor", "floor")]
         tiny = [("•name", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"), (" ", "axis"),
                 ("┄", "guess"), ("┄", "floor")]
+    glyphs = [(t[0], st) for t, st in tiny if t.strip()]  # the glyphs alone, in the same order
     if figures.diverged_at is not None:
         note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1}", "diverged")]
         long, short, tiny = long + note, short + note, tiny + [(" ┆ diverged", "diverged")]
-    for runs in (long, short, tiny):
+        glyphs = glyphs + [(" ┆ diverged", "diverged")]
+    for runs in (long, short, tiny, glyphs):
         if sum(len(t) for t, _ in runs) <= width:
             return runs
-    return tiny
+    return glyphs
 
 
 def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ticks: list[float],
