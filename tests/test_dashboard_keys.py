@@ -136,3 +136,28 @@ async def test_a_note_never_squeezes_the_plot():
         app.set_note("x" * 300)
         await pilot.pause(0.2)
         assert app.plot.size == before and app.note_line.size.height == 1
+
+
+async def test_the_plot_is_drawn_on_the_themes_background():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        for y in (1, 5, 10):
+            for segment in app.plot.render_line(y):
+                bg = segment.style.bgcolor
+                assert bg is not None and sum(bg.get_truecolor()) > 3 * 160, (y, segment)  # light, as the theme
+
+
+async def test_a_passing_note_fades_and_a_sticky_one_stays():
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.set_note("saved step 0 to somewhere")
+        app._note_until -= 60  # as if NOTE_SECONDS had passed
+        await pilot.pause(0.3)
+        assert app.note == "" and str(app.note_line.render()) == ""
+        app.set_note("training diverged", sticky=True)
+        await pilot.pause(0.3)
+        assert app.note == "training diverged"

@@ -299,7 +299,7 @@ def _key(figures: PlotFigures, width: int) -> Run_:
     if figures.gap_view:
         long = [("left to learn (log) ", "title"), ("▀ whole-data loss − bigram floor", "exact"), ("  ", "axis"),
                 ("┄ at the start", "guess")]
-        short = [("left to learn ", "title"), ("▀ data − floor", "exact"), (" ", "axis"), ("┄ start", "guess")]
+        short = [("left to learn ", "title"), ("▀ whole-data − floor", "exact"), (" ", "axis"), ("┄ start", "guess")]
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
         long = [("loss ", "title"), ("• one name (low/high)", "dots"), ("  ", "axis"), ("⠒ moving avg", "ema"),
@@ -458,5 +458,6 @@ class LossPlot(Widget):
     def render_line(self, y: int) -> Strip:
         key = (self.size.width, self.size.height)
         if not self._strips or key != self._built_for:
-            self._strips, self._built_for = self.build_strips(), key
+            base = self.rich_style  # the widget's own colours under the plot: a light theme stays light
+            self._strips, self._built_for = [s.apply_style(base) for s in self.build_strips()], key
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
