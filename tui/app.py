@@ -136,7 +136,7 @@ class DashboardApp(App[int]):
         self._keys_shown: list[tuple[str, str, str]] = []
         for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
             try:
-                asyncio.get_running_loop().add_signal_handler(sig, self.exit, 128 + sig)
+                asyncio.get_running_loop().add_signal_handler(sig, self._end_by_signal, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests) or no such signal here
         self.fit_layout(*self.size)
@@ -424,6 +424,10 @@ class DashboardApp(App[int]):
         if isinstance(event, events.Key) and not self.screen_stack:
             return  # a key that arrives while the app is shutting down has no screen to go to
         await super().on_event(event)
+
+    def _end_by_signal(self, signum: int) -> None:
+        self.loop.stop()
+        self.exit(return_code=128 + signum)  # 143 for SIGTERM, 129 for SIGHUP, as headless mode
 
     async def action_quit(self) -> None:
         self.loop.stop()
