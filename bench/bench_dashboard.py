@@ -53,7 +53,7 @@ def headless_rate(seconds: float) -> float:
 
 
 class Timed:
-    """Wraps LossPlot.build_strips (the plotext redraw, the costliest part of a frame) to time it."""
+    """Wraps LossPlot.build_strips (the plot's redraw, the costliest part of a frame) to time it."""
 
     def __init__(self) -> None:
         self.costs: list[float] = []
@@ -135,7 +135,7 @@ def first_frame_seconds(repeats: int = 3) -> list[float]:
     for _ in range(repeats):
         term = Terminal("")
         try:
-            term.wait_for(r"idle .*step 0/.*random guess|random guess.*idle .*step 0/")
+            term.wait_for(r"guess.*idle .*step 0/")
             times.append(time.perf_counter() - term.t0)
         finally:
             term.close()
@@ -148,7 +148,7 @@ def in_terminal(seconds: float) -> dict[str, float]:
     try:
         term.wait_for(r"idle")
         term.keys(*["]"] * len(SPEEDS))
-        term.wait_for(r"speed max")
+        term.wait_for(r"pace \[◀\s+max ▶\]")
         term.keys("space")
         time.sleep(2)
         rates = []
@@ -163,7 +163,7 @@ def in_terminal(seconds: float) -> dict[str, float]:
             key, value = ("+", 0.6) if i % 2 == 0 else ("-", 0.5)
             t0 = time.perf_counter()
             term.keys(key)
-            term.wait_for(rf"temperature {value:.2f}")
+            term.wait_for(rf"T {value:.2f} ")
             latencies.append(time.perf_counter() - t0)
             time.sleep(0.2)
         return {"rate": statistics.median(rates), "key_median": statistics.median(latencies) * 1e3,

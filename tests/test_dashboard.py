@@ -156,7 +156,7 @@ async def test_help_opens_and_closes():
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("question_mark")
-        assert app.help_panel.visible and "bigram floor" in str(app.help_panel.query_one("Static").render())
+        assert app.help_panel.visible and "bigram floor" in str(app.help_panel.query("Static").last().render())
         await pilot.press("escape")
         assert not app.help_panel.visible
         await pilot.press("question_mark", "question_mark")

@@ -33,13 +33,16 @@ async def test_the_key_bar_follows_the_state():
     app = _app(steps=100_000)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
-        assert "space Run" in key_bar(app) and ". Step" in key_bar(app) and "l Gap" in key_bar(app)
+        assert "space Run" in key_bar(app) and ". Step" in key_bar(app) and "l View:loss" in key_bar(app)
         await pilot.press("space")
         await until(pilot, lambda: "space Pause" in key_bar(app))
         assert ". Step" not in key_bar(app)  # one step only while paused
         await pilot.press("l")
-        assert "l Loss" in key_bar(app)
-        assert key_bar(app).rstrip().endswith("^p Palette")  # every key fits in 80 columns
+        assert "l View:gap" in key_bar(app)
+        assert "q Quit" in key_bar(app) and len(key_bar(app).rstrip()) <= 80  # every key fits
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause(0.1)
+        assert key_bar(app).rstrip().endswith("^p Palette")  # where there is room
 
 
 async def test_with_the_help_open_other_keys_wait():
@@ -133,3 +136,28 @@ async def test_a_note_never_squeezes_the_plot():
         app.set_note("x" * 300)
         await pilot.pause(0.2)
         assert app.plot.size == before and app.note_line.size.height == 1
+
+
+async def test_the_plot_is_drawn_on_the_themes_background():
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause(0.2)
+        for y in (1, 5, 10):
+            for segment in app.plot.render_line(y):
+                bg = segment.style.bgcolor
+                assert bg is not None and sum(bg.get_truecolor()) > 3 * 160, (y, segment)  # light, as the theme
+
+
+async def test_a_passing_note_fades_and_a_sticky_one_stays():
+    app = _app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.set_note("saved step 0 to somewhere")
+        app._note_until -= 60  # as if NOTE_SECONDS had passed
+        await pilot.pause(0.3)
+        assert app.note == "" and str(app.note_line.render()) == ""
+        app.set_note("training diverged", sticky=True)
+        await pilot.pause(0.3)
+        assert app.note == "training diverged"

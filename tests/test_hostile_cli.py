@@ -251,14 +251,17 @@ def test_samples_have_a_sane_upper_bound():
 
 
 # --- memory limits kept before memory is spent ---------------------------------------------------
+# The peak is this process's own high-water mark (VmHWM, reset by exec), not ru_maxrss: that one
+# survives exec and can report the forking test runner's size instead.
 PEAK = textwrap.dedent("""
-    import resource, sys
+    import sys
     from tui.cli import main
     try:
         code = main(sys.argv[2:])
     finally:
+        hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
         with open(sys.argv[1], "w") as f:
-            f.write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+            f.write(str(int(hwm.split()[1]) * 1024))
     sys.exit(code)
 """)
 

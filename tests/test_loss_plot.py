@@ -215,3 +215,48 @@ def test_a_diverged_run_keeps_its_curve_and_marks_the_step():
     marked = {c for r in range(top + 1, bottom) for c in range(c0, c1) if grid[r][c] == ("┆", "diverged")}
     assert len(marked) == 1
     assert style_counts(grid).get("dots", 0) >= 1  # the steps before it are still drawn
+
+
+# --- earlier runs and learning-rate changes -----------------------------------------------------------
+class _Curves:
+    """A kept run's lines, read straight from a finished run (the engine's RunCurves does the same)."""
+
+    def __init__(self, run: Run):
+        self.run = run
+
+    def lines(self, steps):
+        ema, track = self.run.history.ema, self.run.exact_track
+        idx = np.minimum(steps, len(ema)) - 1
+        return np.where(idx >= 0, ema[np.maximum(idx, 0)], np.nan), track.at(steps), np.full(len(steps), np.nan)
+
+
+def test_an_earlier_run_is_a_dimmed_labelled_line_that_holds_still():
+    from tui.loss_plot import Ghost
+
+    old = Run.new(Config(learning_rate=0.3))
+    old.track_exact()
+    for _ in old.steps():
+        pass
+    run = Run.new(Config())
+    run.track_exact()
+    gen = run.steps()
+    frames = []
+    state = None
+    for k in (100, 400):
+        while run.step < k:
+            next(gen)
+        fig = PlotFigures(run.history, run.exact_track, 1000, 1.0, run.reference.random_guess, run.reference.floor,
+                          ghosts=(Ghost("lr 0.3", _Curves(old)),), lr_changes=((0, 1.0), (50, 0.5)))
+        state = state or PlotState.for_run(fig)
+        frames.append((state.buckets.current // 2 if state.buckets else 0, cells(render_plot(fig, state, 80, 24))))
+    (_, a), (_, b) = frames
+    top, bottom, c0, c1 = frame_box(b)
+    ghost_cells = [(r, c) for r in range(top + 1, bottom) for c in range(c0, c1) if b[r][c][1] == "ghost"]
+    assert len(ghost_cells) >= (c1 - c0) // 2  # the whole earlier run, under this one
+    assert any("lr 0.3" in "".join(ch for ch, _ in row[c1:]) for row in b)  # labelled in the margin
+    assert ("⠒", "ghost") in b[0] and "lr 0.5" in "".join(ch for ch, _ in b[0])  # the key names both
+    marker = [(r, c) for r in range(top + 1, bottom) for c in range(c0, c1) if b[r][c] == ("╎", "lr")]
+    assert marker and {c for _, c in marker} == {c0 + 50 * (c1 - c0) // 1000}
+    newest = frames[0][0]
+    for r in range(top + 1, bottom):  # with a ghost on it, the plot still holds still
+        assert a[r][: c0 + newest] == b[r][: c0 + newest]

@@ -42,6 +42,7 @@ SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
 NAMES_PER_BATCH = 8
 T_STEP, T_MIN, T_MAX = 0.1, 0.1, 5.0
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
+NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 
 
@@ -62,8 +63,8 @@ class DashboardApp(App[int]):
         Binding("g", "sample", "New"),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "gap_view", "Gap"),
-        Binding("l", "loss_view", "Loss"),
+        Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
+        Binding("l", "loss_view", "View:gap"),
         Binding("s", "save", "Save"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
@@ -89,6 +90,7 @@ class DashboardApp(App[int]):
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.note = ""  # a line under the status: saves, errors, hints
+        self._note_until: float | None = None  # when the note fades (None: it stays)
         self.frames = 0
         self.gap_view = False  # the "left to learn" view of the plot
         self._reset_view_state()
@@ -134,7 +136,7 @@ class DashboardApp(App[int]):
         self._keys_shown: list[tuple[str, str, str]] = []
         for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
             try:
-                asyncio.get_running_loop().add_signal_handler(sig, self.exit, 128 + sig)
+                asyncio.get_running_loop().add_signal_handler(sig, self._end_by_signal, sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass  # not the main thread (tests) or no such signal here
         self.fit_layout(*self.size)
@@ -149,6 +151,7 @@ class DashboardApp(App[int]):
 
     def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
+        self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
         self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
         heights = fit_heights(w, h, StatusLine.rows_at(w))
         for widget_id, rows in heights.items():
@@ -217,15 +220,24 @@ class DashboardApp(App[int]):
             params=self.training.model.num_params,
         )
         self.pace.show(speed_label(self.loop.speed))
+        if self.note and self._note_until is not None and time.monotonic() > self._note_until:
+            self.note = ""
         if str(self.note_line.content) != self.note:
             self.note_line.update(self.note)
 
-    def set_note(self, note: str) -> None:
+    def set_note(self, note: str, sticky: bool = False) -> None:
+        """A line under the status. It fades after NOTE_SECONDS unless it is `sticky` (it stays until
+        the next note)."""
         self.note = note
+        self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
         self.note_line.update(note)
 
     # --- names ------------------------------------------------------------------------------------
     def sample_batch(self, reason: str, new_draws: bool = False) -> None:
+        if not np.isfinite(self.view_model.theta).all() or self.training.diverged_at is not None:
+            if reason:  # asked for by a key: say why nothing comes
+                self.set_note("no names: the run diverged, its probabilities are not finite (r or n for a new run)")
+            return
         if new_draws:
             self._grid_seed += 1
             self._grid = uniform_grid(self._grid_seed, NAMES_PER_BATCH, self.training.config.max_len)
@@ -242,8 +254,10 @@ class DashboardApp(App[int]):
 
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
-            self.set_note("training diverged: try a smaller --lr. The last finite weights can still be saved (s).")
+            self.set_note("training diverged: try a smaller --lr. The last finite weights can still be saved (s).",
+                          sticky=True)
             return
+        self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature)
 
     @work(thread=True, group="final-samples")
@@ -267,7 +281,9 @@ class DashboardApp(App[int]):
             return
         items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
                  if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
-        items.append(("^p", "Palette", "command_palette"))
+        palette = ("^p", "Palette", "command_palette")
+        if sum(len(k) + len(d) + 2 for k, d, _ in [*items, palette]) <= self.size.width:
+            items.append(palette)  # where it fits: it is in the help too
         if items != self._keys_shown:
             self._keys_shown = items
             self.key_bar.show(items)
@@ -409,6 +425,10 @@ class DashboardApp(App[int]):
             return  # a key that arrives while the app is shutting down has no screen to go to
         await super().on_event(event)
 
+    def _end_by_signal(self, signum: int) -> None:
+        self.loop.stop()
+        self.exit(return_code=128 + signum)  # 143 for SIGTERM, 129 for SIGHUP, as headless mode
+
     async def action_quit(self) -> None:
         self.loop.stop()
         self.exit(0)
@@ -428,7 +448,7 @@ class DashboardApp(App[int]):
             note = f"not saved: {exc}"
         except OSError as exc:
             note = f"not saved: {path}: {exc.strerror or exc}"
-        self.call_from_thread(self.set_note, note)
+        self.call_from_thread(self.set_note, note, note.startswith("not saved"))  # a failure stays
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

@@ -89,6 +89,7 @@ class DistributionChart(Widget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._gw = GUTTER  # the left-hand block's width as last drawn (0 when narrow)
         self.figures: Figures | None = None
         self._strips: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
@@ -114,6 +115,12 @@ class DistributionChart(Widget):
         model, data = self.figures.model, self.figures.data
         finite = bool(np.isfinite(model).all())
         order, cw = visible_tokens(model, data, max(width - GUTTER, 1))
+        self._gw = GUTTER
+        if len(order) < len(model):  # rather every token without the left-hand block than some with it
+            for columns in (MIN_COLUMNS, 2):
+                if columns * len(model) - 1 <= width:  # the last token needs no gap after it
+                    self._gw, order, cw = 0, np.arange(len(model)), columns
+                    break
         title, value_row = self._title(width, len(order), finite), height >= 5
         rows = max(height - 2 - value_row, 1)
         lines = self._bars(order, cw, rows, finite)
@@ -123,7 +130,7 @@ class DistributionChart(Widget):
         lines.append(self._letters(order, cw))
         if height < 3:  # too low for everything: the bars' bottom row and the letters
             lines = lines[-height:]
-        self._tokens_at = [None] * GUTTER + [int(t) for t in order for _ in range(cw)]
+        self._tokens_at = [None] * self._gw + [int(t) for t in order for _ in range(cw)]
         return [Strip(line).crop_extend(0, width, Style()) for line in lines[:height]]
 
     def _label(self, token: int) -> str:
@@ -152,10 +159,14 @@ class DistributionChart(Widget):
         figures = self.figures
         assert figures is not None
         capped = self._heights(order, rows, finite)[2].tolist()
-        line, m = [Segment(" " * GUTTER)], self._style("model")
-        for t, cap in zip(order.tolist(), capped):
-            line.append(Segment(f"{probability(float(figures.model[t]), cw):<{cw}}", m) if cap else Segment(" " * cw))
-        return line
+        row = [" "] * (len(order) * cw)
+        free = 0  # the first column a value may start at: neighbouring values never run together
+        for i, (t, cap) in enumerate(zip(order.tolist(), capped)):
+            if cap and i * cw >= free:
+                text = probability(float(figures.model[t]), max(cw - 1, 3))
+                row[i * cw : i * cw + len(text)] = list(text)
+                free = i * cw + len(text) + 1
+        return [Segment(" " * self._gw), Segment("".join(row[: len(order) * cw]), self._style("model"))]
 
     def _heights(self, order: np.ndarray, rows: int, finite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The model's and the data's bar heights in eighths of a row, and which model bars are capped."""
@@ -170,7 +181,8 @@ class DistributionChart(Widget):
         """`rows` lines of bar characters, top first; the data's largest fills the height."""
         m, d, capped_ = self._heights(order, rows, finite)
         capped = capped_.tolist()
-        mw, dw = (cw - 1 + 1) // 2, (cw - 1) // 2  # the model's bar, the data's bar, then one gap
+        gap = 1 if cw >= 3 else 0  # the model's bar, the data's bar, then a gap when there is room
+        mw, dw = (cw - gap + 1) // 2, (cw - gap) // 2
         ms, ds = self._style("model"), self._style("data")
         gutter = self._gutter(rows)
         lines = []
@@ -180,7 +192,7 @@ class DistributionChart(Widget):
             line = list(gutter[rows - r])
             for a, b, cap in zip(mi, di, capped):
                 bar = CAP if cap and r == rows else BLOCKS[a]
-                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" ")]
+                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
             lines.append(line)
         return lines
 
@@ -189,6 +201,8 @@ class DistributionChart(Widget):
         figures = self.figures
         assert figures is not None
         token = f" {self._label(figures.context)} "[: GUTTER - 1]
+        if not self._gw:
+            return [[] for _ in range(rows)]
         block = [[Segment(" " * GUTTER)] for _ in range(rows)]
         at = max(rows - 2, 0)  # low in the block, near the letters
         block[at] = [Segment(token, self._style("context")), Segment(" " * (GUTTER - len(token)))]
@@ -200,7 +214,7 @@ class DistributionChart(Widget):
         figures = self.figures
         assert figures is not None
         label = self._style("label")
-        return [Segment(f"{'next →':<{GUTTER}}", self._style("title"))] + [
+        return [Segment(f"{'next →':<{self._gw}}"[: self._gw], self._style("title"))] + [
             Segment(f"{self._label(t)[:cw]:<{cw}}", label) for t in order
         ]
 

@@ -4,6 +4,8 @@ whose many widgets are slow to show)."""
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
@@ -18,11 +20,11 @@ KEYS = [
     ("g", "a new batch of names, with new random draws"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
             "steps in about 10 s, 'max' is unthrottled"),
-    ("l", "switch the plot between the loss view and the 'left to learn' view (the footer says which "
-          "one the key switches to)"),
+    ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
+          "view is on: View:loss or View:gap)"),
     ("s", "save a checkpoint"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
-    ("?", "this help; escape closes it, the arrows scroll it; other keys wait until it is closed"),
+    ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),
 ]
 
@@ -60,8 +62,8 @@ SECTIONS = [
         "A batch of 8 names every 2 seconds while training runs, each headed by its step and temperature. "
         "'same draws': + and - re-sample the newest batch with the SAME random numbers, so the change you see "
         "is the temperature's doing, not new noise. 'new draws': g, and the batches while training, use new "
-        "random numbers. Names that are in the training data are dimmed, new ones are bold; each heading "
-        "says how many are new. When training ends, the run's own samples are listed as the tutorial prints "
+        "random numbers. Names that are in the training data are dimmed and end in '·' (the model copied "
+        "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. When training ends, the run's own samples are listed as the tutorial prints "
         "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
     ]),
     ("The next-token chart", [
@@ -82,11 +84,19 @@ SECTIONS = [
 ]
 
 
+def help_keys() -> Table:
+    """The keys as a two-column table: a long description wraps under itself, not under the key."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for key, text in KEYS:
+        table.add_row(key, text)
+    return table
+
+
 def help_text() -> str:
-    width = max(len(k) for k, _ in KEYS)
-    keys = "\n".join(f"  [b]{k.ljust(width).replace('[', chr(92) + '[')}[/b]  {v}" for k, v in KEYS)
-    body = "\n\n".join(f"[b]{title}[/b]\n\n" + "\n\n".join(paras) for title, paras in SECTIONS)
-    return f"[b]Keys[/b]\n\n{keys}\n\n{body}\n"
+    """Everything after the keys, as markup (our own words only: nothing from data or the user)."""
+    return "\n\n".join(f"[b]{title}[/b]\n\n" + "\n\n".join(paras) for title, paras in SECTIONS) + "\n"
 
 
 class HelpPanel(VerticalScroll, can_focus=False):
@@ -96,4 +106,6 @@ class HelpPanel(VerticalScroll, can_focus=False):
     makes the footer rebuild itself): the app scrolls it with the arrow and page keys."""
 
     def compose(self) -> ComposeResult:
+        yield Static(Text("Keys", style="bold"))
+        yield Static(help_keys(), classes="help-keys")
         yield Static(help_text())

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 from rich.segment import Segment
@@ -33,7 +34,7 @@ from engine.curve import CurveBuckets, ExactTrack, GapRange, LossRange
 Cell = tuple[str, str]  # (character, style name)
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
-STYLES = ("axis", "dots", "ema", "exact", "guess", "floor", "diverged", "lr", "lr-future", "title")
+STYLES = ("axis", "dots", "ema", "exact", "guess", "floor", "diverged", "lr", "lr-future", "title", "ghost", "heldout")
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 DOT, EXACT_UP, EXACT_DOWN, REF, DIVERGED = "•", "▀", "▄", "┄", "┆"
@@ -52,6 +53,19 @@ class PlotFigures:
     floor: float
     diverged_at: int | None = None  # 0-based step whose loss was not finite
     gap_view: bool = False  # the "left to learn" view
+    ghosts: tuple[Ghost, ...] = ()  # earlier runs of the session, drawn dimmed under this one
+    lr_changes: tuple[tuple[int, float], ...] = ()  # (step, new base) where the rate was changed mid-run
+
+
+class Curves(Protocol):
+    def lines(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(moving average, whole-data loss, held-out loss) at each of `steps` (steps taken)."""
+
+
+@dataclass(frozen=True)
+class Ghost:
+    label: str  # what differs from the current run ("lr 0.5", "seed 7")
+    curves: Curves
 
 
 @dataclass
@@ -206,7 +220,7 @@ def _draw_exact(canvas: _Canvas, ymap: _YMap, exact: np.ndarray) -> None:
             canvas.put(s // 2, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
 
 
-def _draw_ema(canvas: _Canvas, ymap: _YMap, ema: np.ndarray) -> None:
+def _draw_ema(canvas: _Canvas, ymap: _YMap, ema: np.ndarray, style: str = "ema") -> None:
     subs = ymap.sub(ema, 4).tolist()
     bits: dict[tuple[int, int], int] = {}
     valid = (ema == ema).tolist()
@@ -223,7 +237,33 @@ def _draw_ema(canvas: _Canvas, ymap: _YMap, ema: np.ndarray) -> None:
     for (r, c), mask in bits.items():
         if canvas.st[r][c] == "exact" and c % 2 == 0:
             continue  # where both lines share a cell they alternate by column
-        canvas.put(r, c, chr(0x2800 + mask), "ema")
+        if style == "ghost" and canvas.st[r][c] == "ghost":
+            mask |= ord(canvas.ch[r][c]) - 0x2800 if "\u2800" <= canvas.ch[r][c] <= "\u28ff" else 0
+        canvas.put(r, c, chr(0x2800 + mask), style)
+
+
+def _draw_ghosts(canvas: _Canvas, ymap: _YMap, figures: PlotFigures, b: CurveBuckets) -> list[tuple[float, str]]:
+    """Earlier runs' lines, dimmed, under everything of this run's; (last value, label) of each."""
+    ends = b.edges[1:]
+    out = []
+    for ghost in figures.ghosts:
+        ema, exact, _ = ghost.curves.lines(ends)
+        line = exact - figures.floor if figures.gap_view else ema
+        if figures.gap_view:
+            line = np.where(line > 0, line, np.nan)
+        _draw_ema(canvas, ymap, line, "ghost")
+        finite = line[np.isfinite(line)]
+        if len(finite):
+            out.append((float(finite[-1]), ghost.label))
+    return out
+
+
+def _draw_lr_changes(canvas: _Canvas, figures: PlotFigures) -> None:
+    for step, _ in figures.lr_changes[1:]:  # the first entry is the run's start
+        c = min(int(step * canvas.cols / max(figures.num_steps, 1)), canvas.cols - 1)
+        for r in range(canvas.rows):
+            if canvas.st[r][c] == "axis":
+                canvas.put(r, c, "╎", "lr")
 
 
 def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int) -> list[Run_]:
@@ -260,13 +300,15 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int)
         c = min(int(figures.diverged_at * cols / max(figures.num_steps, 1)), cols - 1)
         for r in range(geo.rows):
             canvas.put(r, c, DIVERGED, "diverged")
+    _draw_lr_changes(canvas, figures)
+    ghost_ends = _draw_ghosts(canvas, ymap, figures, b)
     if not gap:
         _draw_dots(canvas, ymap, b)
         _draw_exact(canvas, ymap, exact)
         _draw_ema(canvas, ymap, ema)
     else:
         _draw_exact(canvas, ymap, np.where(exact > 0, exact, np.nan))
-    return _frame(figures, geo, canvas, ymap, ticks, labels, refs, b)
+    return _frame(figures, geo, canvas, ymap, ticks, labels, refs + [(v, "ghost", t) for v, t in ghost_ends], b)
 
 
 def _finite_min(*arrays: np.ndarray) -> float:
@@ -299,7 +341,7 @@ def _key(figures: PlotFigures, width: int) -> Run_:
     if figures.gap_view:
         long = [("left to learn (log) ", "title"), ("▀ whole-data loss − bigram floor", "exact"), ("  ", "axis"),
                 ("┄ at the start", "guess")]
-        short = [("left to learn ", "title"), ("▀ data − floor", "exact"), (" ", "axis"), ("┄ start", "guess")]
+        short = [("left to learn ", "title"), ("▀ whole-data − floor", "exact"), (" ", "axis"), ("┄ start", "guess")]
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
         long = [("loss ", "title"), ("• one name (low/high)", "dots"), ("  ", "axis"), ("⠒ moving avg", "ema"),
@@ -309,20 +351,35 @@ def _key(figures: PlotFigures, width: int) -> Run_:
                  (" ", "axis"), ("┄ guess", "guess"), (" ", "axis"), ("┄ floor", "floor")]
         tiny = [("•name", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"), (" ", "axis"),
                 ("┄", "guess"), ("┄", "floor")]
+    if figures.ghosts:
+        long, short, tiny = (long + [("  ", "axis"), ("⠒ earlier runs", "ghost")],
+                             short + [(" ", "axis"), ("⠒ earlier", "ghost")], tiny + [(" ", "axis"), ("⠒", "ghost")])
+    if len(figures.lr_changes) > 1:
+        step, base = figures.lr_changes[-1]
+        long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step}", "lr")]
+        short, tiny = short + [(" ", "axis"), (f"╎ lr {figure(base, 7)}", "lr")], tiny + [("╎", "lr")]
+    glyphs = [(t[0], st) for t, st in tiny if t.strip()]  # the glyphs alone, in the same order
     if figures.diverged_at is not None:
         note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1}", "diverged")]
         long, short, tiny = long + note, short + note, tiny + [(" ┆ diverged", "diverged")]
-    for runs in (long, short, tiny):
+        glyphs = glyphs + [(" ┆ diverged", "diverged")]
+    for runs in (long, short, tiny, glyphs):
         if sum(len(t) for t, _ in runs) <= width:
             return runs
-    return tiny
+    return glyphs
 
 
 def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ticks: list[float],
            labels: list[str], refs: list[tuple[float, str, str]], b: CurveBuckets) -> list[Run_]:
     lw, cols, mw = geo.label_w, canvas.cols, geo.margin_w
     tick_rows = {ymap.row(v): s for v, s in zip(ticks, labels)}
-    ref_rows = {ymap.row(v): (name, label) for v, name, label in refs}
+    ref_rows: dict[int, tuple[str, str]] = {}
+    for v, name, label in refs:  # reference lines first; a ghost's label goes to the nearest free row
+        r = ymap.row(v)
+        for d in (0, 1, -1, 2, -2):
+            if 0 <= r + d < geo.rows and r + d not in ref_rows:
+                ref_rows[r + d] = (name, label)
+                break
     out: list[Run_] = [_key(figures, geo.width)]
     out.append([(" " * (lw - 1) + "┌" + "─" * cols + "┐" + " " * mw, "axis")])
     for r in range(geo.rows):
@@ -332,7 +389,8 @@ def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ti
         margin = ""
         if r in ref_rows and mw:
             name, text = ref_rows[r]
-            margin = (" " + (text if mw >= 19 else _short(text) if mw >= 11 else text.split()[-1]))[:mw]
+            margin = (" " + (text if mw >= 19 or name == "ghost" else _short(text) if mw >= 11
+                             else text.split()[-1]))[:mw]
             row += [("│", "axis"), (margin.ljust(mw), name)]
         else:
             row += [("│" + " " * mw, "axis")]
@@ -362,12 +420,18 @@ def _x_ticks(num_steps: int, cols: int) -> list[tuple[int, str]]:
 
 def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> Run_:
     """The learning rate over the run, under the x axis: one block per column, bright where the
-    run has been, dim ahead of it."""
+    run has been, dim ahead of it; a change mid-run shows as a step in it."""
     ends = b.edges[2::2][:cols] if len(b.edges) > 2 else np.zeros(0)
-    frac = 1 - ends / max(figures.num_steps, 1)
-    chars = "".join(BLOCKS[int(round(f * 8))] for f in frac.tolist()).ljust(cols)
+    changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
+    starts = np.array([step for step, _ in changes])
+    bases = np.array([base for _, base in changes])
+    base_at = bases[np.maximum(np.searchsorted(starts, ends, side="right") - 1, 0)]
+    frac = base_at * (1 - ends / max(figures.num_steps, 1)) / max(float(bases.max()), 1e-300)
+    chars = "".join(BLOCKS[int(round(min(max(f, 0.0), 1.0) * 8))] for f in frac.tolist()).ljust(cols)
     passed = (b.current + 1) // 2 if b.current >= 0 else 0
-    lr_now = figures.learning_rate * (1 - len(figures.history) / max(figures.num_steps, 1))
+    taken = len(figures.history)
+    base_now = float(bases[max(int(np.searchsorted(starts, taken, side="right")) - 1, 0)])
+    lr_now = base_now * (1 - taken / max(figures.num_steps, 1))
     margin = f" lr {figure(lr_now, 6)}"[: geo.margin_w] if geo.margin_w else ""
     return [("lr".ljust(geo.label_w), "axis"), (chars[:passed], "lr"), (chars[passed:], "lr-future"),
             (" " + margin.ljust(geo.margin_w), "axis")]
@@ -456,5 +520,6 @@ class LossPlot(Widget):
     def render_line(self, y: int) -> Strip:
         key = (self.size.width, self.size.height)
         if not self._strips or key != self._built_for:
-            self._strips, self._built_for = self.build_strips(), key
+            base = self.rich_style  # the widget's own colours under the plot: a light theme stays light
+            self._strips, self._built_for = [s.apply_style(base) for s in self.build_strips()], key
         return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)

@@ -21,10 +21,8 @@ class StepLine(Static):
             text = Text.assemble(("step 0", "bold"), " · space trains on one name per step")
         elif diverged:
             text = Text.assemble((f"diverged at step {record.step + 1}", "bold red"),
-                                 f" · '{printable(record.doc)}' · loss {figure(record.loss)} · try a smaller --lr")
+                                 f" · '{printable(record.doc)}' · loss {figure(record.loss)}")
         else:
             text = Text.assemble((f"step {record.step + 1}", "bold"), " · ", (f"'{printable(record.doc)}'", "bold"),
                                  f" · loss {figure(record.loss)} · lr {record.lr:.4f}")
-            if finished:
-                text.append(" · finished: r runs it again, n with a new seed")
         self.update(text)
