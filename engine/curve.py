@@ -116,6 +116,7 @@ class CurveBuckets:
         self.hi = np.full(n, np.nan)  # highest
         self.ema = np.full(n, np.nan)  # moving average after the bucket's last step so far
         self.exact = np.full(n, np.nan)  # whole-data loss at the last measurement in or before it
+        self.heldout = np.full(n, np.nan)  # the held-out loss likewise (all NaN without a held-out set)
         # (all four are NaN for a bucket without steps: a run shorter than the plot is wide)
         self.done = 0  # buckets 0 .. done-1 are final
         self.current = -1  # the bucket the run is in (-1: no step yet)
@@ -140,6 +141,8 @@ class CurveBuckets:
                 self.ema[span[filled]] = history.ema[ends[filled] - 1]
                 if track is not None:
                     self.exact[span[filled]] = track.at(ends[filled])
+                    if track.heldout_values is not None:
+                        self.heldout[span[filled]] = track.heldout_at(ends[filled])
         self.done, self.current = done, current
 
     def lines(self) -> tuple[np.ndarray, np.ndarray]:
@@ -147,6 +150,10 @@ class CurveBuckets:
         bucket (a run shorter than the plot is wide) showing the value before it."""
         k = self.current + 1
         return _forward_fill(self.ema[:k]), _forward_fill(self.exact[:k])
+
+    def heldout_line(self) -> np.ndarray:
+        """The held-out loss per bucket up to the current one, filled as `lines()` (all NaN without)."""
+        return _forward_fill(self.heldout[: self.current + 1])
 
 
 def _forward_fill(values: np.ndarray) -> np.ndarray:

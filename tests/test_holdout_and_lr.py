@@ -305,3 +305,31 @@ def test_exact_track_heldout_series_is_written_before_the_count():
     t.record(0, 9.0, 9.0)  # already measured: ignored
     t.record(10, 2.5, 2.7)
     assert len(t) == 2 and t.heldout_at(np.array([0, 5, 10, 99])).tolist() == [3.1, 3.1, 2.7, 2.7]
+
+
+def test_curve_buckets_hold_the_held_out_loss_as_a_slow_version_does():
+    from engine.curve import CurveBuckets, bucket_edges
+
+    run = Run.new(Config(num_steps=333, holdout=0.2), DOCS)
+    track = run.track_exact(points=50)
+    buckets = CurveBuckets(333, 40)
+    for rec in run.steps():
+        if rec.step % 11 == 0 or rec.step == 332:
+            buckets.update(run.history, track)
+            taken, k = rec.step + 1, buckets.current + 1
+            measured = list(zip(track.steps[: len(track)].tolist(), track.heldout_values[: len(track)].tolist()))
+            edges = bucket_edges(333, 40)
+            slow = []
+            for b in range(k):
+                end = min(int(edges[b + 1]), taken)
+                if end <= edges[b]:
+                    slow.append(slow[-1] if slow else math.nan)  # an empty bucket shows the one before
+                    continue
+                slow.append([v for s, v in measured if s <= end][-1])
+            np.testing.assert_array_equal(buckets.heldout_line(), np.array(slow))
+    without = CurveBuckets(10, 4)
+    plain = Run.new(Config(num_steps=10), DOCS)
+    plain_track = plain.track_exact()
+    list(plain.steps())
+    without.update(plain.history, plain_track)
+    assert np.isnan(without.heldout_line()).all() and len(without.heldout_line()) == 4
