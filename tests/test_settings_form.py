@@ -16,7 +16,7 @@ from textual.widgets import Input
 from engine import Config
 from engine.cli import build_parser, config_from_args
 from engine.errors import MicroMLPError
-from tui.settings_form import FIELDS, Settings, SettingsForm, check_data, check_field, read_settings
+from tui.settings_form import FIELDS, Settings, SettingsForm, check_data, check_field, data_path, read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ["", " ", "nan", "NaN", "inf", "-inf", "-1", "0", "1e999", "-1e999", "0x10", "1_000", "9" * 5000,
@@ -75,6 +75,9 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     (tmp_path / "bin.txt").write_bytes(b"a\x00b")
     assert "NUL bytes" in read_settings({**texts, "data": str(tmp_path / "bin.txt")}, Config())[1]["data"]
     assert read_settings({**texts, "data": ""}, Config())[0].data is None  # the embedded names
+    missing = Path.home() / "no-such-micromlp-names.txt"
+    assert check_data("~/no-such-micromlp-names.txt") == f"{missing}: no such file"  # ~ as the shell expands it
+    assert data_path("~/x.txt") == str(Path.home() / "x.txt") and data_path("  ") is None
     assert check_data("/dev/null") is not None and check_data("x" * 5000) is not None and check_data("a\x00b")
 
 

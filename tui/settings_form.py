@@ -95,7 +95,8 @@ def check_field(field: Field, text: str, base: Config, vocab_size: int | None = 
 
 def data_path(text: str) -> str | None:
     """The data field's text as --data reads it: empty is the embedded names; 'tutorial' the tutorial's
-    names if already downloaded (the form does not download: run `micromlp-tui --data tutorial` once)."""
+    names if already downloaded (the form does not download: run `micromlp-tui --data tutorial` once);
+    a leading ~ is the home folder, as the shell expands it for the flag."""
     text = text.strip()
     if not text:
         return None
@@ -106,7 +107,7 @@ def data_path(text: str) -> str | None:
             raise DataError("--data tutorial: not downloaded yet; run `micromlp-tui --data tutorial` once, "
                             "or give a path")
         return str(cached_path())
-    return text
+    return str(Path(text).expanduser()) if text.startswith("~") else text  # as a shell would for the flag
 
 
 def check_data(text: str) -> str | None:
