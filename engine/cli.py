@@ -367,7 +367,7 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
         progress.stage, progress.step = "training", run.step
         held = f" ({len(run.heldout):,} held out)" if run.heldout is not None else ""
         say(f"{run.num_docs} names{held}, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
-            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {c.learning_rate}", run.step)
+            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {_lr_text(run)}", run.step)
         for rec in run.steps():
             if rec.diverged:
                 say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
@@ -415,6 +415,14 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     for message in lost:
         fail(message)
     return code if code or not lost else EXIT_OUTPUT_LOST
+
+
+def _lr_text(run: Run) -> str:
+    """The starting rate, or a resumed run's schedule: '1.0 (base 0.5 from step 300)'."""
+    changes = run.lr_changes
+    if len(changes) == 1:
+        return repr(changes[0][1])
+    return f"{changes[0][1]!r} (" + ", ".join(f"base {b!r} from step {s}" for s, b in changes[1:]) + ")"
 
 
 def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,

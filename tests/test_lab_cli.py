@@ -111,3 +111,21 @@ def test_compare_refuses_bad_files_in_one_line_each(tmp_path):
     one_error(cli("--compare", str(a), "--data", str(other)), "its vocabulary", "is not the data's")
     one_error(cli("--compare", str(a), "--save", str(tmp_path / "x.npz")), "--compare trains nothing", "--save")
     one_error(cli("--compare"), "expected at least one argument")
+
+
+def test_a_resumed_run_continues_its_schedule_and_says_so(tmp_path):
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    run = Run.new(Config(num_steps=30), data)
+    for rec in run.steps():
+        if rec.step == 9:
+            run.scale_lr(0.5)
+        if rec.step == 14:
+            break
+    run.save(tmp_path / "c.npz")
+    out = cli("--headless", "--load", str(tmp_path / "c.npz"), "--data", str(data), "--samples", "0",
+              "--metrics", str(tmp_path / "m.csv"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[0].endswith("training steps 16-30 at lr 1.0 (base 0.5 from step 10)")
+    rows = [line.split(",") for line in (tmp_path / "m.csv").read_text().splitlines()[1:]]
+    assert [float(r[2]) for r in rows] == [0.5 * (1 - s / 30) for s in range(15, 30)]
