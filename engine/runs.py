@@ -10,6 +10,7 @@ a ghost line's label: what differs from the current run ("lr 0.5", "seed 7, n_em
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -206,7 +207,7 @@ class RunRegistry:
         """All kept runs, oldest first."""
         return list(self._runs)
 
-    def visible(self) -> list[RunSummary]:
+    def visible(self) -> builtins.list[RunSummary]:  # (`list` is a method here)
         return [r for r in self._runs if not r.hidden]
 
     def labels(self, current: Config, current_data: str = EMBEDDED) -> dict[int, str]:
