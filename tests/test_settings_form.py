@@ -78,6 +78,7 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     missing = Path.home() / "no-such-micromlp-names.txt"
     assert check_data("~/no-such-micromlp-names.txt") == f"{missing}: no such file"  # ~ as the shell expands it
     assert data_path("~/x.txt") == str(Path.home() / "x.txt") and data_path("  ") is None
+    assert data_path("~0") == "~0" and check_data("~0") == "~0: no such file"  # an unknown user: as typed
     assert check_data("/dev/null") is not None and check_data("x" * 5000) is not None and check_data("a\x00b")
 
 

@@ -11,6 +11,7 @@ the model's size for that data's vocabulary. Any text at all gives a message, ne
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,7 +108,7 @@ def data_path(text: str) -> str | None:
             raise DataError("--data tutorial: not downloaded yet; run `micromlp-tui --data tutorial` once, "
                             "or give a path")
         return str(cached_path())
-    return str(Path(text).expanduser()) if text.startswith("~") else text  # as a shell would for the flag
+    return os.path.expanduser(text)  # ~ and ~user as a shell expands them for the flag (~nobody-known stays)
 
 
 def check_data(text: str) -> str | None:
