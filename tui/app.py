@@ -25,13 +25,15 @@ from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_grid, uniform_grid
 from engine.errors import MicroMLPError
+from engine.runs import RunRegistry, data_name
 from tui.distribution import DistributionChart
 from tui.help_panel import HelpPanel
 from tui.key_bar import KeyBar
 from tui.layout import fit_heights
-from tui.loss_plot import LossPlot, PlotFigures
+from tui.loss_plot import Ghost, LossPlot, PlotFigures
 from tui.names_panel import NamesPanel
 from tui.pace_control import PaceControl
+from tui.settings_form import Settings, SettingsForm
 from tui.status_line import StatusLine
 from tui.step_line import StepLine
 from tui.temperature_gauge import TemperatureGauge
@@ -66,6 +68,9 @@ class DashboardApp(App[int]):
         Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
         Binding("l", "loss_view", "View:gap"),
         Binding("s", "save", "Save"),
+        Binding("o", "settings", "Setup"),
+        Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
+        Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
         Binding("escape", "close_help", "Close help", show=False),
@@ -81,9 +86,12 @@ class DashboardApp(App[int]):
     token: reactive[int] = reactive(0, init=False)
     """The token whose next-token distribution is shown."""
 
-    def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED):
+    def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
+                 data: str | None = None):
         super().__init__()
         self.training = run
+        self.data = data  # the --data path (None: the embedded names), for the settings and the labels
+        self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.save_path = Path(save_path or DEFAULT_SAVE)
         self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
@@ -194,12 +202,19 @@ class DashboardApp(App[int]):
             self._final_shown = True
             self._show_final(snap)
         self.draw_status(snap)
+        self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
-                                   ref.random_guess, ref.floor, run.diverged_at, self.gap_view))
+                                   ref.random_guess, ref.floor, run.diverged_at, self.gap_view, self.ghosts(),
+                                   tuple(run.lr_changes)))
+
+    def ghosts(self) -> tuple[Ghost, ...]:
+        """The kept runs on show, each labelled by what differs from the current run."""
+        labels = self.runs.labels(self.training.config, data_name(self.data))
+        return tuple(Ghost(labels[r.id], r.curves) for r in self.runs.visible())
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -275,8 +290,11 @@ class DashboardApp(App[int]):
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
-        """The key bar shows the keys that apply now (check_action); redrawn only when they change."""
         super().refresh_bindings()
+        self._update_key_bar()
+
+    def _update_key_bar(self) -> None:
+        """The key bar shows the keys that apply now (check_action); redrawn only when they change."""
         if not hasattr(self, "key_bar"):
             return
         items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
@@ -291,6 +309,8 @@ class DashboardApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Which bindings apply now: the footer shows (and the keys run) only those."""
         if self.help_panel_open and action not in HELP_KEYS:
+            return False
+        if len(self.screen_stack) > 1 and action != "quit":  # a form or the palette is open: its keys
             return False
         state = self.loop.state
         done = state in (State.FINISHED, State.DIVERGED)
@@ -395,8 +415,36 @@ class DashboardApp(App[int]):
         seed = self.training.config.seed + 1
         await self._replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
 
+    def action_settings(self) -> None:
+        form = SettingsForm(self.training.config, self.data, self.training.dataset.vocab_size)
+        self.push_screen(form, self._apply_settings)
+
+    async def _apply_settings(self, settings: Settings | None) -> None:
+        if settings is None:
+            return
+        try:
+            run = Run.new(settings.config, settings.data)
+        except MicroMLPError as exc:
+            self.set_note(f"settings not applied: {exc}", sticky=True)
+            return
+        self.data = settings.data
+        await self._replace_run(run, "a new run with the new settings")
+
+    def action_scale_lr(self, factor: float) -> None:
+        if self.loop.state in (State.FINISHED, State.DIVERGED):
+            return
+        try:
+            base = self.training.scale_lr(factor)
+        except MicroMLPError as exc:
+            self.set_note(f"learning rate unchanged: {exc}")
+            return
+        self.set_note(f"learning rate base {base:g} from step {self.training.step + 1} on (the decay goes on)")
+        self.draw_plot()
+
     async def _replace_run(self, run: Run, note: str) -> None:
         await self._stop_worker()
+        if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
+            self.runs.keep(self.training, self.data, note, self.loop.snapshot.steps_per_s or None)
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()
@@ -463,6 +511,9 @@ class DashboardApp(App[int]):
             ("Training: faster", "]: more steps per second", lambda: self.action_speed(1)),
             ("Training: slower", "[: fewer steps per second", lambda: self.action_speed(-1)),
             ("Training: save a checkpoint", f"s: to {self.save_path}", self.action_save),
+            ("Training: settings", "o: learning rate, steps, sizes, seed, hold-out, data; a new run", self.action_settings),
+            ("Training: halve the learning rate", "<: from the next step on", lambda: self.action_scale_lr(0.5)),
+            ("Training: double the learning rate", ">: from the next step on", lambda: self.action_scale_lr(2)),
             ("Sampling: temperature up", "+: by 0.1", lambda: self.action_temperature(1)),
             ("Sampling: temperature down", "-: by 0.1", lambda: self.action_temperature(-1)),
             ("Sampling: new names", "g: a new batch with new draws", self.action_sample),
@@ -478,7 +529,7 @@ class DashboardApp(App[int]):
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
-    return DashboardApp(run, save_path=args.save)
+    return DashboardApp(run, save_path=args.save, data=args.data)
 
 
 def run_dashboard(run: Run, args: argparse.Namespace) -> int:

@@ -39,6 +39,7 @@ BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 DOT, EXACT_UP, EXACT_DOWN, REF, DIVERGED = "•", "▀", "▄", "┄", "┆"
 ABOVE, BELOW = "▴", "▾"  # a one-name loss beyond the y range, drawn at its edge
+HELDOUT = "▪"
 
 
 @dataclass
@@ -143,11 +144,12 @@ class Geometry:
         return self.width - self.label_w - 1 - self.margin_w
 
 
-def geometry(width: int, height: int, label_w: int) -> Geometry:
+def geometry(width: int, height: int, label_w: int, ghosts: bool = False) -> Geometry:
     lr_row = height >= 12
     x_labels = height >= 8
     rows = height - 3 - x_labels - lr_row  # key line, top and bottom of the frame
-    margin_w = 19 if width >= 100 else 11 if width >= 48 else 6 if width >= 30 else 0
+    wide = width >= 100 or (ghosts and width >= 76)  # earlier runs' labels need the room
+    margin_w = 19 if wide else 11 if width >= 48 else 6 if width >= 30 else 0
     return Geometry(width, height, label_w, margin_w, max(rows, 1), x_labels, lr_row)
 
 
@@ -189,6 +191,15 @@ def _lines(state: PlotState, figures: PlotFigures, cols: int) -> tuple[CurveBuck
     b = state.buckets_for(figures, 2 * cols)  # two braille sub-columns per cell
     ema, exact = b.lines()
     return b, ema, exact
+
+
+def _draw_heldout(canvas: _Canvas, ymap: _YMap, heldout: np.ndarray) -> None:
+    """The held-out loss: a small square a column, over the dots, under this run's two lines."""
+    k = len(heldout)
+    for c in range((k + 1) // 2):
+        v = heldout[min(2 * c + 1, k - 1)]
+        if v == v:
+            canvas.put(ymap.row(v), c, HELDOUT, "heldout")
 
 
 def _draw_dots(canvas: _Canvas, ymap: _YMap, b: CurveBuckets) -> None:
@@ -270,7 +281,7 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int)
     """The plot as `height` rows of (text, style name) runs, each row `width` cells wide."""
     gap = figures.gap_view
     # y range and ticks (the labels' width fixes the data area's width)
-    g0 = geometry(width, height, 6)
+    g0 = geometry(width, height, 6, bool(figures.ghosts))
     if gap:
         lo, hi = state.gap_range.lo, state.gap_range.hi
         ticks = log_ticks(lo, hi)
@@ -280,7 +291,7 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int)
         ticks = nice_ticks(lo, hi, max(2, g0.rows // 2))
         labels = [tick_label(v, ticks[1] - ticks[0] if len(ticks) > 1 else 1.0) for v in ticks]
     label_w = max((len(s) for s in labels), default=3) + 1
-    geo = geometry(width, height, label_w)
+    geo = geometry(width, height, label_w, bool(figures.ghosts))
     cols = max(geo.data_w, 1)
     b, ema, exact = _lines(state, figures, cols)
     if gap:
@@ -302,8 +313,11 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int)
             canvas.put(r, c, DIVERGED, "diverged")
     _draw_lr_changes(canvas, figures)
     ghost_ends = _draw_ghosts(canvas, ymap, figures, b)
+    heldout = b.heldout_line() if figures.track is not None and figures.track.heldout_values is not None else None
     if not gap:
         _draw_dots(canvas, ymap, b)
+        if heldout is not None:
+            _draw_heldout(canvas, ymap, heldout)
         _draw_exact(canvas, ymap, exact)
         _draw_ema(canvas, ymap, ema)
     else:
@@ -354,6 +368,9 @@ def _key(figures: PlotFigures, width: int) -> Run_:
     if figures.ghosts:
         long, short, tiny = (long + [("  ", "axis"), ("⠒ earlier runs", "ghost")],
                              short + [(" ", "axis"), ("⠒ earlier", "ghost")], tiny + [(" ", "axis"), ("⠒", "ghost")])
+    if figures.track is not None and figures.track.heldout_values is not None and not figures.gap_view:
+        long, short = long + [("  ", "axis"), ("▪ held-out", "heldout")], short + [(" ", "axis"), ("▪ held-out", "heldout")]
+        tiny = tiny + [(" ", "axis"), ("▪held", "heldout")]
     if len(figures.lr_changes) > 1:
         step, base = figures.lr_changes[-1]
         long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step}", "lr")]
