@@ -93,7 +93,7 @@ SECTIONS = [
         "are highlighted, • is BOS. What to look for: tokens that are followed by the same letters end up "
         "pointing the same way from the centre. The vowels gather on one side as training goes (their "
         "'spread', the mean cosine distance between them seen from the centre, falls from about 1.0 at "
-        "step 0 to about 0.45 after the tutorial's 1,000 steps, while nine random sets of five consonants "
+        "step 0 to about 0.5 after the tutorial's 1,000 steps, while nine random sets of five consonants "
         "in ten stay above 0.7).",
     ]),
     ("4 Weights", [

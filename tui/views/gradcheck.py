@@ -56,7 +56,7 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
                    width, " ")
     else:
         head = fit([f"gradient check on '{name}' at step {f.step}", ": analytic vs numerical, every parameter",
-                    "(page 1.8)"], width, "")
+                    " (page 1.8)"], width, "")
     rows: list[Row] = [[Segment(head, pal.style["title"])]]
     r = f.result
     if r is None:
