@@ -1,11 +1,13 @@
 """The dashboard's speed figures, measured in one run (figures, not tests).
 
-    python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux]
+    python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux] [--views]
 
 1. training throughput in the app at the fastest setting vs the headless engine, and frames/s;
 2. how long a key press takes to show its effect while training runs flat out;
 3. after --soak-steps steps in the app: the cost of a frame, and how much the process has grown;
-4. from the command to the first drawn frame, in a real terminal (tmux).
+4. from the command to the first drawn frame, in a real terminal (tmux);
+5. with --views, for each view of the lower panel (keys 1..6): the app's fastest steps/s as a fraction
+   of headless with that view on show, and the cost of a frame with it after --soak-steps steps.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from engine import Config, Run  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
 from tui.loss_plot import LossPlot  # noqa: E402
 from tui.training_loop import SPEEDS, State  # noqa: E402
+from tui.views.view import View  # noqa: E402
+
+VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "forward pass", 6: "gradient check"}
 
 FAST = SPEEDS.index(None)
 
@@ -94,6 +99,58 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed) -> dict[str, flo
             app.plot.build_strips()
             frame.append(time.perf_counter() - t0)
         out["frame_ms_after_soak"] = statistics.median(frame) * 1e3
+    return out
+
+
+async def view_rate(view: int, seconds: float, size: tuple[int, int] = (120, 40)) -> dict[str, float]:
+    """Flat out with view `view` on show (view 6 after one gradient check): steps/s and frames/s."""
+    app = DashboardApp(Run.new(Config(num_steps=10**9)), speed_index=FAST)
+    async with app.run_test(size=size) as pilot:
+        app.action_view(view)
+        if view == 6:
+            app.action_check_gradient()
+            while app.panel.views[6].running:
+                await asyncio.sleep(0.05)
+        await pilot.pause(0.3)
+        app.action_play()
+        await asyncio.sleep(1.0)
+        s0, f0, t0 = app.training.step, app.frames, time.perf_counter()
+        await asyncio.sleep(seconds)
+        dt = time.perf_counter() - t0
+        shown = app.panel.views[view]
+        out = {"rate": (app.training.step - s0) / dt, "fps": (app.frames - f0) / dt,
+               "computes": float(shown.computes) if isinstance(shown, View) else float("nan")}
+        app.action_pause()
+    return out
+
+
+async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 40)) -> dict[int, float]:
+    """After `soak_steps` steps: a forced frame (refresh_view + the view's figures and rows) per view, ms."""
+    app = DashboardApp(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
+    out: dict[int, float] = {}
+    async with app.run_test(size=size) as pilot:
+        app.action_play()
+        while app.shown_state != State.FINISHED:
+            await asyncio.sleep(0.5)
+        for view in VIEW_NAMES:
+            app.action_view(view)
+            if view == 6:
+                app.action_check_gradient()
+                while app.panel.views[6].running:
+                    await asyncio.sleep(0.05)
+            await pilot.pause()
+            shown = app.panel.views[view]
+            w, h = shown.content_size.width, shown.content_size.height
+            costs = []
+            for _ in range(10):
+                t0 = time.perf_counter()
+                if isinstance(shown, View):
+                    shown.forget()  # recompute its figures as if the weights had changed
+                app.refresh_view(force=True)
+                app.plot.build_strips()
+                shown.build_strips(w, h)  # type: ignore[attr-defined]
+                costs.append(time.perf_counter() - t0)
+            out[view] = statistics.median(costs) * 1e3
     return out
 
 
@@ -177,6 +234,7 @@ def main() -> None:
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--soak-steps", type=int, default=1_000_000)
     p.add_argument("--skip-tmux", action="store_true")
+    p.add_argument("--views", action="store_true", help="per view: steps/s vs headless, frame after the soak")
     a = p.parse_args()
     timed = Timed()
     base = headless_rate(a.seconds)
@@ -195,6 +253,13 @@ def main() -> None:
               f"(tmux send-keys to capture-pane, training flat out)")
         ff = first_frame_seconds()
         print(f"command -> first frame     {statistics.median(ff):10.2f} s median of {len(ff)} (tmux 120x40)")
+    if a.views:
+        frames = asyncio.run(view_frames_after_soak(a.soak_steps))
+        for view, name in VIEW_NAMES.items():
+            v = asyncio.run(view_rate(view, a.seconds))
+            print(f"view {view} {name:<16}  {v['rate']:10,.0f} steps/s = {v['rate'] / base:.0%} of headless, "
+                  f"{v['fps']:.1f} frames/s, {v['computes']:.0f} recomputes; frame after {a.soak_steps:,} steps "
+                  f"{frames[view]:.1f} ms (forced: plot + view)")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import asyncio
 import signal
 import time
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ from tui.status_line import StatusLine
 from tui.step_line import StepLine
 from tui.temperature_gauge import TemperatureGauge
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
+from tui.views import ViewInputs
+from tui.views.panel import VIEWS, LowerPanel
 
 FRAME = 0.1  # seconds between screen refreshes
 SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
@@ -73,6 +76,9 @@ class DashboardApp(App[int]):
         Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
+        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 7)],
+        Binding("u", "weights_update", "Weights / update", show=False),
+        Binding("c", "check_gradient", "Gradient check", show=False),
         Binding("escape", "close_help", "Close help", show=False),
         Binding("up", "scroll_help(-1)", show=False),
         Binding("down", "scroll_help(1)", show=False),
@@ -123,7 +129,7 @@ class DashboardApp(App[int]):
             yield StepLine(id="step-line")
             yield TemperatureGauge(self.temperature, id="temperature")
             yield PaceControl(id="pace")
-        yield DistributionChart(id="distribution")
+        yield LowerPanel(id="distribution")
         yield StatusLine(id="status")
         yield Static("", id="note", markup=False)
         yield KeyBar(id="keys")
@@ -134,6 +140,7 @@ class DashboardApp(App[int]):
         self.names = self.query_one(NamesPanel)
         self.names.border_title = "generated names"
         self.chart = self.query_one(DistributionChart)
+        self.panel = self.query_one(LowerPanel)
         self.status_line = self.query_one(StatusLine)
         self.step_line = self.query_one(StepLine)
         self.pace = self.query_one(PaceControl)
@@ -192,7 +199,7 @@ class DashboardApp(App[int]):
             self._shown = snap
             self.view_model.theta[:] = snap.theta
             self.draw_plot()
-            self.draw_chart()
+            self.draw_views()
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED)
             if state_changed:
                 self.refresh_bindings()
@@ -223,6 +230,14 @@ class DashboardApp(App[int]):
         with np.errstate(all="ignore"):
             model = next_token_probs(self.view_model, t, self.temperature)
         self.chart.show(self._labels, model, data, context=t, temperature=self.temperature)
+
+    def draw_views(self) -> None:
+        """The lower panel's view on show: view 1 is the chart; the others draw from ViewInputs."""
+        snap = self._shown or self.loop.snapshot
+        if self.panel.current == 1:
+            self.draw_chart()
+        self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
+                                   snap.state, snap.record, snap.grad))
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -366,14 +381,25 @@ class DashboardApp(App[int]):
     def watch_temperature(self) -> None:
         self.gauge.value = self.temperature
         self.sample_batch("same draws")
-        self.draw_chart()
+        self.draw_views()
         self.draw_status(self.loop.snapshot)
 
     def action_token(self, delta: int) -> None:
         self.token = (self.token + delta) % self.training.dataset.vocab_size
 
     def watch_token(self) -> None:
-        self.draw_chart()
+        self.draw_views()
+
+    def action_view(self, number: int) -> None:
+        self.panel.switch(number)
+        self.draw_views()
+
+    def action_weights_update(self) -> None:
+        self.panel.toggle_update()
+
+    def action_check_gradient(self) -> None:
+        self.draw_views()
+        self.panel.check_gradient()
 
     def on_distribution_chart_token_picked(self, message: DistributionChart.TokenPicked) -> None:
         self.token = message.token
@@ -521,6 +547,12 @@ class DashboardApp(App[int]):
             ("Chart: previous context token", "←", lambda: self.action_token(-1)),
             ("Plot: loss view", "l: loss per position", self.action_loss_view),
             ("Plot: left-to-learn view", "l: whole-data loss - bigram floor, log axis", self.action_gap_view),
+            *[(f"View: {label}", f"{n}: the lower panel shows {label.lower()}", partial(self.action_view, n))
+              for n, _, label, _, _ in VIEWS],
+            ("View: weights / last step's update", "u: view 4 between the weights and lr × gradient",
+             self.action_weights_update),
+            ("View: gradient check", "c: analytic vs numerical gradient of the current name",
+             self.action_check_gradient),
             ("Help: keys and what the figures mean", "?", self.action_help),
         ]
         for title, help_text, callback in commands:

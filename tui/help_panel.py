@@ -22,6 +22,10 @@ KEYS = [
             "steps in about 10 s, 'max' is unthrottled"),
     ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
           "view is on: View:loss or View:gap)"),
+    ("1..6", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
+             "6 gradient check (also: click a tab)"),
+    ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
+    ("c", "view 6: check the gradient of the current step's name at the current weights"),
     ("s", "save a checkpoint"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
@@ -73,6 +77,46 @@ SECTIONS = [
         "scaled to the data, so they do not move when the temperature changes; a model bar taller than the "
         "chart is capped with a mark and its value. A low temperature sharpens the model's bars, a high one "
         "flattens them.",
+    ]),
+    ("2 Table", [
+        "Left: the model's whole next-token table at the current temperature, one row per context token "
+        "(the picked token's row is marked ▶; the rows shown follow it when they do not all fit), one column "
+        "per next token, brighter = more likely (square-root scale). Middle: the data's own table (Step 0's "
+        "bigram counts, normalised). Right: each row's share of (whole-data loss - bigram floor), its KL "
+        "divergence from the data's row weighted by how often that token occurs, and the rows ranked by it "
+        "(#1 has the most left to learn). What to look for: the model's rows come to look like the data's; "
+        "the rows that stay different are why the whole-data loss is still above the floor.",
+    ]),
+    ("3 Embeddings", [
+        "Each token's embedding (its row of wte) on the two directions in which the embeddings differ most "
+        "(principal axes, recomputed every frame and kept from flipping), drawn as its character; vowels "
+        "are highlighted, • is BOS. What to look for: tokens that are followed by the same letters end up "
+        "pointing the same way from the centre. The vowels gather on one side as training goes (their "
+        "'spread', the mean cosine distance between them seen from the centre, falls from about 1.0 at "
+        "step 0 to about 0.5 after the tutorial's 1,000 steps, while nine random sets of five consonants "
+        "in ten stay above 0.7).",
+    ]),
+    ("4 Weights", [
+        "wte (transposed: one column per token), mlp_fc1 (transposed: one column per hidden unit) and "
+        "mlp_fc2 (one column per hidden unit): positive in the theme's primary colour, negative in its "
+        "error colour (red), on one scale that only ever grows (by doublings), so a change of colour is "
+        "a change of weight. Two rows share a line (▀: the "
+        "top one is the character's colour); a matrix too big for its space shows, for each block, its "
+        "value of largest magnitude. × under a column marks a dead hidden unit: its ReLU output is 0 for "
+        "every token, so it takes no part. u shows the last step's update (lr x gradient) instead: one name "
+        "at a time, and only the columns of that name's letters (and BOS) move in wte.",
+    ]),
+    ("5 Forward pass", [
+        "The picked token (← →) through the model, as on page 1.4: its embedding -> mlp_fc1's output -> ReLU "
+        "(· marks the units it cuts to 0) -> mlp_fc2's logits -> the probabilities at the current temperature, "
+        "each a strip of coloured cells on its own scale (±: its largest magnitude), the largest values "
+        "labelled. What to look for: only some hidden units fire for a token; their mix makes its logits.",
+    ]),
+    ("6 Gradient check", [
+        "c compares, for the current step's name at the current weights, the gradient backpropagation "
+        "computes with a numerical one (central differences, two extra forward passes per parameter), for "
+        "all 3,184 parameters, off the screen's thread. Each ● is a parameter at (analytic, numerical): they "
+        "lie on the diagonal. The largest absolute difference is around 1e-10: the backward pass is right.",
     ]),
     ("The figures", [
         "The status line: state, step, the smoothed loss (the moving average), the whole-data loss, steps "

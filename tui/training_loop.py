@@ -41,6 +41,7 @@ class Snapshot:
     state: State
     steps_per_s: float  # measured over about the last second of training
     elapsed: float  # seconds spent running (pauses excluded)
+    grad: np.ndarray | None = None  # a copy of the model's grad buffer: the last step's lr * gradient
 
 
 def speed_label(speed: float | None) -> str:
@@ -188,4 +189,4 @@ class TrainingLoop:
     def _make_snapshot(self) -> Snapshot:
         rate = self._rate if self._wanted_running else 0.0
         return Snapshot(self.run.step, self.run.model.theta.copy(), self._last_record, self.state, rate,
-                        self._elapsed)
+                        self._elapsed, self.run.model.grad.copy())

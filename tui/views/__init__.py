@@ -1,0 +1,35 @@
+"""The lower panel's views: what the model outputs (1) and what is inside it (2..6).
+
+The app hands the panel one `ViewInputs` per frame; the panel forwards it to the view on show only,
+and a view recomputes (with engine.inspect, never its own maths) only when the inputs it reads changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine import Model, Run, StepRecord
+from tui.training_loop import State
+
+
+@dataclass(frozen=True, eq=False)
+class ViewInputs:
+    """What the views draw from, as the screen shows it (never the live training model)."""
+
+    model: Model  # the screen's copy of the weights (app.view_model)
+    run: Run  # the dataset, the config, the reference figures
+    token: int  # the picked context token
+    temperature: float
+    step: int  # steps taken
+    state: State
+    record: StepRecord | None  # the last step's record (its name and learning rate)
+    grad: np.ndarray | None = None  # the last step's lr * gradient, copied with the weights
+
+    def current_doc(self) -> str:
+        """The name of the current step: the one just trained on, or at step 0 the first to come."""
+        if self.record is not None:
+            return self.record.doc
+        docs = self.run.dataset.docs
+        return docs[self.step % len(docs)]

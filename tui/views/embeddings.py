@@ -1,0 +1,106 @@
+"""View 3, the embeddings: every token's row of wte on the two leading principal axes of wte, drawn
+as its character at its place. The axes are recomputed each frame and kept oriented like the last
+frame's (engine.inspect.project_embeddings), so the map turns smoothly and never mirrors."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import NamedTuple
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+
+from engine.inspect import Projection, centred_cosine_distance, project_embeddings
+from tui.views import ViewInputs
+from tui.views.view import Palette, Row, View, char_label, fit
+
+VOWELS = "aeiou"
+BOS_MARK = "•"
+
+
+class MapFigures(NamedTuple):
+    projection: Projection
+    labels: list[str]  # one cell per token
+    vowels: list[int]  # the vowels' token ids (they are highlighted)
+    vowel_spread: float  # mean centred cosine distance of the vowels (NaN if fewer than 2)
+    token: int
+
+
+def place(coords: np.ndarray, rows: int, cols: int) -> list[tuple[int, int]]:
+    """A distinct cell (row, col) for each point, as near its place as the grid allows: a token's
+    character is never hidden by another's. Row 0 is the top (y up); (0, 0) maps to the centre."""
+    span = np.nan_to_num(np.abs(coords).max(axis=0), nan=0.0, posinf=0.0) * 1.05
+    span[span == 0] = 1.0
+    unit = np.nan_to_num(coords / span, nan=0.0, posinf=1.0, neginf=-1.0)  # (V, 2) in -1 .. 1
+    want_c = np.rint((unit[:, 0] + 1) / 2 * (cols - 1)).astype(int)
+    want_r = np.rint((1 - unit[:, 1]) / 2 * (rows - 1)).astype(int)
+    taken: set[tuple[int, int]] = set()
+    out = []
+    for r, c in zip(want_r.tolist(), want_c.tolist()):
+        spot = next(((r2, c2) for d in range(max(rows, cols) + 1) for r2, c2 in _ring(r, c, d)
+                     if 0 <= r2 < rows and 0 <= c2 < cols and (r2, c2) not in taken), (r, c))
+        taken.add(spot)
+        out.append(spot)
+    return out
+
+
+def _ring(r: int, c: int, d: int) -> list[tuple[int, int]]:
+    """Cells at distance d: along the row first (cells are tall, so a row is the nearest)."""
+    if d == 0:
+        return [(r, c)]
+    return [(r, c - d), (r, c + d)] + [(r + dr, c + dc) for dr in (-1, 1) for dc in range(-d, d + 1)] + \
+        [(r + dr, c + dc) for dr in range(-d, d + 1) if abs(dr) > 1 for dc in range(-d, d + 1)]
+
+
+def render_map(f: MapFigures, width: int, height: int, pal: Palette) -> list[Row]:
+    ex = f.projection.explained
+    spread = "" if np.isnan(f.vowel_spread) else f"vowels' spread {f.vowel_spread:.2f}"
+    title = fit([f"embeddings: x {ex[0]:.0%}, y {ex[1]:.0%} of the variance", spread, f"{BOS_MARK} BOS",
+                 "(0 = the same way; wte's 2 main axes)"], width)
+    rows: list[Row] = [[Segment(title, pal.style["title"])]]
+    if not np.isfinite(f.projection.coords).all():
+        return rows + [[Segment("the embeddings are not finite (a diverged run)", pal.style["mark"])]]
+    h, w = max(height - 1, 1), max(width, 1)
+    grid: list[list[tuple[str, Style]]] = [[(" ", pal.style["dim"]) for _ in range(w)] for _ in range(h)]
+    mid_r, mid_c = (h - 1) // 2, (w - 1) // 2
+    for c in range(w):
+        grid[mid_r][c] = ("─", pal.style["dim"])
+    for r in range(h):
+        grid[r][mid_c] = ("┼" if r == mid_r else "│", pal.style["dim"])
+    for t, (r, c) in enumerate(place(f.projection.coords, h, w)):
+        style = pal.style["pick" if t == f.token else "hot" if t in f.vowels else "text"]
+        grid[r][c] = (f.labels[t], style)
+    for line in grid:
+        row: Row = []
+        for ch, st in line:
+            if row and row[-1].style is st:
+                row[-1] = Segment(row[-1].text + ch, st)
+            else:
+                row.append(Segment(ch, st))
+        rows.append(row)
+    return rows
+
+
+class EmbeddingView(View):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self._axes: tuple[int, np.ndarray] | None = None  # (id of the run, the last frame's axes)
+
+    def inputs_key(self, inputs: ViewInputs) -> Hashable:
+        return id(inputs.run), inputs.step, inputs.token
+
+    def compute(self, inputs: ViewInputs) -> MapFigures:
+        ds, wte = inputs.run.dataset, inputs.model.wte
+        previous = self._axes[1] if self._axes and self._axes[0] == id(inputs.run) else None
+        proj = project_embeddings(wte, previous)
+        if np.isfinite(proj.axes).all():
+            self._axes = (id(inputs.run), proj.axes)
+        labels = [BOS_MARK if i == ds.bos else char_label(ds.uchars[i]) for i in range(ds.vocab_size)]
+        vowels = [ds.uchars.index(v) for v in VOWELS if v in ds.uchars]
+        spread = centred_cosine_distance(wte, vowels) if len(vowels) >= 2 else float("nan")
+        return MapFigures(proj, labels, vowels, spread, inputs.token)
+
+    def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
+        assert isinstance(figures, MapFigures)
+        return render_map(figures, width, height, palette)

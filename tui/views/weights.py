@@ -1,0 +1,158 @@
+"""View 4, the weights: wte (shown transposed: one column per token), mlp_fc1 (transposed: one
+column per hidden unit) and mlp_fc2 (one column per hidden unit) as heatmaps on a diverging scale
+that only ever grows, by doublings (engine.inspect.weight_scale): a change of colour is a change of
+weight. Dead hidden units (ReLU output 0 for every token) are marked under their columns. `u`
+switches to the last step's update (lr x gradient): only the rows of that name's letters move in wte.
+
+Two matrix rows share a terminal row (half blocks '▀'); a matrix larger than its space is pooled
+into blocks, each showing its value of largest magnitude (so a single large weight stays visible)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import NamedTuple
+
+import numpy as np
+from rich.segment import Segment
+
+from engine.inspect import applied_update, dead_units, to_unit, weight_scale
+from engine.printable import printable
+from tui.views import ViewInputs
+from tui.views.view import LEVELS, Palette, Row, View, char_label, div_index, finite_max, fit, fmt
+
+WEIGHTS, UPDATE = "weights", "update"
+
+
+class WeightFigures(NamedTuple):
+    mode: str
+    title: list[str]  # its parts, most important first
+    blocks: list[tuple[str, np.ndarray]]  # (name, values / scale in -1 .. 1), as drawn (rows, cols)
+    dead: np.ndarray  # (H,) bool
+    finite: bool
+
+
+def pool(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
+    """`m` shrunk to at most rows x cols by blocks, each keeping its entry of largest magnitude."""
+    r_starts = np.array_split(np.arange(m.shape[0]), min(rows, m.shape[0]))
+    c_starts = np.array_split(np.arange(m.shape[1]), min(cols, m.shape[1]))
+    rs, cs = [g[0] for g in r_starts], [g[0] for g in c_starts]
+    hi = np.maximum.reduceat(np.maximum.reduceat(m, rs, axis=0), cs, axis=1)
+    lo = np.minimum.reduceat(np.minimum.reduceat(m, rs, axis=0), cs, axis=1)
+    return np.where(np.abs(hi) >= np.abs(lo), hi, lo)
+
+
+def pool_mask(mask: np.ndarray, cols: int) -> np.ndarray:
+    groups = np.array_split(np.arange(len(mask)), min(cols, len(mask)))
+    return np.array([mask[g].any() for g in groups])
+
+
+def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
+    """Two matrix rows per terminal row: the top one as the '▀' colour, the bottom as its background."""
+    idx = div_index(unit)
+    if idx.shape[0] % 2:
+        idx = np.vstack([idx, np.full((1, idx.shape[1]), LEVELS)])  # an odd last row over neutral
+    out = []
+    for top, bottom in zip(idx[0::2].tolist(), idx[1::2].tolist()):
+        row: Row = []
+        for a, b in zip(top, bottom):
+            st = pal.pair(a, b)
+            if row and row[-1].style is st:
+                row[-1] = Segment(row[-1].text + "▀", st)
+            else:
+                row.append(Segment("▀", st))
+        out.append(row)
+    return out
+
+
+def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> list[Row]:
+    title = fit(f.title if f.finite else ["not finite (a diverged step)", *f.title], width)
+    rows: list[Row] = [[Segment(title, pal.style["title"])]]
+    names = height >= 8
+    lines = max(height - 1 - names - 1, 1)  # title, names, dead-unit marks
+    gap = 2
+    want = [b.shape[1] for _, b in f.blocks]
+    room = max(width - gap * (len(want) - 1), len(want))
+    if sum(want) <= room:
+        cols = want
+    else:  # wte keeps a column per token if it can; the two hidden-unit matrices share the rest
+        first = min(want[0], max(room - 32, room // 3))
+        cols = [first] + [max(1, min(c, c * (room - first) // sum(want[1:]))) for c in want[1:]]
+    drawn = [pool(np.nan_to_num(b), 2 * lines, c) for (_, b), c in zip(f.blocks, cols)]
+    grids = [half_block_rows(d, pal) for d in drawn]
+    if names:
+        head: Row = []
+        for (name, b), d in zip(f.blocks, drawn):
+            label = f"{name} {b.shape[0]}×{b.shape[1]}"
+            head.append(Segment(label[: d.shape[1]].ljust(d.shape[1] + gap), pal.style["label"]))
+        rows.append(head)
+    pad = [Segment(" " * gap)]
+    for i in range(max(len(g) for g in grids)):
+        row: Row = []
+        for g, d in zip(grids, drawn):
+            row += (g[i] if i < len(g) else [Segment(" " * d.shape[1])]) + pad
+        rows.append(row)
+    marks: Row = []
+    for (name, _), d in zip(f.blocks, drawn):
+        if name.startswith("wte"):
+            marks.append(Segment(" " * (d.shape[1] + gap)))
+            continue
+        dead = pool_mask(f.dead, d.shape[1])
+        marks.append(Segment("".join("×" if x else " " for x in dead) + " " * gap, pal.style["mark"]))
+    rows.append(marks)
+    return rows
+
+
+class WeightsView(View):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.mode = WEIGHTS
+        self._scale: tuple[int, float] | None = None  # (id of the run, the weights' colour scale)
+
+    def toggle_mode(self) -> None:
+        self.mode = UPDATE if self.mode == WEIGHTS else WEIGHTS
+        self.forget()
+
+    def inputs_key(self, inputs: ViewInputs) -> Hashable:
+        return id(inputs.run), inputs.step, self.mode
+
+    def compute(self, inputs: ViewInputs) -> WeightFigures:
+        model = inputs.model
+        dead = dead_units(model)
+        n_dead = int(dead.sum())
+        dead_text = f"{n_dead} of {len(dead)} hidden units dead ×"
+        if self.mode == UPDATE:
+            return self._update(inputs, dead, dead_text)
+        current = self._scale[1] if self._scale and self._scale[0] == id(inputs.run) else None
+        scale = weight_scale(model, inputs.run.config.init_std, current)
+        self._scale = (id(inputs.run), scale)
+        title = [f"weights ±{fmt(scale)}", dead_text, "u: the last step's update",
+                 "(× : ReLU 0 for every token; the scale only grows)"]
+        return WeightFigures(WEIGHTS, title, self._blocks(model.wte, model.fc1, model.fc2, scale), dead,
+                             bool(np.isfinite(model.theta).all()))
+
+    def _update(self, inputs: ViewInputs, dead: np.ndarray, dead_text: str) -> WeightFigures:
+        model = inputs.model.copy()
+        if inputs.grad is None or inputs.record is None:
+            model.grad[:] = 0.0
+        else:
+            model.grad[:] = inputs.grad
+        up = applied_update(model)
+        scale = finite_max(np.concatenate([up.wte.ravel(), up.fc1.ravel(), up.fc2.ravel()])) or 1.0
+        if inputs.record is None:
+            title = ["update: no step taken yet", dead_text, "u: the weights"]
+        else:
+            ds = inputs.run.dataset
+            moved = np.flatnonzero(np.any(up.wte != 0, axis=1))
+            letters = " ".join("BOS" if i == ds.bos else char_label(ds.uchars[i]) for i in moved)
+            title = [f"update of step {inputs.record.step + 1} on '{printable(inputs.record.doc)}' ±{fmt(scale)}",
+                     f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights"]
+        blocks = self._blocks(up.wte, up.fc1, up.fc2, scale)
+        return WeightFigures(UPDATE, title, blocks, dead, bool(np.isfinite(model.grad).all()))
+
+    @staticmethod
+    def _blocks(wte: np.ndarray, fc1: np.ndarray, fc2: np.ndarray, scale: float) -> list[tuple[str, np.ndarray]]:
+        return [("wteᵀ", to_unit(wte.T, scale)), ("fc1ᵀ", to_unit(fc1.T, scale)), ("fc2", to_unit(fc2, scale))]
+
+    def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
+        assert isinstance(figures, WeightFigures)
+        return render_weights(figures, width, height, palette)
