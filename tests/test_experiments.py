@@ -110,3 +110,30 @@ async def test_escape_in_the_settings_form_changes_nothing():
         await pilot.press("escape")
         await until(pilot, lambda: not isinstance(app.screen, SettingsForm))
         assert app.training is run and app.loop.state == State.IDLE and not app.runs.list()
+
+
+async def test_the_runs_view_lists_hides_and_removes_runs():
+    app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await train_to_the_end(pilot, app)
+        await pilot.press("n")
+        await until(pilot, lambda: app.shown_step == 0)
+        await train_to_the_end(pilot, app)
+        await pilot.press("n")
+        await until(pilot, lambda: app.shown_step == 0)
+        await pilot.press("7")
+        await pilot.pause(0.2)
+        text = "\n".join(app.runs_view.text_lines())
+        assert "current run" in text and "seed 42" in text and "seed 43" in text and "100/100" in text
+        assert len(app.ghosts()) == 2
+        await pilot.press("j", "h")  # the newest kept run: hidden from the plot
+        await pilot.pause(0.1)
+        assert len(app.ghosts()) == 1 and "[hidden]" in "\n".join(app.runs_view.text_lines())
+        await pilot.press("h")
+        assert len(app.ghosts()) == 2
+        await pilot.press("x")
+        await pilot.pause(0.1)
+        assert len(app.runs.list()) == 1 and len(app.ghosts()) == 1
+        await pilot.press("1")
+        await pilot.press("h")  # not the runs view: h does nothing
+        assert len(app.ghosts()) == 1

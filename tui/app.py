@@ -41,6 +41,7 @@ from tui.temperature_gauge import TemperatureGauge
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import VIEWS, LowerPanel
+from tui.views.runs import RunsView
 
 FRAME = 0.1  # seconds between screen refreshes
 SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
@@ -76,7 +77,11 @@ class DashboardApp(App[int]):
         Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 7)],
+        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 8)],
+        Binding("j", "pick_run(1)", "Next run", show=False),
+        Binding("k", "pick_run(-1)", "Previous run", show=False),
+        Binding("h", "toggle_run", "Hide / show run", show=False),
+        Binding("x", "remove_run", "Remove run", show=False),
         Binding("u", "weights_update", "Weights / update", show=False),
         Binding("c", "check_gradient", "Gradient check", show=False),
         Binding("escape", "close_help", "Close help", show=False),
@@ -98,6 +103,7 @@ class DashboardApp(App[int]):
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
+        self._runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.save_path = Path(save_path or DEFAULT_SAVE)
         self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
@@ -237,7 +243,9 @@ class DashboardApp(App[int]):
         if self.panel.current == 1:
             self.draw_chart()
         self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
-                                   snap.state, snap.record, snap.grad))
+                                   snap.state, snap.record, snap.grad, tuple(self.runs.list()),
+                                   tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
+                                   self._runs_version))
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -327,6 +335,8 @@ class DashboardApp(App[int]):
             return False
         if len(self.screen_stack) > 1 and action != "quit":  # a form or the palette is open: its keys
             return False
+        if action in ("pick_run", "toggle_run", "remove_run"):
+            return hasattr(self, "panel") and self.panel.current == 7  # the runs view's own keys
         state = self.loop.state
         done = state in (State.FINISHED, State.DIVERGED)
         if action == "play":
@@ -389,6 +399,30 @@ class DashboardApp(App[int]):
 
     def watch_token(self) -> None:
         self.draw_views()
+
+    @property
+    def runs_view(self) -> RunsView:
+        return self.query_one(RunsView)
+
+    def action_pick_run(self, delta: int) -> None:
+        self.runs_view.move(delta)
+        self.draw_views()
+
+    def action_toggle_run(self, run_id: int | None = None) -> None:
+        """Hide or show a kept run's ghost line (the one picked in the runs view, or `run_id`)."""
+        run_id = self.runs_view.selected_id if run_id is None else run_id
+        if run_id and self.runs.get(run_id) is not None:
+            self.runs.toggle(run_id)
+            self._runs_version += 1
+            self.draw_plot()
+            self.draw_views()
+
+    def action_remove_run(self, run_id: int | None = None) -> None:
+        run_id = self.runs_view.selected_id if run_id is None else run_id
+        if run_id and self.runs.remove(run_id):
+            self._runs_version += 1
+            self.draw_plot()
+            self.draw_views()
 
     def action_view(self, number: int) -> None:
         self.panel.switch(number)
@@ -471,6 +505,7 @@ class DashboardApp(App[int]):
         await self._stop_worker()
         if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
             self.runs.keep(self.training, self.data, note, self.loop.snapshot.steps_per_s or None)
+            self._runs_version += 1
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()

@@ -27,6 +27,11 @@ KEYS = [
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
     ("c", "view 6: check the gradient of the current step's name at the current weights"),
     ("s", "save a checkpoint"),
+    ("o", "settings: learning rate, steps, sizes, seed, temperature, hold-out fraction, data; apply starts a "
+          "new run (escape cancels); the run it replaces stays on the plot as a dimmed line"),
+    ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
+            "base, and the plot marks the step (╎)"),
+    ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),
@@ -57,6 +62,21 @@ SECTIONS = [
         "The left-to-learn view (l) plots whole-data loss minus the bigram floor on a log axis: how much "
         "there is left to learn. It is always above 0 and shrinks as the model learns; ┄ marks where it "
         "started.",
+    ]),
+    ("Experiments: earlier runs, the learning rate, a held-out set", [
+        "When a run is replaced (r, n, or new settings with o) it is kept: its moving average stays on the plot "
+        "as a dimmed braille line, labelled in the right margin with what differs from the current run (e.g. "
+        "'lr 0.5', 'seed 43, n_embd 32'). The last 8 runs are kept; the runs view (7) lists them with their "
+        "final figures, and hides, shows or removes them.",
+        "< and > change the learning rate's base from the next step on: lr = base x (1 - step / steps), so the "
+        "decay to 0 goes on from the new base. A ╎ marks the step in the plot, the key line gives the new base, "
+        "and the lr row under the x axis shows the step in the schedule. A run where it never happens is "
+        "exactly the tutorial's.",
+        "--holdout F (or the form's hold-out field) keeps the last fraction F of the shuffled names out of "
+        "training (makemore holds out min(1000, 10%)); ▪ marks the exact held-out loss beside the whole-data "
+        "(training) loss. With the default model the two barely part: a model that sees one token of context "
+        "can only learn the bigram table, which the held-out names share almost exactly. A wide model trained "
+        "long on a few hundred names shows the gap open.",
     ]),
     ("The step line", [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "

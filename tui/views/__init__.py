@@ -1,4 +1,4 @@
-"""The lower panel's views: what the model outputs (1) and what is inside it (2..6).
+"""The lower panel's views: what the model outputs (1), what is inside it (2..6), the runs (7).
 
 The app hands the panel one `ViewInputs` per frame; the panel forwards it to the view on show only,
 and a view recomputes (with engine.inspect, never its own maths) only when the inputs it reads changed.
@@ -26,6 +26,9 @@ class ViewInputs:
     state: State
     record: StepRecord | None  # the last step's record (its name and learning rate)
     grad: np.ndarray | None = None  # the last step's lr * gradient, copied with the weights
+    runs: tuple = ()  # the session's kept runs (engine.runs.RunSummary), oldest first
+    run_labels: tuple = ()  # (id, what differs from the current run) of each
+    runs_version: int = 0  # changes whenever the kept runs or their flags change
 
     def current_doc(self) -> str:
         """The name of the current step: the one just trained on, or at step 0 the first to come."""

@@ -19,6 +19,7 @@ from tui.views.forward import ForwardView
 from tui.views.gradcheck import GradCheckView
 from tui.views.table import TableView
 from tui.views.view import View
+from tui.views.runs import RunsView
 from tui.views.weights import WeightsView
 
 # (number, widget id, tab label, short label, the view's own key hint)
@@ -29,6 +30,7 @@ VIEWS = [
     (4, "weights", "Weights", "Weights", "u update"),
     (5, "forward", "Forward pass", "Forward", ""),
     (6, "gradcheck", "Gradient check", "Grad", "c check"),
+    (7, "runs", "Runs", "Runs", "h hide x remove"),
 ]
 IDS = {n: widget_id for n, widget_id, *_ in VIEWS}
 
@@ -90,6 +92,7 @@ class LowerPanel(Vertical):
             yield WeightsView(id=IDS[4])
             yield ForwardView(id=IDS[5])
             yield GradCheckView(id=IDS[6])
+            yield RunsView(id=IDS[7])
 
     def on_mount(self) -> None:
         self.tabs = self.query_one(TabBar)
@@ -105,7 +108,7 @@ class LowerPanel(Vertical):
         return self.views[self.current]
 
     def switch(self, number: int) -> None:
-        """Show view `number` (1..6), drawn at once from the last inputs."""
+        """Show view `number` (1..7), drawn at once from the last inputs."""
         if number not in IDS or number == self.current:
             return
         self.switcher.current = IDS[number]
