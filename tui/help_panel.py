@@ -87,7 +87,8 @@ SECTIONS = [
         "'same draws': + and - re-sample the newest batch with the SAME random numbers, so the change you see "
         "is the temperature's doing, not new noise. 'new draws': g, and the batches while training, use new "
         "random numbers. Names that are in the training data are dimmed and end in '·' (the model copied "
-        "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. When training ends, the run's own samples are listed as the tutorial prints "
+        "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. "
+        "When training ends, the run's own samples are listed as the tutorial prints "
         "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
     ]),
     ("The next-token chart", [

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-
 class KeyBar(Static):
     DEFAULT_CSS = """
     KeyBar { height: 1; background: $footer-background; color: $footer-description-foreground; }

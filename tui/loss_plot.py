@@ -338,7 +338,8 @@ def _finite_max(*arrays: np.ndarray) -> float:
 def _references(figures: PlotFigures, gap: bool) -> list[tuple[float, str, str]]:
     """(value, style, margin label) of each reference line."""
     if gap:
-        return [(figures.random_guess - figures.floor, "guess", f"start {figure(figures.random_guess - figures.floor, 5)}")]
+        start = figures.random_guess - figures.floor
+        return [(start, "guess", f"start {figure(start, 5)}")]
     return [(figures.random_guess, "guess", f"random guess {figure(figures.random_guess, 5)}"),
             (figures.floor, "floor", f"bigram floor {figure(figures.floor, 5)}")]
 
@@ -369,7 +370,8 @@ def _key(figures: PlotFigures, width: int) -> Run_:
         long, short, tiny = (long + [("  ", "axis"), ("⠒ earlier runs", "ghost")],
                              short + [(" ", "axis"), ("⠒ earlier", "ghost")], tiny + [(" ", "axis"), ("⠒", "ghost")])
     if figures.track is not None and figures.track.heldout_values is not None and not figures.gap_view:
-        long, short = long + [("  ", "axis"), ("▪ held-out", "heldout")], short + [(" ", "axis"), ("▪ held-out", "heldout")]
+        held = [(" ", "axis"), ("▪ held-out", "heldout")]
+        long, short = long + held, short + held
         tiny = tiny + [(" ", "axis"), ("▪held", "heldout")]
     if len(figures.lr_changes) > 1:
         step, base = figures.lr_changes[-1]

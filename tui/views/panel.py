@@ -17,9 +17,9 @@ from tui.views import ViewInputs
 from tui.views.embeddings import EmbeddingView
 from tui.views.forward import ForwardView
 from tui.views.gradcheck import GradCheckView
+from tui.views.runs import RunsView
 from tui.views.table import TableView
 from tui.views.view import View
-from tui.views.runs import RunsView
 from tui.views.weights import WeightsView
 
 # (number, widget id, tab label, short label, the view's own key hint)
