@@ -104,7 +104,7 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed) -> dict[str, flo
 
 async def view_rate(view: int, seconds: float, size: tuple[int, int] = (120, 40)) -> dict[str, float]:
     """Flat out with view `view` on show (view 6 after one gradient check): steps/s and frames/s."""
-    app = DashboardApp(Run.new(Config(num_steps=10**9)), speed_index=FAST)
+    app = DashboardApp(Run.new(Config(num_steps=10**7)), speed_index=FAST)
     async with app.run_test(size=size) as pilot:
         app.action_view(view)
         if view == 6:
