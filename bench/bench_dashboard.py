@@ -1,6 +1,6 @@
 """The dashboard's speed figures, measured in one run (figures, not tests).
 
-    python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux] [--views]
+    python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux] [--views] [--ghosts 8]
 
 1. training throughput in the app at the fastest setting vs the headless engine, and frames/s;
 2. how long a key press takes to show its effect while training runs flat out;
@@ -73,8 +73,20 @@ class Timed:
         LossPlot.build_strips = render  # type: ignore[method-assign]
 
 
-async def in_app(seconds: float, soak_steps: int, timed: Timed) -> dict[str, float]:
+def kept_runs(app: DashboardApp, count: int, num_steps: int) -> None:
+    """`count` earlier runs on the plot (ghost lines), each 20,000 steps into a run as long as this one."""
+    for i in range(count):
+        run = Run.new(Config(num_steps=num_steps, learning_rate=1.0 / (i + 2)))
+        run.track_exact()
+        gen = run.steps()
+        for _ in range(20_000):
+            next(gen)
+        app.runs.keep(run, None, f"bench {i}")
+
+
+async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0) -> dict[str, float]:
     app = DashboardApp(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
+    kept_runs(app, ghosts, soak_steps)
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
@@ -235,10 +247,13 @@ def main() -> None:
     p.add_argument("--soak-steps", type=int, default=1_000_000)
     p.add_argument("--skip-tmux", action="store_true")
     p.add_argument("--views", action="store_true", help="per view: steps/s vs headless, frame after the soak")
+    p.add_argument("--ghosts", type=int, default=0, help="earlier runs kept on the plot (ghost lines), e.g. 8")
     a = p.parse_args()
     timed = Timed()
     base = headless_rate(a.seconds)
-    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed))
+    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed, a.ghosts))
+    if a.ghosts:
+        print(f"(with {a.ghosts} earlier runs kept on the plot as ghost lines)")
     after = headless_rate(a.seconds)
     print(f"headless engine            {base:10,.0f} steps/s (again after the app: {after:,.0f})")
     print(f"in the app, fastest        {r['app_rate']:10,.0f} steps/s = {r['app_rate'] / base:.0%} of headless")

@@ -45,5 +45,6 @@ class Reference:
 def log_probs(model: Model) -> np.ndarray:
     """log p(next | token) for every token: row t is log softmax(mlp(t)). (V, V)"""
     logits = model.logits_all()  # (V, V)
-    logits -= logits.max(axis=1, keepdims=True)
-    return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # (V, V)
+    with np.errstate(invalid="ignore", over="ignore"):  # a diverged model's inf - inf: NaN, said elsewhere
+        logits -= logits.max(axis=1, keepdims=True)
+        return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # (V, V)

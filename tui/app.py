@@ -199,6 +199,10 @@ class DashboardApp(App[int]):
 
     # --- drawing ----------------------------------------------------------------------------------
     def refresh_view(self, force: bool = False) -> None:
+        with self.batch_update():  # one screen update for the whole frame
+            self._refresh_view(force)
+
+    def _refresh_view(self, force: bool) -> None:
         snap = self.loop.snapshot
         if force or snap is not self._shown:
             state_changed = self._shown is None or snap.state != self._shown.state
@@ -261,14 +265,14 @@ class DashboardApp(App[int]):
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
             self.note = ""
         if str(self.note_line.content) != self.note:
-            self.note_line.update(self.note)
+            self.note_line.update(self.note, layout=False)
 
     def set_note(self, note: str, sticky: bool = False) -> None:
         """A line under the status. It fades after NOTE_SECONDS unless it is `sticky` (it stays until
         the next note)."""
         self.note = note
         self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
-        self.note_line.update(note)
+        self.note_line.update(note, layout=False)
 
     # --- names ------------------------------------------------------------------------------------
     def sample_batch(self, reason: str, new_draws: bool = False) -> None:

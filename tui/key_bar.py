@@ -24,4 +24,4 @@ class KeyBar(Static):
             click = Style(meta={"@click": f"app.{action}"})
             text.append(f" {key}", key_style + click)
             text.append(f" {label}", click)
-        self.update(text)
+        self.update(text, layout=False)

@@ -19,4 +19,4 @@ class PaceControl(Static):
             ("▶]", Style(reverse=True, meta={"@click": "app.speed(1)"})),
         )
         if str(self.content) != text.plain:
-            self.update(text)
+            self.update(text, layout=False)

@@ -25,4 +25,5 @@ class StepLine(Static):
         else:
             text = Text.assemble((f"step {record.step + 1}", "bold"), " · ", (f"'{printable(record.doc)}'", "bold"),
                                  f" · loss {figure(record.loss)} · lr {record.lr:.4f}")
-        self.update(text)
+        if text.plain != str(self.content):
+            self.update(text, layout=False)  # one row always: never a layout of the whole screen
