@@ -96,6 +96,9 @@ async def test_the_command_palette_offers_every_action():
         for wanted in ("Training: run / pause", "Training: new seed", "Sampling: temperature up",
                        "Plot: left-to-learn view", "Theme"):
             assert any(wanted.lower() in t.lower() for t in titles), wanted
+        up = next(c for c in app.get_system_commands(app.screen) if c.title == "Sampling: temperature up")
+        await up.callback()  # runs the same action as the + key
+        assert app.temperature == pytest.approx(0.6)
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         assert app.screen.__class__.__name__ == "CommandPalette"

@@ -27,6 +27,7 @@ from textual.worker import Worker, get_current_worker
 from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_grid, uniform_grid
 from engine.errors import MicroMLPError
 from engine.runs import RunRegistry, data_name
+from tui.commands import COMMANDS
 from tui.distribution import DistributionChart
 from tui.help_panel import HelpPanel
 from tui.key_bar import KeyBar
@@ -40,7 +41,7 @@ from tui.step_line import StepLine
 from tui.temperature_gauge import TemperatureGauge
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
-from tui.views.panel import VIEWS, LowerPanel
+from tui.views.panel import LowerPanel
 from tui.views.runs import RunsView
 
 FRAME = 0.1  # seconds between screen refreshes
@@ -568,35 +569,8 @@ class DashboardApp(App[int]):
         """Every action of the keys, as "group: action" commands, beside Textual's own (themes,
         keys, screenshot, quit)."""
         yield from super().get_system_commands(screen)
-        commands = [
-            ("Training: run / pause", "space: start or pause training", self.action_toggle),
-            ("Training: one step", ".: one SGD step while paused", self.action_step),
-            ("Training: reset", "r: the same run again from step 0", self.action_reset),
-            ("Training: new seed", "n: a new run with the next seed", self.action_new_seed),
-            ("Training: faster", "]: more steps per second", lambda: self.action_speed(1)),
-            ("Training: slower", "[: fewer steps per second", lambda: self.action_speed(-1)),
-            ("Training: save a checkpoint", f"s: to {self.save_path}", self.action_save),
-            ("Training: settings", "o: learning rate, steps, sizes, seed, hold-out, data; a new run",
-             self.action_settings),
-            ("Training: halve the learning rate", "<: from the next step on", lambda: self.action_scale_lr(0.5)),
-            ("Training: double the learning rate", ">: from the next step on", lambda: self.action_scale_lr(2)),
-            ("Sampling: temperature up", "+: by 0.1", lambda: self.action_temperature(1)),
-            ("Sampling: temperature down", "-: by 0.1", lambda: self.action_temperature(-1)),
-            ("Sampling: new names", "g: a new batch with new draws", self.action_sample),
-            ("Chart: next context token", "→", lambda: self.action_token(1)),
-            ("Chart: previous context token", "←", lambda: self.action_token(-1)),
-            ("Plot: loss view", "l: loss per position", self.action_loss_view),
-            ("Plot: left-to-learn view", "l: whole-data loss - bigram floor, log axis", self.action_gap_view),
-            *[(f"View: {label}", f"{n}: the lower panel shows {label.lower()}", partial(self.action_view, n))
-              for n, _, label, _, _ in VIEWS],
-            ("View: weights / last step's update", "u: view 4 between the weights and lr × gradient",
-             self.action_weights_update),
-            ("View: gradient check", "c: analytic vs numerical gradient of the current name",
-             self.action_check_gradient),
-            ("Help: keys and what the figures mean", "?", self.action_help),
-        ]
-        for title, help_text, callback in commands:
-            yield SystemCommand(title, help_text, callback)
+        for title, help_text, action in COMMANDS:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
 
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:

@@ -1,0 +1,30 @@
+"""The command palette's entries (ctrl+p): every action of the keys as "group: action", each run
+through the same action as its key, so that the palette and the keys can never disagree."""
+
+from __future__ import annotations
+
+from tui.views.panel import VIEWS
+
+COMMANDS: list[tuple[str, str, str]] = [  # (title, what it does and its key, the app action)
+    ("Training: run / pause", "space: start or pause training", "toggle"),
+    ("Training: one step", ".: one SGD step while paused", "step"),
+    ("Training: reset", "r: the same run again from step 0", "reset"),
+    ("Training: new seed", "n: a new run with the next seed", "new_seed"),
+    ("Training: faster", "]: more steps per second", "speed(1)"),
+    ("Training: slower", "[: fewer steps per second", "speed(-1)"),
+    ("Training: save a checkpoint", "s: to --save, or micromlp-checkpoint.npz here", "save"),
+    ("Training: settings", "o: learning rate, steps, sizes, seed, hold-out, data; a new run", "settings"),
+    ("Training: halve the learning rate", "<: from the next step on", "scale_lr(0.5)"),
+    ("Training: double the learning rate", ">: from the next step on", "scale_lr(2)"),
+    ("Sampling: temperature up", "+: by 0.1", "temperature(1)"),
+    ("Sampling: temperature down", "-: by 0.1", "temperature(-1)"),
+    ("Sampling: new names", "g: a new batch with new draws", "sample"),
+    ("Chart: next context token", "→", "token(1)"),
+    ("Chart: previous context token", "←", "token(-1)"),
+    ("Plot: loss view", "l: loss per position", "loss_view"),
+    ("Plot: left-to-learn view", "l: whole-data loss - bigram floor, log axis", "gap_view"),
+    *[(f"View: {label}", f"{n}: the lower panel shows {label.lower()}", f"view({n})") for n, _, label, _, _ in VIEWS],
+    ("View: weights / last step's update", "u: view 4 between the weights and lr × gradient", "weights_update"),
+    ("View: gradient check", "c: analytic vs numerical gradient of the current name", "check_gradient"),
+    ("Help: keys and what the figures mean", "?", "help"),
+]
