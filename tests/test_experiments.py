@@ -3,6 +3,8 @@ changed mid-run, a held-out line: the learner's path of issue 11, end to end thr
 
 from __future__ import annotations
 
+import re
+
 from textual.widgets import Input
 
 from engine import Config, Run
@@ -49,10 +51,10 @@ async def test_three_runs_side_by_side_with_their_labels():
         assert app.training.config.n_embd == 32 and app.training.model.num_params > 3184
         await train_to_the_end(pilot, app)
         labels = sorted(g.label for g in app.ghosts())
-        assert labels == ["lr 1.0, n_embd 16", "n_embd 16"]  # what differs from the current run
+        assert labels == ["#1 lr 1.0, n_embd 16", "#2 n_embd 16"]  # which run, and what differs from this one
         text = margin_labels(app)
         for label in labels:
-            assert label[:19] in text  # in the right margin, beside its line's end
+            assert label[:17] in text  # in the right margin (19 columns), beside its line's end
         styles = {st for row in app.plot.rows() for _, st in row}
         assert "ghost" in styles
 
@@ -137,3 +139,29 @@ async def test_the_runs_view_lists_hides_and_removes_runs():
         await pilot.press("1")
         await pilot.press("h")  # not the runs view: h does nothing
         assert len(app.ghosts()) == 1
+
+
+async def test_the_settings_form_is_reached_by_keyboard_and_starts_from_the_screens_temperature():
+    app = DashboardApp(Run.new(Config(num_steps=300)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("plus", "plus")
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        assert app.screen.query_one("#temperature", Input).value == "0.7"
+        first = app.focused
+        await pilot.press("tab")
+        assert app.focused is not first and isinstance(app.focused, Input)  # tab moves between fields
+        await pilot.press("escape")
+
+
+async def test_a_diverged_run_keeps_every_view_to_bounded_figures():
+    app = DashboardApp(Run.new(Config(num_steps=1000, learning_rate=5.0)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.DIVERGED)
+        for view in "234567":
+            await pilot.press(view)
+            await pilot.pause(0.1)
+            lines = app.panel.active.text_lines() if hasattr(app.panel.active, "text_lines") else []
+            for line in lines:
+                assert not re.search(r"\d{16,}", line), (view, line[:100])  # no number runs on and on

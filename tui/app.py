@@ -232,7 +232,7 @@ class DashboardApp(App[int]):
     def ghosts(self) -> tuple[Ghost, ...]:
         """The kept runs on show, each labelled by what differs from the current run."""
         labels = self.runs.labels(self.training.config, data_name(self.data))
-        return tuple(Ghost(labels[r.id], r.curves) for r in self.runs.visible())
+        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves) for r in self.runs.visible())
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -261,6 +261,7 @@ class DashboardApp(App[int]):
             state=state, step=snap.step, total=self.training.config.num_steps, ema=self.training.history.last_ema,
             exact=track.last if track else float("nan"), rate_now=snap.steps_per_s, elapsed=snap.elapsed,
             params=self.training.model.num_params,
+            heldout=track.heldout_last if track is not None and track.heldout_values is not None else None,
         )
         self.pace.show(speed_label(self.loop.speed))
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
@@ -338,8 +339,8 @@ class DashboardApp(App[int]):
         """Which bindings apply now: the footer shows (and the keys run) only those."""
         if self.help_panel_open and action not in HELP_KEYS:
             return False
-        if len(self.screen_stack) > 1 and action != "quit":  # a form or the palette is open: its keys
-            return False
+        if len(self.screen_stack) > 1 and action in OUR_ACTIONS and action != "quit":
+            return False  # a form or the palette is open: its keys (tab, arrows, ...) are its own
         if action in ("pick_run", "toggle_run", "remove_run"):
             return hasattr(self, "panel") and self.panel.current == 7  # the runs view's own keys
         state = self.loop.state
@@ -463,6 +464,8 @@ class DashboardApp(App[int]):
     def action_help(self) -> None:
         # visibility, not display: showing it then costs a repaint, not a layout of the whole screen
         self.help_panel.visible = not self.help_panel.visible
+        if self.help_panel.visible:
+            self.help_panel.scroll_home(animate=False)  # always from the top
         self.refresh_bindings()
 
     def action_close_help(self) -> None:
@@ -481,7 +484,8 @@ class DashboardApp(App[int]):
         await self._replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
 
     def action_settings(self) -> None:
-        form = SettingsForm(self.training.config, self.data, self.training.dataset.vocab_size)
+        config = self.training.config.with_(temperature=self.temperature)  # the temperature on screen
+        form = SettingsForm(config, self.data, self.training.dataset.vocab_size)
         self.push_screen(form, self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
@@ -509,7 +513,9 @@ class DashboardApp(App[int]):
     async def _replace_run(self, run: Run, note: str) -> None:
         await self._stop_worker()
         if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
-            self.runs.keep(self.training, self.data, note, self.loop.snapshot.steps_per_s or None)
+            snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
+            rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
+            self.runs.keep(self.training, self.data, note, rate)
             self._runs_version += 1
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
@@ -571,6 +577,9 @@ class DashboardApp(App[int]):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
+
+
+OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
 
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:

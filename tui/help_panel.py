@@ -22,8 +22,8 @@ KEYS = [
             "steps in about 10 s, 'max' is unthrottled"),
     ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
           "view is on: View:loss or View:gap)"),
-    ("1..6", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
-             "6 gradient check (also: click a tab)"),
+    ("1..7", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
+             "6 gradient check, 7 runs (also: click a tab)"),
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
     ("c", "view 6: check the gradient of the current step's name at the current weights"),
     ("s", "save a checkpoint"),
@@ -140,8 +140,9 @@ SECTIONS = [
         "lie on the diagonal. The largest absolute difference is around 1e-10: the backward pass is right.",
     ]),
     ("The figures", [
-        "The status line: state, step, the smoothed loss (the moving average), the whole-data loss, steps "
-        "per second, time, temperature, pace and the parameter count.",
+        "The status line: state, step, the smoothed loss (the moving average), the whole-data loss (and "
+        "the held-out loss, with a held-out set), steps per second, time and the parameter count. The "
+        "temperature and the pace are on the step line above the lower panel.",
         "3,184 parameters: wte is 27 x 16, mlp_fc1 64 x 16 and mlp_fc2 27 x 64, and 432 + 1,024 + 1,728 = "
         "3,184. The tutorial's text says 2,480 in places; that figure does not match its own shapes (it "
         "would need mlp_fc2 to be 16 x 64).",

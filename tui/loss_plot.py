@@ -124,6 +124,7 @@ def figure(value: float, width: int = 7) -> str:
     """A number in at most `width` characters: fixed point, or scientific when it is huge or tiny."""
     if not math.isfinite(value):
         return "--"
+    value += 0.0  # no "-0.000"
     text = f"{value:.3f}"
     return text if len(text) <= width else f"{value:.1e}"
 

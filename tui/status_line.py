@@ -17,6 +17,7 @@ def figure(value: float) -> str:
     """A loss-like number in at most 10 characters: 4 decimals, or scientific when huge."""
     if not math.isfinite(value):
         return "--"
+    value += 0.0  # no "-0.0000"
     text = f"{value:.4f}"
     return text if len(text) <= 10 else f"{value:.3e}"
 
@@ -60,10 +61,11 @@ class StatusLine(Static):
         return len(pack(TYPICAL, max(width - 2, 20)))
 
     def show(self, *, state: str, step: int, total: int, ema: float, exact: float, rate_now: float,
-             elapsed: float, params: int) -> None:
+             elapsed: float, params: int, heldout: float | None = None) -> None:
         eta = (total - step) / rate_now if rate_now > 0 else math.inf
         items = [
             state, f"step {step}/{total}", f"smoothed loss {figure(ema)}", f"whole-data loss {figure(exact)}",
+            *([f"held-out loss {figure(heldout)}"] if heldout is not None else []),
             f"{rate(rate_now)} steps/s", f"elapsed {clock(elapsed)}",
             f"ETA {clock(eta) if state == 'running' else '--:--'}", f"{params:,} params",
         ]

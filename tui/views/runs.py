@@ -32,7 +32,7 @@ class RunRow:
 def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> list[RunRow]:
     out = [current]
     for r in reversed(kept):  # the newest first
-        out.append(RunRow(r.id, labels.get(r.id, ""), f"{r.steps_taken:,}/{r.num_steps:,}", r.smoothed,
+        out.append(RunRow(r.id, f"#{r.id} {labels.get(r.id, '')}", f"{r.steps_taken:,}/{r.num_steps:,}", r.smoothed,
                           r.whole_data, r.heldout, r.steps_per_s, r.hidden))
     return out
 

@@ -12,7 +12,7 @@ from rich.segment import Segment
 
 from engine.inspect import bigram_table, prob_table, row_gap
 from tui.views import ViewInputs
-from tui.views.view import Palette, Row, View, cells, char_label, fit, seq_index
+from tui.views.view import Palette, Row, View, cells, char_label, fit, fmt, seq_index
 
 
 class TableFigures(NamedTuple):
@@ -35,7 +35,7 @@ def render_table(f: TableFigures, width: int, height: int, pal: Palette) -> list
     v = len(f.labels)
     cw = 2 if 4 + 4 * v + 24 <= width else 1
     total = float(np.nansum(f.gap))
-    title = fit([f"P(next | row): model at T {f.temperature:.2f} │ data │ left to learn {total:.3f} nats",
+    title = fit([f"P(next | row): model at T {f.temperature:.2f} │ data │ left to learn {fmt(total)} nats",
                  "(whole-data loss − floor, by row)"], width, " ")
     rows: list[Row] = [[Segment(title, pal.style["title"])]]
     header = height >= 8
@@ -52,10 +52,10 @@ def render_table(f: TableFigures, width: int, height: int, pal: Palette) -> list
         row: Row = [Segment(label, pal.style["pick" if picked else "label"])]
         row += cells(model_i[r], pal.seq, cw) + [Segment(" ")] + cells(data_i[r], pal.seq, cw)
         filled = int(round(f.gap[r] / top * bar_w)) if top > 0 and np.isfinite(f.gap[r]) else 0
-        row += [Segment(" " + "█" * filled, pal.style["hot"]), Segment(" " * (bar_w - filled) + f" {f.gap[r]:.3f}")]
+        row += [Segment(" " + "█" * filled, pal.style["hot"]), Segment(" " * (bar_w - filled) + f" {fmt(f.gap[r])}")]
         if n < len(ranked):  # beside the rows: the contexts with the most left to learn, most first
             k = ranked[n]
-            row.append(Segment(f"  #{n + 1} {f.labels[k]} {f.gap[k]:.3f}", pal.style["dim"]))
+            row.append(Segment(f"  #{n + 1} {f.labels[k]} {fmt(f.gap[k])}", pal.style["dim"]))
         rows.append(row)
     return rows
 
