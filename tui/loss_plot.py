@@ -194,41 +194,44 @@ def _lines(state: PlotState, figures: PlotFigures, cols: int) -> tuple[CurveBuck
     return b, ema, exact
 
 
+def _per_cell(values: np.ndarray) -> np.ndarray:
+    """A line's value per cell: its second sub-column's (the first's in a half-drawn last cell)."""
+    k = len(values)
+    return values[np.minimum(np.arange((k + 1) // 2) * 2 + 1, k - 1)] if k else values
+
+
 def _draw_heldout(canvas: _Canvas, ymap: _YMap, heldout: np.ndarray) -> None:
     """The held-out loss: a small square a column, over the dots, under this run's two lines."""
-    k = len(heldout)
-    for c in range((k + 1) // 2):
-        v = heldout[min(2 * c + 1, k - 1)]
-        if v == v:
-            canvas.put(ymap.row(v), c, HELDOUT, "heldout")
+    values = _per_cell(heldout)
+    for c, (r, ok) in enumerate(zip(ymap.sub(values, 1).tolist(), (values == values).tolist())):
+        if ok:
+            canvas.put(r, c, HELDOUT, "heldout")
 
 
 def _draw_dots(canvas: _Canvas, ymap: _YMap, b: CurveBuckets) -> None:
     k = b.current + 1
-    lo, hi = b.lo[:k], b.hi[:k]
     cols = (k + 1) // 2
-    pad = np.full(2 * cols, np.nan)
-    lo2, hi2 = pad.copy(), pad.copy()
-    lo2[:k], hi2[:k] = lo, hi
+    lo2, hi2 = np.full(2 * cols, np.nan), np.full(2 * cols, np.nan)
+    lo2[:k], hi2[:k] = b.lo[:k], b.hi[:k]
     with np.errstate(all="ignore"):
         cell_lo = np.fmin(lo2[0::2], lo2[1::2])
         cell_hi = np.fmax(hi2[0::2], hi2[1::2])
-    for c, (a, z) in enumerate(zip(cell_lo.tolist(), cell_hi.tolist())):
-        if a == a:  # not NaN
-            for value in (a, z):
-                r = ymap.row(value)
-                if ymap.inside(value):
+        for values in (cell_lo, cell_hi):  # every cell's row at once: numpy per single value is slow
+            rows = ymap.sub(values, 1).tolist()
+            below, above = (values < ymap.lo).tolist(), (values > ymap.hi).tolist()
+            for c, (v, r, low, high) in enumerate(zip(values.tolist(), rows, below, above)):
+                if v != v:  # NaN: no steps in this column yet
+                    continue
+                if not (low or high):
                     canvas.put(r, c, DOT, "dots")
                 elif canvas.st[r][c] == "axis":  # beyond the range: an arrow at the edge, over no line
-                    canvas.put(r, c, BELOW if value < ymap.lo else ABOVE, "dots")
+                    canvas.put(r, c, BELOW if low else ABOVE, "dots")
 
 
 def _draw_exact(canvas: _Canvas, ymap: _YMap, exact: np.ndarray) -> None:
-    k = len(exact)
-    for c in range((k + 1) // 2):
-        v = exact[min(2 * c + 1, k - 1)]
-        if v == v:
-            s = int(ymap.sub(v, 2))
+    values = _per_cell(exact)
+    for c, (s, ok) in enumerate(zip(ymap.sub(values, 2).tolist(), (values == values).tolist())):
+        if ok:
             canvas.put(s // 2, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
 
 
