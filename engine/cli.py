@@ -261,12 +261,7 @@ class MetricsWriter:
 
     def _fail(self, exc: OSError) -> None:
         self.error = f"{self.label}: not written ({describe(exc)})"
-        try:
-            self._f.close()
-        except OSError:
-            pass
-        if self._tmp:
-            Path(self._tmp).unlink(missing_ok=True)
+        self.discard()
 
     def row(self, step: int, loss: float, lr: float) -> None:
         if self.error is None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from pilot_helpers import until
 
 from engine import Config, Run, checkpoint
 from engine.cli import build_parser
@@ -19,15 +19,6 @@ SLOW = SPEEDS.index(100)
 
 def _app(steps: int = 300, speed: int = SLOW, **kw) -> DashboardApp:
     return DashboardApp(Run.new(Config(num_steps=steps)), speed_index=speed, **kw)
-
-
-async def until(pilot, condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    """Let the app run until `condition()` holds (checked between UI turns), or fail."""
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition did not hold in time")
 
 
 async def test_opens_idle_at_step_zero_with_everything_drawn():

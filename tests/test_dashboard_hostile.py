@@ -6,18 +6,11 @@ from __future__ import annotations
 import time
 
 import pytest
+from pilot_helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp
 from tui.training_loop import SPEEDS, State
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition did not hold in time")
 
 
 async def test_a_save_path_with_markup_characters_is_shown_as_it_is(tmp_path):

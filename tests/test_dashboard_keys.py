@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pilot_helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp
@@ -15,14 +16,6 @@ FAST = SPEEDS.index(None)
 
 def _app(steps: int = 300, speed: int = SPEEDS.index(100)) -> DashboardApp:
     return DashboardApp(Run.new(Config(num_steps=steps)), speed_index=speed)
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition did not hold in time")
 
 
 def key_bar(app: DashboardApp) -> str:

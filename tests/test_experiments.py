@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from pilot_helpers import until
 from textual.widgets import Input
 
 from engine import Config, Run
@@ -13,27 +14,24 @@ from tui.settings_form import SettingsForm
 from tui.training_loop import SPEEDS, State
 
 
-async def until(pilot, condition, timeout: float = 15.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition did not hold in time")
+async def until_long(pilot, condition) -> None:
+    """Three runs to their end and forms in between: a longer wait than the default."""
+    await until(pilot, condition, timeout=15.0)
 
 
 async def train_to_the_end(pilot, app) -> None:
     await pilot.press("space")
-    await until(pilot, lambda: app.shown_state == State.FINISHED)
+    await until_long(pilot, lambda: app.shown_state == State.FINISHED)
 
 
 async def new_settings(pilot, app, **fields: str) -> None:
     await pilot.press("o")
-    await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+    await until_long(pilot, lambda: isinstance(app.screen, SettingsForm))
     for field, value in fields.items():
         box = app.screen.query_one(f"#{field}", Input)
         box.value = value
     await pilot.press("enter")
-    await until(pilot, lambda: not isinstance(app.screen, SettingsForm) and app.shown_step == 0)
+    await until_long(pilot, lambda: not isinstance(app.screen, SettingsForm) and app.shown_step == 0)
 
 
 def margin_labels(app) -> str:
@@ -64,7 +62,7 @@ async def test_at_80x24_the_current_run_and_a_ghost_are_readable():
     async with app.run_test(size=(80, 24)) as pilot:
         await train_to_the_end(pilot, app)
         await pilot.press("n")
-        await until(pilot, lambda: app.shown_step == 0)
+        await until_long(pilot, lambda: app.shown_step == 0)
         await train_to_the_end(pilot, app)
         rows = app.plot.rows()
         cells = [st for row in rows for text, st in row for _ in text]
@@ -77,12 +75,12 @@ async def test_halving_the_learning_rate_mid_run_is_marked_and_continues_the_dec
     async with app.run_test(size=(120, 40)) as pilot:
         for _ in range(10):
             await pilot.press("full_stop")
-        await until(pilot, lambda: app.shown_step == 10)
+        await until_long(pilot, lambda: app.shown_step == 10)
         await pilot.press("less_than_sign")
         assert "learning rate base 0.5" in app.note
         for _ in range(2):
             await pilot.press("full_stop")
-        await until(pilot, lambda: app.shown_step == 12)
+        await until_long(pilot, lambda: app.shown_step == 12)
         assert app.training.lr_changes == [(0, 1.0), (10, 0.5)]
         assert app.loop.snapshot.record.lr == 0.5 * (1 - 11 / 1000)  # the decay goes on from the new base
         key = "".join(t for t, _ in app.plot.rows()[0])
@@ -107,10 +105,10 @@ async def test_escape_in_the_settings_form_changes_nothing():
     async with app.run_test(size=(80, 24)) as pilot:
         run = app.training
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        await until_long(pilot, lambda: isinstance(app.screen, SettingsForm))
         await pilot.press("space")  # typed into the form, never to the dashboard behind it
         await pilot.press("escape")
-        await until(pilot, lambda: not isinstance(app.screen, SettingsForm))
+        await until_long(pilot, lambda: not isinstance(app.screen, SettingsForm))
         assert app.training is run and app.loop.state == State.IDLE and not app.runs.list()
 
 
@@ -119,10 +117,10 @@ async def test_the_runs_view_lists_hides_and_removes_runs():
     async with app.run_test(size=(120, 40)) as pilot:
         await train_to_the_end(pilot, app)
         await pilot.press("n")
-        await until(pilot, lambda: app.shown_step == 0)
+        await until_long(pilot, lambda: app.shown_step == 0)
         await train_to_the_end(pilot, app)
         await pilot.press("n")
-        await until(pilot, lambda: app.shown_step == 0)
+        await until_long(pilot, lambda: app.shown_step == 0)
         await pilot.press("7")
         await pilot.pause(0.2)
         text = "\n".join(app.runs_view.text_lines())
@@ -146,7 +144,7 @@ async def test_the_settings_form_is_reached_by_keyboard_and_starts_from_the_scre
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("plus", "plus")
         await pilot.press("o")
-        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        await until_long(pilot, lambda: isinstance(app.screen, SettingsForm))
         assert app.screen.query_one("#temperature", Input).value == "0.7"
         first = app.focused
         await pilot.press("tab")
@@ -158,7 +156,7 @@ async def test_a_diverged_run_keeps_every_view_to_bounded_figures():
     app = DashboardApp(Run.new(Config(num_steps=1000, learning_rate=5.0)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
-        await until(pilot, lambda: app.shown_state == State.DIVERGED)
+        await until_long(pilot, lambda: app.shown_state == State.DIVERGED)
         for view in "234567":
             await pilot.press(view)
             await pilot.pause(0.1)

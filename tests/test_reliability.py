@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pilot_helpers import until
 from textual import events
 
 from engine import Config, Run, checkpoint
@@ -23,14 +24,6 @@ from tui.training_loop import SPEEDS, State
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ["space", "full_stop", "r", "plus", "minus", "left", "right", "g", "left_square_bracket",
         "right_square_bracket", "l", "question_mark", "escape", "s", "x", "up", "down", "tab", "enter"]
-
-
-async def until(pilot, condition, timeout: float = 10.0) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if condition():
-            return
-        await pilot.pause(0.05)
-    raise AssertionError("the condition did not hold in time")
 
 
 # --- bad input, in the dashboard ---------------------------------------------------------------
