@@ -29,20 +29,19 @@ from engine.errors import MicroMLPError
 from engine.runs import RunRegistry, data_name
 from tui.commands import COMMANDS
 from tui.distribution import DistributionChart
+from tui.experiments import Experiments
 from tui.help_panel import HelpPanel
 from tui.key_bar import KeyBar
 from tui.layout import fit_heights
-from tui.loss_plot import Ghost, LossPlot, PlotFigures
+from tui.loss_plot import LossPlot, PlotFigures
 from tui.names_panel import NamesPanel
 from tui.pace_control import PaceControl
-from tui.settings_form import Settings, SettingsForm
 from tui.status_line import StatusLine
 from tui.step_line import StepLine
 from tui.temperature_gauge import TemperatureGauge
 from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
-from tui.views.runs import RunsView
 
 FRAME = 0.1  # seconds between screen refreshes
 SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
@@ -53,7 +52,7 @@ NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 
 
-class DashboardApp(App[int]):
+class DashboardApp(Experiments, App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
     BINDINGS = [  # the footer shows what fits in 80 columns; the pairs are clickable controls on screen
@@ -229,11 +228,6 @@ class DashboardApp(App[int]):
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view, self.ghosts(),
                                    tuple(run.lr_changes)))
 
-    def ghosts(self) -> tuple[Ghost, ...]:
-        """The kept runs on show, each labelled by what differs from the current run."""
-        labels = self.runs.labels(self.training.config, data_name(self.data))
-        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves) for r in self.runs.visible())
-
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
         counts = ds.counts[t].astype(np.float64)
@@ -406,30 +400,6 @@ class DashboardApp(App[int]):
     def watch_token(self) -> None:
         self.draw_views()
 
-    @property
-    def runs_view(self) -> RunsView:
-        return self.query_one(RunsView)
-
-    def action_pick_run(self, delta: int) -> None:
-        self.runs_view.move(delta)
-        self.draw_views()
-
-    def action_toggle_run(self, run_id: int | None = None) -> None:
-        """Hide or show a kept run's ghost line (the one picked in the runs view, or `run_id`)."""
-        run_id = self.runs_view.selected_id if run_id is None else run_id
-        if run_id and self.runs.get(run_id) is not None:
-            self.runs.toggle(run_id)
-            self._runs_version += 1
-            self.draw_plot()
-            self.draw_views()
-
-    def action_remove_run(self, run_id: int | None = None) -> None:
-        run_id = self.runs_view.selected_id if run_id is None else run_id
-        if run_id and self.runs.remove(run_id):
-            self._runs_version += 1
-            self.draw_plot()
-            self.draw_views()
-
     def action_view(self, number: int) -> None:
         self.panel.switch(number)
         self.draw_views()
@@ -482,33 +452,6 @@ class DashboardApp(App[int]):
     async def action_new_seed(self) -> None:
         seed = self.training.config.seed + 1
         await self._replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
-
-    def action_settings(self) -> None:
-        config = self.training.config.with_(temperature=self.temperature)  # the temperature on screen
-        form = SettingsForm(config, self.data, self.training.dataset.vocab_size)
-        self.push_screen(form, self._apply_settings)
-
-    async def _apply_settings(self, settings: Settings | None) -> None:
-        if settings is None:
-            return
-        try:
-            run = Run.new(settings.config, settings.data)
-        except MicroMLPError as exc:
-            self.set_note(f"settings not applied: {exc}", sticky=True)
-            return
-        self.data = settings.data
-        await self._replace_run(run, "a new run with the new settings")
-
-    def action_scale_lr(self, factor: float) -> None:
-        if self.loop.state in (State.FINISHED, State.DIVERGED):
-            return
-        try:
-            base = self.training.scale_lr(factor)
-        except MicroMLPError as exc:
-            self.set_note(f"learning rate unchanged: {exc}")
-            return
-        self.set_note(f"learning rate base {base:g} from step {self.training.step + 1} on (the decay goes on)")
-        self.draw_plot()
 
     async def _replace_run(self, run: Run, note: str) -> None:
         await self._stop_worker()
