@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import train_losses
 
 from engine import CheckpointError, Config, Run
 from engine import checkpoint as ck
@@ -12,27 +13,18 @@ from engine import checkpoint as ck
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"]
 
 
-def _train(run: Run, k: int | None = None) -> list[float]:
-    out = []
-    for rec in run.steps():
-        out.append(rec.loss)
-        if k is not None and len(out) == k:
-            break
-    return out
-
-
 def test_continuing_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
     cfg = Config(num_steps=120)
     full = Run.new(cfg, DOCS)
-    expected = _train(full)
+    expected = train_losses(full)
     expected_samples = full.sample()
 
     first = Run.new(cfg, DOCS)
-    head = _train(first, 45)
+    head = train_losses(first, 45)
     first.save(tmp_path / "half.npz")
     resumed = Run.resume(tmp_path / "half.npz", DOCS)
     assert resumed.step == 45 and list(resumed.history.losses) == head
-    tail = _train(resumed)
+    tail = train_losses(resumed)
     assert head + tail == expected
     assert resumed.sample() == expected_samples
     assert np.array_equal(resumed.model.theta, full.model.theta)
@@ -40,7 +32,7 @@ def test_continuing_from_a_checkpoint_equals_an_uninterrupted_run(tmp_path):
 
 def test_round_trip_keeps_everything(tmp_path):
     run = Run.new(Config(n_embd=5, hidden=9, num_steps=30, learning_rate=0.3, seed=11), DOCS)
-    _train(run, 10)
+    train_losses(run, 10)
     run.save(tmp_path / "c.npz")
     back = ck.load(tmp_path / "c.npz")
     assert back.config == run.config and back.uchars == run.dataset.uchars and back.step == 10
@@ -53,7 +45,7 @@ def test_saving_replaces_the_old_file_and_leaves_no_temporary(tmp_path):
     run = Run.new(Config(num_steps=20), DOCS)
     path = tmp_path / "c.npz"
     run.save(path)
-    _train(run, 5)
+    train_losses(run, 5)
     run.save(path)
     assert ck.load(path).step == 5
     assert sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
@@ -128,7 +120,7 @@ from numpy.lib import format as npy  # noqa: E402
 
 def _fields(tmp_path: Path) -> dict[str, np.ndarray]:
     run = Run.new(Config(num_steps=50), DOCS)
-    _train(run, 10)
+    train_losses(run, 10)
     with np.load(run.save(tmp_path / "good.npz")) as f:
         return {k: f[k] for k in f.files}
 

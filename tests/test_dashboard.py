@@ -6,7 +6,7 @@ import threading
 
 import numpy as np
 import pytest
-from pilot_helpers import until
+from helpers import until
 
 from engine import Config, Run, checkpoint
 from engine.cli import build_parser

@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from pilot_helpers import until
+from helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp

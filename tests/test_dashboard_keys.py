@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pilot_helpers import until
+from helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from pilot_helpers import until
+from helpers import until
 from textual.widgets import Input
 
 from engine import Config, Run

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import train_losses
 from tutorial_reference import run_tutorial
 
 from engine import CheckpointError, Config, ConfigError, Run, embedded_names_path
@@ -22,15 +23,6 @@ DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"
         "emily", "ella", "elizabeth", "camila", "luna", "sofia", "avery", "mila", "aria", "scarlett"]
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "v1-checkpoint.npz"  # made by main's code, version 1
 FIXTURE_DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"]
-
-
-def _train(run: Run, k: int | None = None) -> list[float]:
-    out = []
-    for rec in run.steps():
-        out.append(rec.loss)
-        if k is not None and len(out) == k:
-            break
-    return out
 
 
 def _counts(docs: list[str], uchars: list[str]) -> np.ndarray:
@@ -70,7 +62,7 @@ def test_the_last_fraction_of_the_shuffled_names_is_held_out_with_all_names_voca
 
 def test_heldout_loss_and_floor_are_the_held_out_datas_own():
     run = Run.new(Config(num_steps=40, holdout=0.3), DOCS)
-    _train(run)
+    train_losses(run)
     ref = Reference(_counts(run.heldout.docs, run.dataset.uchars))
     assert run.heldout_loss() == pytest.approx(ref.dataset_loss(run.model), abs=1e-12)
     assert run.heldout_floor == pytest.approx(ref.floor, abs=1e-12)
@@ -88,7 +80,7 @@ def test_without_a_holdout_there_is_no_heldout_figure():
     assert run.heldout is None and run.heldout_reference is None
     assert math.isnan(run.heldout_loss()) and math.isnan(run.heldout_floor)
     track = run.track_exact()
-    _train(run)
+    train_losses(run)
     assert track.heldout_values is None and math.isnan(track.heldout_last)
     assert np.isnan(track.heldout_at(np.array([1, 5]))).all() and track.last == run.dataset_loss()
 
@@ -112,7 +104,7 @@ def test_holdout_zero_is_tutorial_exact_and_bad_fractions_are_refused():
     path = embedded_names_path()
     ref_losses, ref_samples = run_tutorial(path.read_text(encoding="utf-8"), num_steps=200)
     run = Run.new(Config(num_steps=200, holdout=0.0), path)
-    assert np.abs(np.array(_train(run)) - np.array(ref_losses)).max() <= 1e-9 and run.sample() == ref_samples
+    assert np.abs(np.array(train_losses(run)) - np.array(ref_losses)).max() <= 1e-9 and run.sample() == ref_samples
     for bad in (-0.1, 1.0, 1.5, math.nan, math.inf, True, "0.1", None):
         with pytest.raises(ConfigError, match="--holdout must be a number from 0 up to"):
             Config(holdout=bad).validate()
@@ -157,14 +149,14 @@ def test_a_new_base_takes_effect_from_the_next_step_and_the_decay_continues():
 
 def test_changes_while_paused_show_at_the_next_step_and_twice_counts_once():
     run = Run.new(Config(num_steps=30), DOCS)
-    _train(run, 10)
+    train_losses(run, 10)
     run.scale_lr(0.5)
     assert run.lr_changes == [(0, 1.0), (10, 0.5)]  # not used yet: shown at the next step
     run.scale_lr(2.0)  # back to 1.0 before any step: no change at all
     assert run.lr_changes == [(0, 1.0)]
     run.set_lr_base(0.3)
     run.set_lr_base(0.2)
-    _train(run, 1)
+    train_losses(run, 1)
     assert run.lr_changes == [(0, 1.0), (10, 0.2)]
     with pytest.raises(ConfigError, match="--lr must be a finite number > 0"):
         run.set_lr_base(0.0)
@@ -235,14 +227,14 @@ def test_a_checkpoint_written_by_the_old_code_still_loads_and_resumes():
     resumed = Run.resume(FIXTURE, FIXTURE_DOCS)
     tail = [rec.lr for rec in resumed.steps()]
     full = Run.new(old.config, FIXTURE_DOCS)
-    losses = _train(full)
+    losses = train_losses(full)
     assert resumed.history.losses.tolist() == losses and tail == [0.7 * (1 - s / 12) for s in range(5, 12)]
 
 
 def _old_format(tmp_path: Path) -> dict[str, np.ndarray]:
     """A version-1 file's dict layout, made here: this version's fields minus the schedule and holdout."""
     run = Run.new(Config(num_steps=20), DOCS)
-    _train(run, 3)
+    train_losses(run, 3)
     with np.load(run.save(tmp_path / "new.npz")) as f:
         fields = {k: f[k] for k in f.files if k not in ("lr_steps", "lr_bases")}
     config = json.loads(str(fields["config"]))
@@ -277,7 +269,7 @@ def test_the_old_dict_layout_loads_and_the_new_one_requires_its_fields(tmp_path)
 ])
 def test_a_damaged_schedule_is_refused_in_one_line(tmp_path, steps, bases, message):
     run = Run.new(Config(num_steps=20), DOCS)
-    _train(run, 3)
+    train_losses(run, 3)
     with np.load(run.save(tmp_path / "c.npz")) as f:
         fields = {k: f[k] for k in f.files}
     fields["lr_steps"], fields["lr_bases"] = np.array(steps, dtype=np.int64), np.array(bases, dtype=np.float64)

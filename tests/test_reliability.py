@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pilot_helpers import until
+from helpers import until
 from textual import events
 
 from engine import Config, Run, checkpoint
