@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT))
 
 from engine import Config, Run  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
-from tui.loss_plot import LossPlot  # noqa: E402
-from tui.training_loop import SPEEDS, State  # noqa: E402
+from tui.plumbing.training_loop import SPEEDS, State  # noqa: E402
 from tui.views.view import View  # noqa: E402
+from tui.widgets.loss_plot import LossPlot  # noqa: E402
 
 VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "forward pass", 6: "gradient check"}
 
@@ -173,7 +173,7 @@ class Terminal:
         self.session = f"bench-{uuid.uuid4().hex[:6]}"
         for _ in range(20):  # a tmux server that is just exiting refuses new sessions for a moment
             started = subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y",
-                                      str(size[1]), f"cd {ROOT} && {sys.executable} -m tui.cli {args}"])
+                                      str(size[1]), f"cd {ROOT} && {sys.executable} -m tui.console.main {args}"])
             if started.returncode == 0:
                 break
             time.sleep(0.1)

@@ -22,9 +22,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from engine.cli import build_parser, make_run  # noqa: E402
 from tui.app import make_app  # noqa: E402
-from tui.training_loop import State  # noqa: E402
+from tui.console.flags import build_parser, make_run  # noqa: E402
+from tui.plumbing.training_loop import State  # noqa: E402
 
 BATCH = 25  # '.' presses between two waits for the screen
 

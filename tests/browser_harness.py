@@ -85,8 +85,8 @@ class Server:
 
     def __init__(self, *flags: str, cwd: Path = ROOT):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
-        self.proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "--serve", "--port", "0", *flags], cwd=cwd,
-                                     env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "tui.console.main", "--serve", "--port", "0", *flags],
+                                     cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.output = ""
         self.url = self._read_url(timeout=30)

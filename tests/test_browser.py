@@ -29,7 +29,7 @@ from browser_harness import (
     wait_until,
 )
 
-from tui import serve
+from tui.web import server as serve
 
 IN_CI = os.environ.get("CI") == "true"
 PROMPT = 2.0  # seconds: the most a shutdown may take
@@ -149,7 +149,7 @@ def test_the_server_stops_promptly_with_its_apps(chromium, how):
 
 # --- no browser needed ----------------------------------------------------------------------------------
 def _serve(*flags: str, timeout: float = 20) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", "--serve", *flags], cwd=ROOT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tui.console.main", "--serve", *flags], cwd=ROOT, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -172,13 +172,14 @@ def test_bad_input_is_refused_before_the_server_starts():
             assert done.returncode == 2, (flags, done)
             assert done.stdout == "" and done.stderr.count("\n") == 1, (flags, done.stderr)
             assert done.stderr.startswith("micromlp-tui: error: ") and said in done.stderr, (flags, done.stderr)
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "--port", "8000"], cwd=ROOT, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "tui.console.main", "--port", "8000"], cwd=ROOT, capture_output=True,
                           text=True, timeout=20)
     assert done.returncode == 2 and "go with --serve" in done.stderr
 
 
 def test_a_host_that_is_not_loopback_gets_a_warning():
-    s = subprocess.Popen([sys.executable, "-m", "tui.cli", "--serve", "--host", "0.0.0.0", "--port", "0"], cwd=ROOT,
+    s = subprocess.Popen([sys.executable, "-m", "tui.console.main", "--serve", "--host", "0.0.0.0", "--port", "0"],
+                         cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = ""
@@ -197,4 +198,4 @@ def test_each_tab_gets_the_other_flags():
     argv = ["--serve", "--steps", "50", "--host", "::1", "--port=8001", "--data", "my names.txt", "--port", "9"]
     assert serve.child_argv(argv) == ["--steps", "50", "--data", "my names.txt"]
     command = serve.child_command(argv)
-    assert command.endswith(" -m tui.cli --steps 50 --data 'my names.txt'") and command.startswith("exec ")
+    assert command.endswith(" -m tui.console.main --steps 50 --data 'my names.txt'") and command.startswith("exec ")

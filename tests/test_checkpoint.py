@@ -282,7 +282,7 @@ def test_a_damaged_setting_in_a_checkpoint_is_one_line_from_the_command(tmp_path
     import sys
 
     path = _with_config(tmp_path, n_embd=16.0)
-    out = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--load", str(path), "--data",
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--load", str(path), "--data",
                           str(_docs_file(tmp_path))], capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=60)
     assert out.returncode == 2 and "Traceback" not in out.stderr

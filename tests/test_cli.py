@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui.console.main", *args], capture_output=True, text=True,
                           cwd=ROOT, timeout=timeout)
 
 
@@ -34,7 +34,8 @@ def test_headless_default_run_prints_the_tutorials_samples_and_a_summary(tmp_pat
 
 
 def test_headless_does_not_import_textual():
-    code = ("import sys; from tui.cli import main; rc = main(['--headless', '--steps', '5', '--samples', '1']);"
+    code = ("import sys; from tui.console.main import main;"
+            "rc = main(['--headless', '--steps', '5', '--samples', '1']);"
             "assert 'textual' not in sys.modules and 'plotext' not in sys.modules, 'textual imported';"
             "sys.exit(rc)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)

@@ -9,9 +9,9 @@ import pytest
 from helpers import until
 
 from engine import Config, Run, checkpoint
-from engine.cli import build_parser
 from tui.app import DashboardApp, make_app
-from tui.training_loop import SPEEDS, State
+from tui.console.flags import build_parser
+from tui.plumbing.training_loop import SPEEDS, State
 
 FAST = SPEEDS.index(None)
 SLOW = SPEEDS.index(100)

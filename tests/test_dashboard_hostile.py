@@ -10,7 +10,7 @@ from helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.training_loop import SPEEDS, State
 
 
 async def test_a_save_path_with_markup_characters_is_shown_as_it_is(tmp_path):

@@ -7,9 +7,9 @@ from helpers import until
 
 from engine import Config, Run
 from tui.app import DashboardApp
-from tui.layout import fit_heights
-from tui.status_line import pack
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.layout import fit_heights
+from tui.plumbing.training_loop import SPEEDS, State
+from tui.widgets.status_line import pack
 
 FAST = SPEEDS.index(None)
 

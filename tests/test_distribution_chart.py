@@ -14,8 +14,8 @@ from textual.strip import Strip
 import tui
 from engine import Config, Run, next_token_probs
 from tui.app import DashboardApp
-from tui.distribution import CAP, DIVERGED, DIVERGED_SHORT, GUTTER, DistributionChart, visible_tokens
-from tui.training_loop import SPEEDS
+from tui.plumbing.training_loop import SPEEDS
+from tui.widgets.distribution import CAP, DIVERGED, DIVERGED_SHORT, GUTTER, DistributionChart, visible_tokens
 
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 LABELS = ["a", "b", "c", "BOS"]

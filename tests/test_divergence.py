@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from engine import next_token_probs
-from engine.cli import build_parser, make_run
 from tui.app import make_app
-from tui.training_loop import SPEEDS, State
+from tui.console.flags import build_parser, make_run
+from tui.plumbing.training_loop import SPEEDS, State
 
 
 def screen_lines(app) -> list[str]:

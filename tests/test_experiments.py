@@ -10,8 +10,9 @@ from textual.widgets import Input
 
 from engine import Config, Run
 from tui.app import DashboardApp
-from tui.settings_form import SettingsForm
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.training_loop import SPEEDS, State
+from tui.screens.settings_form import SettingsForm
+from tui.views.runs import RunsView
 
 
 async def until_long(pilot, condition) -> None:
@@ -48,7 +49,7 @@ async def test_three_runs_side_by_side_with_their_labels():
         await new_settings(pilot, app, **{"n-embd": "32"})
         assert app.training.config.n_embd == 32 and app.training.model.num_params > 3184
         await train_to_the_end(pilot, app)
-        labels = sorted(g.label for g in app.ghosts())
+        labels = sorted(g.label for g in app.experiments.ghosts())
         assert labels == ["#1 lr 1.0, n_embd 16", "#2 n_embd 16"]  # which run, and what differs from this one
         text = margin_labels(app)
         for label in labels:
@@ -123,20 +124,20 @@ async def test_the_runs_view_lists_hides_and_removes_runs():
         await until_long(pilot, lambda: app.shown_step == 0)
         await pilot.press("7")
         await pilot.pause(0.2)
-        text = "\n".join(app.runs_view.text_lines())
+        text = "\n".join(app.query_one(RunsView).text_lines())
         assert "current run" in text and "seed 42" in text and "seed 43" in text and "100/100" in text
-        assert len(app.ghosts()) == 2
+        assert len(app.experiments.ghosts()) == 2
         await pilot.press("j", "h")  # the newest kept run: hidden from the plot
         await pilot.pause(0.1)
-        assert len(app.ghosts()) == 1 and "[hidden]" in "\n".join(app.runs_view.text_lines())
+        assert len(app.experiments.ghosts()) == 1 and "[hidden]" in "\n".join(app.query_one(RunsView).text_lines())
         await pilot.press("h")
-        assert len(app.ghosts()) == 2
+        assert len(app.experiments.ghosts()) == 2
         await pilot.press("x")
         await pilot.pause(0.1)
-        assert len(app.runs.list()) == 1 and len(app.ghosts()) == 1
+        assert len(app.runs.list()) == 1 and len(app.experiments.ghosts()) == 1
         await pilot.press("1")
         await pilot.press("h")  # not the runs view: h does nothing
-        assert len(app.ghosts()) == 1
+        assert len(app.experiments.ghosts()) == 1
 
 
 async def test_the_settings_form_is_reached_by_keyboard_and_starts_from_the_screens_temperature():

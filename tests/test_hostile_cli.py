@@ -21,7 +21,7 @@ from engine.config import MAX_MODEL_BYTES, MAX_SAMPLES
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
-COMMAND = [sys.executable, "-m", "tui.cli"]
+COMMAND = [sys.executable, "-m", "tui.console.main"]
 
 
 def cli(*args: str, timeout: float = 60, **kw) -> subprocess.CompletedProcess[str]:
@@ -167,7 +167,7 @@ HARNESS = textwrap.dedent("""
             hit()
             original_savez(f, **arrays)
         engine.run.Run.steps, np.savez = steps, savez
-    from tui.cli import main
+    from tui.console.main import main
     sys.exit(main(sys.argv[3:]))
 """)
 
@@ -255,7 +255,7 @@ def test_samples_have_a_sane_upper_bound():
 # survives exec and can report the forking test runner's size instead.
 PEAK = textwrap.dedent("""
     import sys
-    from tui.cli import main
+    from tui.console.main import main
     try:
         code = main(sys.argv[2:])
     finally:

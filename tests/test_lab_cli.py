@@ -16,7 +16,7 @@ DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper"
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "tui.console.main", *args], capture_output=True, text=True, cwd=ROOT,
                           timeout=60, env=env, stdin=subprocess.DEVNULL)
 
 

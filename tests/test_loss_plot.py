@@ -10,8 +10,8 @@ import pytest
 from engine import Config, LossHistory, Run
 from engine.curve import CurveBuckets, ExactTrack, LossRange, bucket_edges
 from tui.app import DashboardApp
-from tui.loss_plot import PlotFigures, PlotState, render_plot
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.training_loop import SPEEDS, State
+from tui.widgets.loss_plot import PlotFigures, PlotState, render_plot
 
 Cells = list[list[tuple[str, str]]]
 
@@ -231,7 +231,7 @@ class _Curves:
 
 
 def test_an_earlier_run_is_a_dimmed_labelled_line_that_holds_still():
-    from tui.loss_plot import Ghost
+    from tui.widgets.loss_plot import Ghost
 
     old = Run.new(Config(learning_rate=0.3))
     old.track_exact()

@@ -12,8 +12,8 @@ from textual.app import App, ComposeResult
 import tui
 from engine import Config, Dataset, Run
 from tui.app import DashboardApp
-from tui.names_panel import KNOWN_MARK, NamesPanel, cell_width
-from tui.training_loop import SPEEDS
+from tui.plumbing.training_loop import SPEEDS
+from tui.widgets.names_panel import KNOWN_MARK, NamesPanel, cell_width
 
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 NAMES = ["emma", "a", "zoltanbartholomew", "ava", "", "kai", "olivia", "mia"]

@@ -25,7 +25,7 @@ DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia"]
 
 def cli(*args: str, cwd: Path | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "tui.console.main", *args], capture_output=True, text=True,
                           cwd=cwd or ROOT, timeout=timeout, env=env)
 
 
@@ -71,7 +71,7 @@ def test_our_own_stdout_redirected_to_a_file_is_appended_to_not_replaced(tmp_pat
     log, link = tmp_path / "log.txt", tmp_path / "stdout"
     link.symlink_to("/proc/self/fd/1")  # as /dev/stdout, but a regression could only replace this link
     with log.open("w") as f:
-        out = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--steps", "5", "--samples", "1",
+        out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--steps", "5", "--samples", "1",
                               "--metrics", str(link)], stdout=f, stderr=subprocess.PIPE, text=True, cwd=ROOT,
                              timeout=60)
     assert out.returncode == 0, out.stderr

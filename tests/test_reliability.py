@@ -19,7 +19,7 @@ from textual import events
 
 from engine import Config, Run, checkpoint
 from tui.app import T_MAX, T_MIN, DashboardApp
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.training_loop import SPEEDS, State
 
 ROOT = Path(__file__).resolve().parent.parent
 KEYS = ["space", "full_stop", "r", "plus", "minus", "left", "right", "g", "left_square_bracket",
@@ -30,7 +30,7 @@ KEYS = ["space", "full_stop", "r", "plus", "minus", "left", "right", "g", "left_
 @pytest.mark.parametrize("args", [["--steps", "0"], ["--data", "/nonexistent"], ["--lr", "nan"],
                                   ["--load", "/etc/hostname"], ["--temperature", "0"]])
 def test_the_dashboard_refuses_bad_input_before_taking_the_terminal(args):
-    out = subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True, text=True, cwd=ROOT,
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", *args], capture_output=True, text=True, cwd=ROOT,
                          timeout=60)
     assert out.returncode == 2
     assert out.stdout == "" and "\x1b" not in out.stderr  # no screen was drawn

@@ -14,9 +14,9 @@ from textual.app import App
 from textual.widgets import Input
 
 from engine import Config
-from engine.cli import build_parser, config_from_args
 from engine.errors import MicroMLPError
-from tui.settings_form import FIELDS, Settings, SettingsForm, check_data, check_field, data_path, read_settings
+from tui.console.flags import build_parser, config_from_args
+from tui.screens.settings_form import FIELDS, Settings, SettingsForm, check_data, check_field, data_path, read_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 HOSTILE = ["", " ", "nan", "NaN", "inf", "-inf", "-1", "0", "1e999", "-1e999", "0x10", "1_000", "9" * 5000,
@@ -176,5 +176,5 @@ async def test_the_form_fits_at_80x24_with_an_error_shown(tmp_path):
 
 
 def test_settings_form_is_outside_the_engine():
-    code = "import sys, engine, engine.cli, engine.runs; assert 'textual' not in sys.modules"
+    code = "import sys, engine, tui.console.headless, engine.runs; assert 'textual' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0

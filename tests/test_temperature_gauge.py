@@ -11,8 +11,8 @@ from textual.widgets import Static
 import tui
 from engine import Config, Run
 from tui.app import DashboardApp
-from tui.temperature_gauge import KNOB, T_MAX, T_MIN, TemperatureGauge, clamp
-from tui.training_loop import SPEEDS
+from tui.plumbing.training_loop import SPEEDS
+from tui.widgets.temperature_gauge import KNOB, T_MAX, T_MIN, TemperatureGauge, clamp
 
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 

@@ -42,7 +42,7 @@ def test_start_train_and_quit_in_tmux(tmp_path, size):
         pytest.skip("tmux is not installed")
     session = f"micromlp-{uuid.uuid4().hex[:8]}"
     exit_file = tmp_path / "exit"
-    command = f"cd {ROOT} && {sys.executable} -m tui.cli --steps 2000; echo $? > {exit_file}"
+    command = f"cd {ROOT} && {sys.executable} -m tui.console.main --steps 2000; echo $? > {exit_file}"
     _tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]), command)
     try:
         _wait_for(session, r"idle .*step 0/2000")
@@ -67,7 +67,7 @@ def _start(tmp_path: Path, args: str, size: tuple[int, int] = (100, 30)) -> tupl
         pytest.skip("tmux is not installed")
     session = f"micromlp-{uuid.uuid4().hex[:8]}"
     exit_file, pid_file = tmp_path / "exit", tmp_path / "pid"
-    app = f"echo $$ > {pid_file}; exec {sys.executable} -m tui.cli {args}"  # the app keeps the shell's pid
+    app = f"echo $$ > {pid_file}; exec {sys.executable} -m tui.console.main {args}"  # the app keeps the shell's pid
     command = f"cd {ROOT} && sh -c '{app}'; echo $? > {exit_file}; sleep 30"
     _tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]), command)
     return session, exit_file, pid_file

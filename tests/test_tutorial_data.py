@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from engine import tutorial_data as td
-from engine.cli import build_parser, run_headless
 from engine.errors import DataError
+from tui.console.flags import build_parser
+from tui.console.headless import run_headless
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -169,7 +170,7 @@ def test_a_server_that_hangs_times_out(names_server):
 
 def test_no_network_is_one_line_and_exit_2(tmp_path):
     """The console command, with nothing answering at the address (the offline fixture's)."""
-    done = subprocess.run([sys.executable, "-m", "tui.cli", "--headless", "--data", "tutorial"], cwd=ROOT,
+    done = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--data", "tutorial"], cwd=ROOT,
                           capture_output=True, text=True, timeout=60, env=dict(os.environ))
     assert done.returncode == 2 and done.stdout == ""
     error = [line for line in done.stderr.splitlines() if "error" in line]

@@ -14,12 +14,12 @@ from rich.segment import Segment
 from engine import Config, Model, Run
 from engine.inspect import dead_units, forward_trace, gradient_check, rows_touched, top_k
 from tui.app import DashboardApp
-from tui.distribution import DistributionChart
-from tui.training_loop import SPEEDS, State
+from tui.plumbing.training_loop import SPEEDS, State
 from tui.views.gradcheck import GradCheckView
 from tui.views.panel import IDS, TabBar
 from tui.views.view import LEVELS, View, fmt
 from tui.views.weights import UPDATE, WEIGHTS, WeightsView
+from tui.widgets.distribution import DistributionChart
 
 FAST = SPEEDS.index(None)
 SIZES = [(80, 24), (120, 40), (200, 60)]

@@ -24,35 +24,33 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Model, Run, checkpoint, next_token_probs, sample_names_from_grid, uniform_grid
-from engine.errors import MicroMLPError
+from engine import Model, Run, checkpoint, next_token_probs
 from engine.runs import RunRegistry, data_name
-from tui.commands import COMMANDS
-from tui.distribution import DistributionChart
-from tui.experiments import Experiments
-from tui.help_panel import HelpPanel
-from tui.key_bar import KeyBar
-from tui.layout import fit_heights
-from tui.loss_plot import LossPlot, PlotFigures
-from tui.names_panel import NamesPanel
-from tui.pace_control import PaceControl
-from tui.status_line import StatusLine
-from tui.step_line import StepLine
-from tui.temperature_gauge import TemperatureGauge
-from tui.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
+from tui.plumbing.commands import COMMANDS
+from tui.plumbing.experiments import Experiments
+from tui.plumbing.layout import fit_heights
+from tui.plumbing.names import NameBatches, final_samples
+from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
+from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
+from tui.views.runs import RunsView
+from tui.widgets.distribution import DistributionChart
+from tui.widgets.help_panel import HelpPanel
+from tui.widgets.key_bar import KeyBar
+from tui.widgets.loss_plot import LossPlot, PlotFigures
+from tui.widgets.names_panel import NamesPanel
+from tui.widgets.pace_control import PaceControl
+from tui.widgets.status_line import StatusLine
+from tui.widgets.step_line import StepLine
+from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
 
 FRAME = 0.1  # seconds between screen refreshes
-SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
-NAMES_PER_BATCH = 8
-T_STEP, T_MIN, T_MAX = 0.1, 0.1, 5.0
-DEFAULT_SAVE = "micromlp-checkpoint.npz"
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 
 
-class DashboardApp(Experiments, App[int]):
+class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
     BINDINGS = [  # the footer shows what fits in 80 columns; the pairs are clickable controls on screen
@@ -103,7 +101,8 @@ class DashboardApp(Experiments, App[int]):
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
-        self._runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
+        self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
+        self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.save_path = Path(save_path or DEFAULT_SAVE)
         self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
@@ -119,9 +118,7 @@ class DashboardApp(Experiments, App[int]):
         self._shown: Snapshot | None = None
         if self.training.exact_track is None:
             self.training.track_exact()
-        self._grid = uniform_grid(seed=0, count=NAMES_PER_BATCH, max_len=self.training.config.max_len)
-        self._grid_seed = 0
-        self._last_batch = 0.0
+        self.batches = NameBatches(self.training.config.max_len)
         self._final_shown = False
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
@@ -213,7 +210,7 @@ class DashboardApp(Experiments, App[int]):
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED)
             if state_changed:
                 self.refresh_bindings()
-        if snap.state == State.RUNNING and time.monotonic() - self._last_batch >= SAMPLE_EVERY:
+        if snap.state == State.RUNNING and self.batches.due():
             self.sample_batch("", new_draws=True)
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
             self._final_shown = True
@@ -225,8 +222,8 @@ class DashboardApp(Experiments, App[int]):
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
-                                   ref.random_guess, ref.floor, run.diverged_at, self.gap_view, self.ghosts(),
-                                   tuple(run.lr_changes)))
+                                   ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
+                                   self.experiments.ghosts(), tuple(run.lr_changes)))
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -244,7 +241,7 @@ class DashboardApp(Experiments, App[int]):
         self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
-                                   self._runs_version))
+                                   self.runs_version))
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -276,19 +273,12 @@ class DashboardApp(Experiments, App[int]):
             if reason:  # asked for by a key: say why nothing comes
                 self.set_note("no names: the run diverged, its probabilities are not finite (r or n for a new run)")
             return
-        if new_draws:
-            self._grid_seed += 1
-            self._grid = uniform_grid(self._grid_seed, NAMES_PER_BATCH, self.training.config.max_len)
-        with np.errstate(all="ignore"):
-            names = sample_names_from_grid(self.view_model, self.training.dataset, self.temperature, self._grid)
-        step = self._shown.step if self._shown else self.training.step
-        heading = f"step {step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
-        known = [self.training.dataset.is_training_name(n) for n in names]
+        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws)
+        heading = f"step {self.shown_step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
         if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
             self.names.replace_last(heading, names, known)
         else:
             self.names.add_batch(heading, names, known)
-        self._last_batch = time.monotonic()
 
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
@@ -302,12 +292,10 @@ class DashboardApp(Experiments, App[int]):
     def _final_samples(self, run: Run, temperature: float) -> None:
         """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
         chunks, so that even --samples in the thousands never holds up a key."""
-        worker, names = get_current_worker(), []
-        total = run.config.num_samples
-        while len(names) < total:
-            if worker.is_cancelled or run is not self.training:
-                return
-            names += run.sample(temperature=temperature, count=min(100, total - len(names)))
+        worker = get_current_worker()
+        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training)
+        if names is None:
+            return
         known = [run.dataset.is_training_name(n) for n in names]
         self.call_from_thread(self.names.show_final, names, temperature, known)
 
@@ -447,19 +435,36 @@ class DashboardApp(Experiments, App[int]):
             self.help_panel.scroll_relative(y=lines, animate=False)
 
     async def action_reset(self) -> None:
-        await self._replace_run(self.training.fresh(), "a fresh run with the same settings")
+        await self.replace_run(self.training.fresh(), "a fresh run with the same settings")
 
     async def action_new_seed(self) -> None:
         seed = self.training.config.seed + 1
-        await self._replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
+        await self.replace_run(self.training.reseeded(seed), f"a new run with seed {seed}")
 
-    async def _replace_run(self, run: Run, note: str) -> None:
+    # --- experiments (tui/plumbing/experiments.py) ----------------------------------------------
+    def action_settings(self) -> None:
+        self.experiments.open_settings()
+
+    def action_scale_lr(self, factor: float) -> None:
+        self.experiments.scale_lr(factor)
+
+    def action_pick_run(self, delta: int) -> None:
+        self.experiments.pick_run(delta)
+
+    def action_toggle_run(self, run_id: int | None = None) -> None:
+        self.experiments.toggle_run(run_id)
+
+    def action_remove_run(self, run_id: int | None = None) -> None:
+        self.experiments.remove_run(run_id)
+
+    async def replace_run(self, run: Run, note: str) -> None:
+        """Stop the current run (kept as a ghost if it trained at all) and start `run` in its place."""
         await self._stop_worker()
         if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
             snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
             rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
             self.runs.keep(self.training, self.data, note, rate)
-            self._runs_version += 1
+            self.runs_version += 1
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()
@@ -504,14 +509,8 @@ class DashboardApp(Experiments, App[int]):
 
     @work(thread=True, group="save")
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
-        try:
-            where = checkpoint.save(path, ckpt)
-            note = f"saved step {ckpt.step} to {where.resolve()}"
-        except MicroMLPError as exc:
-            note = f"not saved: {exc}"
-        except OSError as exc:
-            note = f"not saved: {path}: {exc.strerror or exc}"
-        self.call_from_thread(self.set_note, note, note.startswith("not saved"))  # a failure stays
+        note, failed = save_checkpoint(ckpt, path)
+        self.call_from_thread(self.set_note, note, failed)  # a failure stays
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:

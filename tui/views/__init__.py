@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import Model, Run, StepRecord
-from tui.training_loop import State
+from tui.plumbing.training_loop import State
 
 
 @dataclass(frozen=True, eq=False)

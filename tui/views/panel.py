@@ -12,7 +12,6 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import ContentSwitcher
 
-from tui.distribution import DistributionChart
 from tui.views import ViewInputs
 from tui.views.embeddings import EmbeddingView
 from tui.views.forward import ForwardView
@@ -21,6 +20,7 @@ from tui.views.runs import RunsView
 from tui.views.table import TableView
 from tui.views.view import View
 from tui.views.weights import WeightsView
+from tui.widgets.distribution import DistributionChart
 
 # (number, widget id, tab label, short label, the view's own key hint)
 VIEWS = [

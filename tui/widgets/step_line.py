@@ -10,7 +10,7 @@ from textual.widgets import Static
 
 from engine import StepRecord
 from engine.printable import printable
-from tui.status_line import figure
+from tui.widgets.status_line import figure
 
 
 class StepLine(Static):

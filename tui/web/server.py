@@ -1,6 +1,6 @@
 """`micromlp-tui --serve`: the dashboard in a web browser, with Textualize's textual-serve.
 
-Each browser tab (one websocket) gets its own app process: `python -m tui.cli FLAGS`, the server's own
+Each browser tab (one websocket) gets its own app process: `python -m tui.console.main FLAGS`, the server's own
 flags less `--serve`, `--host` and `--port`, run by textual-serve with Textual's web driver.
 
 How it ends (measured figures in the README):
@@ -36,7 +36,7 @@ DEFAULT_PORT = 8000
 KILL_AFTER = 1.0  # seconds an app process gets to end on SIGTERM before SIGKILL
 PARENT_ENV = "MICROMLP_SERVE_PARENT"  # set in each app process: the server's process id
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # textual-serve runs the apps with this driver
-TEMPLATES = Path(__file__).resolve().parent / "web"  # our page: local files only, no outside font service
+TEMPLATES = Path(__file__).resolve().parent  # our page (app_index.html beside this file): local files only, no outside font service
 PR_SET_PDEATHSIG = 1
 
 
@@ -89,7 +89,7 @@ def child_argv(argv: list[str]) -> list[str]:
 
 def child_command(argv: list[str]) -> str:
     """The shell command textual-serve runs for each tab (`exec`: the app is the server's own child)."""
-    return f"exec {shlex.quote(sys.executable)} -m tui.cli {shlex.join(child_argv(argv))}".rstrip()
+    return f"exec {shlex.quote(sys.executable)} -m tui.console.main {shlex.join(child_argv(argv))}".rstrip()
 
 
 # --- the app process side -----------------------------------------------------------------------------
@@ -245,8 +245,9 @@ async def _serve(command: str, sock: socket.socket, url: str) -> None:
 
 def main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentParser) -> int:
     """`micromlp-tui --serve ...`: check everything, then serve until a signal. Returns the exit code."""
-    from engine.cli import fail, make_run
     from engine.errors import MicroMLPError
+    from tui.console.exits import fail
+    from tui.console.flags import make_run
 
     if args.headless:
         return fail("--serve and --headless do not go together")

@@ -43,18 +43,11 @@ def _isatty(stream: object) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
-        from engine.cli import (
-            build_parser,
-            compare,
-            fail,
-            interrupt_code,
-            make_run,
-            run_headless,
-            signal_name,
-            signals_interrupt,
-        )
         from engine.errors import MicroMLPError
-        from tui import serve  # --serve (issue 9): its flags, and the app processes it starts
+        from tui.console.exits import fail, interrupt_code, signal_name, signals_interrupt
+        from tui.console.flags import build_parser, make_run
+        from tui.console.headless import compare, run_headless
+        from tui.web import server as serve  # --serve (issue 9): its flags, and the app processes it starts
     except KeyboardInterrupt:
         _say("interrupted by ctrl+c during set-up; nothing was trained or saved")
         return 130

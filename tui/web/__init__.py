@@ -1,0 +1,1 @@
+"""The browser mode (`micromlp-tui --serve`): the server and the page it serves."""
