@@ -5,12 +5,15 @@ A plot of width n columns cuts the run's `num_steps` steps into n fixed buckets 
 and the whole-data loss at its last step. A bucket the run has passed is final: it is computed once
 and kept. The whole-data loss is measured by the trainer at fixed steps (`ExactTrack`), not whenever a
 screen happens to look, so the curve is the same at any speed. `LossRange` and `GapRange` are the
-plot's y ranges: fixed for a run, grown only in coarse steps when a line leaves them.
+plot's y ranges: fixed for a run, grown only in coarse steps when a line leaves them. `fit_axis` lays
+such a range out on a plot's rows: one linear map from value to row (log10 of the value on a log axis)
+under which the ticks fall an equal whole number of rows apart, and every line is drawn by that map.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -156,6 +159,48 @@ class CurveBuckets:
         return _forward_fill(self.heldout[: self.current + 1])
 
 
+    def span(self, first: int, last: int, taken: int) -> Span:
+        """The figures of buckets first .. last together (a plot column; `taken` steps so far): its
+        steps (1-based, those taken), the lowest and highest one-name loss in them, and the moving
+        average, whole-data and held-out loss as the lines show them at its end. NaN where not reached."""
+        e = self.edges
+        first, last = max(first, 0), min(last, self.n - 1)
+        a, z = int(e[first]) + 1, min(int(e[last + 1]), taken)
+        if z < a or self.current < first:
+            return Span(a, int(e[last + 1]), math.nan, math.nan, math.nan, math.nan, math.nan, False)
+        k = min(last, self.current)
+        ema, exact = self.lines()
+        held = self.heldout_line()
+        with np.errstate(all="ignore"):
+            lo, hi = float(np.nanmin(self.lo[first : k + 1])), float(np.nanmax(self.hi[first : k + 1]))
+        return Span(a, z, lo, hi, float(ema[k]), float(exact[k]), float(held[k]), True)
+
+
+@dataclass(frozen=True)
+class Span:
+    """What a plot column holds (CurveBuckets.span): steps first .. last (1-based)."""
+
+    first: int
+    last: int
+    lo: float
+    hi: float
+    ema: float
+    exact: float
+    heldout: float
+    reached: bool  # False: no step of it is taken yet (first .. last are then its whole range)
+
+
+def lr_used(lr_changes: list[tuple[int, float]] | tuple[tuple[int, float], ...], num_steps: int,
+            steps: np.ndarray) -> np.ndarray:
+    """The learning rate the `steps`-th steps used (1-based): step index t = s - 1 used the base in force
+    at t (from `lr_changes`, (first step index, base) pairs) times (1 - t / num_steps)."""
+    t = np.asarray(steps, dtype=np.int64) - 1
+    starts = np.array([at for at, _ in lr_changes], dtype=np.int64)
+    bases = np.array([base for _, base in lr_changes], dtype=np.float64)
+    base = bases[np.maximum(np.searchsorted(starts, t, side="right") - 1, 0)]
+    return base * (1 - t / max(num_steps, 1))
+
+
 def _forward_fill(values: np.ndarray) -> np.ndarray:
     idx = np.where(np.isnan(values), 0, np.arange(len(values)))
     np.maximum.accumulate(idx, out=idx)
@@ -204,3 +249,90 @@ class GapRange:
             self.lo /= 10
             changed = True
         return changed
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A y axis laid out on `rows` rows. In axis units (the value, or log10 of it when `log`), row r's
+    centre is `top - r * per_row`, and row r holds the units within half a row of it. A tick is at every
+    multiple of `tick_step`, which is `rows_per_tick` rows: each tick's value is exactly its row's centre."""
+
+    top: float
+    per_row: float
+    rows: int
+    tick_step: float
+    rows_per_tick: int
+    log: bool = False
+
+    def units(self, values: np.ndarray | float) -> np.ndarray:
+        v = np.asarray(values, dtype=np.float64)
+        if self.log:
+            with np.errstate(all="ignore"):
+                return np.log10(np.where(v > 0, v, np.nan))
+        return v
+
+    def position(self, values: np.ndarray | float) -> np.ndarray:
+        """The row coordinate: 0 at row 0's centre, growing downwards (not clipped; NaN stays NaN)."""
+        return (self.top - self.units(values)) / self.per_row
+
+    def sub(self, values: np.ndarray | float, per_cell: int) -> np.ndarray:
+        """Sub-rows (per_cell of them in each row, from the top), clipped to the rows (NaN: row 0). The
+        sub-row of a value lies in the row of that value: `sub(v, p) // p == row(v)`."""
+        with np.errstate(all="ignore"):
+            s = np.floor((self.position(values) + 0.5) * per_cell)
+        return np.clip(np.nan_to_num(s, nan=0.0), 0, per_cell * self.rows - 1).astype(np.int64)
+
+    def row(self, value: float) -> int:
+        return int(self.sub(value, 1))
+
+    def inside(self, values: np.ndarray | float) -> np.ndarray:
+        """Whether each value falls on one of the rows (NaN: False)."""
+        y = self.position(values)
+        with np.errstate(invalid="ignore"):
+            return (y >= -0.5) & (y < self.rows - 0.5)
+
+    def ticks(self) -> list[tuple[float, int]]:
+        """(value, row) of every tick on the rows, top first."""
+        first = math.ceil(round((self.top - (self.rows - 1) * self.per_row) / self.tick_step, 6))
+        last = math.floor(round(self.top / self.tick_step, 6))
+        out = []
+        for m in range(last, first - 1, -1):
+            units = m * self.tick_step
+            row = int(round((self.top - units) / self.per_row))
+            out.append((10.0**units if self.log else units, row))
+        return out
+
+
+NICE = (1.0, 2.0, 2.5, 5.0)  # tick steps: these times a power of ten (whole decades on a log axis)
+NICE_DECADES = (1.0, 2.0, 3.0, 5.0, 10.0)
+
+
+def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
+    """The axis that shows [lo, hi] (values > 0 when `log`) on `rows` rows with the finest rows: over
+    tick steps d (NICE, or whole decades on a log axis) and whole rows between ticks k, each row is
+    d / k, the top row's centre is a whole number of rows (so every tick lands on a row's centre), and
+    the least d / k whose rows reach from hi down to lo wins. Ticks are at least every other row from
+    9 rows up, and there are at least three of them from 5 rows up. Depends on its arguments alone."""
+    if log:
+        lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
+        lo, hi = (lo - 0.5, lo + 0.5) if math.isfinite(lo) else (0.0, 1.0)
+    rows = max(rows, 1)
+    k_min = 2 if rows >= 9 else 1
+    k_max = max(k_min, (rows - 1) // 2)
+    best: tuple[float, int, float, int, float] | None = None  # (per_row, |k - 3|, d, k, top)
+    for k in range(k_min, k_max + 1):
+        raw = (hi - lo) * k / max(rows - 1, 1)  # the least tick step that could reach
+        power = 10.0 ** math.floor(math.log10(raw)) if raw > 0 else 1.0
+        steps = ([m * power for m in NICE] + [10 * power, 20 * power]) if not log else \
+            [m for m in NICE_DECADES if m >= raw] or [float(math.ceil(raw))]
+        for d in sorted(steps):
+            u = d / k
+            top = math.ceil(round(hi / u, 9)) * u
+            if top - (rows - 1) * u <= lo + 1e-12 * max(1.0, abs(lo)):
+                cand = (u, abs(k - 3), d, k, top)
+                best = cand if best is None or cand[:2] < best[:2] else best
+                break
+    assert best is not None  # the largest steps always reach
+    u, _, d, k, top = best
+    return Axis(top, u, rows, d, k, log)

@@ -52,10 +52,11 @@ async def test_three_runs_side_by_side_with_their_labels():
         labels = sorted(g.label for g in app.experiments.ghosts())
         assert labels == ["#1 lr 1.0, n_embd 16", "#2 n_embd 16"]  # which run, and what differs from this one
         text = margin_labels(app)
+        margin = " ".join(row[-1][0].strip() for row in app.plot.rows() if row[-1][1].startswith("line-"))
         for label in labels:
-            assert label[:17] in text  # in the right margin (19 columns), beside its line's end
+            assert label in margin  # whole, in the right margin (wrapped if need be), beside its line's end
         styles = {st for row in app.plot.rows() for _, st in row}
-        assert "ghost" in styles
+        assert {"line-0", "line-1"} <= styles  # each kept run in its own colour
 
 
 async def test_at_80x24_the_current_run_and_a_ghost_are_readable():
@@ -67,7 +68,7 @@ async def test_at_80x24_the_current_run_and_a_ghost_are_readable():
         await train_to_the_end(pilot, app)
         rows = app.plot.rows()
         cells = [st for row in rows for text, st in row for _ in text]
-        assert cells.count("ghost") >= 10 and cells.count("ema") >= 10
+        assert cells.count("line-0") >= 10 and cells.count("ema") + cells.count("both") >= 10
         assert "seed 42" in margin_labels(app)
 
 

@@ -81,10 +81,10 @@ def test_loss_history_keeps_every_loss_and_its_moving_average():
     for v in values:
         grown.append(v)
     bulk = LossHistory(values)
-    ema, expected = values[0], []
-    for v in values:
-        ema = ema + grown.alpha * (v - ema)
-        expected.append(ema)
+    s, expected = 0.0, []  # TensorBoard's smoothing, debiased at the start
+    for i, v in enumerate(values):
+        s = grown.weight * s + (1 - grown.weight) * v
+        expected.append(s / (1 - grown.weight ** (i + 1)))
     for h in (grown, bulk):
         assert len(h) == len(values) and list(h.losses) == values
         assert np.allclose(h.ema, expected, rtol=0, atol=1e-12)

@@ -223,7 +223,7 @@ class DashboardApp(App[int]):
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
-                                   self.experiments.ghosts(), tuple(run.lr_changes)))
+                                   self.experiments.ghosts(), tuple(run.lr_changes), len(run.dataset)))
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from engine import Run
 from engine.errors import MicroMLPError
 from engine.runs import RunRegistry, data_name
+from tui.plumbing.line_colours import run_colour
 from tui.plumbing.training_loop import State, TrainingLoop
 from tui.screens.settings_form import Settings, SettingsForm
 from tui.views.runs import RunsView
@@ -44,7 +45,7 @@ class Experiments:
         """The kept runs on show, each labelled by what differs from the current run."""
         h = self.host
         labels = h.runs.labels(h.training.config, data_name(h.data))
-        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves) for r in h.runs.visible())
+        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, run_colour(r.id)) for r in h.runs.visible())
 
     def open_settings(self) -> None:
         h = self.host

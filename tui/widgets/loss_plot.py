@@ -1,52 +1,66 @@
 """The loss plot: the run's steps along x (fixed from 0 to the run's length), and on y each column's
 one-name losses (their lowest and highest, faint dots), the moving average (a braille line), the
-exact whole-data loss (half blocks) and the two reference lines, labelled in the right margin. A key
+exact whole-data loss (half blocks) and the two reference lines, labelled in the right margin; kept
+runs (or race variants) as braille lines each in its own colour, labelled in full in the margin. A key
 line above says which is which. `l` switches to the "left to learn" view: whole-data loss minus the
 bigram floor on a log axis.
+
+The y axis is exact (engine.curve.fit_axis): one linear map from value to row, ticks an equal whole
+number of rows apart, each tick's value its row's centre, and every line drawn by that map. A one-name
+loss beyond the axis is marked on the frame (▴ on the top edge, ▾ on the bottom one), never inside the
+data. Where the moving average and the whole-data loss share a cell, the cell shows both: the average's
+braille dots with the whole-data loss's half added as dots, on the whole-data colour ("both").
 
 The plot builds, it does not bounce: the x axis and every column's steps are fixed by the run's
 length and the plot's width (engine.curve.CurveBuckets), the y range is fixed for the run and only
 grows in coarse steps (engine.curve.LossRange), and each column is drawn from its own figures (a line
 joins the previous column's last value within the new column), so a column the run has passed is
-never redrawn differently. Where the moving average and the whole-data loss share a cell, they
-alternate by column, so both stay visible and tell apart without colour.
+never redrawn differently; the current column is drawn as it fills.
+
+A cursor (the mouse over a column, or `,` / `/`) marks a column and turns the key line into a reading
+of every line there (engine figures: CurveBuckets.span, lr_used).
 
 `render_plot()` is a pure function from the figures to rows of (text, style name) runs; the widget
-turns them into Strips with theme-aware styles (component classes) and caches them until the figures
-or the size change.
+turns them into Strips with theme-aware styles (component classes) and caches them until the figures,
+the cursor or the size change.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
 from engine import LossHistory
-from engine.curve import CurveBuckets, ExactTrack, GapRange, LossRange
+from engine.curve import Axis, CurveBuckets, ExactTrack, GapRange, LossRange, fit_axis, lr_used
+from tui.plumbing.line_colours import LINE_STYLES, line_style
 
 Cell = tuple[str, str]  # (character, style name)
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
-STYLES = ("axis", "dots", "ema", "exact", "guess", "floor", "diverged", "lr", "lr-future", "title", "ghost", "heldout")
+STYLES = ("axis", "dots", "ema", "exact", "both", "guess", "floor", "diverged", "lr", "lr-future", "title",
+          "heldout", "cursor", "epoch", *LINE_STYLES)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
+HALF_BITS = (0x01 | 0x02 | 0x08 | 0x10, 0x04 | 0x40 | 0x20 | 0x80)  # a cell's top / bottom half in braille
 DOT, EXACT_UP, EXACT_DOWN, REF, DIVERGED = "•", "▀", "▄", "┄", "┆"
-ABOVE, BELOW = "▴", "▾"  # a one-name loss beyond the y range, drawn at its edge
-HELDOUT = "▪"
+ABOVE, BELOW = "▴", "▾"  # on the frame: a one-name loss in this column beyond the top / bottom of the axis
+HELDOUT, CURSOR, EPOCH, BASELINE = "▪", "│", "┴", "◆"
 
 
 @dataclass
 class PlotFigures:
     """What the app hands down each frame (all read-only for the widget)."""
 
-    history: LossHistory  # the live run's losses and moving average
+    history: LossHistory  # the live run's losses and moving average (its smoothing weight)
     track: ExactTrack | None  # its whole-data loss at fixed steps
     num_steps: int
     learning_rate: float  # at step 0; the rate falls linearly to 0
@@ -54,8 +68,9 @@ class PlotFigures:
     floor: float
     diverged_at: int | None = None  # 0-based step whose loss was not finite
     gap_view: bool = False  # the "left to learn" view
-    ghosts: tuple[Ghost, ...] = ()  # earlier runs of the session, drawn dimmed under this one
+    ghosts: tuple[Ghost, ...] = ()  # earlier runs of the session (or race variants), under this one
     lr_changes: tuple[tuple[int, float], ...] = ()  # (step, new base) where the rate was changed mid-run
+    epoch_steps: int = 0  # steps in one pass over the training names (0: not marked)
 
 
 class Curves(Protocol):
@@ -65,8 +80,21 @@ class Curves(Protocol):
 
 @dataclass(frozen=True)
 class Ghost:
-    label: str  # what differs from the current run ("lr 0.5", "seed 7")
+    """A line beside the current run's: a kept run or a race variant."""
+
+    label: str  # what it is ("#2 lr 0.5", "seed 7"); shown in full in the margin
     curves: Curves
+    colour: int = 0  # its colour index (tui.plumbing.line_colours): the same wherever it is named
+    baseline: bool = False  # the run the others are compared with: drawn thicker, its label marked ◆
+
+    @property
+    def style(self) -> str:
+        return line_style(self.colour)
+
+    @property
+    def tag(self) -> str:
+        """Its short name in the cursor's reading: the label's first word ("#2")."""
+        return (self.label.split() or ["run"])[0]
 
 
 @dataclass
@@ -76,36 +104,22 @@ class PlotState:
     loss_range: LossRange
     gap_range: GapRange
     buckets: CurveBuckets | None = None
+    smoothing: float = math.nan  # the moving average's weight the buckets were computed with
 
     @classmethod
     def for_run(cls, figures: PlotFigures) -> PlotState:
         return cls(LossRange(figures.random_guess, figures.floor), GapRange(figures.random_guess - figures.floor))
 
     def buckets_for(self, figures: PlotFigures, n: int) -> CurveBuckets:
-        if self.buckets is None or self.buckets.n != n or self.buckets.num_steps != figures.num_steps:
-            self.buckets = CurveBuckets(figures.num_steps, n)
+        weight = figures.history.weight
+        if (self.buckets is None or self.buckets.n != n or self.buckets.num_steps != figures.num_steps
+                or weight != self.smoothing):  # a new smoothing: the whole line again
+            self.buckets, self.smoothing = CurveBuckets(figures.num_steps, n), weight
         self.buckets.update(figures.history, figures.track)
         return self.buckets
 
 
 # --- numbers on the axes ---------------------------------------------------------------------------
-def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
-    """About `count` round values (1, 2, 2.5 or 5 times a power of ten apart) inside [lo, hi]."""
-    raw = (hi - lo) / max(count, 1)
-    power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step - 1e-9) * step
-    return [first + i * step for i in range(int((hi - first) / step + 1e-9) + 1)]
-
-
-def log_ticks(lo: float, hi: float) -> list[float]:
-    """1, 2 and 5 times each power of ten inside [lo, hi] (1 and 3 only, when that is too many)."""
-    out = []
-    for e in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1):
-        out += [m * 10.0**e for m in (1, 2, 5) if lo <= m * 10.0**e <= hi]
-    return out if len(out) <= 8 else [v for v in out if str(v).lstrip("0.")[:1] == "1"]
-
-
 def tick_label(value: float, step: float) -> str:
     decimals = max(1, -math.floor(math.log10(step) + 1e-9) + (0 if round(step / 10 ** math.floor(
         math.log10(step) + 1e-9), 6) in (1, 2, 5) else 1))
@@ -129,13 +143,21 @@ def figure(value: float, width: int = 7) -> str:
     return text if len(text) <= width else f"{value:.1e}"
 
 
+def per_column(num_steps: int, cols: int) -> str:
+    """How many steps (one name each) a column holds: "12", "~12", "2.5"."""
+    per = num_steps / max(cols, 1)
+    if per == round(per):
+        return f"{per:.0f}"
+    return f"~{per:.0f}" if per >= 10 else f"~{per:.1f}"
+
+
 # --- geometry -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Geometry:
     width: int
     height: int
     label_w: int  # y labels and the left axis line
-    margin_w: int  # right of the frame: labels of the reference lines
+    margin_w: int  # right of the frame: labels of the reference lines and of the kept runs
     rows: int  # data rows
     x_labels: bool
     lr_row: bool
@@ -145,13 +167,39 @@ class Geometry:
         return self.width - self.label_w - 1 - self.margin_w
 
 
-def geometry(width: int, height: int, label_w: int, ghosts: bool = False) -> Geometry:
+def geometry(width: int, height: int, label_w: int) -> Geometry:
+    """The plot's parts at a size: they depend on the size (and the y labels' width) alone, so the plot
+    does not narrow when a run is kept."""
     lr_row = height >= 12
     x_labels = height >= 8
     rows = height - 3 - x_labels - lr_row  # key line, top and bottom of the frame
-    wide = width >= 100 or (ghosts and width >= 76)  # earlier runs' labels need the room
-    margin_w = 19 if wide else 11 if width >= 48 else 6 if width >= 30 else 0
+    margin_w = 19 if width >= 100 else 11 if width >= 48 else 6 if width >= 30 else 0
     return Geometry(width, height, label_w, margin_w, max(rows, 1), x_labels, lr_row)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where everything goes at one size: the parts, the y axis and its labelled rows."""
+
+    geo: Geometry
+    axis: Axis
+    ticks: dict[int, str]  # row -> label
+
+    @property
+    def cols(self) -> int:
+        return max(self.geo.data_w, 1)
+
+
+def plot_layout(figures: PlotFigures, state: PlotState, width: int, height: int) -> Layout:
+    rows = geometry(width, height, 0).rows
+    if figures.gap_view:
+        axis = fit_axis(state.gap_range.lo, state.gap_range.hi, rows, log=True)
+        ticks = {r: figure(v, 6) if v < 0.01 else tick_label(v, v) for v, r in axis.ticks()}
+    else:
+        axis = fit_axis(state.loss_range.lo, state.loss_range.hi, rows)
+        ticks = {r: tick_label(v, axis.tick_step) for v, r in axis.ticks()}
+    label_w = max((len(s) for s in ticks.values()), default=3) + 1
+    return Layout(geometry(width, height, label_w), axis, ticks)
 
 
 # --- the pure renderer ----------------------------------------------------------------------------
@@ -167,166 +215,164 @@ class _Canvas:
         self.ch[r][c], self.st[r][c] = ch, st
 
 
-class _YMap:
-    def __init__(self, lo: float, hi: float, rows: int, log: bool):
-        self.lo, self.hi, self.rows, self.log = lo, hi, rows, log
-
-    def sub(self, values: np.ndarray | float, per_cell: int) -> np.ndarray:
-        """Sub-rows (per_cell of them in each row) from the top, clipped to the area."""
-        v = np.asarray(values, dtype=np.float64)
-        lo, hi = self.lo, self.hi
-        if self.log:
-            v, lo, hi = np.log10(np.maximum(v, 1e-300)), math.log10(lo), math.log10(hi)
-        n = per_cell * self.rows
-        s = np.rint((hi - v) / (hi - lo) * (n - 1))
-        return np.clip(np.nan_to_num(s, nan=0.0), 0, n - 1).astype(np.int64)
-
-    def row(self, value: float) -> int:
-        return int(self.sub(value, 1))
-
-    def inside(self, value: float) -> bool:
-        return self.lo <= value <= self.hi
-
-
-def _lines(state: PlotState, figures: PlotFigures, cols: int) -> tuple[CurveBuckets, np.ndarray, np.ndarray]:
-    b = state.buckets_for(figures, 2 * cols)  # two braille sub-columns per cell
-    ema, exact = b.lines()
-    return b, ema, exact
-
-
 def _per_cell(values: np.ndarray) -> np.ndarray:
     """A line's value per cell: its second sub-column's (the first's in a half-drawn last cell)."""
     k = len(values)
     return values[np.minimum(np.arange((k + 1) // 2) * 2 + 1, k - 1)] if k else values
 
 
-def _draw_heldout(canvas: _Canvas, ymap: _YMap, heldout: np.ndarray) -> None:
+def _cell_of(b: CurveBuckets, index: int) -> int:
+    """The column holding step index `index` (0-based)."""
+    bucket = int(np.searchsorted(b.edges[1:], index, side="right"))
+    return min(bucket, b.n - 1) // 2
+
+
+def _draw_heldout(canvas: _Canvas, axis: Axis, heldout: np.ndarray) -> None:
     """The held-out loss: a small square a column, over the dots, under this run's two lines."""
     values = _per_cell(heldout)
-    for c, (r, ok) in enumerate(zip(ymap.sub(values, 1).tolist(), (values == values).tolist())):
+    for c, (r, ok) in enumerate(zip(axis.sub(values, 1).tolist(), (values == values).tolist())):
         if ok:
             canvas.put(r, c, HELDOUT, "heldout")
 
 
-def _draw_dots(canvas: _Canvas, ymap: _YMap, b: CurveBuckets) -> None:
+def _draw_dots(canvas: _Canvas, axis: Axis, b: CurveBuckets) -> tuple[set[int], set[int]]:
+    """Each column's lowest and highest one-name loss as a dot; the columns with one beyond the axis
+    (above, below) are returned, to be marked on the frame."""
     k = b.current + 1
     cols = (k + 1) // 2
     lo2, hi2 = np.full(2 * cols, np.nan), np.full(2 * cols, np.nan)
     lo2[:k], hi2[:k] = b.lo[:k], b.hi[:k]
+    above: set[int] = set()
+    below: set[int] = set()
     with np.errstate(all="ignore"):
         cell_lo = np.fmin(lo2[0::2], lo2[1::2])
         cell_hi = np.fmax(hi2[0::2], hi2[1::2])
         for values in (cell_lo, cell_hi):  # every cell's row at once: numpy per single value is slow
-            rows = ymap.sub(values, 1).tolist()
-            below, above = (values < ymap.lo).tolist(), (values > ymap.hi).tolist()
-            for c, (v, r, low, high) in enumerate(zip(values.tolist(), rows, below, above)):
-                if v != v:  # NaN: no steps in this column yet
+            y = axis.position(values)
+            rows = axis.sub(values, 1).tolist()
+            for c, (yc, r) in enumerate(zip(y.tolist(), rows)):
+                if yc != yc:  # NaN: no steps in this column yet
                     continue
-                if not (low or high):
+                if yc < -0.5:
+                    above.add(c)
+                elif yc >= axis.rows - 0.5:
+                    below.add(c)
+                else:
                     canvas.put(r, c, DOT, "dots")
-                elif canvas.st[r][c] == "axis":  # beyond the range: an arrow at the edge, over no line
-                    canvas.put(r, c, BELOW if low else ABOVE, "dots")
+    return above, below
 
 
-def _draw_exact(canvas: _Canvas, ymap: _YMap, exact: np.ndarray) -> None:
-    values = _per_cell(exact)
-    for c, (s, ok) in enumerate(zip(ymap.sub(values, 2).tolist(), (values == values).tolist())):
-        if ok:
-            canvas.put(s // 2, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
-
-
-def _draw_ema(canvas: _Canvas, ymap: _YMap, ema: np.ndarray, style: str = "ema") -> None:
-    subs = ymap.sub(ema, 4).tolist()
+def _braille(axis: Axis, line: np.ndarray, thick: bool = False) -> dict[tuple[int, int], int]:
+    """A line as braille bits per cell (two sub-columns per cell, four sub-rows per row); each
+    sub-column joins the previous one's value. `thick`: each sub-row's neighbour below too."""
+    subs = axis.sub(line, 4).tolist()
     bits: dict[tuple[int, int], int] = {}
-    valid = (ema == ema).tolist()
+    last = 4 * axis.rows - 1
     prev = None
-    for j, (s, ok) in enumerate(zip(subs, valid)):
+    for j, (s, ok) in enumerate(zip(subs, (line == line).tolist())):
         if not ok:
             continue
         a, z = (s, s) if prev is None else (min(prev, s), max(prev, s))
         col = BRAILLE_BITS[j % 2]
-        for y in range(a, z + 1):
+        for y in range(a, min(z + thick, last) + 1):
             key = (y // 4, j // 2)
             bits[key] = bits.get(key, 0) | col[y % 4]
         prev = s
-    for (r, c), mask in bits.items():
-        if canvas.st[r][c] == "exact" and c % 2 == 0:
-            continue  # where both lines share a cell they alternate by column
-        if style == "ghost" and canvas.st[r][c] == "ghost":
-            mask |= ord(canvas.ch[r][c]) - 0x2800 if "\u2800" <= canvas.ch[r][c] <= "\u28ff" else 0
-        canvas.put(r, c, chr(0x2800 + mask), style)
+    return bits
 
 
-def _draw_ghosts(canvas: _Canvas, ymap: _YMap, figures: PlotFigures, b: CurveBuckets) -> list[tuple[float, str]]:
-    """Earlier runs' lines, dimmed, under everything of this run's; (last value, label) of each."""
-    ends = b.edges[1:]
+def _draw_ema_and_exact(canvas: _Canvas, axis: Axis, ema: np.ndarray, exact: np.ndarray) -> None:
+    """The whole-data loss as half blocks, the moving average as braille; a cell they share shows
+    both (the average's dots and the whole-data half as dots, style "both"), so neither breaks."""
+    values = _per_cell(exact)
+    halves = {}
+    for c, (s, ok) in enumerate(zip(axis.sub(values, 2).tolist(), (values == values).tolist())):
+        if ok:
+            halves[(s // 2, c)] = s % 2
+            canvas.put(s // 2, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
+    for (r, c), mask in _braille(axis, ema).items():
+        if (r, c) in halves:
+            canvas.put(r, c, chr(0x2800 + (mask | HALF_BITS[halves[(r, c)]])), "both")
+        else:
+            canvas.put(r, c, chr(0x2800 + mask), "ema")
+
+
+def _draw_ghost_line(canvas: _Canvas, axis: Axis, line: np.ndarray, ghost: Ghost) -> None:
+    for (r, c), mask in _braille(axis, line, ghost.baseline).items():
+        if canvas.st[r][c] in LINE_STYLES and "\u2800" <= canvas.ch[r][c] <= "\u28ff":
+            if canvas.st[r][c] == ghost.style:  # its own line: merge; another's: the later one wins
+                mask |= ord(canvas.ch[r][c]) - 0x2800
+        canvas.put(r, c, chr(0x2800 + mask), ghost.style)
+
+
+def _ghost_lines(figures: PlotFigures, b: CurveBuckets) -> list[np.ndarray]:
+    """Each ghost's line at the buckets' ends: its moving average, or its gap in the left-to-learn view."""
     out = []
     for ghost in figures.ghosts:
-        ema, exact, _ = ghost.curves.lines(ends)
-        line = exact - figures.floor if figures.gap_view else ema
+        ema, exact, _ = ghost.curves.lines(b.edges[1:])
         if figures.gap_view:
-            line = np.where(line > 0, line, np.nan)
-        _draw_ema(canvas, ymap, line, "ghost")
-        finite = line[np.isfinite(line)]
-        if len(finite):
-            out.append((float(finite[-1]), ghost.label))
+            with np.errstate(invalid="ignore"):
+                gap = exact - figures.floor
+            out.append(np.where(gap > 0, gap, np.nan))
+        else:
+            out.append(ema)
     return out
 
 
-def _draw_lr_changes(canvas: _Canvas, figures: PlotFigures) -> None:
-    for step, _ in figures.lr_changes[1:]:  # the first entry is the run's start
-        c = min(int(step * canvas.cols / max(figures.num_steps, 1)), canvas.cols - 1)
-        for r in range(canvas.rows):
-            if canvas.st[r][c] == "axis":
-                canvas.put(r, c, "╎", "lr")
+def _mark_column(canvas: _Canvas, c: int, ch: str, style: str, over_all: bool = True) -> None:
+    for r in range(canvas.rows):
+        if over_all or canvas.st[r][c] == "axis":
+            canvas.put(r, c, ch, style)
 
 
-def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int) -> list[Run_]:
-    """The plot as `height` rows of (text, style name) runs, each row `width` cells wide."""
+def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int,
+                cursor: int | None = None) -> list[Run_]:
+    """The plot as `height` rows of (text, style name) runs, each row `width` cells wide; with `cursor`
+    (a data column) that column is marked and the key line reads every line there."""
     gap = figures.gap_view
-    # y range and ticks (the labels' width fixes the data area's width)
-    g0 = geometry(width, height, 6, bool(figures.ghosts))
-    if gap:
-        lo, hi = state.gap_range.lo, state.gap_range.hi
-        ticks = log_ticks(lo, hi)
-        labels = [figure(v, 6) if v < 0.01 else tick_label(v, v) for v in ticks]
-    else:
-        lo, hi = state.loss_range.lo, state.loss_range.hi
-        ticks = nice_ticks(lo, hi, max(2, g0.rows // 2))
-        labels = [tick_label(v, ticks[1] - ticks[0] if len(ticks) > 1 else 1.0) for v in ticks]
-    label_w = max((len(s) for s in labels), default=3) + 1
-    geo = geometry(width, height, label_w, bool(figures.ghosts))
-    cols = max(geo.data_w, 1)
-    b, ema, exact = _lines(state, figures, cols)
+    lay = plot_layout(figures, state, width, height)
+    cols, axis = lay.cols, lay.axis
+    b = state.buckets_for(figures, 2 * cols)  # two braille sub-columns per cell
+    ema, exact = b.lines()
     if gap:
         exact = exact - figures.floor
         if state.gap_range.include(float(np.nanmin(exact)) if np.isfinite(exact).any() else math.nan):
-            return render_plot(figures, state, width, height)
+            return render_plot(figures, state, width, height, cursor)
     elif state.loss_range.include(_finite_min(ema, exact), _finite_max(ema, exact)):
-        return render_plot(figures, state, width, height)
-    ymap = _YMap(lo, hi, geo.rows, gap)
-    canvas = _Canvas(geo.rows, cols)
+        return render_plot(figures, state, width, height, cursor)
+    canvas = _Canvas(axis.rows, cols)
     refs = _references(figures, gap)
     for value, name, _ in refs:
-        r = ymap.row(value)
-        for c in range(cols):
-            canvas.put(r, c, REF, name)
+        if axis.inside(value):
+            _mark_column_row(canvas, axis.row(value), name)
     if figures.diverged_at is not None:
-        c = min(int(figures.diverged_at * cols / max(figures.num_steps, 1)), cols - 1)
-        for r in range(geo.rows):
-            canvas.put(r, c, DIVERGED, "diverged")
-    _draw_lr_changes(canvas, figures)
-    ghost_ends = _draw_ghosts(canvas, ymap, figures, b)
-    heldout = b.heldout_line() if figures.track is not None and figures.track.heldout_values is not None else None
+        _mark_column(canvas, _cell_of(b, figures.diverged_at), DIVERGED, "diverged")
+    for step, _ in figures.lr_changes[1:]:  # the first entry is the run's start
+        _mark_column(canvas, _cell_of(b, step), "╎", "lr", over_all=False)
+    ghost_lines = _ghost_lines(figures, b)
+    for ghost, line in zip(figures.ghosts, ghost_lines):
+        _draw_ghost_line(canvas, axis, line, ghost)
+    above: set[int] = set()
+    below: set[int] = set()
     if not gap:
-        _draw_dots(canvas, ymap, b)
-        if heldout is not None:
-            _draw_heldout(canvas, ymap, heldout)
-        _draw_exact(canvas, ymap, exact)
-        _draw_ema(canvas, ymap, ema)
+        above, below = _draw_dots(canvas, axis, b)
+        if figures.track is not None and figures.track.heldout_values is not None:
+            _draw_heldout(canvas, axis, b.heldout_line())
+        _draw_ema_and_exact(canvas, axis, ema, exact)
     else:
-        _draw_exact(canvas, ymap, np.where(exact > 0, exact, np.nan))
-    return _frame(figures, geo, canvas, ymap, ticks, labels, refs + [(v, "ghost", t) for v, t in ghost_ends], b)
+        values = np.where(exact > 0, exact, np.nan)
+        _draw_ema_and_exact(canvas, axis, np.full(0, np.nan), values)
+    if cursor is not None and 0 <= cursor < cols:
+        _mark_column(canvas, cursor, CURSOR, "cursor", over_all=False)
+    margin = _margin(figures, lay, refs, ghost_lines)
+    top_line = _reading(figures, b, cursor, width) if cursor is not None and 0 <= cursor < cols \
+        else _key(figures, width, per_column(figures.num_steps, cols))
+    return _frame(figures, lay, canvas, margin, top_line, b, above, below, cursor)
+
+
+def _mark_column_row(canvas: _Canvas, r: int, name: str) -> None:
+    for c in range(canvas.cols):
+        canvas.put(r, c, REF, name)
 
 
 def _finite_min(*arrays: np.ndarray) -> float:
@@ -355,74 +401,147 @@ def _short(label: str) -> str:
     return f"{words[-2]} {value:.2f}" if abs(value) < 100 else f"{words[-2]} {words[-1]}"
 
 
-def _key(figures: PlotFigures, width: int) -> Run_:
+def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]],
+            ghost_lines: list[np.ndarray]) -> dict[int, tuple[str, str]]:
+    """Row -> (style, text) of the right margin: each reference line's label on its row, then each
+    ghost's label, whole (wrapped over rows if need be), on free rows nearest its line's last value."""
+    mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
+    out: dict[int, tuple[str, str]] = {}
+    if not mw:
+        return out
+    for v, name, label in refs:
+        if axis.inside(v):
+            text = label if mw >= 19 else _short(label) if mw >= 11 else label.split()[-1]
+            out.setdefault(axis.row(v), (name, text[: mw - 1]))
+    for ghost, line in zip(figures.ghosts, ghost_lines):
+        finite = line[np.isfinite(line)]
+        if not len(finite):
+            continue
+        label = (BASELINE + " " if ghost.baseline else "") + ghost.label
+        parts = textwrap.wrap(label, mw - 1, break_on_hyphens=False) or [label]
+        r0 = axis.row(float(finite[-1]))
+        for d in sorted(range(-rows, rows), key=lambda d: (abs(d), -d)):
+            start = r0 + d
+            if 0 <= start and start + len(parts) <= rows and all(start + i not in out for i in range(len(parts))):
+                for i, part in enumerate(parts):
+                    out[start + i] = (ghost.style, part)
+                break
+    return out
+
+
+def _key(figures: PlotFigures, width: int, per: str) -> Run_:
     """The one-line key above the plot: every line, its glyph, its style; shorter when narrow."""
+    w = figures.history.weight
+    names = "one name" if per == "1" else f"{per} names"
     if figures.gap_view:
         long = [("left to learn (log) ", "title"), ("▀ whole-data loss − bigram floor", "exact"), ("  ", "axis"),
                 ("┄ at the start", "guess")]
         short = [("left to learn ", "title"), ("▀ whole-data − floor", "exact"), (" ", "axis"), ("┄ start", "guess")]
+        compact = short
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
-        long = [("loss ", "title"), ("• one name (low/high)", "dots"), ("  ", "axis"), ("⠒ moving avg", "ema"),
-                ("  ", "axis"), ("▀ whole-data", "exact"), ("  ", "axis"), ("┄ random guess", "guess"),
+        long = [(f"• lowest & highest one-name loss of the {names} in a column (▴▾ beyond)", "dots"), ("  ", "axis"),
+                (f"⠒ moving avg, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
+                ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
-        short = [("• one name", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"), ("▀ whole data", "exact"),
-                 (" ", "axis"), ("┄ guess", "guess"), (" ", "axis"), ("┄ floor", "floor")]
-        tiny = [("•name", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"), (" ", "axis"),
-                ("┄", "guess"), ("┄", "floor")]
+        short = [(f"• low/high of {names}", "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
+                 ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
+                 (" ", "axis"), ("┄ floor", "floor")]
+        compact = [(f"• lo/hi of {names}", "dots")] + short[1:5] + short[7:]  # without "⣿ both"
+        tiny = [(f"•lo/hi {per}", "dots"), (" ", "axis"), (f"⠒{w:g}", "ema"), (" ", "axis"), ("▀data", "exact"),
+                (" ", "axis"), ("┄", "guess"), ("┄", "floor")]
     if figures.ghosts:
-        long, short, tiny = (long + [("  ", "axis"), ("⠒ earlier runs", "ghost")],
-                             short + [(" ", "axis"), ("⠒ earlier", "ghost")], tiny + [(" ", "axis"), ("⠒", "ghost")])
+        first = figures.ghosts[0].style
+        long, short, compact, tiny = (long + [("  ", "axis"), ("⠒ kept runs (labels at right)", first)],
+                                      short + [(" ", "axis"), ("⠒ kept runs", first)],
+                                      compact + [(" ", "axis"), ("⠒ kept", first)], tiny + [(" ", "axis"), ("⠒", first)])
+        if any(g.baseline for g in figures.ghosts):
+            base = next(g.style for g in figures.ghosts if g.baseline)
+            long, short = long + [("  ", "axis"), ("◆ baseline (thick)", base)], short + [(" ", "axis"),
+                                                                                      ("◆ baseline", base)]
     if figures.track is not None and figures.track.heldout_values is not None and not figures.gap_view:
         held = [(" ", "axis"), ("▪ held-out", "heldout")]
-        long, short = long + held, short + held
+        long, short, compact = long + held, short + held, compact + held
         tiny = tiny + [(" ", "axis"), ("▪held", "heldout")]
+    if figures.epoch_steps and figures.num_steps > figures.epoch_steps:
+        long, short = long + [("  ", "axis"), ("┴ a pass over the names ends", "epoch")], \
+            short + [(" ", "axis"), ("┴ pass ends", "epoch")]
+        compact = compact + [(" ", "axis"), ("┴ pass", "epoch")]
     if len(figures.lr_changes) > 1:
         step, base = figures.lr_changes[-1]
         long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step}", "lr")]
         short, tiny = short + [(" ", "axis"), (f"╎ lr {figure(base, 7)}", "lr")], tiny + [("╎", "lr")]
+        compact = compact + short[-2:]
     glyphs = [(t[0], st) for t, st in tiny if t.strip()]  # the glyphs alone, in the same order
+    if not figures.gap_view:
+        glyphs[0] = (f"•lo/hi{per}", "dots")  # what a dot is, at every width
     if figures.diverged_at is not None:
         note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1}", "diverged")]
-        long, short, tiny = long + note, short + note, tiny + [(" ┆ diverged", "diverged")]
+        long, short, compact, tiny = long + note, short + note, compact + note, tiny + [(" ┆ diverged", "diverged")]
         glyphs = glyphs + [(" ┆ diverged", "diverged")]
-    for runs in (long, short, tiny, glyphs):
+    for runs in (long, short, compact, tiny, glyphs):
         if sum(len(t) for t, _ in runs) <= width:
             return runs
     return glyphs
 
 
-def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ticks: list[float],
-           labels: list[str], refs: list[tuple[float, str, str]], b: CurveBuckets) -> list[Run_]:
+def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> Run_:
+    """The key line while a column is under the cursor: its steps and every line's value there, in order
+    of importance; what does not fit the width is left out (never cut)."""
+    span = b.span(2 * cursor, 2 * cursor + 1, len(figures.history))
+    out: Run_ = [(f"steps {span.first}-{span.last}" if span.last > span.first else f"step {span.last}", "title")]
+    parts: list[tuple[str, str]] = []
+    if not span.reached:
+        parts.append(("not reached yet", "axis"))
+    elif figures.gap_view:
+        parts.append((f"▀ left to learn {figure(span.exact - figures.floor)}", "exact"))
+    else:
+        parts += [(f"• {figure(span.lo)}..{figure(span.hi)}", "dots"), (f"⠒ avg {figure(span.ema)}", "ema"),
+                  (f"▀ whole-data {figure(span.exact)}", "exact")]
+        if figures.track is not None and figures.track.heldout_values is not None:
+            parts.append((f"▪ held-out {figure(span.heldout)}", "heldout"))
+    end = np.array([span.last])
+    for ghost in figures.ghosts:
+        g_ema, g_exact, _ = ghost.curves.lines(end)
+        value = float(g_exact[0]) - figures.floor if figures.gap_view else float(g_ema[0])
+        parts.append((f"{ghost.tag} {figure(value)}", ghost.style))
+    if span.reached:
+        changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
+        parts.append((f"lr {figure(float(lr_used(changes, figures.num_steps, end)[0]), 6)}", "lr"))
+    used = len(out[0][0])
+    for text, st in parts:
+        if used + 2 + len(text) <= width:
+            out += [("  ", "axis"), (text, st)]
+            used += 2 + len(text)
+    return out
+
+
+def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int, tuple[str, str]], top_line: Run_,
+           b: CurveBuckets, above: set[int], below: set[int], cursor: int | None) -> list[Run_]:
+    geo = lay.geo
     lw, cols, mw = geo.label_w, canvas.cols, geo.margin_w
-    tick_rows = {ymap.row(v): s for v, s in zip(ticks, labels)}
-    ref_rows: dict[int, tuple[str, str]] = {}
-    for v, name, label in refs:  # reference lines first; a ghost's label goes to the nearest free row
-        r = ymap.row(v)
-        for d in (0, 1, -1, 2, -2):
-            if 0 <= r + d < geo.rows and r + d not in ref_rows:
-                ref_rows[r + d] = (name, label)
-                break
-    out: list[Run_] = [_key(figures, geo.width)]
-    out.append([(" " * (lw - 1) + "┌" + "─" * cols + "┐" + " " * mw, "axis")])
+    out: list[Run_] = [top_line]
+    top = "".join(ABOVE if c in above else "─" for c in range(cols))
+    out.append([(" " * (lw - 1) + "┌", "axis"), *_marks(top, ABOVE), ("┐" + " " * mw, "axis")])
     for r in range(geo.rows):
-        label = tick_rows.get(r)
+        label = lay.ticks.get(r)
         row: Run_ = [((label.rjust(lw - 1) + "┤") if label else (" " * (lw - 1) + "│"), "axis")]
         row += _merge(canvas.ch[r], canvas.st[r])
-        margin = ""
-        if r in ref_rows and mw:
-            name, text = ref_rows[r]
-            margin = (" " + (text if mw >= 19 or name == "ghost" else _short(text) if mw >= 11
-                             else text.split()[-1]))[:mw]
-            row += [("│", "axis"), (margin.ljust(mw), name)]
+        if r in margin:
+            name, text = margin[r]
+            row += [("│", "axis"), ((" " + text).ljust(mw), name)]
         else:
             row += [("│" + " " * mw, "axis")]
         out.append(row)
     x_ticks = _x_ticks(figures.num_steps, cols)
-    bottom = ["─"] * cols
+    bottom = [BELOW if c in below else "─" for c in range(cols)]
+    if figures.epoch_steps and figures.num_steps > figures.epoch_steps:
+        for end in range(figures.epoch_steps, figures.num_steps, figures.epoch_steps):
+            bottom[_cell_of(b, end - 1)] = EPOCH
     for c, _ in x_ticks:
-        bottom[c] = "┬"
-    out.append([(" " * (lw - 1) + "└" + "".join(bottom) + "┘" + " " * mw, "axis")])
+        bottom[c] = "┼" if bottom[c] == EPOCH else "┬"
+    out.append([(" " * (lw - 1) + "└", "axis"), *_marks("".join(bottom), BELOW + EPOCH + "┼"),
+                ("┘" + " " * mw, "axis")])
     if geo.x_labels:
         line = [" "] * (lw + cols + 1 + mw)
         for c, text in x_ticks:
@@ -433,6 +552,12 @@ def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ti
     if geo.lr_row:
         out.append(_lr_row(figures, geo, cols, b))
     return [_fit(row, geo.width) for row in out[: geo.height]]
+
+
+def _marks(text: str, marked: str) -> Run_:
+    """A frame edge: the marks in `marked` in their styles (▴▾ as dots, ┴ ┼ as pass ends), the rest as axis."""
+    style = {ABOVE: "dots", BELOW: "dots", EPOCH: "epoch", "┼": "epoch"}
+    return _merge(list(text), [style[ch] if ch in marked else "axis" for ch in text])
 
 
 def _x_ticks(num_steps: int, cols: int) -> list[tuple[int, str]]:
@@ -486,7 +611,8 @@ def _fit(row: Run_, width: int) -> Run_:
 
 # --- the widget -----------------------------------------------------------------------------------
 class LossPlot(Widget):
-    """Attributes down: the app calls `show()` with the figures; the widget draws them at its size."""
+    """Attributes down: the app calls `show()` with the figures; the widget draws them at its size.
+    The cursor is the widget's own: the mouse over a data column, or `move_cursor()` from the keys."""
 
     COMPONENT_CLASSES = {f"loss-plot--{name}" for name in STYLES}
     DEFAULT_CSS = """
@@ -497,6 +623,7 @@ class LossPlot(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.figures: PlotFigures | None = None
         self.state: PlotState | None = None
+        self.cursor: int | None = None  # the data column under the cursor (None: no cursor)
         self._strips: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
         self._styles: dict[str, Style] | None = None
@@ -517,6 +644,39 @@ class LossPlot(Widget):
         self._strips = []
         self.refresh()
 
+    def layout_now(self) -> Layout | None:
+        if self.figures is None or self.state is None:
+            return None
+        return plot_layout(self.figures, self.state, max(self.size.width, 1), max(self.size.height, 1))
+
+    def set_cursor(self, column: int | None) -> None:
+        if column != self.cursor:
+            self.cursor = column
+            self._strips = []
+            self.refresh()
+
+    def move_cursor(self, delta: int) -> None:
+        """A column left (-1) or right (+1); from no cursor, the newest column the run has reached."""
+        lay = self.layout_now()
+        if lay is None:
+            return
+        if self.cursor is None:
+            b = self.state.buckets if self.state is not None else None
+            self.set_cursor(max(b.current, 0) // 2 if b is not None else 0)
+        else:
+            self.set_cursor(min(max(self.cursor + delta, 0), lay.cols - 1))
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        lay = self.layout_now()
+        if lay is None:
+            return
+        column = event.x - lay.geo.label_w
+        inside = 0 <= column < lay.cols and 1 <= event.y <= lay.geo.rows + 2  # the frame and the data
+        self.set_cursor(column if inside else None)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self.set_cursor(None)
+
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles, self._strips = None, []
@@ -532,7 +692,7 @@ class LossPlot(Widget):
         w, h = max(width or self.size.width, 1), max(height or self.size.height, 1)
         if self.figures is None or self.state is None:
             return [[(" " * w, "axis")] for _ in range(h)]
-        return render_plot(self.figures, self.state, w, h)
+        return render_plot(self.figures, self.state, w, h, self.cursor)
 
     def build_strips(self, width: int | None = None, height: int | None = None) -> list[Strip]:
         self.builds += 1
