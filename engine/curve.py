@@ -312,7 +312,7 @@ def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
     tick steps d (NICE, or whole decades on a log axis) and whole rows between ticks k, each row is
     d / k, the top row's centre is a whole number of rows (so every tick lands on a row's centre), and
     the least d / k whose rows reach from hi down to lo wins. Ticks are at least every other row from
-    9 rows up, and there are at least three of them from 5 rows up. Depends on its arguments alone."""
+    9 rows up, and at least two tick gaps fit in the rows. Depends on its arguments alone."""
     if log:
         lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:

@@ -51,7 +51,6 @@ async def test_three_runs_side_by_side_with_their_labels():
         await train_to_the_end(pilot, app)
         labels = sorted(g.label for g in app.experiments.ghosts())
         assert labels == ["#1 lr 1.0, n_embd 16", "#2 n_embd 16"]  # which run, and what differs from this one
-        text = margin_labels(app)
         margin = " ".join(row[-1][0].strip() for row in app.plot.rows() if row[-1][1].startswith("line-"))
         for label in labels:
             assert label in margin  # whole, in the right margin (wrapped if need be), beside its line's end

@@ -257,7 +257,8 @@ def test_an_earlier_run_is_a_dimmed_labelled_line_that_holds_still():
     ghost_cells = [(r, c) for r in range(top + 1, bottom) for c in range(c0, c1) if b[r][c][1] == "line-2"]
     assert len(ghost_cells) >= (c1 - c0) // 2  # the whole earlier run, under this one
     assert any("lr 0.3" in "".join(ch for ch, _ in row[c1:]) for row in b)  # labelled in the margin
-    assert any(st == "line-2" and "⠒" in t for t, st in b[0]) and "lr 0.5" in "".join(ch for ch, _ in b[0])  # the key names both
+    key = "".join(ch for ch, _ in b[0])
+    assert any(st == "line-2" and "⠒" in t for t, st in b[0]) and "lr 0.5" in key  # the key names both
     marker = [(r, c) for r in range(top + 1, bottom) for c in range(c0, c1) if b[r][c] == ("╎", "lr")]
     assert marker and {c for _, c in marker} == {c0 + 50 * (c1 - c0) // 1000}
     newest = frames[0][0]

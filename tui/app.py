@@ -82,6 +82,11 @@ class DashboardApp(App[int]):
         Binding("x", "remove_run", "Remove run", show=False),
         Binding("u", "weights_update", "Weights / update", show=False),
         Binding("c", "check_gradient", "Gradient check", show=False),
+        Binding("comma", "cursor(-1)", "Cursor left", show=False, key_display=","),
+        Binding("slash", "cursor(1)", "Cursor right", show=False, key_display="/"),
+        Binding("left_curly_bracket", "smoothing(-1)", "Less smoothing", show=False, key_display="{"),
+        Binding("right_curly_bracket", "smoothing(1)", "More smoothing", show=False, key_display="}"),
+        Binding("escape", "hide_cursor", "Hide the cursor", show=False),  # (else escape closes the help)
         Binding("escape", "close_help", "Close help", show=False),
         Binding("up", "scroll_help(-1)", show=False),
         Binding("down", "scroll_help(1)", show=False),
@@ -112,6 +117,7 @@ class DashboardApp(App[int]):
         self._note_until: float | None = None  # when the note fades (None: it stays)
         self.frames = 0
         self.gap_view = False  # the "left to learn" view of the plot
+        self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
@@ -339,6 +345,8 @@ class DashboardApp(App[int]):
             return not self.gap_view
         if action == "loss_view":
             return self.gap_view
+        if action == "hide_cursor":
+            return hasattr(self, "plot") and self.plot.cursor is not None
         if action == "scroll_help":
             return self.help_panel_open
         return True
@@ -419,6 +427,15 @@ class DashboardApp(App[int]):
         self.draw_plot()
         self.refresh_bindings()
 
+    def action_cursor(self, delta: int) -> None:
+        self.plot.move_cursor(delta)
+
+    def action_hide_cursor(self) -> None:
+        self.plot.set_cursor(None)
+
+    def action_smoothing(self, delta: int) -> None:
+        self.experiments.smoothing(delta)
+
     def action_help(self) -> None:
         # visibility, not display: showing it then costs a repaint, not a layout of the whole screen
         self.help_panel.visible = not self.help_panel.visible
@@ -466,6 +483,7 @@ class DashboardApp(App[int]):
             self.runs.keep(self.training, self.data, note, rate)
             self.runs_version += 1
         self.workers.cancel_group(self, "final-samples")
+        run.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.view_model = run.model.copy()
         self.plot.new_run()

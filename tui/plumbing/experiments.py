@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 from engine import Run
 from engine.errors import MicroMLPError
+from engine.history import SMOOTHING_LEVELS
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.training_loop import State, TrainingLoop
@@ -28,6 +29,7 @@ class ExperimentsHost(Protocol):
     runs: RunRegistry
     runs_version: int
     temperature: float
+    smoothing: float
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
@@ -74,6 +76,21 @@ class Experiments:
             h.set_note(f"learning rate unchanged: {exc}")
             return
         h.set_note(f"learning rate base {base:g} from step {h.training.step + 1} on (the decay goes on)")
+        h.draw_plot()
+
+    def smoothing(self, delta: int) -> None:
+        """The moving average's weight one level up (+1, smoother) or down (-1), for the whole line of
+        this run (recomputed between two steps) and the next runs."""
+        h = self.host
+        levels = SMOOTHING_LEVELS
+        now = h.training.history.weight
+        here = min(range(len(levels)), key=lambda i: abs(levels[i] - now))
+        weight = levels[min(max(here + delta, 0), len(levels) - 1)]
+        with h.loop.lock:  # between two steps: the trainer appends to this history
+            h.training.history.set_weight(weight)
+        h.smoothing = weight
+        span = "no smoothing: each step's own loss" if weight == 0 else f"about the last {1 / (1 - weight):.0f} steps"
+        h.set_note(f"moving average: smoothing {weight:g} ({span}); the whole line recomputed")
         h.draw_plot()
 
     def pick_run(self, delta: int) -> None:

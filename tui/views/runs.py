@@ -1,7 +1,8 @@
 """View 7, the runs: every run of the session, the current one first, with what tells it apart, its
 steps, final smoothed / whole-data / held-out losses and steps/s. A kept run can be hidden from the
 plot, shown again, or removed: by a click on its row's [shown]/[hidden] or [x], or with the keys
-`j`/`k` (pick a row), `h` (hide / show) and `x` (remove). The figures come from engine.runs."""
+`j`/`k` (pick a row), `h` (hide / show) and `x` (remove). A kept run's label is in its line's colour,
+the same as on the plot (tui/plumbing/line_colours.py). The figures come from engine.runs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from engine.runs import RunSummary
+from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
 
@@ -43,6 +45,9 @@ def _num(value: float) -> str:
 
 
 class RunsView(View):
+    COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES}
+    STYLE_NAMES = (*View.STYLE_NAMES, *LINE_STYLES)
+
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.selected = 0  # index into the rows (0: the current run)
@@ -74,18 +79,21 @@ class RunsView(View):
         table: list[RunRow] = figures  # type: ignore[assignment]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         wide = width >= 100
-        head = f"{'':2}{'run':<28}{'steps':>16}{'smoothed':>10}{'whole-data':>11}{'held-out':>10}"
+        lw = max(28, max((len(row.label) + 1 for row in table), default=0))  # labels whole: the column grows
+        head = f"{'':2}{'run':<{lw}}{'steps':>16}{'smoothed':>10}{'whole-data':>11}{'held-out':>10}"
         head += f"{'steps/s':>10}" if wide else ""
         out: list[Row] = [[Segment("runs: j/k pick · h hide/show on the plot · x remove · o new settings", title)],
                           [Segment(head, label)]]
         for i, row in enumerate(table[: max(height - 2, 0)]):
             mark = "▶ " if i == self.selected else "  "
-            text = (f"{mark}{row.label[:27]:<28}{row.steps:>16}{_num(row.smoothed):>10}{_num(row.whole):>11}"
+            text = (f"{row.steps:>16}{_num(row.smoothed):>10}{_num(row.whole):>11}"
                     f"{_num(row.heldout):>10}")
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"
             style = pick if i == self.selected else (dim if row.hidden else Style())
-            cells: Row = [Segment(text, style)]
+            colour = palette.style[line_style(run_colour(row.id))] if row.id and not row.hidden else style
+            cells: Row = [Segment(mark, style), Segment(f"{row.label:<{lw}}", colour if i != self.selected
+                                                        else style + Style(color=colour.color)), Segment(text, style)]
             if row.id:
                 cells += [Segment("  "), Segment("[hidden]" if row.hidden else "[shown]",
                                                  Style(meta={"@click": f"app.toggle_run({row.id})"}) + label),

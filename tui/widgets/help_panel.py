@@ -26,9 +26,14 @@ KEYS = [
              "6 gradient check, 7 runs (also: click a tab)"),
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
     ("c", "view 6: check the gradient of the current step's name at the current weights"),
+    (", /", "the plot's cursor: a column left / right (from the newest one); the line above the plot then reads "
+            "every line in that column: its steps, the names' low..high, the moving average, whole-data and "
+            "held-out loss, each kept run and the lr (the mouse over the plot does the same); escape hides it"),
+    ("{ }", "less / more smoothing of the moving average (its weight: 0 = none .. 0.999; 0.98 at the start); the "
+            "whole line is recomputed, and the key line shows the weight"),
     ("s", "save a checkpoint"),
     ("o", "settings: learning rate, steps, sizes, seed, temperature, hold-out fraction, data; apply starts a "
-          "new run (escape cancels); the run it replaces stays on the plot as a dimmed line"),
+          "new run (escape cancels); the run it replaces stays on the plot as a line of its own colour"),
     ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
             "base, and the plot marks the step (╎)"),
     ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it"),
@@ -42,16 +47,24 @@ SECTIONS = [
         "Loss is the average of -ln p(next character), in nats, over the positions of a name. The x axis is "
         "the whole run, from step 0 to its last step, so the curve grows from left to right and a column "
         "the run has passed never changes. The y range is fixed for a run (it grows, in coarse steps, only "
-        "if a line leaves it); a one-name loss beyond it is drawn at the edge as ▴ or ▾.",
+        "if a line leaves it). The axis is exact: its ticks are an equal number of rows apart, each labelled row is "
+        "its value, and every line is drawn on the row its value falls in. A one-name loss beyond the axis is "
+        "marked on the frame above or below its column (▴ on the top edge, ▾ on the bottom one), not inside "
+        "the plot.",
         "• one name (grey dots): each step trains on ONE name and this is its loss before the update. Each "
-        "column shows the lowest and the highest of the names in it. They are noisy because names differ: "
+        "column holds the steps of ~N names (the key says how many) and shows the lowest and the highest of "
+        "their losses. They are noisy because names differ: "
         "'ann' is easy, 'xzavier' is hard.",
         "⠒ moving average (braille line, the theme's primary colour): an exponential moving average of "
-        "those losses (α = 0.02, about the last 50 names): the trend.",
+        "those losses: the trend. It is TensorBoard's smoothing: with weight w (0.98 at the start, about the last "
+        "50 names; { and } change it and the key shows it), each step's average is w x the previous one + "
+        "(1 - w) x the step's loss, divided by 1 - w^steps so that the first steps are not pulled towards 0. "
+        "A new weight recomputes the whole line.",
         "▀ whole-data loss (half blocks, the warning colour): the exact loss of the current model over "
         "EVERY name, measured at fixed steps. The model sees one token of context, so this is cheap: count "
         "each (token, next) pair once and run the vocabulary's rows. Where it and the moving average share "
-        "a cell they take turns, column by column.",
+        "a cell, the cell shows both (⣿ on the whole-data colour): the average's dots and the whole-data "
+        "half as dots.",
         "┄ random guess (red, labelled in the right margin): ln(vocabulary size), the loss of a model that "
         "knows nothing. Training starts here.",
         "┄ bigram floor (green): the loss of Step 0's count table, the best ANY one-token-context model can "
@@ -59,15 +72,22 @@ SECTIONS = [
         "can dip below it only because the last names happened to be easy.",
         "The row under the x axis is the learning rate: bright where the run has been, dim ahead; it falls "
         "linearly from its start to 0 at the last step. A red ┆ column marks the step where a run diverged.",
+        "Under the column the run is in, a small bar on the x axis (▁ .. ▇) fills as its steps come: the "
+        "column is drawn as it fills and is final once full. "
+        "┴ on the x axis marks where a pass over the training names ends (an epoch), in runs longer than one "
+        "pass. The cursor (the mouse over a column, or , and /) draws a line down the column's empty cells "
+        "and reads every line there on the key line; escape or moving the mouse away puts the key back.",
         "The left-to-learn view (l) plots whole-data loss minus the bigram floor on a log axis: how much "
         "there is left to learn. It is always above 0 and shrinks as the model learns; ┄ marks where it "
         "started.",
     ]),
     ("Experiments: earlier runs, the learning rate, a held-out set", [
         "When a run is replaced (r, n, or new settings with o) it is kept: its moving average stays on the plot "
-        "as a dimmed braille line, labelled in the right margin with what differs from the current run (e.g. "
-        "'lr 0.5', 'seed 43, n_embd 32'). The last 8 runs are kept; the runs view (7) lists them with their "
-        "final figures, and hides, shows or removes them.",
+        "as a braille line in a colour of its own (the same in its label and the runs view), labelled in full "
+        "in the right margin with what differs from the current run (e.g. 'lr 0.5', 'seed 43, n_embd 32'); a "
+        "run marked as the baseline is drawn thicker and its label starts with ◆. The moving averages of kept "
+        "runs keep the smoothing they were kept with. The last 8 runs are kept; the runs view (7) lists them "
+        "with their final figures, and hides, shows or removes them.",
         "< and > change the learning rate's base from the next step on: lr = base x (1 - step / steps), so the "
         "decay to 0 goes on from the new base. A ╎ marks the step in the plot, the key line gives the new base, "
         "and the lr row under the x axis shows the step in the schedule. A run where it never happens is "

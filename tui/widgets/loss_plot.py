@@ -47,7 +47,7 @@ Cell = tuple[str, str]  # (character, style name)
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
 STYLES = ("axis", "dots", "ema", "exact", "both", "guess", "floor", "diverged", "lr", "lr-future", "title",
-          "heldout", "cursor", "epoch", *LINE_STYLES)
+          "heldout", "cursor", "epoch", "now", *LINE_STYLES)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 HALF_BITS = (0x01 | 0x02 | 0x08 | 0x10, 0x04 | 0x40 | 0x20 | 0x80)  # a cell's top / bottom half in braille
@@ -264,7 +264,7 @@ def _draw_dots(canvas: _Canvas, axis: Axis, b: CurveBuckets) -> tuple[set[int], 
 
 def _braille(axis: Axis, line: np.ndarray, thick: bool = False) -> dict[tuple[int, int], int]:
     """A line as braille bits per cell (two sub-columns per cell, four sub-rows per row); each
-    sub-column joins the previous one's value. `thick`: each sub-row's neighbour below too."""
+    sub-column joins the previous one's value. `thick`: the sub-rows above and below too."""
     subs = axis.sub(line, 4).tolist()
     bits: dict[tuple[int, int], int] = {}
     last = 4 * axis.rows - 1
@@ -274,7 +274,7 @@ def _braille(axis: Axis, line: np.ndarray, thick: bool = False) -> dict[tuple[in
             continue
         a, z = (s, s) if prev is None else (min(prev, s), max(prev, s))
         col = BRAILLE_BITS[j % 2]
-        for y in range(a, min(z + thick, last) + 1):
+        for y in range(max(a - thick, 0), min(z + thick, last) + 1):
             key = (y // 4, j // 2)
             bits[key] = bits.get(key, 0) | col[y % 4]
         prev = s
@@ -454,7 +454,8 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         first = figures.ghosts[0].style
         long, short, compact, tiny = (long + [("  ", "axis"), ("⠒ kept runs (labels at right)", first)],
                                       short + [(" ", "axis"), ("⠒ kept runs", first)],
-                                      compact + [(" ", "axis"), ("⠒ kept", first)], tiny + [(" ", "axis"), ("⠒", first)])
+                                      compact + [(" ", "axis"), ("⠒ kept", first)],
+                                      tiny + [(" ", "axis"), ("⠒", first)])
         if any(g.baseline for g in figures.ghosts):
             base = next(g.style for g in figures.ghosts if g.baseline)
             long, short = long + [("  ", "axis"), ("◆ baseline (thick)", base)], short + [(" ", "axis"),
@@ -540,7 +541,13 @@ def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int,
             bottom[_cell_of(b, end - 1)] = EPOCH
     for c, _ in x_ticks:
         bottom[c] = "┼" if bottom[c] == EPOCH else "┬"
-    out.append([(" " * (lw - 1) + "└", "axis"), *_marks("".join(bottom), BELOW + EPOCH + "┼"),
+    taken = len(figures.history)
+    if 0 < taken < figures.num_steps:  # the current column's bar, filling as its steps come
+        c = _cell_of(b, taken - 1)
+        a, z = int(b.edges[2 * c]), int(b.edges[min(2 * c + 2, b.n)])
+        if z > a:
+            bottom[c] = BLOCKS[1 + min(7, (taken - a) * 7 // (z - a))]
+    out.append([(" " * (lw - 1) + "└", "axis"), *_marks("".join(bottom), BELOW + EPOCH + "┼" + BLOCKS[1:]),
                 ("┘" + " " * mw, "axis")])
     if geo.x_labels:
         line = [" "] * (lw + cols + 1 + mw)
@@ -556,7 +563,7 @@ def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int,
 
 def _marks(text: str, marked: str) -> Run_:
     """A frame edge: the marks in `marked` in their styles (▴▾ as dots, ┴ ┼ as pass ends), the rest as axis."""
-    style = {ABOVE: "dots", BELOW: "dots", EPOCH: "epoch", "┼": "epoch"}
+    style = {ABOVE: "dots", BELOW: "dots", EPOCH: "epoch", "┼": "epoch", **{ch: "now" for ch in BLOCKS[1:]}}
     return _merge(list(text), [style[ch] if ch in marked else "axis" for ch in text])
 
 

@@ -1,0 +1,345 @@
+"""The loss plot tells the truth about values: an exact y axis (ticks an equal whole number of rows apart,
+each labelled row its value, every line on its value's row), one-name losses beyond the axis marked on
+the frame (never rows of data), both lines visible where they share a cell, the current column drawn as it
+fills, a cursor that reads every line of a column, kept runs each in its own colour with whole labels, a
+thicker baseline, pass-end marks, and the smoothing the learner sets."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+from engine import Config, LossHistory, Run
+from engine.curve import NICE, CurveBuckets, ExactTrack, bucket_edges, fit_axis, lr_used
+from tui.widgets.loss_plot import HALF_BITS, Ghost, PlotFigures, PlotState, plot_layout, render_plot
+
+Cells = list[list[tuple[str, str]]]
+
+
+def cells(rows) -> Cells:
+    return [[(ch, st) for text, st in row for ch in text] for row in rows]
+
+
+def text(grid: Cells) -> list[str]:
+    return ["".join(ch for ch, _ in row) for row in grid]
+
+
+def frame_box(grid: Cells) -> tuple[int, int, int, int]:
+    t = text(grid)
+    top = next(i for i, s in enumerate(t) if "┌" in s)
+    bottom = next(i for i, s in enumerate(t) if "└" in s)
+    return top, bottom, t[top].index("┌") + 1, t[top].index("┐")
+
+
+def figures(run: Run, **kw) -> PlotFigures:
+    ref = run.reference
+    return PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
+                       ref.random_guess, ref.floor, run.diverged_at, **kw)
+
+
+@pytest.fixture(scope="module")
+def finished() -> Run:
+    run = Run.new(Config(num_steps=1000))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    return run
+
+
+# --- the axis ------------------------------------------------------------------------------------
+def slow_best_per_row(lo: float, hi: float, rows: int) -> float:
+    """The finest row height over every tick step (NICE x powers of ten) and rows between ticks allowed."""
+    k_min = 2 if rows >= 9 else 1
+    best = math.inf
+    for k in range(k_min, max(k_min, (rows - 1) // 2) + 1):
+        for e in range(-4, 3):
+            for m in NICE:
+                u = m * 10.0**e / k
+                top = math.ceil(round(hi / u, 9)) * u
+                if top - (rows - 1) * u <= lo + 1e-12 * max(1, abs(lo)):
+                    best = min(best, u)
+    return best
+
+
+@pytest.mark.parametrize("lo,hi", [(2.24, 3.38), (2.0, 3.4), (1.13, 3.6), (-0.5, 0.7), (10.0, 400.0)])
+@pytest.mark.parametrize("rows", [3, 5, 9, 14, 18, 22, 27, 33, 48])
+def test_the_axis_is_exact_and_the_finest_that_holds_the_range(lo, hi, rows):
+    axis = fit_axis(lo, hi, rows)
+    ticks = axis.ticks()
+    assert len(ticks) >= (2 if rows >= 5 else 1)  # two give the scale
+    for value, row in ticks:
+        assert 0 <= row < rows and abs(axis.position(value) - row) < 1e-6  # a tick's value is its row's centre
+        assert axis.row(value) == row
+    gaps = {b - a for (_, a), (_, b) in itertools.pairwise(ticks)}
+    assert len(gaps) <= 1 and (not gaps or gaps == {axis.rows_per_tick})  # an equal whole number of rows apart
+    assert axis.position(hi) >= -0.5 and axis.position(lo) <= rows - 0.5  # the range is on the rows
+    assert axis.per_row == pytest.approx(slow_best_per_row(lo, hi, rows), rel=1e-9)
+    for v in np.linspace(lo, hi, 37):  # the sub-row of a value lies in that value's row
+        assert axis.sub(v, 4) // 4 == axis.sub(v, 2) // 2 == axis.row(v)
+
+
+def test_a_log_axis_has_a_tick_every_decade_on_equally_spaced_rows():
+    axis = fit_axis(0.01, 1.78, 22, log=True)
+    ticks = axis.ticks()
+    assert [v for v, _ in ticks][:3] == pytest.approx([1.0, 0.1, 0.01])
+    assert len({b - a for (_, a), (_, b) in itertools.pairwise(ticks)}) == 1
+
+
+@pytest.mark.parametrize("height", [12, 17, 24, 30, 37, 43])
+def test_every_label_and_line_sits_on_the_row_of_its_value(finished, height):
+    fig = figures(finished)
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, 90, height))
+    axis = plot_layout(fig, state, 90, height).axis
+    top, bottom, c0, c1 = frame_box(grid)
+    labelled = [(float(t[: c0 - 1]), r - top - 1) for r, t in enumerate(text(grid)) if top < r < bottom and
+                t[c0 - 1] == "┤"]
+    assert len(labelled) >= 3
+    for value, row in labelled:
+        assert axis.row(value) == row, (value, row)
+    assert len({b - a for (_, a), (_, b) in itertools.pairwise(labelled)}) == 1
+    for style, value in (("floor", finished.reference.floor), ("guess", finished.reference.random_guess)):
+        rows = {r - top - 1 for r in range(top + 1, bottom) if sum(st == style for _, st in grid[r][c0:c1]) > 10}
+        assert rows == {axis.row(value)}, style
+    # the whole-data loss: each column's half block in the row (and half) of its value
+    b = state.buckets
+    exact = b.lines()[1]
+    for c in range(c1 - c0):
+        v = exact[min(2 * c + 1, len(exact) - 1)]
+        s = int(axis.sub(v, 2))
+        ch, st = grid[top + 1 + s // 2][c0 + c]
+        if st == "exact":
+            assert ch == ("▀" if s % 2 == 0 else "▄")
+        else:
+            assert st == "both" and (ord(ch) - 0x2800) & HALF_BITS[s % 2] == HALF_BITS[s % 2]
+
+
+# --- one-name losses beyond the axis --------------------------------------------------------------
+def test_names_beyond_the_axis_are_marked_on_the_frame_never_inside():
+    rng = np.random.default_rng(3)
+    losses = 2.9 + 0.05 * rng.standard_normal(1000)
+    losses[::3] = 0.5  # every third name far below the axis, many far above
+    losses[1::7] = 9.0
+    hist = LossHistory(losses)
+    fig = PlotFigures(hist, None, 1000, 1.0, 3.3, 2.45)
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, 80, 30))
+    axis = plot_layout(fig, state, 80, 30).axis
+    top, bottom, c0, c1 = frame_box(grid)
+    inside = {ch for row in grid[top + 1 : bottom] for ch, _ in row[c0:c1]}
+    assert not inside & {"▴", "▾"}
+    edges = bucket_edges(1000, 2 * (c1 - c0))
+    for c in range(c1 - c0):
+        part = losses[edges[2 * c] : edges[2 * c + 2]]
+        below = axis.position(part.min()) >= axis.rows - 0.5
+        above = axis.position(part.max()) < -0.5
+        assert (grid[bottom][c0 + c] == ("▾", "dots")) == below or grid[bottom][c0 + c][0] in "┬┼"
+        assert (grid[top][c0 + c] == ("▴", "dots")) == above
+
+
+# --- the moving average and the whole-data loss sharing cells -------------------------------------
+def test_where_the_two_lines_share_cells_neither_breaks(finished):
+    fig = figures(finished)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), 84, 30))
+    top, bottom, c0, c1 = frame_box(grid)
+    shared = 0
+    for c in range(c0, c1):
+        column = [grid[r][c][1] for r in range(top + 1, bottom)]
+        assert "ema" in column or "both" in column, c  # the moving average in every column
+        assert "exact" in column or "both" in column, c  # and the whole-data loss
+        shared += "both" in column
+    assert shared >= 5  # the finished default run's lines meet (this test would not test much otherwise)
+
+
+# --- the key --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("width", [24, 40, 60, 84, 120, 200])
+def test_the_key_says_a_dot_is_a_columns_lowest_and_highest_of_n_names(finished, width):
+    fig = figures(finished)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), width, 20))
+    top, bottom, c0, c1 = frame_box(grid)
+    dot = "".join(ch for ch, st in grid[0] if st == "dots")
+    per = 1000 / (c1 - c0)
+    import re
+
+    number = float(re.search(r"(\d+(?:\.\d+)?)", dot).group(1))
+    assert "lo" in dot and "hi" in dot and abs(number - per) <= 0.05 * per + 0.05, dot  # ~N names a column
+
+
+# --- the current column ---------------------------------------------------------------------------
+def test_the_current_column_moves_every_step_or_two_and_is_final_once_full():
+    run = Run.new(Config(num_steps=1000))
+    run.track_exact()
+    gen = run.steps()
+    fig = figures(run)
+    state = PlotState.for_run(fig)
+    frames = []
+    for _ in range(300):
+        next(gen)
+        grid = cells(render_plot(fig, state, 84, 30))
+        top, bottom, c0, c1 = frame_box(grid)
+        frames.append([row[c0:c1] for row in grid[top : bottom + 1]])
+    still = [a == b for a, b in itertools.pairwise(frames)]
+    assert max((len(list(g)) for k, g in itertools.groupby(still) if k), default=0) <= 2
+    newest = state.buckets.current // 2
+    for f in frames[-40:]:  # the columns the run passed 40 steps ago are the same in every later frame
+        done = newest - 4
+        assert [row[:done] for row in f[1:-1]] == [row[:done] for row in frames[-1][1:-1]]
+
+
+# --- the cursor -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("column", [0, 13, 40, 71])
+def test_the_cursor_reads_every_line_of_its_column(finished, column):
+    old = Run.new(Config(num_steps=1000, learning_rate=0.5))
+    old.track_exact()
+    for _ in old.steps():
+        pass
+    from engine.runs import RunSummary
+
+    kept = RunSummary.of(old)
+    fig = figures(finished, ghosts=(Ghost("#1 lr 0.5", kept.curves, 0),))
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, 120, 30, cursor=column))
+    top, bottom, c0, c1 = frame_box(grid)
+    line = text(grid)[0]
+    edges = bucket_edges(1000, 2 * (c1 - c0))
+    a, z = int(edges[2 * column]) + 1, int(edges[2 * column + 2])
+    losses = finished.history.losses[a - 1 : z]
+    assert line.startswith(f"steps {a}-{z}")
+    assert f"• {losses.min():.3f}..{losses.max():.3f}" in line
+    assert f"⠒ avg {finished.history.ema[z - 1]:.3f}" in line
+    n = len(finished.exact_track)
+    measured = finished.exact_track.values[:n][finished.exact_track.steps[:n] <= z][-1]
+    assert f"▀ whole-data {measured:.3f}" in line
+    assert f"#1 {old.history.ema[z - 1]:.3f}" in line or f"#1 {kept.curves.lines(np.array([z]))[0][0]:.3f}" in line
+    assert f"lr {1.0 * (1 - (z - 1) / 1000):.3f}" in line  # the rate the column's last step used
+    marks = [r for r in range(top + 1, bottom) if grid[r][c0 + column] == ("│", "cursor")]
+    assert marks and all(grid[r][c0 + column][1] in ("cursor", "axis") or r not in marks for r in marks)
+    # it never covers data: every cell that is not a cursor mark is what the plot without a cursor shows
+    plain = cells(render_plot(fig, state, 120, 30))
+    for r in range(top + 1, bottom):
+        assert grid[r][c0 + column] == plain[r][c0 + column] or plain[r][c0 + column][1] == "axis"
+
+
+def test_the_cursor_in_the_left_to_learn_view_reads_the_gap(finished):
+    fig = figures(finished, gap_view=True)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), 100, 30, cursor=30))
+    line = text(grid)[0]
+    top, bottom, c0, c1 = frame_box(grid)
+    z = int(bucket_edges(1000, 2 * (c1 - c0))[62])
+    measured = finished.exact_track.at(np.array([z]))[0]
+    assert f"left to learn {measured - finished.reference.floor:.3f}" in line
+
+
+def test_the_column_figures_match_a_slow_version():
+    rng = np.random.default_rng(5)
+    losses = (3 + rng.standard_normal(777)).tolist()
+    hist, track = LossHistory(), ExactTrack(777, points=50)
+    track.record(0, 5.0)
+    for i, v in enumerate(losses, start=1):
+        hist.append(v)
+        if track.due(i):
+            track.record(i, float(i))
+    b = CurveBuckets(777, 60)
+    b.update(hist, track)
+    for first in range(0, 60, 7):
+        last = min(first + 1, 59)
+        sp = b.span(first, last, 777)
+        a, z = first * 777 // 60 + 1, (last + 1) * 777 // 60
+        assert (sp.first, sp.last) == (a, z)
+        assert sp.lo == min(losses[a - 1 : z]) and sp.hi == max(losses[a - 1 : z])
+        assert sp.ema == hist.ema[z - 1] and sp.exact == max(s for s in track.steps[: len(track)] if s <= z)
+
+
+def test_the_learning_rate_a_step_used():
+    changes = [(0, 1.0), (300, 0.5)]
+    got = lr_used(changes, 1000, np.array([1, 300, 301, 1000]))
+    assert got.tolist() == pytest.approx([1.0, 1.0 * (1 - 299 / 1000), 0.5 * (1 - 300 / 1000), 0.5 * (1 - 999 / 1000)])
+
+
+# --- kept runs --------------------------------------------------------------------------------------
+def _kept(lr: float, steps: int = 1000):
+    from engine.runs import RunSummary
+
+    run = Run.new(Config(num_steps=steps, learning_rate=lr))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    return RunSummary.of(run).curves
+
+
+def test_kept_runs_have_their_own_colours_and_whole_labels_and_the_plot_does_not_narrow(finished):
+    plain = figures(finished)
+    ghosts = (Ghost("#1 lr 0.25, n_embd 32, seed 7, data names.txt", _kept(0.25), 0),
+              Ghost("#2 lr 2.0", _kept(2.0), 1))
+    fig = figures(finished, ghosts=ghosts)
+    for width, height in ((84, 30), (56, 18), (120, 40)):
+        a = cells(render_plot(plain, PlotState.for_run(plain), width, height))
+        g = cells(render_plot(fig, PlotState.for_run(fig), width, height))
+        top, bottom, c0, c1 = frame_box(a)
+        assert frame_box(g) == (top, bottom, c0, c1)  # not narrower
+        assert [row[:c0] for row in a] == [row[:c0] for row in g]  # the same y labels
+        assert text(a)[bottom + 1] == text(g)[bottom + 1]  # the same x labels
+        for ghost in ghosts:
+            in_plot = sum(st == ghost.style for row in g[top + 1 : bottom] for _, st in row[c0:c1])
+            assert in_plot >= 10
+            margin = " ".join("".join(ch for ch, _ in row[c1 + 1 :]).strip() for row in g[top + 1 : bottom]
+                              if row[-1][1] == ghost.style)
+            assert margin == ghost.label, (width, margin)  # whole, wrapped over rows if need be
+
+
+def test_a_baseline_is_drawn_thicker_and_its_label_marked(finished):
+    curves = _kept(0.5)
+    thin = figures(finished, ghosts=(Ghost("#1 lr 0.5", curves, 3),))
+    thick = figures(finished, ghosts=(Ghost("#1 lr 0.5", curves, 3, baseline=True),))
+
+    def dots(fig: PlotFigures) -> tuple[int, list[str]]:
+        grid = cells(render_plot(fig, PlotState.for_run(fig), 100, 30))
+        top, bottom, c0, c1 = frame_box(grid)
+        n = sum(bin(ord(ch) - 0x2800).count("1") for row in grid[top + 1 : bottom] for ch, st in row[c0:c1]
+                if st == "line-3")
+        return n, text(grid)
+
+    (n_thin, _), (n_thick, t) = dots(thin), dots(thick)
+    assert n_thick > 1.5 * n_thin
+    assert any("◆ #1 lr 0.5" in row for row in t) and "◆ baseline" in t[0]
+
+
+# --- passes over the data ----------------------------------------------------------------------------
+def test_the_end_of_each_pass_is_marked_on_the_x_axis():
+    run = Run.new(Config(num_steps=2000), [f"name{i}" for i in range(450)])
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    fig = figures(run, epoch_steps=len(run.dataset))
+    grid = cells(render_plot(fig, PlotState.for_run(fig), 90, 24))
+    top, bottom, c0, c1 = frame_box(grid)
+    marked = {c - c0 for c in range(c0, c1) if grid[bottom][c][0] in "┴┼"}
+    edges = bucket_edges(2000, 2 * (c1 - c0))
+    expected = {int(np.searchsorted(edges[1:], k * 450 - 1, side="right")) // 2 for k in (1, 2, 3, 4)}
+    assert marked == expected
+    assert "pass" in text(grid)[0]
+    short = figures(run, epoch_steps=5000)  # one pass or less: no marks, no key entry
+    grid = cells(render_plot(short, PlotState.for_run(short), 90, 24))
+    assert not any(ch in "┴┼" for ch, _ in grid[bottom]) and "pass" not in text(grid)[0]
+
+
+# --- smoothing ----------------------------------------------------------------------------------------
+def test_a_new_smoothing_redraws_the_whole_line_and_the_key_shows_it(finished):
+    run = Run.new(Config(num_steps=1000))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    fig = figures(run)
+    state = PlotState.for_run(fig)
+    before = cells(render_plot(fig, state, 84, 30))
+    run.history.set_weight(0.5)
+    after = cells(render_plot(fig, state, 84, 30))
+    assert "0.98" in text(before)[0] and "0.5" in text(after)[0] and "0.98" not in text(after)[0]
+    fresh = cells(render_plot(fig, PlotState.for_run(fig), 84, 30))
+    assert after == fresh  # the same as a plot drawn from scratch at the new weight: the whole line
+    top, bottom, c0, c1 = frame_box(after)
+    changed = {c for r in range(top + 1, bottom) for c in range(c0, c1) if before[r][c] != after[r][c]}
+    assert len(changed) > (c1 - c0) // 2
