@@ -312,14 +312,15 @@ def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
     tick steps d (NICE, or whole decades on a log axis) and whole rows between ticks k, each row is
     d / k, the top row's centre is a whole number of rows (so every tick lands on a row's centre), and
     the least d / k whose rows reach from hi down to lo wins. Ticks are at least every other row from
-    9 rows up, and at least two tick gaps fit in the rows. Depends on its arguments alone."""
+    9 rows up and at most every 5 rows (a log axis: a tick every decade, however many rows apart), and at
+    least two tick gaps fit in the rows. Depends on its arguments alone."""
     if log:
         lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         lo, hi = (lo - 0.5, lo + 0.5) if math.isfinite(lo) else (0.0, 1.0)
     rows = max(rows, 1)
     k_min = 2 if rows >= 9 else 1
-    k_max = max(k_min, (rows - 1) // 2)
+    k_max = max(k_min, (rows - 1) // 2 if log else min(5, (rows - 1) // 2))  # a label at least every 5 rows
     best: tuple[float, int, float, int, float] | None = None  # (per_row, |k - 3|, d, k, top)
     for k in range(k_min, k_max + 1):
         raw = (hi - lo) * k / max(rows - 1, 1)  # the least tick step that could reach
