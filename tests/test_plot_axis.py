@@ -224,6 +224,18 @@ def test_the_cursor_reads_every_line_of_its_column(finished, column):
         assert grid[r][c0 + column] == plain[r][c0 + column] or plain[r][c0 + column][1] == "axis"
 
 
+@pytest.mark.parametrize("width", [40, 56, 70])
+def test_a_narrow_cursor_reading_names_its_values_by_their_glyphs(finished, width):
+    fig = figures(finished)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), width, 20, cursor=5))
+    line = text(grid)[0]
+    import re
+
+    assert re.match(r"\d+-\d+ • \d\.\d{3}\.\.\d\.\d{3} ⠒ \d\.\d{3} ▀ \d\.\d{3}", line), line
+    styles = [st for t, st in grid[0] if t.strip()]
+    assert "dots" in styles and "ema" in styles and "exact" in styles
+
+
 def test_the_cursor_in_the_left_to_learn_view_reads_the_gap(finished):
     fig = figures(finished, gap_view=True)
     grid = cells(render_plot(fig, PlotState.for_run(fig), 100, 30, cursor=30))

@@ -487,33 +487,41 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
 
 
 def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> Run_:
-    """The key line while a column is under the cursor: its steps and every line's value there, in order
-    of importance; what does not fit the width is left out (never cut)."""
+    """The key line while a column is under the cursor: its steps and every line's value there, named
+    (or, when that does not fit, by their glyphs alone, coloured as their lines); what still does not fit
+    the width is left out from the end (never cut)."""
     span = b.span(2 * cursor, 2 * cursor + 1, len(figures.history))
-    out: Run_ = [(f"steps {span.first}-{span.last}" if span.last > span.first else f"step {span.last}", "title")]
-    parts: list[tuple[str, str]] = []
+    steps = f"{span.first}-{span.last}" if span.last > span.first else f"{span.last}"
+    parts: list[tuple[str, str, str]] = []  # (named, by glyph, style)
     if not span.reached:
-        parts.append(("not reached yet", "axis"))
+        parts.append(("not reached yet", "not yet", "axis"))
     elif figures.gap_view:
-        parts.append((f"▀ left to learn {figure(span.exact - figures.floor)}", "exact"))
+        gap = figure(span.exact - figures.floor)
+        parts.append((f"▀ left to learn {gap}", f"▀ {gap}", "exact"))
     else:
-        parts += [(f"• {figure(span.lo)}..{figure(span.hi)}", "dots"), (f"⠒ avg {figure(span.ema)}", "ema"),
-                  (f"▀ whole-data {figure(span.exact)}", "exact")]
+        parts += [(f"• {figure(span.lo)}..{figure(span.hi)}",) * 2 + ("dots",),
+                  (f"⠒ avg {figure(span.ema)}", f"⠒ {figure(span.ema)}", "ema"),
+                  (f"▀ whole-data {figure(span.exact)}", f"▀ {figure(span.exact)}", "exact")]
         if figures.track is not None and figures.track.heldout_values is not None:
-            parts.append((f"▪ held-out {figure(span.heldout)}", "heldout"))
+            parts.append((f"▪ held-out {figure(span.heldout)}", f"▪ {figure(span.heldout)}", "heldout"))
     end = np.array([span.last])
     for ghost in figures.ghosts:
         g_ema, g_exact, _ = ghost.curves.lines(end)
-        value = float(g_exact[0]) - figures.floor if figures.gap_view else float(g_ema[0])
-        parts.append((f"{ghost.tag} {figure(value)}", ghost.style))
+        value = figure(float(g_exact[0]) - figures.floor if figures.gap_view else float(g_ema[0]))
+        parts.append((f"{ghost.tag} {value}",) * 2 + (ghost.style,))
     if span.reached:
         changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
-        parts.append((f"lr {figure(float(lr_used(changes, figures.num_steps, end)[0]), 6)}", "lr"))
-    used = len(out[0][0])
-    for text, st in parts:
-        if used + 2 + len(text) <= width:
-            out += [("  ", "axis"), (text, st)]
-            used += 2 + len(text)
+        lr = figure(float(lr_used(changes, figures.num_steps, end)[0]), 6)
+        parts.append((f"lr {lr}",) * 2 + ("lr",))
+    named = [(f"steps {steps}", "title")] + [(f"  {n}", st) for n, _, st in parts]
+    if sum(len(t) for t, _ in named) <= width:
+        return named
+    out: Run_ = [(steps, "title")]
+    used = len(steps)
+    for _, short, st in parts:
+        if used + 1 + len(short) <= width:
+            out.append((" " + short, st))
+            used += 1 + len(short)
     return out
 
 
