@@ -273,23 +273,23 @@ class Axis:
 
     def position(self, values: np.ndarray | float) -> np.ndarray:
         """The row coordinate: 0 at row 0's centre, growing downwards (not clipped; NaN stays NaN)."""
-        return (self.top - self.units(values)) / self.per_row
+        return np.atleast_1d((self.top - self.units(values)) / self.per_row)
 
     def sub(self, values: np.ndarray | float, per_cell: int) -> np.ndarray:
         """Sub-rows (per_cell of them in each row, from the top), clipped to the rows (NaN: row 0). The
         sub-row of a value lies in the row of that value: `sub(v, p) // p == row(v)`."""
         with np.errstate(all="ignore"):
             s = np.floor((self.position(values) + 0.5) * per_cell)
-        return np.clip(np.nan_to_num(s, nan=0.0), 0, per_cell * self.rows - 1).astype(np.int64)
+            s[np.isnan(s)] = 0.0
+        return np.clip(s, 0, per_cell * self.rows - 1).astype(np.int64)
 
     def row(self, value: float) -> int:
-        return int(self.sub(value, 1))
+        return int(self.sub(value, 1)[0])
 
-    def inside(self, values: np.ndarray | float) -> np.ndarray:
-        """Whether each value falls on one of the rows (NaN: False)."""
-        y = self.position(values)
-        with np.errstate(invalid="ignore"):
-            return (y >= -0.5) & (y < self.rows - 0.5)
+    def inside(self, value: float) -> bool:
+        """Whether `value` falls on one of the rows (NaN: False)."""
+        y = float(self.position(value)[0])
+        return -0.5 <= y < self.rows - 0.5
 
     def ticks(self) -> list[tuple[float, int]]:
         """(value, row) of every tick on the rows, top first."""
