@@ -356,3 +356,13 @@ def test_a_new_smoothing_redraws_the_whole_line_and_the_key_shows_it(finished):
     top, bottom, c0, c1 = frame_box(after)
     changed = {c for r in range(top + 1, bottom) for c in range(c0, c1) if before[r][c] != after[r][c]}
     assert len(changed) > (c1 - c0) // 2
+
+
+def test_the_renderer_needs_no_textual():
+    """The export and a headless picture draw the same rows without a terminal UI."""
+    import subprocess
+    import sys
+
+    code = "import sys, tui.plumbing.plot_render; print('textual' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

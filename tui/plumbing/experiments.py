@@ -14,10 +14,10 @@ from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.line_colours import run_colour
+from tui.plumbing.plot_render import Ghost
 from tui.plumbing.training_loop import State, TrainingLoop
 from tui.screens.settings_form import Settings, SettingsForm
 from tui.views.runs import RunsView
-from tui.widgets.loss_plot import Ghost
 
 
 class ExperimentsHost(Protocol):
