@@ -47,7 +47,7 @@ def smooth(values: np.ndarray, weight: float) -> tuple[np.ndarray, float]:
 
 
 class LossHistory:
-    def __init__(self, losses: np.ndarray | list[float] = (), weight: float = SMOOTHING):
+    def __init__(self, losses: np.ndarray | list[float] | tuple[float, ...] = (), weight: float = SMOOTHING):
         values = np.asarray(losses, dtype=np.float64)
         n = len(values)
         capacity = max(1024, 1 << (n - 1).bit_length()) if n else 1024
