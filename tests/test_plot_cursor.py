@@ -132,3 +132,31 @@ async def test_the_keys_orange_and_the_floors_green_are_readable_on_a_light_them
         for name in ("exact", "floor", "guess"):
             colour = Color.from_rich_color(styles[name].color)
             assert _contrast(colour, background) >= 0.35, (name, colour, background)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_in_the_app_the_axis_is_exact_and_keeping_a_run_changes_neither_width_nor_labels(size):
+    app = _app(400)
+    async with app.run_test(size=size) as pilot:
+        await finish(pilot, app)
+
+        def frame() -> tuple[list[str], int, int]:
+            rows = ["".join(t for t, _ in row) for row in app.plot.rows()]
+            top = next(i for i, r in enumerate(rows) if "┌" in r)
+            return rows, top, rows[top].index("┐")
+
+        rows, top, right = frame()
+        axis = app.plot.layout_now().axis
+        c0 = rows[top].index("┌") + 1
+        labelled = [(float(r[: c0 - 1]), i - top - 1) for i, r in enumerate(rows) if i > top and r[c0 - 1] == "┤"]
+        assert len(labelled) >= 2 and all(axis.row(v) == row for v, row in labelled)
+        floor_rows = [i - top - 1 for i, r in enumerate(rows) if "floor" in r[right:]]
+        assert floor_rows == [axis.row(app.training.reference.floor)]
+        y_labels, x_labels = [r[:c0] for r in rows], rows[-2]
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.runs.list()) == 1 and app.shown_step == 0)
+        await finish(pilot, app)
+        rows2, top2, right2 = frame()
+        assert (top2, right2) == (top, right)  # the plot does not narrow when the first run is kept
+        assert [r[:c0] for r in rows2] == y_labels and rows2[-2] == x_labels  # nor do its labels change
+        assert any("seed 42" in r[right:] for r in rows2)  # the kept run's label, whole
