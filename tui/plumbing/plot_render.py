@@ -39,7 +39,6 @@ from engine import LossHistory
 from engine.curve import Axis, CurveBuckets, ExactTrack, GapRange, LossRange, fit_axis, lr_used
 from tui.plumbing.line_colours import LINE_STYLES, line_style
 
-Cell = tuple[str, str]  # (character, style name)
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
 STYLES = ("axis", "dots", "ema", "exact", "both", "guess", "floor", "diverged", "lr", "lr-future", "title",
@@ -342,7 +341,7 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int,
     refs = _references(figures, gap)
     for value, name, _ in refs:
         if axis.inside(value):
-            _mark_column_row(canvas, axis.row(value), name)
+            _draw_reference(canvas, axis.row(value), name)
     if figures.diverged_at is not None:
         _mark_column(canvas, _cell_of(b, figures.diverged_at), DIVERGED, "diverged")
     for step, _ in figures.lr_changes[1:]:  # the first entry is the run's start
@@ -365,10 +364,10 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int,
     margin = _margin(figures, lay, refs, ghost_lines)
     top_line = _reading(figures, b, cursor, width) if cursor is not None and 0 <= cursor < cols \
         else _key(figures, width, per_column(figures.num_steps, cols))
-    return _frame(figures, lay, canvas, margin, top_line, b, above, below, cursor)
+    return _frame(figures, lay, canvas, margin, top_line, b, above, below)
 
 
-def _mark_column_row(canvas: _Canvas, r: int, name: str) -> None:
+def _draw_reference(canvas: _Canvas, r: int, name: str) -> None:
     for c in range(canvas.cols):
         canvas.put(r, c, REF, name)
 
@@ -524,7 +523,7 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
 
 
 def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int, tuple[str, str]], top_line: Run_,
-           b: CurveBuckets, above: set[int], below: set[int], cursor: int | None) -> list[Run_]:
+           b: CurveBuckets, above: set[int], below: set[int]) -> list[Run_]:
     geo = lay.geo
     lw, cols, mw = geo.label_w, canvas.cols, geo.margin_w
     out: list[Run_] = [top_line]
