@@ -17,7 +17,6 @@ import numpy as np
 
 SMOOTHING = 0.98  # the moving average's weight w: the newest loss counts 1 - w = 0.02 (about 50 steps)
 SMOOTHING_LEVELS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)  # the steps the keys go through
-EMA_ALPHA = 1 - SMOOTHING  # (the newest loss's weight, as it was named before)
 _CHUNK = 4096  # values smoothed at a time: w^-CHUNK stays finite for w >= 0.85; a smaller w uses less
 
 
