@@ -66,7 +66,7 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
     facts = [
         f"name '{printable(r.doc)}' ({len(r.tokens) - 1} positions), loss {r.loss:.4f}",
         f"max |analytic − numerical|  {fmt(r.max_abs_diff)}",
-        f"max relative error          {fmt(r.max_rel_err)}",
+        f"max relative error          {fmt(r.max_rel_err)}  (|a − n| / max(|a|, |n|), per parameter)",
         f"{len(r.analytic):,} parameters, central difference eps {r.eps:g}",
         f"largest difference at {f.where}; ● on the diagonal: they agree",
         "x: analytic, y: numerical, same scale; c checks again",
