@@ -35,7 +35,7 @@ AXIS = 5  # the probability axis: a label of up to 4 characters and a tick
 MIN_COLUMNS, MAX_COLUMNS = 3, 9  # columns per token: a pair of bars and a gap
 DIVERGED = "the model's probabilities are not finite: the run diverged"
 DIVERGED_SHORT = "probabilities not finite: diverged"  # for a narrow chart
-SCALE = "bar height ∝ √p"  # what a bar's height means (the axis labels p)
+SCALE = "bar height √p, top = 1"  # what a bar's height means (the axis labels p)
 
 
 class Figures(NamedTuple):
