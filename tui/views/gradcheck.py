@@ -47,6 +47,12 @@ def scatter(a: np.ndarray, n: np.ndarray, rows: int, cols: int) -> list[str]:
     return ["".join(line) for line in grid]
 
 
+def relative_error(figure: str, room: int) -> str:
+    """The largest per-parameter relative error, named with its formula: |a - n| / max(|a|, |n|)."""
+    named = f"max relative error          {figure}  (|a − n| / max(|a|, |n|))"
+    return named if len(named) <= room else f"max |a − n| / max(|a|, |n|) {figure}"
+
+
 def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list[Row]:
     name = printable(f.doc)
     if f.status == "running":
@@ -66,7 +72,7 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
     facts = [
         f"name '{printable(r.doc)}' ({len(r.tokens) - 1} positions), loss {r.loss:.4f}",
         f"max |analytic − numerical|  {fmt(r.max_abs_diff)}",
-        f"max relative error          {fmt(r.max_rel_err)}  (|a − n| / max(|a|, |n|), per parameter)",
+        relative_error(fmt(r.max_rel_err), width - w - 3),
         f"{len(r.analytic):,} parameters, central difference eps {r.eps:g}",
         f"largest difference at {f.where}; ● on the diagonal: they agree",
         "x: analytic, y: numerical, same scale; c checks again",

@@ -30,6 +30,7 @@ from textual.strip import Strip
 from engine.config import Config
 from engine.printable import printable
 
+Row = list[Segment]
 MAX_BATCHES = 300  # the oldest are dropped beyond this
 KNOWN_MARK = "·"  # after a name that is in the training data
 CUT_MARK = "…"  # after a name cut at the sampler's most tokens (it never reached BOS)
@@ -114,8 +115,9 @@ class NamesPanel(ScrollView, can_focus=False):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._batches: deque[Batch] = deque(maxlen=MAX_BATCHES)
         self._cache: dict[int, tuple[int, list[Strip]]] = {}  # id(batch) -> (width, its lines)
-        self._lines: list[Strip] = []
-        self._pins: list[Strip | None] = []  # per line: its batch's heading, to pin when scrolled out
+        self._lines: list[Row] = []  # every laid-out line; made a Strip only when drawn
+        self._pins: list[Row | None] = []  # per line: its batch's heading, to pin when scrolled out
+        self._strips: dict[int, Strip] = {}  # the lines drawn so far at this layout
         self._laid_for = -1
         self.max_len = Config.max_len  # the sampler's most tokens in a name: a name this long was cut
 
@@ -165,6 +167,11 @@ class NamesPanel(ScrollView, can_focus=False):
     # --- the layout ---------------------------------------------------------------------------------
     def batch_lines(self, batch: Batch, width: int) -> list[Strip]:
         """One batch laid out at `width`: its heading, then its names in aligned cells."""
+        return [_strip(line, width) for line in self._batch_rows(batch, width)]
+
+    def _batch_rows(self, batch: Batch, width: int) -> list[Row]:
+        """batch_lines as lists of Segments (thousands of final samples are laid out in one go: a Strip
+        is made only for a line that is drawn)."""
         style = self.get_component_rich_style
         heading = style("names-panel--run" if batch.run else "names-panel--heading")
         lines = [[Segment(line, heading)] for line in wrap(batch.title(width), width)]
@@ -191,7 +198,7 @@ class NamesPanel(ScrollView, can_focus=False):
                         after = old if k else new if mark != " " else Style()
                         line += [Segment(name, old if k else new), Segment(mark + pad, after)]
                     lines.append(line)
-        return [Strip(line).crop_extend(0, width, None) for line in lines]
+        return lines
 
     def _mark(self, name: str, known: bool) -> str:
         """The one cell after a name: cut at the limit, in the training data, or neither."""
@@ -202,17 +209,17 @@ class NamesPanel(ScrollView, can_focus=False):
         if width <= 0:  # not laid out yet: done on the first resize
             self._laid_for = -1
             return
-        lines: list[Strip] = []
-        pins: list[Strip | None] = []
+        lines: list[Row] = []
+        pins: list[Row | None] = []
         for batch in self._batches:
             cached = self._cache.get(id(batch))
             if cached is None or cached[0] != width:
-                cached = (width, self.batch_lines(batch, width))
+                cached = (width, self._batch_rows(batch, width))
                 self._cache[id(batch)] = cached
             heading = len(wrap(batch.title(width), width))
             lines += cached[1]
             pins += [None] * heading + [cached[1][0]] * (len(cached[1]) - heading)
-        self._lines, self._pins, self._laid_for = lines, pins, width
+        self._lines, self._pins, self._laid_for, self._strips = lines, pins, width, {}
         self.virtual_size = Size(width, len(lines))
         self.scroll_end(animate=False, x_axis=False)  # after the refresh that shows the scrollbar
         self.refresh()
@@ -231,9 +238,12 @@ class NamesPanel(ScrollView, can_focus=False):
         if width != self._laid_for:
             self._lay_out()
         i = self.scroll_offset.y + y
-        line = self._lines[i] if 0 <= i < len(self._lines) else Strip.blank(width)
-        if y == 0 and 0 < i < len(self._pins) and self._pins[i] is not None:  # its heading scrolled out
-            line = self._pins[i]  # type: ignore[assignment]
+        if not 0 <= i < len(self._lines):
+            line = Strip.blank(width)
+        elif y == 0 and i > 0 and self._pins[i] is not None:  # its heading scrolled out: pinned over it
+            line = _strip(self._pins[i], width)  # type: ignore[arg-type]
+        else:
+            line = self._strips.get(i) or self._strips.setdefault(i, _strip(self._lines[i], width))
         return line.crop_extend(0, width, None).apply_style(self.rich_style)
 
     @property
@@ -244,7 +254,15 @@ class NamesPanel(ScrollView, can_focus=False):
     @property
     def text_lines(self) -> list[str]:
         """Every laid-out line as plain text (for tests and terminal checks)."""
-        return [line.text for line in self._lines]
+        return [_strip(line, self._laid_for).text for line in self._lines]
+
+
+def _strip(line: Row, width: int) -> Strip:
+    """A line as a Strip of exactly `width` cells."""
+    used = sum(cell_len(seg.text) for seg in line)
+    if used > width:
+        return Strip(line).crop_extend(0, width, None)
+    return Strip([*line, Segment(" " * (width - used))] if used < width else line, width)
 
 
 def _known(names: Sequence[str], known: Sequence[bool] | None) -> tuple[bool, ...] | None:
