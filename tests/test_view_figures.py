@@ -6,6 +6,7 @@ names its relative error by its formula."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 import numpy as np
@@ -148,6 +149,16 @@ def test_the_gradient_checks_relative_error_is_named_by_its_formula():
         line = next(line for line in lines if "/ max(|a|, |n|)" in line)
         assert len(line.rstrip()) <= width and line.rstrip().endswith(("0.2", "(|a − n| / max(|a|, |n|))"))
         assert " 0.2" in line and ("relative error" in line or "max |a − n| / max(|a|, |n|) 0.2" in line)
+
+
+def test_a_diverged_models_gradient_check_keeps_its_figures_short():
+    a = np.array([1e170, np.inf, 0.0])
+    n = np.array([np.nan, 1e170, 0.0])
+    for loss in (1.7e180, np.inf, np.nan):
+        r = GradCheck("ab", np.array([2, 0, 1, 2]), loss, a, n, 1e-5, np.nan, np.nan, np.nan, 0)
+        for line in text(render_check(CheckFigures("done", "ab", 10, r, "wte[0, 0]"), 120, 8, PAL)):
+            assert not re.search(r"\d{12,}", line), line  # no number runs on and on
+            assert len(line.rstrip()) <= 120
 
 
 # --- in the app --------------------------------------------------------------------------------------
