@@ -113,10 +113,12 @@ async def test_one_fixed_square_root_scale_for_both_bars_with_an_axis_and_nothin
         assert model[1] < model[2] and 0 < model[1]  # 0.09 below 0.1, both drawn
         assert "▲" not in "".join(s.text for s in strips)
         assert SCALE in chart.build_strips(70, 10)[0].text  # the title says what a height means
-        axis = [s.text[7:12] for s in strips[1:-1]]  # the axis beside the "after" block
-        assert axis[0] == "   1┤"  # the top row's top is p = 1
-        assert axis[4] == " .25┤"  # half the height up: p = 0.25
+        axis = [s.text[7:13] for s in strips[1:-1]]  # the axis beside the "after" block
+        assert axis[0] == "    1┤"  # the top row's top is p = 1
+        assert axis[4] == "  .25┤"  # half the height up: p = 0.25
         assert all(a.endswith(("┤", "│")) for a in axis)
+        after = next(s.text for s in strips[1:-1] if s.text.startswith("after"))
+        assert after[5:8] == "   "  # the block and the axis apart: "after" reads as no label
 
 
 async def test_a_lower_temperature_makes_the_top_bar_taller_and_the_rest_shorter():
@@ -266,9 +268,9 @@ async def test_the_width_is_used_and_a_narrow_chart_shows_the_likeliest():
         chart = app.query_one(DistributionChart)
         chart.show(labels, model, data, context=ds.bos, temperature=0.5)
         wide = chart.build_strips(196, 12)
-        assert layout(model, data, 196).cw == 6  # 27 tokens in 196 - 12 columns
+        assert layout(model, data, 196).cw == 6  # 27 tokens in 196 - 13 columns
         assert wide[-1].text.split()[2:5] == ["a", "b", "c"]
-        assert wide[1].text.startswith("          1┤")  # the block and the axis
+        assert wide[1].text.startswith("           1┤")  # the block and the axis
         narrow = chart.build_strips(38, 4)
         lay = layout(model, data, 38)
         assert lay.cw == 3 and lay.axis and len(lay.order) == 11 and "likeliest of 27" not in narrow[0].text

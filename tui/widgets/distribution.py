@@ -31,7 +31,7 @@ from engine.printable import printable
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BLOCK = 7  # the block beside the bars: "after" over the context token
-AXIS = 5  # the probability axis: a label of up to 4 characters and a tick
+AXIS = 6  # the probability axis: a space, a label of up to 4 characters and a tick
 MIN_COLUMNS, MAX_COLUMNS = 3, 9  # columns per token: a pair of bars and a gap
 DIVERGED = "the model's probabilities are not finite: the run diverged"
 DIVERGED_SHORT = "probabilities not finite: diverged"  # for a narrow chart
