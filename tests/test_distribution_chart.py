@@ -338,3 +338,35 @@ async def test_a_control_character_token_is_shown_escaped():
         assert "\x1b" not in text and "\u200b" not in text
         assert " \\x1b " in text.splitlines()[0] and "\\x1b 0.60" in text  # the title, the likeliest
         assert "\\x1b" in text.splitlines()[-1] and "\\u200b" in text.splitlines()[-1]  # the letters
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_in_the_dashboard_a_colder_temperature_lifts_the_top_bar_on_the_screen(size):
+    app = DashboardApp(Run.new(Config(num_steps=300)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        for _ in range(200):
+            if app.shown_state.value == "finished":
+                break
+            await pilot.pause(0.05)
+        chart = app.chart
+        width, height = chart.content_size
+
+        def screen() -> list[Strip]:
+            return [chart.render_line(y) for y in range(height)]
+
+        lines = screen()
+        assert lines[-1].text.split()[-1] == "BOS"  # every label whole, the last too
+        assert SCALE in lines[0].text  # what a height means, at 80 columns too
+        warm = drawn_heights(chart, lines, width, "model")
+        warm_data = drawn_heights(chart, lines, width, "data")
+        top = int(np.argmax(chart.figures.model))
+        for _ in range(4):
+            await pilot.press("minus")  # T 0.50 -> 0.10
+        await pilot.pause()
+        assert chart.figures.temperature == pytest.approx(0.1)
+        lines = screen()
+        cold = drawn_heights(chart, lines, width, "model")
+        assert cold[top] > warm[top]  # the likeliest taller
+        assert sum(v for k, v in cold.items() if k != top) < sum(v for k, v in warm.items() if k != top)
+        assert drawn_heights(chart, lines, width, "data") == warm_data  # the data's bars did not move
