@@ -252,7 +252,7 @@ class GradCheck:
     numerical: np.ndarray  # (P,) engine.model.numerical_grad's, (f(p + eps) - f(p - eps)) / 2 eps
     eps: float
     max_abs_diff: float  # max |a - n|
-    max_rel_err: float  # max |a - n| / max(|a| + |n|, TINY): 0 where both are exactly 0
+    max_rel_err: float  # the relative error, max over parameters of |a - n| / max(|a|, |n|, TINY): 0 where both are 0
     scaled_err: float  # max |a - n| / max(max |a|, max |n|): what tests/test_gradient.py bounds by 1e-6
     worst: int  # index of the parameter with the largest |a - n|
 
@@ -266,7 +266,7 @@ def gradient_check(model: Model, tokens: np.ndarray, doc: str = "", eps: float =
     loss, analytic = work.loss_and_grad(tokens)
     numerical = numerical_grad(work, tokens, eps)
     diff = np.abs(analytic - numerical)  # (P,)
-    size = np.maximum(np.abs(analytic) + np.abs(numerical), TINY)
+    size = np.maximum(np.maximum(np.abs(analytic), np.abs(numerical)), TINY)  # (P,) the larger of the two
     top = max(float(np.abs(analytic).max()), float(np.abs(numerical).max()))
     biggest = float(diff.max())
     scaled = biggest / top if top != 0 else biggest  # all-zero gradients: 0; NaN stays NaN

@@ -7,13 +7,15 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+import pytest
+from helpers import until
 from textual.app import App, ComposeResult
 
 import tui
 from engine import Config, Dataset, Run
 from tui.app import DashboardApp
 from tui.plumbing.training_loop import SPEEDS
-from tui.widgets.names_panel import KNOWN_MARK, NamesPanel, cell_width
+from tui.widgets.names_panel import CUT_MARK, KNOWN_MARK, NamesPanel, cell_width
 
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 NAMES = ["emma", "a", "zoltanbartholomew", "ava", "", "kai", "olivia", "mia"]
@@ -86,11 +88,11 @@ async def test_a_name_wider_than_the_panel_is_shown_in_pieces():
     app = NamesApp()
     async with app.run_test(size=(12, 10)) as pilot:
         panel = app.query_one(NamesPanel)
-        panel.add_batch("step 1", ["abcdefghijklmnop", "ab"])
+        panel.add_batch("step 1", ["abcdefghijklmno", "ab"])
         await pilot.pause()
         width = panel.scrollable_content_region.width
-        assert width < 16
-        assert "".join(line.strip() for line in panel.text_lines[1:]) == "abcdefghijklmnopab"
+        assert width < 15
+        assert "".join(line.strip() for line in panel.text_lines[1:]) == "abcdefghijklmnoab"
 
 
 async def test_a_temperature_change_replaces_the_newest_batch_in_place():
@@ -129,10 +131,10 @@ async def test_the_final_samples_are_listed_in_the_tutorials_format():
         panel.show_final(names, 0.5, known=[i % 3 == 0 for i in range(12)])
         await pilot.pause()
         lines = [line.rstrip() for line in panel.text_lines]
-        assert lines[0] == "finished: 12 samples, T 0.50 · 8/12 new"
+        assert lines[0] == "finished: 12 samples · T 0.50 · 8/12 new"
         assert lines[1] == "sample  1: n0" + KNOWN_MARK and lines[2] == "sample  2: n1"
         assert lines[12] == "sample 12: n11"
-        assert panel.last == ("finished: 12 samples, T 0.50", names)
+        assert panel.last == ("finished: 12 samples · T 0.50", names)
 
 
 async def test_names_in_the_training_data_are_marked_and_the_new_ones_counted():
@@ -151,17 +153,73 @@ async def test_names_in_the_training_data_are_marked_and_the_new_ones_counted():
         assert panel.text_lines[1].split() == ["emma" + KNOWN_MARK, "zyx", "ava" + KNOWN_MARK, "qqq"]
 
 
-async def test_a_long_heading_wraps_between_words_and_keeps_its_count_whole():
+async def test_a_heading_is_one_line_the_least_important_parts_left_out():
     app = NamesApp()
     async with app.run_test(size=(24, 12)) as pilot:
         panel = app.query_one(NamesPanel)
-        panel.add_batch("finished: 20 samples, T 0.50", ["emma", "zyx"], known=[True, False])
+        panel.show_final(["emma", "zyx"], 0.5, known=[True, False])
         await pilot.pause()
         width = panel.scrollable_content_region.width
-        heading = [line.rstrip() for line in panel.text_lines[:-1]]
-        assert len(heading) >= 2 and all(len(line) <= width for line in heading)
-        assert " ".join(heading) == "finished: 20 samples, T 0.50 · 1/2 new"
-        assert "· 1/2 new" in heading  # on one line of its own here: never split
+        assert width < len("finished: 2 samples · T 0.50 · 1/2 new")
+        assert panel.text_lines[0].rstrip() == "finished · T 0.50"  # shortened: the count of names goes
+        assert panel.text_lines[1].startswith("sample  1: emma")
+        for w, expected in ((40, "finished: 2 samples · T 0.50 · 1/2 new"), (30, "finished · T 0.50 · 1/2 new"),
+                            (18, "finished · T 0.50"), (8, "finished")):
+            assert panel.batch_lines(panel._batches[-1], w)[0].text.rstrip() == expected, w
+        panel.add_batch("step 212 · T 0.50 · same draws", ["ab", "cd"], known=[False, False])
+        lines = [s.text.rstrip() for s in panel.batch_lines(panel._batches[-1], 30)]
+        assert lines[0] == "step 212 · T 0.50 · 2/2 new"  # the reason goes first
+        lines = [s.text.rstrip() for s in panel.batch_lines(panel._batches[-1], 12)]
+        assert lines[0] == "step 212"
+
+
+async def test_a_first_part_wider_than_the_panel_wraps_between_words():
+    app = NamesApp()
+    async with app.run_test(size=(14, 12)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.clear("a new run: seed 42, 1,000 steps")
+        await pilot.pause()
+        width = panel.scrollable_content_region.width
+        lines = [line.rstrip() for line in panel.text_lines]
+        assert len(lines) >= 2 and all(len(line) <= width for line in lines)
+        assert " ".join(lines) == "a new run: seed 42, 1,000 steps"
+
+
+async def test_a_scrolled_out_heading_is_pinned_over_its_names():
+    app = NamesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 5 · T 0.50", ["ab", "cd"], known=[False, False])
+        names = [f"n{i}" for i in range(20)]
+        panel.show_final(names, 0.5, known=[i % 2 == 0 for i in range(20)])
+        await pilot.pause()
+        shown = [line.rstrip() for line in panel.shown_lines]
+        assert panel.scroll_offset.y > 1  # scrolled to the newest: its heading is above the view
+        assert shown[0] == "finished · T 0.50 · 10/20 new"  # pinned on the top row
+        assert shown[-1] == "sample 20: n19"
+        assert not any(line.startswith("·") for line in shown)
+        panel.scroll_to(y=0, animate=False)
+        await pilot.pause()
+        shown = [line.rstrip() for line in panel.shown_lines]
+        assert shown[:2] == ["step 5 · T 0.50 · 2/2 new", "ab  cd"]  # at the top: nothing pinned
+
+
+async def test_a_name_cut_at_the_samplers_limit_is_marked():
+    app = NamesApp()
+    async with app.run_test(size=(60, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        assert panel.max_len == 16  # the page's block size
+        cut, whole = "abcdefghijklmnop", "abcdefghijklmno"  # 16 tokens: never reached BOS; 15: ended
+        panel.add_batch("step 1", [cut, whole, "emma"], known=[False, False, True])
+        panel.show_final([cut, whole], 0.5, known=[False, False])
+        await pilot.pause()
+        lines = [line.rstrip() for line in panel.text_lines]
+        assert lines[1].split() == [cut + CUT_MARK, whole, "emma" + KNOWN_MARK]
+        assert lines[-2:] == ["sample  1: " + cut + CUT_MARK, "sample  2: " + whole]
+        panel.max_len = 20  # another run's limit: 16 letters are a whole name there
+        panel.clear()
+        panel.add_batch("step 1", [cut])
+        assert panel.text_lines[1].rstrip() == cut
 
 
 async def test_control_characters_are_escaped_and_markup_is_not_parsed():
@@ -196,5 +254,32 @@ async def test_in_the_dashboard_a_temperature_change_resamples_in_place_and_rese
                 break
             await pilot.pause(0.05)
         lines = [line.rstrip() for line in app.names.text_lines]
-        assert lines[0] == "a new run: seed 42, 100 steps" and lines[1].startswith("step 0 · T 0.60 · new run")
-        assert "· 8/8 new" in " ".join(lines[1:3])  # each batch says how many are new (wrapped between words)
+        assert lines[0] == "a new run: seed 42, 100 steps" and lines[1] == "step 0 · T 0.60 · 8/8 new"
+        assert app.names.last[0] == "step 0 · T 0.60 · new run"  # its reason left out for want of room
+        assert all(len(line) <= app.names.scrollable_content_region.width for line in lines)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_at_the_end_the_final_heading_stays_in_view_on_one_line(size):
+    app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.names.last[0].startswith("finished"))
+        await pilot.pause()
+        width = app.names.scrollable_content_region.width
+        shown = [line.rstrip() for line in app.names.shown_lines]
+        assert shown[0].startswith("finished · T 0.50"), shown[0]  # pinned, whole
+        assert shown[0].endswith("/20 new") or size[0] < 100  # the count of new names where it fits
+        assert shown[-1].startswith("sample 20: ")
+        assert not any(line.startswith("·") for line in shown)
+        headings = [line for line in app.names.text_lines if line.startswith(("step ", "finished"))]
+        assert headings and all(len(line.rstrip()) <= width for line in headings)
+        following = app.names.text_lines[app.names.text_lines.index(headings[0]) + 1]
+        assert not following.startswith(("·", "T ")) and "new" not in following  # no heading wrapped
+
+
+def test_the_help_says_names_are_cut_at_16_and_how_a_cut_name_looks():
+    from tui.widgets.help_panel import SECTIONS
+
+    names = " ".join(next(text for title, text in SECTIONS if "names" in title.lower()))
+    assert "16 characters" in names and f"'{CUT_MARK}'" in names

@@ -148,6 +148,7 @@ class DashboardApp(App[int]):
         self.plot = self.query_one(LossPlot)
         self.names = self.query_one(NamesPanel)
         self.names.border_title = "generated names"
+        self.names.max_len = self.training.config.max_len
         self.chart = self.query_one(DistributionChart)
         self.panel = self.query_one(LowerPanel)
         self.status_line = self.query_one(StatusLine)
@@ -489,6 +490,7 @@ class DashboardApp(App[int]):
         self.plot.new_run()
         self._reset_view_state()
         self.set_note(note)
+        self.names.max_len = run.config.max_len
         self.names.clear(f"a new run: seed {run.config.seed}, {run.config.num_steps:,} steps")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)

@@ -47,6 +47,17 @@ def scatter(a: np.ndarray, n: np.ndarray, rows: int, cols: int) -> list[str]:
     return ["".join(line) for line in grid]
 
 
+def loss_text(loss: float) -> str:
+    """A loss as on the status line, 4 decimals; a diverged model's huge or non-finite one kept short."""
+    return f"{loss:.4f}" if np.isfinite(loss) and abs(loss) < 1e4 else fmt(loss)
+
+
+def relative_error(figure: str, room: int) -> str:
+    """The largest per-parameter relative error, named with its formula: |a - n| / max(|a|, |n|)."""
+    named = f"max relative error          {figure}  (|a − n| / max(|a|, |n|))"
+    return named if len(named) <= room else f"max |a − n| / max(|a|, |n|) {figure}"
+
+
 def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list[Row]:
     name = printable(f.doc)
     if f.status == "running":
@@ -64,9 +75,9 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
     h = max(height - 1, 1)
     w = min(max(2 * h + 1, 5), max(width // 3, 5))
     facts = [
-        f"name '{printable(r.doc)}' ({len(r.tokens) - 1} positions), loss {r.loss:.4f}",
+        f"name '{printable(r.doc)}' ({len(r.tokens) - 1} positions), loss {loss_text(r.loss)}",
         f"max |analytic − numerical|  {fmt(r.max_abs_diff)}",
-        f"max relative error          {fmt(r.max_rel_err)}",
+        relative_error(fmt(r.max_rel_err), width - w - 3),
         f"{len(r.analytic):,} parameters, central difference eps {r.eps:g}",
         f"largest difference at {f.where}; ● on the diagonal: they agree",
         "x: analytic, y: numerical, same scale; c checks again",

@@ -5,7 +5,10 @@ weight. Dead hidden units (ReLU output 0 for every token) are marked under their
 switches to the last step's update (lr x gradient): only the rows of that name's letters move in wte.
 
 Two matrix rows share a terminal row (half blocks '▀'); a matrix larger than its space is pooled
-into blocks, each showing its value of largest magnitude (so a single large weight stays visible)."""
+into blocks, each showing its value of largest magnitude (so a single large weight stays visible), and
+says so: its label gives the shape drawn (`fc2 27×64 → 16×64`) and the title what a cell then shows.
+The first row carries the colour scale (-L, the colours, +L); wte's columns have their tokens' letters
+under them."""
 
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ class WeightFigures(NamedTuple):
     blocks: list[tuple[str, np.ndarray]]  # (name, values / scale in -1 .. 1), as drawn (rows, cols)
     dead: np.ndarray  # (H,) bool
     finite: bool
+    scale: float = 1.0  # the colour scale's half range: -scale .. +scale
+    letters: tuple[str, ...] = ()  # one visible character per token: wte's columns
 
 
 def pool(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
@@ -64,11 +69,20 @@ def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
     return out
 
 
+CONDENSED = "→ condensed: a cell shows its block's largest |x|"
+
+
+def legend(f: WeightFigures, pal: Palette, every: int = 1) -> Row:
+    """What is drawn, then its colour scale: -L, a cell of each colour (or of every other one) from the
+    most negative to the most positive, +L."""
+    cells = [Segment(" ", pal.div[i]) for i in range(0, len(pal.div), every)]
+    return [Segment(f"{f.title[0]} -{fmt(f.scale)} ", pal.style["title"]), *cells,
+            Segment(f" +{fmt(f.scale)}", pal.style["title"])]
+
+
 def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> list[Row]:
-    title = fit(f.title if f.finite else ["not finite (a diverged step)", *f.title], width)
-    rows: list[Row] = [[Segment(title, pal.style["title"])]]
     names = height >= 8
-    lines = max(height - 1 - names - 1, 1)  # title, names, dead-unit marks
+    lines = max(height - 1 - names - 1, 1)  # title, names, letters and dead-unit marks
     gap = 2
     want = [b.shape[1] for _, b in f.blocks]
     room = max(width - gap * (len(want) - 1), len(want))
@@ -78,13 +92,28 @@ def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> l
         first = min(want[0], max(room - 32, room // 3))
         cols = [first] + [max(1, min(c, c * (room - first) // sum(want[1:]))) for c in want[1:]]
     drawn = [pool(np.nan_to_num(b), 2 * lines, c) for (_, b), c in zip(f.blocks, cols)]
+    condensed = [name for (name, b), d in zip(f.blocks, drawn) if d.shape != b.shape]
+    head = legend(f, pal, 1 if width >= 100 else 2)
+    used = sum(s.cell_length for s in head)
+    parts = f.title[1:] if f.finite else ["not finite (a diverged step)", *f.title[1:]]
+    if condensed:  # said in full if it fits, else which are condensed (the labels say how, when shown)
+        which = "all" if len(condensed) == len(f.blocks) else ", ".join(condensed)
+        long = CONDENSED if names else f"{CONDENSED}: {which}"
+        short = "→ condensed" if names else f"condensed: {which}"
+        at = 1 if f.finite else 2  # after the dead units (and the divergence)
+        before = used + sum(3 + len(p) for p in parts[:at])
+        parts.insert(at, long if before + 3 + len(long) <= width else short)
+    rest = fit(["", *parts], max(width - used, 0))
+    rows: list[Row] = [head + [Segment(rest, pal.style["title"])]]
     grids = [half_block_rows(d, pal) for d in drawn]
     if names:
-        head: Row = []
+        label_row: Row = []
         for (name, b), d in zip(f.blocks, drawn):
             label = f"{name} {b.shape[0]}×{b.shape[1]}"
-            head.append(Segment(label[: d.shape[1]].ljust(d.shape[1] + gap), pal.style["label"]))
-        rows.append(head)
+            if d.shape != b.shape:
+                label += f" → {d.shape[0]}×{d.shape[1]}"
+            label_row.append(Segment(label[: d.shape[1] + gap - 1].ljust(d.shape[1] + gap), pal.style["label"]))
+        rows.append(label_row)
     pad = [Segment(" " * gap)]
     for i in range(max(len(g) for g in grids)):
         row: Row = []
@@ -92,9 +121,10 @@ def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> l
             row += (g[i] if i < len(g) else [Segment(" " * d.shape[1])]) + pad
         rows.append(row)
     marks: Row = []
-    for (name, _), d in zip(f.blocks, drawn):
-        if name.startswith("wte"):
-            marks.append(Segment(" " * (d.shape[1] + gap)))
+    for (name, b), d in zip(f.blocks, drawn):
+        if name.startswith("wte"):  # the tokens' letters under their columns (when each has its own)
+            text = "".join(f.letters) if d.shape[1] == b.shape[1] == len(f.letters) else ""
+            marks.append(Segment(text.ljust(d.shape[1] + gap), pal.style["label"]))
             continue
         dead = pool_mask(f.dead, d.shape[1])
         marks.append(Segment("".join("×" if x else " " for x in dead) + " " * gap, pal.style["mark"]))
@@ -125,10 +155,10 @@ class WeightsView(View):
         current = self._scale[1] if self._scale and self._scale[0] == id(inputs.run) else None
         scale = weight_scale(model, inputs.run.config.init_std, current)
         self._scale = (id(inputs.run), scale)
-        title = [f"weights ±{fmt(scale)}", dead_text, "u: the last step's update",
-                 "(× : ReLU 0 for every token; the scale only grows)"]
+        title = ["weights", dead_text, "u: the last step's update",
+                 "(× : ReLU 0 for every token; the scale only grows)", "• = BOS"]
         return WeightFigures(WEIGHTS, title, self._blocks(model.wte, model.fc1, model.fc2, scale), dead,
-                             bool(np.isfinite(model.theta).all()))
+                             bool(np.isfinite(model.theta).all()), scale, self._letters(inputs))
 
     def _update(self, inputs: ViewInputs, dead: np.ndarray, dead_text: str) -> WeightFigures:
         model = inputs.model.copy()
@@ -139,15 +169,21 @@ class WeightsView(View):
         up = applied_update(model)
         scale = finite_max(np.concatenate([up.wte.ravel(), up.fc1.ravel(), up.fc2.ravel()])) or 1.0
         if inputs.record is None:
-            title = ["update: no step taken yet", dead_text, "u: the weights"]
+            title = ["update: no step taken yet", dead_text, "u: the weights", "• = BOS"]
         else:
             ds = inputs.run.dataset
             moved = np.flatnonzero(np.any(up.wte != 0, axis=1))
             letters = " ".join("BOS" if i == ds.bos else char_label(ds.uchars[i]) for i in moved)
-            title = [f"update of step {inputs.record.step + 1} on '{printable(inputs.record.doc)}' ±{fmt(scale)}",
-                     f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights"]
+            title = [f"update of step {inputs.record.step + 1} on '{printable(inputs.record.doc)}'",
+                     f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights", "• = BOS"]
         blocks = self._blocks(up.wte, up.fc1, up.fc2, scale)
-        return WeightFigures(UPDATE, title, blocks, dead, bool(np.isfinite(model.grad).all()))
+        return WeightFigures(UPDATE, title, blocks, dead, bool(np.isfinite(model.grad).all()), scale,
+                             self._letters(inputs))
+
+    @staticmethod
+    def _letters(inputs: ViewInputs) -> tuple[str, ...]:
+        ds = inputs.run.dataset
+        return tuple("•" if i == ds.bos else char_label(ds.uchars[i]) for i in range(ds.vocab_size))
 
     @staticmethod
     def _blocks(wte: np.ndarray, fc1: np.ndarray, fc2: np.ndarray, scale: float) -> list[tuple[str, np.ndarray]]:

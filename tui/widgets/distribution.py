@@ -2,16 +2,21 @@
 at the current temperature (left bar of a pair) beside how often the data itself continues that way
 (right bar): what the model is trying to learn. Vertical bars, one column group per next token.
 
-The bars are scaled to the DATA alone (its likeliest next token fills the height), so the data's bars
-never move when only the temperature changes; a model bar taller than that is capped with a mark and
-its value is printed above it. A click on a bar or its letter posts `TokenPicked`: the app makes that
-token the context, so a learner can walk a name letter by letter.
+Every bar is on one fixed scale, the same for the model and the data and for every temperature:
+height = sqrt(probability), full height = probability 1 (an axis on the left labels rows with the
+probability their top stands for). So nothing is ever capped, the data's bars never move when only
+the temperature changes, and a lower temperature visibly makes the likeliest bars taller and the rest
+shorter (the square root keeps the small probabilities, most of them near 1/V, visible). When the
+model's probabilities are not finite (a diverged run) no model bar is drawn and the title says so,
+on the first row, whatever the height. A click on a bar or its letter posts `TokenPicked`: the app
+makes that token the context, so a learner can walk a name letter by letter.
 
 Drawn with Textual's line API (a Strip of Segments per row), rebuilt only when the figures, the size
 or the theme change: it is redrawn several times a second while training runs."""
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -25,11 +30,12 @@ from textual.widget import Widget
 from engine.printable import printable
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
-CAP = "▲"  # the top of a model bar that is taller than the chart
-GUTTER = 7  # the left-hand block: "after" over the context token, "next →" beside the letters
+BLOCK = 7  # the block beside the bars: "after" over the context token
+AXIS = 6  # the probability axis: a space, a label of up to 4 characters and a tick
 MIN_COLUMNS, MAX_COLUMNS = 3, 9  # columns per token: a pair of bars and a gap
 DIVERGED = "the model's probabilities are not finite: the run diverged"
 DIVERGED_SHORT = "probabilities not finite: diverged"  # for a narrow chart
+SCALE = "bar height √p, top = 1"  # what a bar's height means (the axis labels p)
 
 
 class Figures(NamedTuple):
@@ -38,6 +44,13 @@ class Figures(NamedTuple):
     data: np.ndarray  # the data's next-token frequencies (V,)
     context: int  # the picked token
     temperature: float
+
+
+class Layout(NamedTuple):
+    block: int  # columns of the "after" block (0 or BLOCK)
+    axis: int  # columns of the probability axis (0 or AXIS)
+    order: np.ndarray  # the tokens shown, in vocabulary order
+    cw: int  # columns per token
 
 
 def number(x: float) -> str:
@@ -49,22 +62,53 @@ def number(x: float) -> str:
     return f"{x:.1e}"
 
 
-def probability(p: float, width: int) -> str:
-    """A probability in at most `width` (>= 3) characters: 0.42, .42, 1.0."""
-    text = f"{p:.2f}"
-    if len(text) <= width:
-        return text
-    return "1.0" if text.startswith("1") else text[1:]
+def tick(p: float) -> str:
+    """A probability on the axis in at most 4 characters: 1, .53, .083, .002."""
+    if p >= 1:
+        return "1"
+    return f"{p:.2f}"[1:] if p >= 0.1 else f"{p:.3f}"[1:]
+
+
+def heights(p: np.ndarray, rows: int) -> np.ndarray:
+    """Bar heights in eighths of a row for probabilities `p` on `rows` rows: round(sqrt(p) * rows * 8).
+    Non-finite values get 0 (the caller draws no bar from them). Never more than the chart's height."""
+    clean = np.clip(np.where(np.isfinite(p), p, 0.0), 0.0, 1.0)
+    return np.rint(np.sqrt(clean) * rows * 8).astype(int)
+
+
+def axis_rows(rows: int) -> dict[int, str]:
+    """The bar rows (1 = the bottom one) that carry a label: the top row and every k-th below it. A
+    row's label is the probability its top edge stands for, (row / rows)**2."""
+    k = max(1, math.ceil(rows / 4))
+    return {r: tick((r / rows) ** 2) for r in range(rows, 0, -k)}
+
+
+def likeliest(model: np.ndarray, data: np.ndarray, fit: int) -> np.ndarray:
+    """The `fit` tokens most likely under the model (finite values only) or the data, in vocabulary order."""
+    likely = np.maximum(np.where(np.isfinite(model), model, 0.0), data)
+    return np.sort(np.argsort(-likely, kind="stable")[:fit])
+
+
+def layout(model: np.ndarray, data: np.ndarray, width: int) -> Layout:
+    """Every token if it fits with at least 3 columns each (with the "after" block and the axis, the
+    axis alone, or neither, in that order of preference), else every token in 2 columns, else the
+    likeliest that fit with 3 columns and the axis. The last token needs no gap after its bars."""
+    v = len(model)
+    for block, axis in ((BLOCK, AXIS), (0, AXIS), (0, 0)):
+        cw = min(MAX_COLUMNS, (width - block - axis + 1) // max(v, 1))
+        if cw >= MIN_COLUMNS:
+            return Layout(block, axis, np.arange(v), cw)
+    if 2 * v - 1 <= width:
+        return Layout(0, 0, np.arange(v), 2)
+    axis = AXIS if width >= AXIS + 4 * MIN_COLUMNS else 0
+    fit = max(1, (width - axis + 1) // MIN_COLUMNS)
+    return Layout(0, axis, likeliest(model, data, fit), MIN_COLUMNS)
 
 
 def visible_tokens(model: np.ndarray, data: np.ndarray, width: int) -> tuple[np.ndarray, int]:
-    """The tokens that fit in `width` and the columns each gets: all of them, wider as the width
-    allows; or, when even 3 columns each do not fit, the most likely ones in vocabulary order."""
-    fit = max(1, width // MIN_COLUMNS)
-    if len(model) <= fit:
-        return np.arange(len(model)), int(min(MAX_COLUMNS, width // max(len(model), 1)))
-    likely = np.maximum(np.nan_to_num(model, nan=0.0), data)
-    return np.sort(np.argsort(-likely, kind="stable")[:fit]), MIN_COLUMNS
+    """The tokens shown at `width` and the columns each gets."""
+    lay = layout(model, data, width)
+    return lay.order, lay.cw
 
 
 class DistributionChart(Widget):
@@ -77,6 +121,7 @@ class DistributionChart(Widget):
         "distribution-chart--model",
         "distribution-chart--data",
         "distribution-chart--label",
+        "distribution-chart--axis",
         "distribution-chart--error",
     }
 
@@ -89,8 +134,8 @@ class DistributionChart(Widget):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._gw = GUTTER  # the left-hand block's width as last drawn (0 when narrow)
         self.figures: Figures | None = None
+        self._lay = Layout(0, 0, np.arange(0), MIN_COLUMNS)  # as last drawn
         self._strips: list[Strip] = []
         self._built_for: tuple[int, int] = (0, 0)
         self._tokens_at: list[int | None] = []  # the token drawn in each column (None: gutter, gaps)
@@ -104,119 +149,131 @@ class DistributionChart(Widget):
         super().notify_style_update()
         self._strips = []  # a theme change: the styles baked into the strips are stale
 
+    @property
+    def finite(self) -> bool:
+        """Are the model's probabilities all finite (false after a diverged run on some CPUs)?"""
+        return self.figures is not None and bool(np.isfinite(self.figures.model).all())
+
     # --- drawing ------------------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
         return self.get_component_rich_style(f"distribution-chart--{name}")
 
     def build_strips(self, width: int, height: int) -> list[Strip]:
-        """`height` rows of `width` cells: title, capped values, bars, the next tokens' letters."""
+        """`height` rows of `width` cells: the title, the bars, the next tokens' letters. When the
+        model's probabilities are not finite the title (which says so) is the first row at any height."""
         if self.figures is None or width <= 0 or height <= 0:
             return [Strip.blank(width) for _ in range(max(height, 0))]
-        model, data = self.figures.model, self.figures.data
-        finite = bool(np.isfinite(model).all())
-        order, cw = visible_tokens(model, data, max(width - GUTTER, 1))
-        self._gw = GUTTER
-        if len(order) < len(model):  # rather every token without the left-hand block than some with it
-            for columns in (MIN_COLUMNS, 2):
-                if columns * len(model) - 1 <= width:  # the last token needs no gap after it
-                    self._gw, order, cw = 0, np.arange(len(model)), columns
-                    break
-        title, value_row = self._title(width, len(order), finite), height >= 5
-        rows = max(height - 2 - value_row, 1)
-        lines = self._bars(order, cw, rows, finite)
-        if value_row:
-            lines.insert(0, self._values(order, cw, rows, finite))
-        lines.insert(0, title)
-        lines.append(self._letters(order, cw))
-        if height < 3:  # too low for everything: the bars' bottom row and the letters
-            lines = lines[-height:]
-        self._tokens_at = [None] * self._gw + [int(t) for t in order for _ in range(cw)]
-        return [Strip(line).crop_extend(0, width, Style()) for line in lines[:height]]
+        finite = self.finite
+        lay = self._lay = layout(self.figures.model, self.figures.data, width)
+        title, letters = self._title(width, len(lay.order), finite), self._letters(lay, width)
+        if height >= 3:
+            lines = [title, *self._bars(lay, height - 2, finite), letters]
+        elif not finite:  # the divergence message wins the rows there are
+            lines = [title, letters][:height]
+        else:  # too low for the title: the bars' one row and the letters
+            lines = [*self._bars(lay, 1, finite), letters][-height:]
+        self._tokens_at = [None] * (lay.block + lay.axis) + [int(t) for t in lay.order for _ in range(lay.cw)]
+        return [Strip(line).crop_extend(0, width, Style()) for line in lines]
 
     def _label(self, token: int) -> str:
         assert self.figures is not None
         return printable(self.figures.labels[token])  # a token from data: never a raw control character
 
     def _title(self, width: int, shown: int, finite: bool) -> list[Segment]:
+        """The context token, the key, what a bar's height means, then the likeliest next tokens: each
+        part only if it fits whole. Or, when the model's probabilities are not finite, that."""
         labels, model, _, context, temperature = self.figures  # type: ignore[misc]
         title, error = self._style("title"), self._style("error")
         token = Segment(f" {self._label(context)} ", self._style("context"))
         if not finite:  # said plainly, on the one row that is always there
-            if width >= len(DIVERGED) + 12:
+            if width >= len(DIVERGED) + 8 + token.cell_length:
                 return [Segment("after "), token, Segment("  "), Segment(DIVERGED, error)]
             return [Segment(DIVERGED_SHORT, error)]
-        line = [Segment("next token after " if width >= 60 else "after ", title), token, Segment("   "),
-                Segment("▮ model", self._style("model")), Segment(f" at T {number(temperature)}  "),
-                Segment("▮ data", self._style("data"))]
+        line = [Segment("next token after " if width >= 80 else "after ", title), token]
+        parts = [[Segment("▮ model", self._style("model")), Segment(f" at T {number(temperature)}")],
+                 [Segment("▮ data", self._style("data"))], [Segment(SCALE)]]
         if shown < len(labels):
-            line.append(Segment(f"   the {shown} likeliest of {len(labels)}"))
-        top = np.argsort(-model, kind="stable")[:5]
-        line.append(Segment("   likeliest: " + "  ".join(f"{self._label(i)} {model[i]:.2f}" for i in top)))
+            parts.append([Segment(f"the {shown} likeliest of {len(labels)}")])
+        top = np.argsort(-model, kind="stable")[:5].tolist()
+        parts.append([Segment("likeliest:")])
+        used = sum(s.cell_length for s in line)
+        for part in parts:
+            size = 3 + sum(s.cell_length for s in part)
+            if used + size <= width:
+                line += [Segment("   "), *part]
+                used += size
+        if line[-1].text == "likeliest:":  # as many of the likeliest as fit, whole
+            for i in top:
+                more = f" {self._label(i)} {model[i]:.2f} "
+                if used + len(more) > width:
+                    break
+                line.append(Segment(more))
+                used += len(more)
+            if line[-1].text == "likeliest:":
+                line = line[:-2]
         return line
 
-    def _values(self, order: np.ndarray, cw: int, rows: int, finite: bool) -> list[Segment]:
-        """The row above the bars: each capped model bar's value over its column, or the divergence."""
+    def _bars(self, lay: Layout, rows: int, finite: bool) -> list[list[Segment]]:
+        """`rows` lines of bar characters, top first, on the fixed square-root scale."""
         figures = self.figures
         assert figures is not None
-        capped = self._heights(order, rows, finite)[2].tolist()
-        row = [" "] * (len(order) * cw)
-        free = 0  # the first column a value may start at: neighbouring values never run together
-        for i, (t, cap) in enumerate(zip(order.tolist(), capped)):
-            if cap and i * cw >= free:
-                text = probability(float(figures.model[t]), max(cw - 1, 3))
-                row[i * cw : i * cw + len(text)] = list(text)
-                free = i * cw + len(text) + 1
-        return [Segment(" " * self._gw), Segment("".join(row[: len(order) * cw]), self._style("model"))]
-
-    def _heights(self, order: np.ndarray, rows: int, finite: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The model's and the data's bar heights in eighths of a row, and which model bars are capped."""
-        figures = self.figures
-        assert figures is not None
-        top = _scale(figures.data)
-        d = np.rint(figures.data[order] / top * rows * 8).astype(int)
-        m = np.rint(figures.model[order] / top * rows * 8).astype(int) if finite else np.zeros_like(d)
-        return m, d, m > rows * 8
-
-    def _bars(self, order: np.ndarray, cw: int, rows: int, finite: bool) -> list[list[Segment]]:
-        """`rows` lines of bar characters, top first; the data's largest fills the height."""
-        m, d, capped_ = self._heights(order, rows, finite)
-        capped = capped_.tolist()
+        d = heights(figures.data[lay.order], rows)
+        m = heights(figures.model[lay.order], rows) if finite else np.zeros_like(d)
+        cw = lay.cw
         gap = 1 if cw >= 3 else 0  # the model's bar, the data's bar, then a gap when there is room
         mw, dw = (cw - gap + 1) // 2, (cw - gap) // 2
         ms, ds = self._style("model"), self._style("data")
-        gutter = self._gutter(rows)
+        gutter = self._gutter(lay, rows)
         lines = []
         for r in range(rows, 0, -1):
             mi = np.clip(m - (r - 1) * 8, 0, 8).tolist()
             di = np.clip(d - (r - 1) * 8, 0, 8).tolist()
             line = list(gutter[rows - r])
-            for a, b, cap in zip(mi, di, capped):
-                bar = CAP if cap and r == rows else BLOCKS[a]
-                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
+            for a, b in zip(mi, di):
+                line += [Segment(BLOCKS[a] * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
             lines.append(line)
         return lines
 
-    def _gutter(self, rows: int) -> list[list[Segment]]:
-        """The left-hand block beside the bars: "after" over the context token in reverse video."""
+    def _gutter(self, lay: Layout, rows: int) -> list[list[Segment]]:
+        """The left-hand block beside the bars, top row first: "after" over the context token in
+        reverse video, then the axis (a row's label is the probability its top stands for)."""
         figures = self.figures
         assert figures is not None
-        token = f" {self._label(figures.context)} "[: GUTTER - 1]
-        if not self._gw:
-            return [[] for _ in range(rows)]
-        block = [[Segment(" " * GUTTER)] for _ in range(rows)]
-        at = max(rows - 2, 0)  # low in the block, near the letters
-        block[at] = [Segment(token, self._style("context")), Segment(" " * (GUTTER - len(token)))]
-        if at > 0:
-            block[at - 1] = [Segment(f"{'after':<{GUTTER}}", self._style("title"))]
+        block: list[list[Segment]] = [[] for _ in range(rows)]
+        if lay.block:
+            token = f" {self._label(figures.context)} "[: lay.block - 1]
+            block = [[Segment(" " * lay.block)] for _ in range(rows)]
+            at = max(rows - 2, 0)  # low in the block, near the letters
+            block[at] = [Segment(token, self._style("context")), Segment(" " * (lay.block - len(token)))]
+            if at > 0:
+                block[at - 1] = [Segment(f"{'after':<{lay.block}}", self._style("title"))]
+        if lay.axis:
+            labels, axis = axis_rows(rows), self._style("axis")
+            for r in range(rows, 0, -1):
+                text = f"{labels[r]:>{lay.axis - 1}}┤" if r in labels else " " * (lay.axis - 1) + "│"
+                block[rows - r].append(Segment(text, axis))
         return block
 
-    def _letters(self, order: np.ndarray, cw: int) -> list[Segment]:
-        figures = self.figures
-        assert figures is not None
-        label = self._style("label")
-        return [Segment(f"{'next →':<{self._gw}}"[: self._gw], self._style("title"))] + [
-            Segment(f"{self._label(t)[:cw]:<{cw}}", label) for t in order
-        ]
+    def _letters(self, lay: Layout, width: int) -> list[Segment]:
+        """The next tokens' labels under their bars, each whole: a label wider than its columns runs
+        into the free columns after the last bars, or the last label moves left into its neighbour's gap."""
+        gutter = lay.block + lay.axis
+        row = [" "] * max(width, gutter + len(lay.order) * lay.cw)
+        free = gutter  # the first column a label may use
+        tokens = lay.order.tolist()
+        for i, t in enumerate(tokens):
+            text, at = self._label(t), gutter + i * lay.cw
+            if i < len(tokens) - 1:
+                text = text[: lay.cw]
+            else:  # the last: into the free columns after it, or moved left as far as its neighbour allows
+                if at + len(text) > width:
+                    at = max(free, width - len(text))
+                text = text[: max(width - at, 0)]
+            row[at : at + len(text)] = list(text)
+            free = at + len(text) + 1
+        text = "".join(row[gutter:width])
+        head = f"{'next →':<{gutter}}" if gutter >= 7 else f"{'→':>{gutter - 1}} " if gutter else ""
+        return [Segment(head, self._style("title")), Segment(text, self._style("label"))]
 
     def render_line(self, y: int) -> Strip:
         size = (self.content_size.width, self.content_size.height)
@@ -236,9 +293,3 @@ class DistributionChart(Widget):
         if token is not None:
             event.stop()
             self.post_message(self.TokenPicked(token))
-
-
-def _scale(data: np.ndarray) -> float:
-    """The probability that fills the chart's height: the data's largest (never the model's)."""
-    top = float(data.max()) if len(data) else 0.0
-    return top if top > 0 else 1.0

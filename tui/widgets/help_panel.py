@@ -110,14 +110,18 @@ SECTIONS = [
         "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. "
         "When training ends, the run's own samples are listed as the tutorial prints "
         "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
+        "A name is at most 16 characters, as on the page: the sampler stops after 16 tokens even if BOS has "
+        "not come, so a name that long was cut there, not ended by the model; it ends in '…'.",
     ]),
     ("The next-token chart", [
         "After the picked context token (BOS is the start and the end of a name), the left bar of each pair "
         "is the model's probability of that next token at the current temperature; the right bar is how "
-        "often the data itself continues that way: what the model is trying to learn. The data's bars are "
-        "scaled to the data, so they do not move when the temperature changes; a model bar taller than the "
-        "chart is capped with a mark and its value. A low temperature sharpens the model's bars, a high one "
-        "flattens them.",
+        "often the data itself continues that way: what the model is trying to learn. Every bar is on one "
+        "fixed scale: its height is the square root of the probability, the full height is probability 1 "
+        "(the axis on the left labels rows with the probability their top stands for). The square root keeps "
+        "the small probabilities visible; nothing is ever cut off, and the data's bars do not move when the "
+        "temperature changes. A low temperature sharpens the model's bars (the likeliest grow, the rest "
+        "shrink), a high one flattens them.",
     ]),
     ("2 Table", [
         "Left: the model's whole next-token table at the current temperature, one row per context token "

@@ -3,9 +3,13 @@
 A batch is a heading (its step and temperature, and how many of its names are new) over aligned
 columns, one name per cell: cell width = the longest name + 2, as many columns as fit. Names that
 occur in the training data are dim with a trailing `·` (the model copied them); new ones are bold
-(it invented them). The final samples are listed one per line in the tutorial's own format
-(`sample  1: aylan`). Everything is laid out again when the width changes and stays scrolled to the
-newest batch. Names are data: escaped with `printable`, never parsed as markup.
+(it invented them). A name the sampler cut at its most tokens (16, as on the page) ends in `…`.
+The final samples are listed one per line in the tutorial's own format (`sample  1: aylan`).
+A heading is one line: the parts that do not fit are left out, least important first (it wraps only
+when its first part alone is wider than the panel); when a batch's heading has scrolled out of view,
+it is pinned on the top row over that batch's names. Everything is laid out again when the width
+changes and stays scrolled to the newest batch. Names are data: escaped with `printable`, never
+parsed as markup.
 
 Drawn with the line API on a ScrollView: the laid-out lines are cached per batch and width."""
 
@@ -23,10 +27,14 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from engine.config import Config
 from engine.printable import printable
 
+Row = list[Segment]
 MAX_BATCHES = 300  # the oldest are dropped beyond this
 KNOWN_MARK = "·"  # after a name that is in the training data
+CUT_MARK = "…"  # after a name cut at the sampler's most tokens (it never reached BOS)
+SEP = " · "  # between the parts of a heading
 EMPTY = "(empty)"  # a name that ended at once
 
 
@@ -42,14 +50,43 @@ class Batch:
     def new(self) -> int:
         return 0 if self.known is None else self.known.count(False)
 
-    def title(self) -> str:
-        if self.known is None or self.run:
-            return self.heading
-        return f"{self.heading} ·\xa0{self.new}/{len(self.names)}\xa0new"  # kept together when wrapped
+    def parts(self) -> list[str]:
+        """The heading's parts (split at " · ") and, when known, how many names are new."""
+        parts = self.heading.split(SEP)
+        if self.known is not None and not self.run:
+            parts.append(f"{self.new}/{len(self.names)} new")
+        return parts
+
+    def title(self, width: int | None = None) -> str:
+        """The heading in one line of at most `width` cells: its first part always, then the
+        temperature, the count of new names and the rest while they fit, in their own order. A first
+        part "finished: 20 samples" may shorten to "finished" when that lets more parts in."""
+        parts = self.parts()
+        if width is None:
+            return SEP.join(parts)
+        rank = sorted(range(1, len(parts)), key=lambda i: (not parts[i].startswith("T "),
+                                                            not parts[i].endswith(" new"), i))
+        best: list[str] = []
+        for first in dict.fromkeys([parts[0], parts[0].split(": ")[0]]):
+            keep, used = {0}, cell_len(first)
+            for i in rank:
+                if used + len(SEP) + cell_len(parts[i]) <= width:
+                    keep.add(i)
+                    used += len(SEP) + cell_len(parts[i])
+            chosen = [first] + [p for i, p in enumerate(parts) if i in keep and i > 0]
+            if len(chosen) > len(best):
+                best = chosen
+        return SEP.join(best)
 
 
 def display(name: str) -> str:
     return printable(name) or EMPTY
+
+
+def cut(name: str, max_len: int) -> bool:
+    """Was the name cut at the sampler's limit? A name of max_len tokens never reached BOS (one token
+    is one character)."""
+    return len(name) == max_len
 
 
 def cell_width(names: Sequence[str]) -> int:
@@ -78,8 +115,11 @@ class NamesPanel(ScrollView, can_focus=False):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._batches: deque[Batch] = deque(maxlen=MAX_BATCHES)
         self._cache: dict[int, tuple[int, list[Strip]]] = {}  # id(batch) -> (width, its lines)
-        self._lines: list[Strip] = []
+        self._lines: list[Row] = []  # every laid-out line; made a Strip only when drawn
+        self._pins: list[Row | None] = []  # per line: its batch's heading, to pin when scrolled out
+        self._strips: dict[int, Strip] = {}  # the lines drawn so far at this layout
         self._laid_for = -1
+        self.max_len = Config.max_len  # the sampler's most tokens in a name: a name this long was cut
 
     # --- the data -----------------------------------------------------------------------------------
     @property
@@ -107,7 +147,7 @@ class NamesPanel(ScrollView, can_focus=False):
 
     def show_final(self, names: Sequence[str], temperature: float, known: Sequence[bool] | None = None) -> None:
         """The run's final samples, one per line as the tutorial prints them."""
-        heading = f"finished: {len(names)} samples, T {temperature:.2f}"
+        heading = f"finished: {len(names)} samples{SEP}T {temperature:.2f}"
         self._add(Batch(heading, tuple(names), _known(names, known), final=True))
 
     def clear(self, heading: str = "") -> None:
@@ -127,48 +167,59 @@ class NamesPanel(ScrollView, can_focus=False):
     # --- the layout ---------------------------------------------------------------------------------
     def batch_lines(self, batch: Batch, width: int) -> list[Strip]:
         """One batch laid out at `width`: its heading, then its names in aligned cells."""
+        return [_strip(line, width) for line in self._batch_rows(batch, width)]
+
+    def _batch_rows(self, batch: Batch, width: int) -> list[Row]:
+        """batch_lines as lists of Segments (thousands of final samples are laid out in one go: a Strip
+        is made only for a line that is drawn)."""
         style = self.get_component_rich_style
         heading = style("names-panel--run" if batch.run else "names-panel--heading")
-        lines = [[Segment(line.replace("\xa0", " "), heading)] for line in wrap(batch.title(), width)]
+        lines = [[Segment(line, heading)] for line in wrap(batch.title(width), width)]
         known = batch.known or (False,) * len(batch.names)
         new, old = style("names-panel--new"), style("names-panel--known")
-        entries = [(display(n), k) for n, k in zip(batch.names, known)]
+        entries = [(display(n), k, self._mark(n, k)) for n, k in zip(batch.names, known)]
         marked = batch.known is not None
         if batch.final:
-            for i, (name, k) in enumerate(entries):
-                text = f"sample {i + 1:2d}: " + name + (KNOWN_MARK if k else "")
+            for i, (name, k, mark) in enumerate(entries):
+                text = f"sample {i + 1:2d}: " + name + mark.strip()
                 for piece in chop_cells(text, width):
                     lines.append([Segment(piece, old if k else new if marked else Style())])
         elif entries:
             cell = cell_width(batch.names)
             if cell - 1 > width:  # a name wider than the panel: one per line, cut into pieces
-                for name, k in entries:
-                    mark = KNOWN_MARK if k else ""
-                    lines += [[Segment(p, old if k else new)] for p in chop_cells(name + mark, width)]
+                for name, k, mark in entries:
+                    lines += [[Segment(p, old if k else new)] for p in chop_cells(name + mark.strip(), width)]
             else:
                 per_line = columns(width, cell)
                 for at in range(0, len(entries), per_line):
                     line: list[Segment] = []
-                    for name, k in entries[at : at + per_line]:
+                    for name, k, mark in entries[at : at + per_line]:
                         pad = " " * (cell - cell_len(name) - 1)
-                        line += [Segment(name, old if k else new), Segment((KNOWN_MARK if k else " ") + pad,
-                                                                           old if k else Style())]
+                        after = old if k else new if mark != " " else Style()
+                        line += [Segment(name, old if k else new), Segment(mark + pad, after)]
                     lines.append(line)
-        return [Strip(line).crop_extend(0, width, None) for line in lines]
+        return lines
+
+    def _mark(self, name: str, known: bool) -> str:
+        """The one cell after a name: cut at the limit, in the training data, or neither."""
+        return CUT_MARK if cut(name, self.max_len) else KNOWN_MARK if known else " "
 
     def _lay_out(self) -> None:
         width = self.scrollable_content_region.width
         if width <= 0:  # not laid out yet: done on the first resize
             self._laid_for = -1
             return
-        lines: list[Strip] = []
+        lines: list[Row] = []
+        pins: list[Row | None] = []
         for batch in self._batches:
             cached = self._cache.get(id(batch))
             if cached is None or cached[0] != width:
-                cached = (width, self.batch_lines(batch, width))
+                cached = (width, self._batch_rows(batch, width))
                 self._cache[id(batch)] = cached
+            heading = len(wrap(batch.title(width), width))
             lines += cached[1]
-        self._lines, self._laid_for = lines, width
+            pins += [None] * heading + [cached[1][0]] * (len(cached[1]) - heading)
+        self._lines, self._pins, self._laid_for, self._strips = lines, pins, width, {}
         self.virtual_size = Size(width, len(lines))
         self.scroll_end(animate=False, x_axis=False)  # after the refresh that shows the scrollbar
         self.refresh()
@@ -187,13 +238,31 @@ class NamesPanel(ScrollView, can_focus=False):
         if width != self._laid_for:
             self._lay_out()
         i = self.scroll_offset.y + y
-        line = self._lines[i] if 0 <= i < len(self._lines) else Strip.blank(width)
+        if not 0 <= i < len(self._lines):
+            line = Strip.blank(width)
+        elif y == 0 and i > 0 and self._pins[i] is not None:  # its heading scrolled out: pinned over it
+            line = _strip(self._pins[i], width)  # type: ignore[arg-type]
+        else:
+            line = self._strips.get(i) or self._strips.setdefault(i, _strip(self._lines[i], width))
         return line.crop_extend(0, width, None).apply_style(self.rich_style)
+
+    @property
+    def shown_lines(self) -> list[str]:
+        """The rows as drawn now, scrolled and with a pinned heading (for tests and terminal checks)."""
+        return [self.render_line(y).text for y in range(self.scrollable_content_region.height)]
 
     @property
     def text_lines(self) -> list[str]:
         """Every laid-out line as plain text (for tests and terminal checks)."""
-        return [line.text for line in self._lines]
+        return [_strip(line, self._laid_for).text for line in self._lines]
+
+
+def _strip(line: Row, width: int) -> Strip:
+    """A line as a Strip of exactly `width` cells."""
+    used = sum(cell_len(seg.text) for seg in line)
+    if used > width:
+        return Strip(line).crop_extend(0, width, None)
+    return Strip([*line, Segment(" " * (width - used))] if used < width else line, width)
 
 
 def _known(names: Sequence[str], known: Sequence[bool] | None) -> tuple[bool, ...] | None:
