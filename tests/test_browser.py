@@ -6,18 +6,26 @@ Run with -s to see the measured times. The screen patterns live in browser_harne
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+import urllib.request
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from browser_harness import (
     CHROMIUM,
+    OTHER_SITE,
     PATTERNS,
+    REBOUND,
     ROOT,
     Server,
     alive,
@@ -59,8 +67,8 @@ def chromium():
         yield b
 
 
-@pytest.fixture
-def server():
+@pytest.fixture(scope="module")
+def module_server():
     s = Server("--steps", "5000")
     apps: list[int] = []
     try:
@@ -69,6 +77,13 @@ def server():
     finally:
         s.stop()
     assert wait_until(lambda: not any(alive(p) for p in apps), PROMPT), "an app outlived its server"
+
+
+@pytest.fixture
+def server(module_server):
+    """The module's server, with no tab open when a test starts."""
+    assert wait_until(lambda: not app_pids(module_server.pid), 5), "a tab's app outlived its test"
+    return module_server
 
 
 def test_dashboard_in_a_browser(chromium, server):
@@ -117,6 +132,91 @@ def test_the_page_loads_nothing_from_outside(chromium, server):
     page.close()
 
 
+# --- the door (issue 16): only the page this server served opens a session -------------------------------
+ANOTHER_SITES_PAGE = """<!DOCTYPE html><html><body>
+<iframe id="framed" src="%(page)s"></iframe>
+<script>
+  window.result = {opened: 0, bytes: 0, ended: 0, read: "pending"};
+  for (const url of %(sockets)s) {
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => { result.opened += 1; ws.send(JSON.stringify(["stdin", "o"])); };
+    ws.onmessage = (event) => { result.bytes += event.data.byteLength || event.data.length || 0; };
+    ws.onclose = () => { result.ended += 1; };
+  }
+  fetch("%(page)s").then((r) => r.text()).then(
+    (text) => { result.read = text.includes("ws/") ? "READ THE PAGE" : "read something"; },
+    () => { result.read = "refused"; });
+</script></body></html>"""
+
+
+@contextmanager
+def another_site(html: str):
+    """A second local HTTP server, on another port, serving one page: http://another-site.test:PORT/."""
+    class Page(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = html.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    http = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{OTHER_SITE}:{http.server_address[1]}/"
+    finally:
+        http.shutdown()
+        http.server_close()
+
+
+def test_another_sites_page_gets_no_session(chromium, server):
+    """A page of another site that the user merely visits, in real Chromium: its websockets to our
+    server (even one that knew the secret, which it cannot) open nothing and receive no screen; it
+    cannot read our page, nor frame it; no app process is started."""
+    with urllib.request.urlopen(server.url) as r:  # the secret, as only our own page knows it
+        ours = re.search(r'data-session-websocket-url="([^"]+)"', r.read().decode()).group(1)
+    bare = ours.rsplit("/", 1)[0]
+    sockets = [ours + "?width=80&height=24", bare + "?width=80&height=24", bare + "/wrong?width=80&height=24"]
+    html = ANOTHER_SITES_PAGE % {"page": server.url, "sockets": json.dumps(sockets)}
+    printed = len(server.printed())
+    with another_site(html) as site:
+        page = chromium.new_page()
+        page.goto(site)
+        assert pump_until(page, lambda: page.evaluate("result.ended") == len(sockets), 10), page.evaluate("result")
+        page.wait_for_timeout(1500)  # time for a framed page, had it loaded, to open its own session
+        result = page.evaluate("result")
+        assert result == {"opened": 0, "bytes": 0, "ended": len(sockets), "read": "refused"}, result
+        assert not app_pids(server.pid)
+        page.close()
+    said = server.printed()[printed:]
+    assert f"refused a request from Origin 'http://{OTHER_SITE}:" in said, said
+
+
+def test_a_rebinding_name_gets_nothing(chromium, server):
+    """A DNS-rebinding page: its own name now points at 127.0.0.1 (this Chromium maps it), so for the
+    browser it is same-origin with our server; the Host it sends is its name: refused."""
+    port = server.url.rstrip("/").rsplit(":", 1)[1]
+    page = chromium.new_page()
+    response = page.goto(f"http://{REBOUND}:{port}/")
+    assert response.status == 403
+    assert "ws/" not in page.content()
+    page.wait_for_timeout(500)
+    assert not app_pids(server.pid)
+    page.close()
+
+
+def test_our_own_page_under_localhost_works(chromium, server):
+    page, term, _ = open_dashboard(chromium, server.url.replace("127.0.0.1", "localhost"))
+    assert term.step() >= 0
+    assert len(app_pids(server.pid)) == 1
+    page.close()
+
+
 @pytest.mark.parametrize("how", ["SIGINT", "SIGTERM", "ctrl+c", "SIGKILL"])
 def test_the_server_stops_promptly_with_its_apps(chromium, how):
     """SIGINT / SIGTERM to the server, ctrl+c (SIGINT to the terminal's whole process group) and even
@@ -140,7 +240,7 @@ def test_the_server_stops_promptly_with_its_apps(chromium, how):
         assert all_s < PROMPT
         if how != "SIGKILL":
             assert s.proc.returncode == 0
-            assert "Traceback" not in s.proc.stdout.read().decode()
+            assert "Traceback" not in s.printed()
         for page in pages:
             page.close()
     finally:
