@@ -81,7 +81,8 @@ def _timeout() -> float:
 
 
 def _by_hand(url: str, path: Path) -> str:
-    return f"download it by hand (e.g. curl -fL --create-dirs -o {path} {url}) or use --data PATH"
+    return (f"download it by hand (e.g. curl -fL --create-dirs -o {printable(str(path))} {printable(url)}) "
+            "or use --data PATH")
 
 
 def _socket_of(response: object) -> object | None:
@@ -256,7 +257,7 @@ def tutorial_names_path(progress: TextIO | None = None) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         _save(path, data)
     except OSError as exc:
-        raise DataError(f"--data tutorial: cannot save {path} ({exc.strerror}); "
+        raise DataError(f"--data tutorial: cannot save {printable(str(path))} ({exc.strerror}); "
                         f"save it there by hand or use --data PATH") from None
     print(f"micromlp-tui: saved the tutorial's names.txt to {printable(str(path))}", file=progress)
     return str(path)

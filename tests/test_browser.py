@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -266,18 +267,33 @@ def test_bad_input_is_refused_before_the_server_starts():
             ("--steps", "0"): "--steps",
             ("--headless",): "do not go together",
             ("--ser",): "in full",
+            ("--tabs", "0"): "--tabs is 1 to 64",
+            # not names: one line, not a UnicodeError traceback
+            ("--host", "a..b"): "not a valid host name",
+            ("--host", "."): "not a valid host name",
+            ("--host", "a" * 64): "not a valid host name",
+            ("--host", "exa\x1bmple"): "not a valid host name",
+            ("--host", "bücher.example"): "not a valid host name",
+            # shorthands the C library reads as addresses: `0` would be every interface
+            ("--host", "0"): "write the address in full",
+            ("--host", "127.1"): "write the address in full",
+            ("--host", "2130706433"): "write the address in full",
+            ("--host", "0x7f.1"): "write the address in full",
         }
         for flags, said in cases.items():
             done = _serve(*flags)
             assert done.returncode == 2, (flags, done)
             assert done.stdout == "" and done.stderr.count("\n") == 1, (flags, done.stderr)
             assert done.stderr.startswith("micromlp-tui: error: ") and said in done.stderr, (flags, done.stderr)
+            assert "\x1b" not in done.stderr
     done = subprocess.run([sys.executable, "-m", "tui.console.main", "--port", "8000"], cwd=ROOT, capture_output=True,
                           text=True, timeout=20)
     assert done.returncode == 2 and "go with --serve" in done.stderr
 
 
-def test_a_host_that_is_not_loopback_gets_a_warning():
+def test_a_host_that_is_not_loopback_gets_a_warning_and_its_page_needs_the_secret():
+    """On every interface anyone may reach the page: then the page too needs the secret, which only the
+    printed address carries."""
     s = subprocess.Popen([sys.executable, "-m", "tui.console.main", "--serve", "--host", "0.0.0.0", "--port", "0"],
                          cwd=ROOT,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -286,12 +302,48 @@ def test_a_host_that_is_not_loopback_gets_a_warning():
         end = time.monotonic() + 20
         while "serving" not in line and time.monotonic() < end:
             line = s.stdout.readline()
-        assert "serving the dashboard at http://0.0.0.0:" in line
+        found = re.search(r"serving the dashboard at http://0\.0\.0\.0:(\d+)/\?token=([\w-]+) ", line)
+        assert found, line
+        port, token = found.groups()
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/")
+        assert refused.value.code == 403
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token[:-1]}")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={token}") as page:
+            assert f'data-session-websocket-url="ws://127.0.0.1:{port}/ws/{token}"' in page.read().decode()
     finally:
         os.kill(s.pid, signal.SIGTERM)
         _, err = s.communicate(timeout=10)
     assert "warning: --host 0.0.0.0 is not a loopback address" in err
     assert s.returncode == 0
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_while_the_server_sets_up_is_one_line(tmp_path, sig, code):
+    """ctrl+c or SIGTERM while `--serve --data tutorial` downloads (from a server that never answers):
+    one line and 128 + the signal, as everywhere else; no traceback, nothing served."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # connections are queued, never answered
+        env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONUNBUFFERED="1",
+                   MICROMLP_TUTORIAL_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/names.txt")
+        s = subprocess.Popen([sys.executable, "-m", "tui.console.main", "--serve", "--port", "0", "--data", "tutorial"],
+                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+        try:
+            assert "downloading the tutorial's names.txt" in s.stderr.readline()
+            time.sleep(0.3)
+            os.kill(s.pid, sig)
+            out, err = s.communicate(timeout=10)
+        finally:
+            if s.poll() is None:
+                os.killpg(s.pid, signal.SIGKILL)
+                s.wait(5)
+    assert s.returncode == code, err
+    assert out == "" and "Traceback" not in err
+    (line,) = [line for line in err.splitlines() if "error" in line]
+    assert line.startswith("micromlp-tui: error: interrupted by ") and "nothing was served" in line
 
 
 def test_each_tab_gets_the_other_flags():
