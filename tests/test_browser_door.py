@@ -249,3 +249,30 @@ def test_sizes_are_clamped():
     assert serve.parse_message('["resize", {"width": -5, "height": 1e9}]') == ("resize", (10, 200))
     assert serve.parse_message('["stdin", "q"]') == ("stdin", "q")
     assert serve.parse_message('["resize", {"width": NaN, "height": 24}]') is None
+
+
+async def test_sigkill_of_the_server_with_every_tab_open_ends_every_app_within_2s():
+    """Issue 16 saw 4.2 s with 20 tabs; now at most --tabs (4 by default) run, one of them training, and
+    each app ends by itself once its server is gone (PR_SET_PDEATHSIG and a watchdog)."""
+    import os
+    import signal
+
+    s = Server("--steps", "100000")
+    try:
+        _, html, _ = await _page(s)
+        async with aiohttp.ClientSession() as cs:
+            held = [await cs.ws_connect(_ws_url(html), headers={"Origin": s.url.rstrip("/")})
+                    for _ in range(serve.DEFAULT_TABS)]
+            for ws in held:
+                assert await _screen_bytes(ws, 20, enough=500) >= 500
+            await held[0].send_str('["stdin", " "]')  # training
+            apps = app_pids(s.pid)
+            assert len(apps) == serve.DEFAULT_TABS
+            t0 = time.perf_counter()
+            os.kill(s.pid, signal.SIGKILL)
+            gone = wait_until(lambda: not any(alive(p) for p in apps), 10)
+            took = time.perf_counter() - t0
+            print(f"\nserver SIGKILL with {len(apps)} tabs: every app gone {took:.2f} s")
+            assert gone and took < 2.0, took
+    finally:
+        s.stop()

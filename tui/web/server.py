@@ -31,7 +31,7 @@ How it ends (measured figures in the README):
   still setting up (checking flags, downloading `--data tutorial`): one line, 130 / 143 / 129.
 - SIGKILL of the server (nothing in the server can act then): each app process asked the kernel, as
   its first act, for SIGTERM when its parent dies (`prctl(PR_SET_PDEATHSIG)`, Linux), and a watchdog
-  thread in it ends it outright if it is still there `KILL_AFTER` seconds after the server has gone.
+  thread in it ends it outright if it is still there `ORPHAN_GRACE` seconds after the server has gone.
 - A tab closed in the browser: its app is told to quit; SIGTERM if it is still there after
   `KILL_AFTER` seconds, SIGKILL half a second later.
 
@@ -64,6 +64,7 @@ DEFAULT_PORT = 8000
 DEFAULT_TABS = 4  # sessions (app processes) at once: each is a process of ~60 MB and a share of the CPU
 MAX_TABS = 64
 KILL_AFTER = 1.0  # seconds an app process gets to end on SIGTERM (or a closed tab's app on quit) before more
+ORPHAN_GRACE = 0.25  # seconds an app whose server has died gets to end on SIGTERM before it ends itself outright
 PARENT_ENV = "MICROMLP_SERVE_PARENT"  # set in each app process: the server's process id
 WEB_DRIVER = "textual.drivers.web_driver:WebDriver"  # textual-serve runs the apps with this driver
 TEMPLATES = Path(__file__).resolve().parent  # our page, app_index.html: local files only, no outside font service
@@ -162,10 +163,10 @@ def prepare_child() -> None:
 
     def watchdog() -> None:
         while os.getppid() == parent_pid:
-            time.sleep(0.1)
+            time.sleep(0.05)
         os.kill(os.getpid(), signal.SIGTERM)  # Textual's web driver quits the app on it
-        time.sleep(KILL_AFTER)
-        os._exit(1)  # it did not: go anyway
+        time.sleep(ORPHAN_GRACE)
+        os._exit(1)  # it did not: go anyway (nobody reads its screen any more)
 
     threading.Thread(target=watchdog, name="serve-watchdog", daemon=True).start()
 
