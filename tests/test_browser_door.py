@@ -7,6 +7,7 @@ The same door in real Chromium (another site's page, a DNS-rebinding name, frami
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 
@@ -172,6 +173,30 @@ async def test_at_most_tabs_sessions_and_one_more_is_told_why(quiet):
         assert len(app_pids(quiet.pid)) == TABS
         for ws in held:
             await ws.close()
+
+
+async def test_a_closed_tabs_app_ends_within_2s_even_if_it_does_not_listen(quiet):
+    """The tab goes while its app cannot answer (stopped here with SIGSTOP: it neither reads the quit
+    message nor acts on SIGTERM): the server ends it anyway, SIGKILL 1.5 s after the tab closed."""
+    import os
+    import signal
+
+    _, html, _ = await _page(quiet)
+    async with aiohttp.ClientSession() as cs:
+        ws = await cs.ws_connect(_ws_url(html), headers={"Origin": quiet.url.rstrip("/")})
+        assert await _screen_bytes(ws, 20, enough=500) >= 500
+        (app,) = app_pids(quiet.pid)
+        os.kill(app, signal.SIGSTOP)
+        try:
+            t0 = time.perf_counter()
+            await ws.close()
+            gone = await asyncio.to_thread(wait_until, lambda: not alive(app), 10)
+            took = time.perf_counter() - t0
+        finally:
+            if alive(app):
+                os.kill(app, signal.SIGKILL)
+    print(f"\na stopped app after its tab closed: gone {took:.2f} s")
+    assert gone and took < 2.0, took
 
 
 # sizes a tab may send: all clamped or refused, none crashes its app
