@@ -125,13 +125,15 @@ def _download(url: str, timeout: float, progress: TextIO) -> bytes:
     print(f"{tell} ...", end="\r" if live else "\n", file=progress, flush=True)
     limit = DEADLINE_FACTOR * timeout
     deadline = time.monotonic() + limit
-    got, stop, outcome = [0], threading.Event(), {}
+    got, stop = [0], threading.Event()
+    data: list[bytes] = []
+    errors: list[BaseException] = []
 
     def work() -> None:
         try:
-            outcome["data"] = _fetch(url, timeout, deadline, got, stop)
+            data.append(_fetch(url, timeout, deadline, got, stop))
         except BaseException as exc:  # noqa: BLE001 (handed to the caller's thread)
-            outcome["error"] = exc
+            errors.append(exc)
 
     worker = threading.Thread(target=work, name="tutorial-download", daemon=True)
     worker.start()
@@ -145,10 +147,10 @@ def _download(url: str, timeout: float, progress: TextIO) -> bytes:
         if live:
             print(file=progress, flush=True)
     if worker.is_alive():
-        outcome = {"error": TimeoutError("the download took too long")}
-    exc = outcome.get("error")
-    if exc is None:
-        return outcome["data"]
+        errors[:] = [TimeoutError("the download took too long")]
+    if not errors:
+        return data[0]
+    exc = errors[0]
     if isinstance(exc, urllib.error.HTTPError):
         raise DataError(f"--data tutorial: {shown} answered {exc.code} {exc.reason}; "
                         f"{_by_hand(url, cached_path())}") from None
