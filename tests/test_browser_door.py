@@ -177,7 +177,7 @@ async def test_at_most_tabs_sessions_and_one_more_is_told_why(quiet):
 
 async def test_a_closed_tabs_app_ends_within_2s_even_if_it_does_not_listen(quiet):
     """The tab goes while its app cannot answer (stopped here with SIGSTOP: it neither reads the quit
-    message nor acts on SIGTERM): the server ends it anyway, SIGKILL 1.5 s after the tab closed."""
+    message nor acts on SIGTERM): the server ends it anyway, SIGKILL 0.9 s after the tab closed."""
     import os
     import signal
 
