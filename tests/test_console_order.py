@@ -5,6 +5,7 @@ as a user runs it."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -72,3 +73,25 @@ def test_the_dashboard_without_a_terminal_does_not_download_first(tmp_path):
             listener.accept()  # nobody came: nothing was downloaded
     # a bad flag is still named before the terminal
     one_error(cli("--data", "tutorial", "--steps", "0", env=env), "--steps")
+
+
+def test_sigterm_while_compare_downloads_is_one_line(tmp_path):
+    """`--compare X --data tutorial` while the download waits on a server that never answers: SIGTERM
+    ends it with one line and 143, not silently."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"), PYTHONUNBUFFERED="1",
+                   MICROMLP_TUTORIAL_URL=f"http://127.0.0.1:{silent.getsockname()[1]}/names.txt")
+        argv = [sys.executable, "-m", "tui.console.main", "--compare", str(FIXTURE), "--data", "tutorial"]
+        p = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert "downloading the tutorial's names.txt" in p.stderr.readline()
+            p.send_signal(signal.SIGTERM)
+            out, err = p.communicate(timeout=10)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)
+    assert p.returncode == 143 and out == "" and "Traceback" not in err, (p.returncode, err)
+    assert err.strip().splitlines()[-1] == "micromlp-tui: error: interrupted by SIGTERM; nothing was compared"

@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         others = [flag for flag in given_flags(argv) if flag not in ("--compare", "--data")]
         if others:  # it would silently ignore them (issue 16)
             return fail(f"--compare trains nothing: it goes with --data only, not {', '.join(others)}")
-        return compare(args)
+        with signals_interrupt():  # SIGTERM / SIGHUP (e.g. while --data tutorial downloads): one line too
+            return compare(args)
     if args.serve or args.host is not None or args.port is not None or args.tabs is not None:
         return serve.main(args, argv, parser) if args.serve else fail("--host, --port and --tabs go with --serve")
     # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
