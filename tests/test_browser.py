@@ -211,6 +211,24 @@ def test_a_rebinding_name_gets_nothing(chromium, server):
     page.close()
 
 
+def test_one_tab_more_than_tabs_is_told_why_on_its_page(chromium):
+    s = Server("--tabs", "1")
+    try:
+        first, _, _ = open_dashboard(chromium, s.url)
+        second = chromium.new_page()
+        second.goto(s.url)
+        said = ".closed-dialog .message"
+        assert pump_until(second, lambda: "-closed" in second.evaluate("document.body.className"), 15)
+        text = second.inner_text(said)
+        assert text == "1 tab is open on this server, the most it runs at once (--tabs): close one, then Restart"
+        assert second.is_visible(said)
+        assert len(app_pids(s.pid)) == 1
+        first.close()
+        second.close()
+    finally:
+        s.stop()
+
+
 def test_our_own_page_under_localhost_works(chromium, server):
     page, term, _ = open_dashboard(chromium, server.url.replace("127.0.0.1", "localhost"))
     assert term.step() >= 0

@@ -74,7 +74,12 @@ PR_SET_PDEATHSIG = 1
 WIDTH = (10, 500)  # the terminal sizes a tab may ask for, in cells; others are clamped to these
 HEIGHT = (5, 200)
 TOKEN_BYTES = 32
-TOO_MANY = "{n} tabs are open on this server, the most it runs at once (--tabs): close one, then Restart"
+
+
+def too_many(n: int) -> str:
+    """Why one more tab gets no session (shown on its page; a websocket close reason: at most 123 bytes)."""
+    return (f"{n} tab{'s are' if n != 1 else ' is'} open on this server, the most it runs at once (--tabs): "
+            "close one, then Restart")
 
 
 class ServeError(Exception):
@@ -487,7 +492,7 @@ class Sessions:
         await ws.prepare(request)
         if self.open >= self.tabs:
             self.log("full", f"refused a tab: {self.open} are open, the most --tabs allows")
-            await ws.close(code=1013, message=TOO_MANY.format(n=self.open).encode())
+            await ws.close(code=1013, message=too_many(self.open).encode())
             return ws
         self.open += 1
         service = None
