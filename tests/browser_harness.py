@@ -14,6 +14,7 @@ import select
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +23,12 @@ from urllib.parse import parse_qs, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+# Two names that this Chromium (only) resolves to 127.0.0.1: another site's page (test_browser.py), and a
+# DNS-rebinding page whose own name points at our server.
+OTHER_SITE, REBOUND = "another-site.test", "rebound.test"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--disable-quic"]
+                 "--disable-sync", "--no-first-run", "--disable-quic",
+                 f"--host-resolver-rules=MAP {OTHER_SITE} 127.0.0.1, MAP {REBOUND} 127.0.0.1"]
 VIEWPORT = {"width": 1088, "height": 850}  # with FONT_SIZE: a terminal of about 120 x 40
 FONT_SIZE = 16
 
@@ -89,6 +94,7 @@ class Server:
                                      cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                      start_new_session=True)
         self.output = ""
+        self._drain: threading.Thread | None = None
         self.url = self._read_url(timeout=30)
 
     def _read_url(self, timeout: float) -> str:
@@ -103,9 +109,23 @@ class Server:
                 self.output += line
                 found = re.search(r"(http://\S+/)", line)
                 if found:
+                    self._drain = threading.Thread(target=self._read_rest, daemon=True)
+                    self._drain.start()
                     return found.group(1)
         self.stop()
         raise AssertionError(f"the server never printed its URL; it printed:\n{self.output}")
+
+    def _read_rest(self) -> None:
+        """Everything the server prints after its URL, into `output` (so that its pipe never fills)."""
+        assert self.proc.stdout is not None
+        for raw in iter(self.proc.stdout.readline, b""):
+            self.output += raw.decode("utf-8", "replace")
+
+    def printed(self) -> str:
+        """What the server has printed so far (all of it, once it has exited)."""
+        if self.proc.poll() is not None and self._drain is not None:
+            self._drain.join(5)
+        return self.output
 
     @property
     def pid(self) -> int:
@@ -130,7 +150,9 @@ class Server:
                 pass
             if self.proc.poll() is None:
                 self.proc.wait(5)
-            if self.proc.stdout:
+            if self._drain is not None:
+                self._drain.join(5)
+            elif self.proc.stdout:
                 self.proc.stdout.close()
 
 

@@ -59,6 +59,22 @@ class Names:
                 if names.mode == "hang":  # accepts, then never answers
                     names.release.wait(10)
                     return
+                if names.mode == "trickle-headers":  # the status line and headers, a byte at a time, for ever
+                    for byte in iter(lambda: b"X", None):
+                        if names.release.wait(0.02):
+                            return
+                        self.wfile.write(byte if self.wfile else b"")
+                        self.wfile.flush()
+                if names.mode == "trickle":  # a complete header, then the body a byte at a time
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    for i in range(len(body)):
+                        if names.release.wait(0.02):
+                            return
+                        self.wfile.write(body[i : i + 1])
+                        self.wfile.flush()
+                    return
                 if names.mode == "404":
                     self.send_error(404)
                     return
@@ -195,3 +211,106 @@ def test_data_tutorial_is_the_tutorials_run(names_server, shared_names):
     assert outputs[0] == outputs[1]
     assert outputs[0].startswith("32033 names, vocabulary 27 tokens, 3,184 parameters")
     assert "sample  1: " in outputs[0] and names_server.requests == 1
+
+
+# --- untrusted input (issue 16): the server, the environment, the cache ----------------------------------
+@pytest.mark.parametrize("mode", ["trickle", "trickle-headers"])
+def test_a_server_that_trickles_is_given_up_at_the_deadline(names_server, monkeypatch, mode):
+    """Every read comes in time (a byte each 0.02 s, the timeout is 0.3 s), yet the whole download,
+    headers included, ends after DEADLINE_FACTOR x the timeout (3 s): not when the server is done."""
+    monkeypatch.setenv(td.TIMEOUT_ENV, "0.3")
+    names_server.mode = mode
+    t0 = time.perf_counter()
+    with pytest.raises(DataError, match=r"not all of it within 3 s") as exc:
+        td.tutorial_names_path(progress=io.StringIO())
+    took = time.perf_counter() - t0
+    assert took < 3 + 5, took  # the deadline, and then some slack for a loaded machine; a trickle takes 75 min
+    assert "\n" not in str(exc.value) and _cache_files() == []
+
+
+@pytest.mark.parametrize("value", ["inf", "1e300", "nan", "-1", "0", "3601", "-inf"])
+def test_a_timeout_out_of_range_is_one_line(monkeypatch, value):
+    monkeypatch.setenv(td.TIMEOUT_ENV, value)
+    with pytest.raises(DataError, match=r"must be more than 0 and at most 3,600 seconds") as exc:
+        td.tutorial_names_path(progress=io.StringIO())
+    assert str(exc.value).startswith(f"{td.TIMEOUT_ENV}={value!r}")
+
+
+def test_an_infinite_timeout_from_the_console_is_one_line(tmp_path):
+    env = dict(os.environ, **{td.TIMEOUT_ENV: "inf"})
+    done = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--data", "tutorial"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "OverflowError" not in done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        f"micromlp-tui: error: {td.TIMEOUT_ENV}='inf': must be more than 0 and at most 3,600 seconds")
+
+
+def test_control_characters_in_the_address_and_the_cache_path_are_printed_escaped(names_server, tmp_path,
+                                                                                 monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "ca\x1b[31mche"))
+    err = io.StringIO()
+    td.tutorial_names_path(progress=err)
+    said = err.getvalue()
+    assert "\x1b" not in said and "saved the tutorial's names.txt to " in said
+    assert "ca\\x1b[31mche" in said
+    # an address with control characters (urllib refuses it): the progress line and the error, escaped
+    monkeypatch.setenv(td.URL_ENV, names_server.url + "?\x1b]0;title\x07")
+    td.cached_path().unlink()
+    err = io.StringIO()
+    with pytest.raises(DataError) as exc:
+        td.tutorial_names_path(progress=err)
+    for text in (err.getvalue(), str(exc.value)):
+        assert "\x1b" not in text and "\x07" not in text
+        assert names_server.url + "?\\x1b]0;title\\x07" in text
+
+
+def _cache_in(tmp_path: Path) -> Path:
+    path = td.cached_path()
+    path.parent.mkdir(parents=True)
+    return path
+
+
+def _capped_console(*flags: str) -> subprocess.CompletedProcess[str]:
+    """The console command run apart, its memory capped at 1 GiB (reading a 3 GB file or /dev/zero whole
+    fails there instead of taking the machine's memory)."""
+    def cap() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    return subprocess.run([sys.executable, "-m", "tui.console.main", *flags], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, env=dict(os.environ), preexec_fn=cap)
+
+
+@pytest.mark.parametrize("kind, said", [("fifo", "a FIFO (named pipe)"), ("zero", "a character device"),
+                                        ("folder", "a folder")])
+def test_a_cache_that_is_not_a_file_is_refused_at_once(tmp_path, kind, said):
+    """A FIFO (would block for ever), a link to /dev/zero (would read until out of memory), a folder:
+    refused at once, one line; the thing is left as it is."""
+    path = _cache_in(tmp_path)
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "zero":
+        path.symlink_to("/dev/zero")
+    else:
+        path.mkdir()
+    done = _capped_console("--headless", "--data", "tutorial")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"micromlp-tui: error: --data tutorial: the cached copy {path} is {said}, "
+                                  "not the file; remove it"), done.stderr
+    assert os.path.lexists(path)
+
+
+def test_a_cache_of_another_size_is_not_read(tmp_path):
+    """A 3 GB sparse file (any file not 228,145 bytes long) is not the file, known from its size alone,
+    unread: downloaded again (here nothing answers: the usual one line, not "out of memory")."""
+    path = _cache_in(tmp_path)
+    with open(path, "wb") as f:
+        f.truncate(3_000_000_000)
+    done = _capped_console("--headless", "--data", "tutorial")
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.splitlines()
+    assert lines[0] == (f"micromlp-tui: {path} is not the tutorial's names.txt (changed or damaged); "
+                        "downloading it again")
+    assert lines[-1].startswith("micromlp-tui: error: --data tutorial: could not download "), lines

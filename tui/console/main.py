@@ -41,11 +41,28 @@ def _isatty(stream: object) -> bool:
         return False
 
 
+def given_flags(argv: list[str]) -> list[str]:
+    """The flags written in `argv` (whatever their defaults, abbreviated or with =VALUE), each by its full
+    name, in the parser's order. `argv` has been parsed once already, so it parses."""
+    import argparse
+
+    from tui.console.flags import build_parser
+    from tui.web import server as serve
+
+    parser = build_parser()
+    serve.add_flags(parser)
+    for action in parser._actions:
+        action.default = argparse.SUPPRESS
+    given = vars(parser.parse_args(argv))
+    return [max(action.option_strings, key=len) for action in parser._actions
+            if action.dest in given and action.option_strings]
+
+
 def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
         from engine.errors import MicroMLPError
         from tui.console.exits import fail, interrupt_code, signal_name, signals_interrupt
-        from tui.console.flags import build_parser, make_run
+        from tui.console.flags import build_parser, config_from_args, make_run
         from tui.console.headless import compare, run_headless
         from tui.web import server as serve  # --serve (issue 9): its flags, and the app processes it starts
     except KeyboardInterrupt:
@@ -59,9 +76,15 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return fail("interrupted by ctrl+c during set-up; nothing was trained or saved", 130)
     if args.compare is not None:
-        return fail("--compare does not go with --serve") if args.serve else compare(args)
-    if args.serve or args.host is not None or args.port is not None:
-        return serve.main(args, argv, parser) if args.serve else fail("--host and --port go with --serve")
+        if args.serve:
+            return fail("--compare does not go with --serve")
+        others = [flag for flag in given_flags(argv) if flag not in ("--compare", "--data")]
+        if others:  # it would silently ignore them (issue 16)
+            return fail(f"--compare trains nothing: it goes with --data only, not {', '.join(others)}")
+        with signals_interrupt():  # SIGTERM / SIGHUP (e.g. while --data tutorial downloads): one line too
+            return compare(args)
+    if args.serve or args.host is not None or args.port is not None or args.tabs is not None:
+        return serve.main(args, argv, parser) if args.serve else fail("--host, --port and --tabs go with --serve")
     # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
     # is no terminal here and none is needed, so such a process is exempt from the terminal check.
     # One started by our own --serve also ends when its server does.
@@ -72,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(args)
     with signals_interrupt():
         try:
+            if args.data == "tutorial" and not served:  # no download (up to 30 s) for a dashboard that cannot run
+                config_from_args(args)  # a bad flag is still named first
+                if reason := no_terminal():
+                    return fail(reason)
             run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
             reason = None if served else no_terminal()
             if reason:
