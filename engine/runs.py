@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 CURVE_POINTS = 512  # moving-average samples kept per run (a plot is rarely wider)
 MAX_RUNS = 8  # runs kept per session
+LOSSES_KEPT_UP_TO = 100_000  # a kept run this short keeps every step's loss too (800 KB at most), for export
 EMBEDDED = "embedded names"  # the data name of a run on the embedded default names
 
 
@@ -88,6 +89,7 @@ class RunSummary:
     diverged_at: int | None
     curves: RunCurves
     hidden: bool = field(default=False)
+    losses: np.ndarray | None = field(default=None)  # every step's loss, when steps_taken <= LOSSES_KEPT_UP_TO
 
     @classmethod
     def of(cls, run: Run, data: str | Path | list[str] | None = None, label: str = "",
@@ -103,8 +105,10 @@ class RunSummary:
             hv = np.array([held]) if run.heldout is not None else None
             exact = ExactTrack.from_arrays(c.num_steps, points, np.array([taken]), np.array([whole]), hv)
         curves = RunCurves(ema_curve(run.history.ema[:taken], c.num_steps, points), exact, taken)
+        losses = run.history.losses[:taken].copy() if taken <= LOSSES_KEPT_UP_TO else None
         return cls(0, label, c, data_name(data), taken, c.num_steps, run.history.last_ema, whole, held,
-                   run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves)
+                   run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves,
+                   losses=losses)
 
 
 def data_name(data: str | Path | list[str] | None) -> str:
