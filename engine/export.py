@@ -222,8 +222,9 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
         k = b.current + 1
         centre = (b.edges[:k] + b.edges[1 : k + 1]) / 2  # a bucket's points at its middle step
         ends = np.minimum(b.edges[1 : k + 1], main.steps_taken)
-        pts = np.concatenate([b.lo[:k], b.hi[:k]])
-        xs = np.concatenate([centre, centre])
+        distinct = b.hi[:k] != b.lo[:k]  # a bucket of one step (or of equal losses): one point
+        pts = np.concatenate([b.lo[:k], b.hi[:k][distinct]])
+        xs = np.concatenate([centre, centre[distinct]])
         ok = np.isfinite(pts)
         lines.append(Line("one name (low/high)", "one-name", xs[ok], pts[ok], points=True))
         ema_line = b.ema[:k]

@@ -3,7 +3,10 @@
 When a run is replaced (reset, new seed, new settings) a front end keeps it here: `RunSummary.of(run)`
 copies its settings, final figures and two bounded curves (the moving average at ~CURVE_POINTS fixed
 steps, and the whole-data / held-out loss the run measured at its ExactTrack's fixed steps), so a
-kept run costs a few tens of KB whatever its length, and never holds the run's weights or history.
+kept run costs a few tens of KB whatever its length, and never holds the run's weights; a run of at most
+LOSSES_KEPT_UP_TO steps keeps its per-step losses as well (at most 800 KB), so that an export holds them.
+One kept run may be pinned as the baseline (`RunRegistry.pin_baseline`); `compare_with` gives a run's
+settings and final figures as differences from it.
 `RunRegistry` holds the last MAX_RUNS of them with a hidden / shown flag. `describe_difference` gives
 a ghost line's label: what differs from the current run ("lr 0.5", "seed 7, n_embd 32"). Numpy only.
 """
@@ -163,12 +166,15 @@ class RunRegistry:
         self.limit = limit
         self._runs: list[RunSummary] = []
         self._next_id = 1
+        self.baseline_id: int | None = None  # the kept run the others are compared with, if one is pinned
 
     def add(self, summary: RunSummary) -> RunSummary:
         """Keep `summary` under a new id (a copy of it is kept: the caller's object is unchanged)."""
         kept = replace(summary, id=self._next_id)
         self._next_id += 1
         self._runs = [*self._runs, kept][-self.limit :]  # a new list: a reader's copy never changes
+        if self.baseline_id is not None and self.baseline_id not in self:
+            self.baseline_id = None  # the baseline was the oldest, and it is dropped
         return kept
 
     def keep(self, run: Run, data: str | Path | list[str] | None = None, label: str = "",
@@ -181,7 +187,22 @@ class RunRegistry:
         runs = [r for r in self._runs if r.id != run_id]
         found = len(runs) != len(self._runs)
         self._runs = runs
+        if run_id == self.baseline_id:
+            self.baseline_id = None
         return found
+
+    def pin_baseline(self, run_id: int) -> bool:
+        """Make run `run_id` the baseline, or unpin it if it is already; returns whether it is now the
+        baseline (False when there is no such run)."""
+        if run_id == self.baseline_id or run_id not in self:
+            self.baseline_id = None
+            return False
+        self.baseline_id = run_id
+        return True
+
+    @property
+    def baseline(self) -> RunSummary | None:
+        return None if self.baseline_id is None else self.get(self.baseline_id)
 
     def get(self, run_id: int) -> RunSummary | None:
         return next((r for r in self._runs if r.id == run_id), None)

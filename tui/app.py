@@ -25,9 +25,11 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs
+from engine.export import ExportRun
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
+from tui.plumbing.exporting import ExportPaths, export_files
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.names import NameBatches, final_samples
 from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
@@ -70,6 +72,7 @@ class DashboardApp(App[int]):
         Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
         Binding("l", "loss_view", "View:gap"),
         Binding("s", "save", "Save"),
+        Binding("e", "export", "Export", show=False),
         Binding("o", "settings", "Setup"),
         Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
         Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
@@ -96,7 +99,7 @@ class DashboardApp(App[int]):
     """The token whose next-token distribution is shown."""
 
     def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
-                 data: str | None = None):
+                 data: str | None = None, plot_path: str | None = None):
         super().__init__()
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
@@ -104,6 +107,7 @@ class DashboardApp(App[int]):
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.save_path = Path(save_path or DEFAULT_SAVE)
+        self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
         self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
@@ -507,6 +511,22 @@ class DashboardApp(App[int]):
         self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
         self._save(ckpt, self.save_path)
 
+    def action_export(self) -> None:
+        """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
+        with self.loop.lock:  # between two steps
+            current = ExportRun.of_run(self.training, data_name(self.data))
+        labels = self.runs.labels(self.training.config, data_name(self.data))
+        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == self.runs.baseline_id)) for r in self.runs.list()]
+        runs = [current, *(e for _, e in kept)]
+        on_plot = [current, *(e for r, e in kept if not r.hidden)]
+        self.set_note(f"exporting {len(runs)} run{'s' if len(runs) != 1 else ''} ...")
+        self._export(runs, on_plot, self.export_paths)
+
+    @work(thread=True, group="export")
+    def _export(self, runs: list[ExportRun], on_plot: list[ExportRun], paths: ExportPaths) -> None:
+        note, failed = export_files(runs, on_plot, paths)
+        self.call_from_thread(self.set_note, note, failed)
+
     @work(thread=True, group="save")
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
         note, failed = save_checkpoint(ckpt, path)
@@ -526,7 +546,7 @@ OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstan
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
-    return DashboardApp(run, save_path=args.save, data=args.data)
+    return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None))
 
 
 def run_dashboard(run: Run, args: argparse.Namespace) -> int:

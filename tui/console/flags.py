@@ -44,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "makemore holds out min(1000, 10%%), e.g. 0.1")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
     p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
+    p.add_argument("--plot", metavar="FILE.svg", help="headless: write the loss plot as an SVG picture at the end of "
+                   "the run; in the dashboard: where the export key (e) writes the picture (default "
+                   "micromlp-plot.svg beside --save, or in the current folder)")
     p.add_argument("--load", metavar="PATH", help="start from a checkpoint")
     p.add_argument("--compare", nargs="+", metavar="CKPT",
                    help="print the checkpoints' settings and final losses side by side, then exit; the exact "
@@ -71,7 +74,8 @@ def check_writable(flag: str, path: str | None) -> None:
 def check_outputs(args: argparse.Namespace) -> None:
     """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
     directory / block device / socket, and not the same file as an input or as the other output."""
-    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None))]
+    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None)),
+               ("--plot", getattr(args, "plot", None))]
     for flag, path in outputs:
         check_writable(flag, path)
     inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]

@@ -27,6 +27,9 @@ KEYS = [
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
     ("c", "view 6: check the gradient of the current step's name at the current weights"),
     ("s", "save a checkpoint"),
+    ("e", "export: every run of the session (the current one and the kept ones) to micromlp-runs.csv, one row a "
+          "step, and the loss plot as a picture to micromlp-plot.svg (beside --save, else in the current folder; "
+          "the picture at --plot if given); the note says where"),
     ("o", "settings: learning rate, steps, sizes, seed, temperature, hold-out fraction, data; apply starts a "
           "new run (escape cancels); the run it replaces stays on the plot as a dimmed line"),
     ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
