@@ -131,12 +131,12 @@ def _num(value: float | int) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
-                        other_data: str = EMBEDDED) -> str:
-    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
-    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
-    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
-    parts = []
+def setting_differences(current: Config, other: Config, current_data: str = EMBEDDED,
+                        other_data: str = EMBEDDED) -> list[tuple[str, str, str]]:
+    """(setting, CURRENT's value, OTHER's value) of each setting that differs, in a fixed order: the
+    training settings, the data, then the sampling settings. The hidden width counts when the widths
+    differ, unless both follow n_embd (4 x n_embd)."""
+    out = []
     pairs = [("lr", current.learning_rate, other.learning_rate), ("steps", current.num_steps, other.num_steps),
              ("n_embd", current.n_embd, other.n_embd),
              ("hidden", current.hidden_size, current.hidden_size if current.hidden is None and other.hidden is None
@@ -145,15 +145,62 @@ def describe_difference(current: Config, other: Config, current_data: str = EMBE
              ("init_std", current.init_std, other.init_std)]
     for name, mine, theirs in pairs:
         if mine != theirs:
-            parts.append(f"{name} {_num(theirs)}")
+            out.append((name, _num(mine), _num(theirs)))
     if current_data != other_data:
-        parts.append(f"data {_short(other_data)}")
+        out.append(("data", _short(current_data), _short(other_data)))
     for name, mine, theirs in [("temperature", current.temperature, other.temperature),
+                               ("top_k", getattr(current, "top_k", 0), getattr(other, "top_k", 0)),
                                ("samples", current.num_samples, other.num_samples),
                                ("max_len", current.max_len, other.max_len)]:
         if mine != theirs:
-            parts.append(f"{name} {_num(theirs)}")
+            out.append((name, _num(mine), _num(theirs)))
+    return out
+
+
+def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
+                        other_data: str = EMBEDDED) -> str:
+    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
+    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
+    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
+    parts = [f"{name} {theirs}" for name, _, theirs in setting_differences(current, other, current_data, other_data)]
     return ", ".join(parts) if parts else "same settings"
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run is compared by: its settings, its data and its final figures (NaN: not measured)."""
+
+    config: Config
+    data: str
+    smoothed: float
+    whole_data: float
+    heldout: float
+
+    @classmethod
+    def of_summary(cls, summary: RunSummary) -> RunFigures:
+        return cls(summary.config, summary.data, summary.smoothed, summary.whole_data, summary.heldout)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A run beside the baseline: the settings that differ, (setting, baseline's, this run's), and each
+    final figure as this run's minus the baseline's (NaN where either is not measured)."""
+
+    settings: list[tuple[str, str, str]]
+    smoothed: float
+    whole_data: float
+    heldout: float
+
+    def settings_text(self) -> str:
+        """'lr 0.5→1.0, seed 42→7'; 'same settings' when none differs."""
+        return ", ".join(f"{n} {a}→{b}" for n, a, b in self.settings) or "same settings"
+
+
+def compare_with(baseline: RunFigures, other: RunFigures) -> Difference:
+    """`other` as differences from `baseline`."""
+    return Difference(setting_differences(baseline.config, other.config, baseline.data, other.data),
+                      other.smoothed - baseline.smoothed, other.whole_data - baseline.whole_data,
+                      other.heldout - baseline.heldout)
 
 
 class RunRegistry:

@@ -83,6 +83,7 @@ class DashboardApp(App[int]):
         Binding("k", "pick_run(-1)", "Previous run", show=False),
         Binding("h", "toggle_run", "Hide / show run", show=False),
         Binding("x", "remove_run", "Remove run", show=False),
+        Binding("b", "pin_baseline", "Pin / unpin baseline", show=False),
         Binding("u", "weights_update", "Weights / update", show=False),
         Binding("c", "check_gradient", "Gradient check", show=False),
         Binding("escape", "close_help", "Close help", show=False),
@@ -245,7 +246,7 @@ class DashboardApp(App[int]):
         self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
-                                   self.runs_version))
+                                   self.runs_version, self.runs.baseline_id, data_name(self.data)))
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -327,7 +328,7 @@ class DashboardApp(App[int]):
             return False
         if len(self.screen_stack) > 1 and action in OUR_ACTIONS and action != "quit":
             return False  # a form or the palette is open: its keys (tab, arrows, ...) are its own
-        if action in ("pick_run", "toggle_run", "remove_run"):
+        if action in ("pick_run", "toggle_run", "remove_run", "pin_baseline"):
             return hasattr(self, "panel") and self.panel.current == 7  # the runs view's own keys
         state = self.loop.state
         done = state in (State.FINISHED, State.DIVERGED)
@@ -461,6 +462,9 @@ class DashboardApp(App[int]):
     def action_remove_run(self, run_id: int | None = None) -> None:
         self.experiments.remove_run(run_id)
 
+    def action_pin_baseline(self, run_id: int | None = None) -> None:
+        self.experiments.pin_baseline(run_id)
+
     async def replace_run(self, run: Run, note: str) -> None:
         """Stop the current run (kept as a ghost if it trained at all) and start `run` in its place."""
         await self._stop_worker()
@@ -539,6 +543,12 @@ class DashboardApp(App[int]):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
+        labels = self.runs.labels(self.training.config, data_name(self.data))
+        for r in self.runs.list():  # one command per kept run: the palette reaches them from any view
+            pinned = r.id == self.runs.baseline_id
+            yield SystemCommand(f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
+                                "b in the runs view (7): the runs view shows every run as differences from it",
+                                partial(self.experiments.pin_baseline, r.id))
 
 
 OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}

@@ -44,7 +44,7 @@ class Experiments:
         """The kept runs on show, each labelled by what differs from the current run."""
         h = self.host
         labels = h.runs.labels(h.training.config, data_name(h.data))
-        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves) for r in h.runs.visible())
+        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, r.id == h.runs.baseline_id) for r in h.runs.visible())
 
     def open_settings(self) -> None:
         h = self.host
@@ -86,6 +86,20 @@ class Experiments:
         if run_id and h.runs.get(run_id) is not None:
             h.runs.toggle(run_id)
             self._changed()
+
+    def pin_baseline(self, run_id: int | None = None) -> None:
+        """Pin a kept run (the one picked in the runs view, or `run_id`) as the baseline, or unpin it."""
+        h = self.host
+        run_id = self._runs_view().selected_id if run_id is None else run_id
+        if not run_id:
+            h.set_note("the baseline is a kept run: pick one with j / k, then b")
+            return
+        if h.runs.get(run_id) is None:
+            return
+        pinned = h.runs.pin_baseline(run_id)
+        h.set_note(f"run #{run_id} is the baseline: the runs view shows every run as differences from it"
+                   if pinned else f"run #{run_id} is no longer the baseline")
+        self._changed()
 
     def remove_run(self, run_id: int | None = None) -> None:
         run_id = self._runs_view().selected_id if run_id is None else run_id

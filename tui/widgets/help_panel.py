@@ -34,7 +34,9 @@ KEYS = [
           "new run (escape cancels); the run it replaces stays on the plot as a dimmed line"),
     ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
             "base, and the plot marks the step (╎)"),
-    ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it"),
+    ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
+          "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
+          "are then shown as differences from it"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),

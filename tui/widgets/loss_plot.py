@@ -67,6 +67,7 @@ class Curves(Protocol):
 class Ghost:
     label: str  # what differs from the current run ("lr 0.5", "seed 7")
     curves: Curves
+    baseline: bool = False  # the run pinned as the baseline (runs view, b): to be drawn distinctly
 
 
 @dataclass
