@@ -52,6 +52,12 @@ def next_token_probs(model: Model, token: int, temperature: float, top_k: int = 
     return softmax_rows(model.logits_all()[token], temperature, top_k)
 
 
+def cut_by_top_k(model: Model, token: int, temperature: float, top_k: int) -> np.ndarray | None:
+    """(V,) True for each next token after `token` that top-k cuts (None when nothing is cut)."""
+    keep = top_k_mask(model.logits_all()[token] / check_temperature(temperature), top_k)
+    return None if keep is None else ~keep
+
+
 class Sampler:
     """The model's next-token distributions at one temperature, ready to draw names from."""
 

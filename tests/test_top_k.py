@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "evelyn", "abigail", "zoe"]
 
 
-def _trained(steps: int = 300, seed: int = 1) -> Run:
-    run = Run.new(Config(num_steps=steps, seed=seed), DOCS)
+def _trained(steps: int = 300, seed: int = 1, docs: list[str] | None = DOCS) -> Run:
+    run = Run.new(Config(num_steps=steps, seed=seed), docs)  # docs None: the embedded names (27 tokens)
     for _ in run.steps():
         pass
     return run
@@ -181,3 +181,89 @@ def test_the_flag_samples_with_top_k_and_refuses_a_bad_value():
     bad = cli("--top-k", "-2")
     assert bad.returncode == 2
     assert bad.stderr == "micromlp-tui: error: --top-k must be a whole number >= 0 (0: off), got -2\n"
+
+
+# --- the dashboard ----------------------------------------------------------------------------------
+def _chart_text(app) -> list[str]:
+    from tui.widgets.distribution import DistributionChart
+
+    chart = app.query_one(DistributionChart)
+    return ["".join(seg.text for seg in strip) for strip in chart.build_strips(110, 10)]
+
+
+async def test_t_and_T_step_top_k_and_the_chart_marks_the_cut_tokens():
+    from helpers import until
+
+    from tui.app import DashboardApp
+    from tui.widgets.top_k_control import TopKControl
+
+    run = _trained(docs=None)
+    app = DashboardApp(run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        control = app.query_one(TopKControl)
+        assert str(control.content) == "top-k [◀ off ▶]" and "×" not in "".join(_chart_text(app))
+        await pilot.press("t")  # fewer tokens: off -> 20 -> 10 ...
+        await until(pilot, lambda: app.top_k == 20)
+        await pilot.press("t", "t")
+        await until(pilot, lambda: app.top_k == 5)
+        assert str(control.content) == "top-k [◀   5 ▶]"
+        assert app.note == "top-k 5: names are drawn from the 5 likeliest next tokens only"
+        text = _chart_text(app)
+        assert "× cut by top-k (5 kept)" in text[0]
+        logits = app.view_model.logits_all()[app.token]
+        bars = text[-2]  # the bars' bottom row: a × in each cut token's model column
+        assert bars.count("×") == len(logits) - 5
+        shown = " ".join(" ".join(app.names.text_lines).split())  # (a heading may wrap)
+        assert "T 0.50 · top-k 5 · same draws" in shown  # the newest batch again with the same draws
+        await pilot.press("T", "T", "T")
+        await until(pilot, lambda: app.top_k == 0)
+        assert str(control.content) == "top-k [◀ off ▶]" and "×" not in "".join(_chart_text(app))
+        await pilot.click(TopKControl, offset=(8, 0))  # the ◀ button: fewer tokens
+        await until(pilot, lambda: app.top_k == 20)
+
+
+async def test_the_names_on_screen_are_drawn_with_top_k():
+    from helpers import until
+
+    from tui.app import DashboardApp
+
+    run = _trained(docs=None)
+    app = DashboardApp(run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(6):
+            await pilot.press("t")
+        await until(pilot, lambda: app.top_k == 1)
+        greedy = sample_names_from_grid(run.model, run.dataset, app.temperature, app.batches._grid, top_k=1)
+        assert len(set(greedy)) == 1
+        await until(pilot, lambda: greedy[0] in "\n".join(app.names.text_lines))
+
+
+async def test_the_palette_and_the_settings_form_set_top_k():
+    from helpers import until
+    from textual.widgets import Input
+
+    from tui.app import DashboardApp
+    from tui.screens.settings_form import SettingsForm
+
+    app = DashboardApp(Run.new(Config(num_steps=50)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+p", *"top-k fewer", "enter")
+        await until(pilot, lambda: app.top_k == 20)
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        box = app.screen.query_one("#top-k", Input)
+        assert box.value == "20"  # the form starts from the screen's top-k
+        box.value = "3"
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsForm) and app.top_k == 3)
+        assert app.training.config.top_k == 3
+
+
+@pytest.mark.parametrize(("k", "direction", "vocab", "after"), [
+    (0, -1, 27, 20), (20, -1, 27, 10), (2, -1, 27, 1), (1, -1, 27, 1), (0, 1, 27, 0), (20, 1, 27, 0),
+    (1, 1, 27, 2), (7, -1, 27, 5), (7, 1, 27, 10), (40, -1, 27, 20), (0, -1, 12, 10), (10, 1, 12, 0),
+])
+def test_the_keys_step_along_the_ladder_then_off(k, direction, vocab, after):
+    from tui.app import next_top_k
+
+    assert next_top_k(k, direction, vocab) == after

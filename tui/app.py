@@ -27,6 +27,7 @@ from textual.worker import Worker, get_current_worker
 from engine import Model, Run, checkpoint, next_token_probs
 from engine.export import ExportRun
 from engine.runs import RunRegistry, data_name
+from engine.sampling import cut_by_top_k
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import ExportPaths, export_files
@@ -46,10 +47,24 @@ from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusLine
 from tui.widgets.step_line import StepLine
 from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
+from tui.widgets.top_k_control import TopKControl, k_label
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
+TOP_K_LADDER = (1, 2, 3, 5, 10, 20)  # what t / T step through, strictest first; beyond the last: off
+
+
+def next_top_k(k: int, direction: int, vocab_size: int) -> int:
+    """The top-k after `t` (direction -1: fewer tokens) or `T` (+1: more; 0 is off, the most): along
+    TOP_K_LADDER (the values below the vocabulary's size), then off. A value off the ladder (--top-k 7)
+    moves to the next one on it."""
+    ladder = [v for v in TOP_K_LADDER if v < vocab_size] + [0]
+    rank = [v if v else vocab_size for v in ladder]  # off allows every token
+    at = k if 0 < k < vocab_size else vocab_size
+    if direction > 0:
+        return next((v for v, r in zip(ladder, rank) if r > at), 0)
+    return next((v for v, r in zip(reversed(ladder), reversed(rank)) if r < at), ladder[0])
 
 
 class DashboardApp(App[int]):
@@ -64,6 +79,8 @@ class DashboardApp(App[int]):
         Binding("n", "new_seed", "Seed"),
         Binding("plus,equals_sign", "temperature(1)", "Hotter", show=False),
         Binding("minus", "temperature(-1)", "Colder", show=False),
+        Binding("t", "top_k(-1)", "Top-k: fewer tokens", show=False),
+        Binding("T", "top_k(1)", "Top-k: more tokens", show=False),
         Binding("left", "token(-1)", "Previous token", show=False),
         Binding("right", "token(1)", "Next token", show=False),
         Binding("g", "sample", "New"),
@@ -98,6 +115,8 @@ class DashboardApp(App[int]):
     """Sampling temperature for the names and the next-token chart."""
     token: reactive[int] = reactive(0, init=False)
     """The token whose next-token distribution is shown."""
+    top_k: reactive[int] = reactive(0, init=False)
+    """Sampling draws from the top_k likeliest next tokens only (0: off, every token, the tutorial)."""
 
     def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
                  data: str | None = None, plot_path: str | None = None):
@@ -113,6 +132,7 @@ class DashboardApp(App[int]):
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
+        self.set_reactive(DashboardApp.top_k, run.config.top_k)
         self.note = ""  # a line under the status: saves, errors, hints
         self._note_until: float | None = None  # when the note fades (None: it stays)
         self.frames = 0
@@ -136,6 +156,7 @@ class DashboardApp(App[int]):
         with Horizontal(id="controls"):
             yield StepLine(id="step-line")
             yield TemperatureGauge(self.temperature, id="temperature")
+            yield TopKControl(id="top-k")
             yield PaceControl(id="pace")
         yield LowerPanel(id="distribution")
         yield StatusLine(id="status")
@@ -153,6 +174,7 @@ class DashboardApp(App[int]):
         self.step_line = self.query_one(StepLine)
         self.pace = self.query_one(PaceControl)
         self.gauge = self.query_one(TemperatureGauge)
+        self.top_k_control = self.query_one(TopKControl)
         self.note_line = self.query_one("#note", Static)
         self.help_panel = self.query_one(HelpPanel)
         self.key_bar = self.query_one(KeyBar)
@@ -176,6 +198,7 @@ class DashboardApp(App[int]):
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
         self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
         self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
+        self.query_one(TopKControl).show(self.top_k, compact=w < 120)
         heights = fit_heights(w, h, StatusLine.rows_at(w))
         for widget_id, rows in heights.items():
             widget = self.query_one(f"#{widget_id}")
@@ -235,8 +258,9 @@ class DashboardApp(App[int]):
         counts = ds.counts[t].astype(np.float64)
         data = counts / counts.sum() if counts.sum() else counts
         with np.errstate(all="ignore"):
-            model = next_token_probs(self.view_model, t, self.temperature)
-        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature)
+            model = next_token_probs(self.view_model, t, self.temperature, self.top_k)
+            cut = cut_by_top_k(self.view_model, t, self.temperature, self.top_k)
+        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature, cut=cut)
 
     def draw_views(self) -> None:
         """The lower panel's view on show: view 1 is the chart; the others draw from ViewInputs."""
@@ -278,8 +302,10 @@ class DashboardApp(App[int]):
             if reason:  # asked for by a key: say why nothing comes
                 self.set_note("no names: the run diverged, its probabilities are not finite (r or n for a new run)")
             return
-        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws)
-        heading = f"step {self.shown_step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
+        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws,
+                                         self.top_k)
+        heading = (f"step {self.shown_step} · T {self.temperature:.2f}"
+                   + (f" · top-k {self.top_k}" if self.top_k else "") + (f" · {reason}" if reason else ""))
         if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
             self.names.replace_last(heading, names, known)
         else:
@@ -291,14 +317,14 @@ class DashboardApp(App[int]):
                           sticky=True)
             return
         self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
-        self._final_samples(self.training, self.temperature)
+        self._final_samples(self.training, self.temperature, self.top_k)
 
     @work(thread=True, group="final-samples")
-    def _final_samples(self, run: Run, temperature: float) -> None:
+    def _final_samples(self, run: Run, temperature: float, top_k: int = 0) -> None:
         """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
         chunks, so that even --samples in the thousands never holds up a key."""
         worker = get_current_worker()
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training)
+        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k)
         if names is None:
             return
         known = [run.dataset.is_training_name(n) for n in names]
@@ -389,6 +415,16 @@ class DashboardApp(App[int]):
 
     def action_token(self, delta: int) -> None:
         self.token = (self.token + delta) % self.training.dataset.vocab_size
+
+    def action_top_k(self, direction: int) -> None:
+        self.top_k = next_top_k(self.top_k, direction, self.training.dataset.vocab_size)
+
+    def watch_top_k(self) -> None:
+        self.top_k_control.show(self.top_k, compact=self.size.width < 120)
+        self.sample_batch("same draws")  # the newest batch again, with the same draws: the change is top-k's
+        self.draw_views()
+        self.set_note(f"top-k {k_label(self.top_k)}: " + ("names are drawn from every next token (the tutorial)"
+                      if not self.top_k else f"names are drawn from the {self.top_k} likeliest next tokens only"))
 
     def watch_token(self) -> None:
         self.draw_views()

@@ -27,6 +27,7 @@ class ExperimentsHost(Protocol):
     runs: RunRegistry
     runs_version: int
     temperature: float
+    top_k: int
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
@@ -48,7 +49,7 @@ class Experiments:
 
     def open_settings(self) -> None:
         h = self.host
-        config = h.training.config.with_(temperature=h.temperature)  # the temperature on screen
+        config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
         h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size), self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
@@ -62,6 +63,7 @@ class Experiments:
             return
         h.data = settings.data
         await h.replace_run(run, "a new run with the new settings")
+        h.temperature, h.top_k = settings.config.temperature, settings.config.top_k  # the form's sampling on screen
 
     def scale_lr(self, factor: float) -> None:
         h = self.host

@@ -26,6 +26,7 @@ from engine.printable import printable
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 CAP = "▲"  # the top of a model bar that is taller than the chart
+CUT = "×"  # under a next token that top-k sampling cuts (its model bar is 0)
 GUTTER = 7  # the left-hand block: "after" over the context token, "next →" beside the letters
 MIN_COLUMNS, MAX_COLUMNS = 3, 9  # columns per token: a pair of bars and a gap
 DIVERGED = "the model's probabilities are not finite: the run diverged"
@@ -38,6 +39,7 @@ class Figures(NamedTuple):
     data: np.ndarray  # the data's next-token frequencies (V,)
     context: int  # the picked token
     temperature: float
+    cut: np.ndarray | None = None  # (V,) True for the next tokens top-k cuts (None: top-k is off)
 
 
 def number(x: float) -> str:
@@ -95,8 +97,9 @@ class DistributionChart(Widget):
         self._built_for: tuple[int, int] = (0, 0)
         self._tokens_at: list[int | None] = []  # the token drawn in each column (None: gutter, gaps)
 
-    def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float) -> None:
-        self.figures = Figures(labels, model, data, context, temperature)
+    def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float,
+             cut: np.ndarray | None = None) -> None:
+        self.figures = Figures(labels, model, data, context, temperature, cut)
         self._strips = []
         self.refresh()
 
@@ -138,7 +141,7 @@ class DistributionChart(Widget):
         return printable(self.figures.labels[token])  # a token from data: never a raw control character
 
     def _title(self, width: int, shown: int, finite: bool) -> list[Segment]:
-        labels, model, _, context, temperature = self.figures  # type: ignore[misc]
+        labels, model, _, context, temperature, cut = self.figures  # type: ignore[misc]
         title, error = self._style("title"), self._style("error")
         token = Segment(f" {self._label(context)} ", self._style("context"))
         if not finite:  # said plainly, on the one row that is always there
@@ -148,6 +151,8 @@ class DistributionChart(Widget):
         line = [Segment("next token after " if width >= 60 else "after ", title), token, Segment("   "),
                 Segment("▮ model", self._style("model")), Segment(f" at T {number(temperature)}  "),
                 Segment("▮ data", self._style("data"))]
+        if cut is not None and cut.any():
+            line.append(Segment(f"   {CUT} cut by top-k ({int((~cut).sum())} kept)", self._style("model")))
         if shown < len(labels):
             line.append(Segment(f"   the {shown} likeliest of {len(labels)}"))
         top = np.argsort(-model, kind="stable")[:5]
@@ -184,14 +189,15 @@ class DistributionChart(Widget):
         gap = 1 if cw >= 3 else 0  # the model's bar, the data's bar, then a gap when there is room
         mw, dw = (cw - gap + 1) // 2, (cw - gap) // 2
         ms, ds = self._style("model"), self._style("data")
+        cut = self.figures.cut[order].tolist() if self.figures.cut is not None else [False] * len(order)
         gutter = self._gutter(rows)
         lines = []
         for r in range(rows, 0, -1):
             mi = np.clip(m - (r - 1) * 8, 0, 8).tolist()
             di = np.clip(d - (r - 1) * 8, 0, 8).tolist()
             line = list(gutter[rows - r])
-            for a, b, cap in zip(mi, di, capped):
-                bar = CAP if cap and r == rows else BLOCKS[a]
+            for a, b, cap, gone in zip(mi, di, capped, cut):
+                bar = CAP if cap and r == rows else CUT if gone and r == 1 else BLOCKS[a]
                 line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
             lines.append(line)
         return lines

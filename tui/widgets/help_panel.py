@@ -16,6 +16,9 @@ KEYS = [
     ("r", "reset: the same run again from step 0 (same seed, same settings)"),
     ("n", "a new run with the next seed: see how much runs vary"),
     ("+ -", "temperature up / down by 0.1 (also: click or drag the temperature gauge)"),
+    ("t T", "top-k: names are drawn from fewer (t) or more (T) of the likeliest next tokens: off (every token, "
+            "the tutorial), 20, 10, 5, 3, 2, 1; also the ◀ ▶ of 'top-k' beside the temperature. The next-token "
+            "chart marks the tokens it cuts with ×"),
     ("← →", "pick the context token of the next-token chart (also: click a bar or its letter)"),
     ("g", "a new batch of names, with new random draws"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
