@@ -276,7 +276,7 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
     if math.isfinite(main.floor):
         refs.append((main.floor, "floor", f"bigram floor {main.floor:.3f}"))
     c = main.config
-    title = (f"loss per name, {main.steps_taken:,} of {num_steps:,} steps · lr {c.learning_rate:g} · "
+    title = (f"loss per name, {main.steps_taken:,} of {num_steps:,} steps · lr {c.learning_rate!r} · "
              f"n_embd {c.n_embd} · hidden {c.hidden_size} · seed {c.seed} · {main.data}")
     return PlotSeries(num_steps, y_lo, y_hi, lines, refs, nice_ticks(0, num_steps, 4),
                       nice_ticks(y_lo, y_hi, 6), title)

@@ -62,7 +62,7 @@ def _tick_text(value: float, step: float) -> str:
 
 def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
     """The picture as SVG text."""
-    left, right, top, bottom = 64, 190, 70, 50
+    left, right, top, bottom = 64, 236, 70, 50
     pw, ph = width - left - right, height - top - bottom
     x_hi = max(series.num_steps, 1)
     y_lo, y_hi = series.y_lo, series.y_hi

@@ -189,7 +189,8 @@ def test_the_pictures_points_and_lines_are_the_runs_losses():
     series = plot_series([ExportRun.of_run(run, "x")])
     svg = render_svg(series, width=960, height=540)
     paths = {p.get("data-line"): p.get("d") for p in _paths(svg)}
-    left, top, pw, ph = 64, 70, 960 - 64 - 190, 540 - 70 - 50
+    area = ET.fromstring(svg).find(f"{SVG}clipPath/{SVG}rect")  # the plot's area, as the picture gives it
+    left, top, pw, ph = (float(area.get(k)) for k in ("x", "y", "width", "height"))
 
     def loss_of(y: float) -> float:
         return series.y_hi - (y - top) / ph * (series.y_hi - series.y_lo)
