@@ -127,31 +127,36 @@ def _settings(r: ExportRun) -> list[str]:
             repr(c.holdout), str(getattr(c, "top_k", 0))]
 
 
+def _at(steps: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """values[i] where at[i] == steps[j] for each of `steps` (at rising), NaN where it was not recorded."""
+    if len(at) == 0:
+        return np.full(len(steps), np.nan)
+    i = np.minimum(np.searchsorted(at, steps), len(at) - 1)
+    return np.where(at[i] == steps, values[i], np.nan)
+
+
+CHUNK_ROWS = 1 << 15  # rows formatted at a time: a run of millions of steps never builds them all at once
+
+
 def csv_rows(r: ExportRun) -> Iterable[list[str]]:
     """The run's rows, step by step (see the module's docstring)."""
     head = [r.name, r.label, "yes" if r.baseline else "", *_settings(r)]
-    if r.losses is not None:
-        steps = np.arange(1, len(r.losses) + 1, dtype=np.int64)
-    else:
-        steps = r.ema_steps
+    steps = np.arange(1, len(r.losses) + 1, dtype=np.int64) if r.losses is not None else r.ema_steps
     ex = r.exact
     n_ex = len(ex) if ex is not None else 0
     ex_steps = ex.steps[:n_ex] if ex is not None else np.zeros(0, dtype=np.int64)
     all_steps = np.union1d(steps, ex_steps) if n_ex else steps
     all_steps = all_steps[all_steps <= r.steps_taken]
-    loss_at = dict(zip(steps.tolist(), r.losses.tolist())) if r.losses is not None else {}
-    ema_at = dict(zip(r.ema_steps.tolist(), r.ema.tolist()))
-    whole_at: dict[int, float] = {}
-    held_at: dict[int, float] = {}
-    if ex is not None and n_ex:
-        whole_at = dict(zip(ex_steps.tolist(), ex.values[:n_ex].tolist()))
-        if ex.heldout_values is not None:
-            held_at = dict(zip(ex_steps.tolist(), ex.heldout_values[:n_ex].tolist()))
-    lrs = r.lr_of_steps(all_steps).tolist()
-    nan = math.nan
-    for s, lr in zip(all_steps.tolist(), lrs):
-        yield [*head, str(s), _cell(loss_at.get(s, nan)), _cell(ema_at.get(s, nan)), _cell(whole_at.get(s, nan)),
-               _cell(held_at.get(s, nan)), _cell(lr) if s >= 1 else ""]
+    for a in range(0, len(all_steps), CHUNK_ROWS):
+        part = all_steps[a : a + CHUNK_ROWS]
+        loss = _at(part, steps, r.losses) if r.losses is not None else np.full(len(part), np.nan)
+        ema = _at(part, r.ema_steps, r.ema)
+        whole = _at(part, ex_steps, ex.values[:n_ex]) if ex is not None else np.full(len(part), np.nan)
+        held = (_at(part, ex_steps, ex.heldout_values[:n_ex]) if ex is not None and ex.heldout_values is not None
+                else np.full(len(part), np.nan))
+        lr = np.where(part >= 1, r.lr_of_steps(part), np.nan)
+        for row in zip(part.tolist(), loss.tolist(), ema.tolist(), whole.tolist(), held.tolist(), lr.tolist()):
+            yield [*head, str(row[0]), *map(_cell, row[1:])]
 
 
 def write_csv(runs: Sequence[ExportRun], f: BinaryIO) -> None:
@@ -218,7 +223,7 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
     history = main.history()
     if history is not None and len(history):
         b = CurveBuckets(num_steps, max(1, min(columns, num_steps)))
-        b.update(history, main.exact)  # type: ignore[arg-type]  (the arrays LossHistory gives)
+        b.update(history, main.exact)  # type: ignore[arg-type]
         k = b.current + 1
         centre = (b.edges[:k] + b.edges[1 : k + 1]) / 2  # a bucket's points at its middle step
         ends = np.minimum(b.edges[1 : k + 1], main.steps_taken)

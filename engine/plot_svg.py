@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import BinaryIO
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -108,10 +109,10 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
     # the reference lines, then the lines (earlier runs under the current one), each one path
     labels: list[tuple[float, str, str]] = []  # (y in px, colour, text) for the right margin
     for value, kind, text in series.references:
-        y = float(py(value))
-        if top <= y <= top + ph:
-            out.append(_path(kind, text, f"M{left} {_num(y)}H{left + pw}"))
-            labels.append((y, COLOURS[kind], text))
+        at = float(py(value))
+        if top <= at <= top + ph:
+            out.append(_path(kind, text, f"M{left} {_num(at)}H{left + pw}"))
+            labels.append((at, COLOURS[kind], text))
     order = {"kept": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4, "held-out": 5,
              "whole-data": 6, "moving-avg": 7}
     for line in sorted(series.lines, key=lambda ln: order.get(ln.kind, 8)):
@@ -215,5 +216,9 @@ def save_svg(path: str | Path, series: PlotSeries, label: str | None = None) -> 
     device or a pipe is written through). Raises OutputError (one line) or OSError. Returns where."""
     target = resolve_output(path, label)
     data = render_svg(series).encode("utf-8")
-    write_file(target, lambda f: f.write(data))
+
+    def write(f: BinaryIO) -> None:
+        f.write(data)
+
+    write_file(target, write)
     return target.real

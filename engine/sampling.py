@@ -54,6 +54,8 @@ def next_token_probs(model: Model, token: int, temperature: float, top_k: int = 
 
 def cut_by_top_k(model: Model, token: int, temperature: float, top_k: int) -> np.ndarray | None:
     """(V,) True for each next token after `token` that top-k cuts (None when nothing is cut)."""
+    if top_k <= 0 or top_k >= model.vocab_size:
+        return None
     keep = top_k_mask(model.logits_all()[token] / check_temperature(temperature), top_k)
     return None if keep is None else ~keep
 
