@@ -332,3 +332,16 @@ def test_plot_series_draws_nothing_it_does_not_have():
     svg = render_svg(series)
     assert {p.get("data-line") for p in _paths(svg)} == {"guess", "floor"}
     assert np.isfinite([series.y_lo, series.y_hi]).all()
+
+
+def test_a_diverged_run_exports_its_finite_losses_and_marks_the_step():
+    run = Run.new(Config(num_steps=200, learning_rate=1e4), DOCS)
+    run.track_exact()
+    _train(run)
+    assert run.diverged_at is not None  # (which step depends on the machine's float paths: not asserted)
+    rows = _csv([ExportRun.of_run(run, "x")])
+    losses = [float(r["loss"]) for r in rows if r["loss"]]
+    assert len(losses) == run.step and all(np.isfinite(losses))  # the non-finite step is not a row
+    svg = render_svg(plot_series([ExportRun.of_run(run, "x")]))
+    diverged = [p for p in _paths(svg) if p.get("data-line") == "diverged"]
+    assert len(diverged) == 1 and diverged[0].find(f"{SVG}title").text == f"diverged at step {run.diverged_at + 1}"

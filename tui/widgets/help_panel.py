@@ -105,7 +105,8 @@ SECTIONS = [
         "often the data itself continues that way: what the model is trying to learn. The data's bars are "
         "scaled to the data, so they do not move when the temperature changes; a model bar taller than the "
         "chart is capped with a mark and its value. A low temperature sharpens the model's bars, a high one "
-        "flattens them.",
+        "flattens them. With top-k on (t / T), a × under a model bar marks a token top-k cuts: names never "
+        "continue that way, and the kept tokens' probabilities are scaled up to sum to 1.",
     ]),
     ("2 Table", [
         "Left: the model's whole next-token table at the current temperature, one row per context token "
