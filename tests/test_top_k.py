@@ -267,3 +267,16 @@ def test_the_keys_step_along_the_ladder_then_off(k, direction, vocab, after):
     from tui.app import next_top_k
 
     assert next_top_k(k, direction, vocab) == after
+
+
+def test_compare_shows_each_checkpoints_top_k(tmp_path):
+    run = Run.new(Config(num_steps=20, top_k=4), DOCS)
+    for _ in run.steps():
+        pass
+    run.save(tmp_path / "k.npz")
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--compare", str(tmp_path / "k.npz"),
+                          str(ROOT / "tests" / "fixtures" / "v1-checkpoint.npz")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert out.returncode == 0, out.stderr
+    row = next(line for line in out.stdout.splitlines() if line.startswith("top-k"))
+    assert row.split()[1:] == ["4", "off"]
