@@ -300,6 +300,14 @@ async def test_the_export_key_writes_both_files_and_says_where(tmp_path):
         assert [r["run"] for r in rows].count("#1") == 101 and rows[-1]["seed"] == "42"
         kinds = [p.get("data-line") for p in _paths((tmp_path / "micromlp-plot.svg").read_text())]
         assert "kept" in kinds and "guess" in kinds
+        await pilot.press("7", "j", "h")  # the kept run hidden from the plot: the picture leaves it out too
+        await until(pilot, lambda: not app.experiments.ghosts())
+        app.note = ""
+        await pilot.press("e")
+        await until(pilot, lambda: "exported" in app.note)
+        kinds = [p.get("data-line") for p in _paths((tmp_path / "micromlp-plot.svg").read_text())]
+        assert "kept" not in kinds and "guess" in kinds  # (the current run is at step 0: no line of its own yet)
+        assert [r["run"] for r in _read((tmp_path / "micromlp-runs.csv").read_bytes())].count("#1") == 101
 
 
 async def test_the_palette_exports_too_and_a_failure_says_why(tmp_path):
