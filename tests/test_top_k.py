@@ -264,7 +264,7 @@ async def test_the_palette_and_the_settings_form_set_top_k():
     (1, 1, 27, 2), (7, -1, 27, 5), (7, 1, 27, 10), (40, -1, 27, 20), (0, -1, 12, 10), (10, 1, 12, 0),
 ])
 def test_the_keys_step_along_the_ladder_then_off(k, direction, vocab, after):
-    from tui.app import next_top_k
+    from tui.widgets.top_k_control import next_top_k
 
     assert next_top_k(k, direction, vocab) == after
 

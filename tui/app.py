@@ -47,26 +47,11 @@ from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusLine
 from tui.widgets.step_line import StepLine
 from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
-from tui.widgets.top_k_control import TopKControl, k_label
+from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
-TOP_K_LADDER = (1, 2, 3, 5, 10, 20)  # what t / T step through, strictest first; beyond the last: off
-
-
-def next_top_k(k: int, direction: int, vocab_size: int) -> int:
-    """The top-k after `t` (direction -1: fewer tokens) or `T` (+1: more; 0 is off, the most): along
-    TOP_K_LADDER (the values below the vocabulary's size), then off. A value off the ladder (--top-k 7)
-    moves to the next one on it."""
-    ladder = [v for v in TOP_K_LADDER if v < vocab_size] + [0]
-    rank = [v if v else vocab_size for v in ladder]  # off allows every token
-    at = k if 0 < k < vocab_size else vocab_size
-    if direction > 0:
-        return next((v for v, r in zip(ladder, rank) if r > at), 0)
-    return next((v for v, r in zip(reversed(ladder), reversed(rank)) if r < at), ladder[0])
-
-
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
