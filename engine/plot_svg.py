@@ -1,10 +1,10 @@
 """The loss plot as an SVG picture, from engine.export.PlotSeries: axes with ticks, every line, the
 reference lines labelled, a key, in the dashboard's colours (its default theme, textual-dark).
 
-Written by hand, with no plotting library: the picture is a few hundred lines of plain SVG, the same
-bytes on every machine, with one `<path>` per drawn line (its `data-line` attribute says which:
+Written by hand, with no plotting library: about 200 lines that write plain SVG (the same
+bytes for the same figures), with one `<path>` per drawn line (its `data-line` attribute says which:
 one-name, moving-avg, whole-data, held-out, kept, baseline, guess, floor, ...) and nothing else drawn
-as a path (axes and ticks are `<line>`, the key's samples `<line>` / `<circle>`), so it is easy to read
+as a path (axes and ticks are `<line>`; the key's samples `<line>`, `<circle>`, `<polygon>`), so it is easy to read
 back. No Textual here: the headless face writes the same picture (`--plot FILE.svg`).
 """
 
