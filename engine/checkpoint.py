@@ -4,11 +4,12 @@ Holds the weights, the vocabulary, every setting, the step reached, the loss of 
 the state of the run's `random.Random` (so the samples after a resumed run are the ones an
 uninterrupted run draws), and (format version 2) the learning rate's schedule: (step, base) pairs.
 Version 1 files (before the schedule and the `holdout` setting existed) still load: their schedule is
-the fixed --lr and their holdout 0. Written as engine.outputs says: atomically (a temporary file in the same
-folder, flushed to disk, then renamed over the target) for a regular file, straight through for a
-device or a pipe. Loading checks every field's type, shape and range from the .npy headers BEFORE
-reading an array, so a small file claiming huge arrays is refused at once; any problem is a
-CheckpointError with a one-line reason. No pickles.
+the fixed --lr and their holdout 0; version 2 files (before `top_k`, format version 3) load with
+top_k 0. Written as engine.outputs says: atomically (a temporary file in the same folder, flushed to
+disk, then renamed over the target) for a regular file, straight through for a device or a pipe.
+Loading checks every field's type, shape and range from the .npy headers BEFORE reading an array, so
+a small file claiming huge arrays is refused at once; any problem is a CheckpointError with a
+one-line reason. No pickles.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from engine.errors import CheckpointError, ConfigError, OutputError
 from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in, write_file
 
 MAGIC = "micromlp-tui checkpoint"
-VERSION = 2  # 2: + lr_steps / lr_bases, and the `holdout` setting; version 1 files still load
-READABLE = (1, 2)
+VERSION = 3  # 2: + lr_steps / lr_bases, and the `holdout` setting; 3: + the `top_k` setting; older files load
+READABLE = (1, 2, 3)
 MAX_LR_CHANGES = 100_000  # (step, base) pairs in a schedule: each one a key press
 MAX_TEXT = 1 << 20  # characters in the settings' or the vocabulary's JSON
 RNG_STATE_SIZE = 625  # random.Random's Mersenne Twister state: 624 words and an index
@@ -48,6 +49,8 @@ FIELDS = {
 FIELDS_V2 = {"lr_steps": ("iu", 1), "lr_bases": ("f", 1)}  # required from version 2 on
 # settings a version-1 file may lack, and the value that reproduces what that file's run did
 OPTIONAL_SETTINGS = {"holdout": 0.0}
+# ... and those a version-2 file lacks: top_k 0 samples as those files' runs did (no cut)
+OPTIONAL_SETTINGS_V3 = {"top_k": 0}
 
 
 @dataclass
@@ -234,6 +237,8 @@ def _config(fields: object, vocab_size: int, version: int = VERSION) -> Config:
         raise CheckpointError("damaged checkpoint: the settings are not a mapping")
     if version < 2:
         fields = {**OPTIONAL_SETTINGS, **fields}
+    if version < 3:
+        fields = {**OPTIONAL_SETTINGS_V3, **fields}
     expected = Config.field_names()
     missing = [k for k in expected if k not in fields]
     extra = [k for k in fields if k not in expected]

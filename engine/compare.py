@@ -40,6 +40,7 @@ def _rows(ckpt: Checkpoint, exact: tuple[float, float, float, float] | None) -> 
         ("lr schedule", schedule_text(ckpt.lr_changes or [(0, c.learning_rate)])),
         ("n_embd", str(c.n_embd)), ("hidden", str(c.hidden_size)), ("seed", str(c.seed)),
         ("holdout", repr(c.holdout)), ("temperature", repr(c.temperature)),
+        ("top-k", str(c.top_k) if c.top_k else "off"),
         ("vocabulary", f"{len(ckpt.uchars) + 1} tokens"),
         ("last-100 mean loss", _figure(final_mean(ckpt.losses))),
     ]

@@ -38,6 +38,7 @@ class Config:
     num_samples: int = 20  # names sampled at the end of a run
     max_len: int = 16  # most tokens in one sampled name
     holdout: float = 0.0  # fraction of the shuffled names kept out of training (the last ones): 0 <= F < 1
+    top_k: int = 0  # sample only from the k likeliest next tokens (ties with the k-th kept); 0: all (the tutorial)
 
     @property
     def hidden_size(self) -> int:
@@ -64,6 +65,7 @@ class Config:
         _positive_int("max_len", self.max_len, MAX_LEN)
         _positive_float("init_std", self.init_std)
         check_holdout(self.holdout)
+        check_top_k(self.top_k)
         if vocab_size is not None:
             check_model_size(vocab_size, self.n_embd, self.hidden_size, self.num_steps)
         return self
@@ -127,6 +129,13 @@ def holdout_count(num_docs: int, fraction: float) -> int:
     if fraction <= 0 or num_docs < 2:
         return 0
     return min(max(math.floor(fraction * num_docs + 0.5), 1), num_docs - 1)
+
+
+def check_top_k(k: int) -> int:
+    """Top-k sampling's k: a whole number >= 0; 0 turns it off (every token may be drawn, as the tutorial)."""
+    if not (_is_int(k) and k >= 0):
+        raise ConfigError(f"--top-k must be a whole number >= 0 (0: off), got {k!r}")
+    return int(k)
 
 
 def check_samples(count: int) -> int:

@@ -187,11 +187,14 @@ class Run:
                 self.step = record.step + 1
             yield record
 
-    def sample(self, temperature: float | None = None, count: int | None = None) -> list[str]:
-        """Names drawn with the run's own generator, as the tutorial does after training."""
+    def sample(self, temperature: float | None = None, count: int | None = None,
+               top_k: int | None = None) -> list[str]:
+        """Names drawn with the run's own generator, as the tutorial does after training (with top-k
+        when config.top_k, or `top_k`, is above 0)."""
         c = self.config
         return sample_names(self.model, self.dataset, c.temperature if temperature is None else temperature,
-                            c.num_samples if count is None else count, self.rng, c.max_len)
+                            c.num_samples if count is None else count, self.rng, c.max_len,
+                            c.top_k if top_k is None else top_k)
 
     def dataset_loss(self) -> float:
         return self.reference.dataset_loss(self.model)

@@ -3,7 +3,10 @@
 When a run is replaced (reset, new seed, new settings) a front end keeps it here: `RunSummary.of(run)`
 copies its settings, final figures and two bounded curves (the moving average at ~CURVE_POINTS fixed
 steps, and the whole-data / held-out loss the run measured at its ExactTrack's fixed steps), so a
-kept run costs a few tens of KB whatever its length, and never holds the run's weights or history.
+kept run costs a few tens of KB whatever its length, and never holds the run's weights; a run of at most
+LOSSES_KEPT_UP_TO steps keeps its per-step losses as well (at most 800 KB), so that an export holds them.
+One kept run may be pinned as the baseline (`RunRegistry.pin_baseline`); `compare_with` gives a run's
+settings and final figures as differences from it.
 `RunRegistry` holds the last MAX_RUNS of them with a hidden / shown flag. `describe_difference` gives
 a ghost line's label: what differs from the current run ("lr 0.5", "seed 7, n_embd 32"). Numpy only.
 """
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
 
 CURVE_POINTS = 512  # moving-average samples kept per run (a plot is rarely wider)
 MAX_RUNS = 8  # runs kept per session
+LOSSES_KEPT_UP_TO = 100_000  # a kept run this short keeps every step's loss too (800 KB at most), for export
 EMBEDDED = "embedded names"  # the data name of a run on the embedded default names
 
 
@@ -88,6 +92,7 @@ class RunSummary:
     diverged_at: int | None
     curves: RunCurves
     hidden: bool = field(default=False)
+    losses: np.ndarray | None = field(default=None)  # every step's loss, when steps_taken <= LOSSES_KEPT_UP_TO
 
     @classmethod
     def of(cls, run: Run, data: str | Path | list[str] | None = None, label: str = "",
@@ -103,8 +108,10 @@ class RunSummary:
             hv = np.array([held]) if run.heldout is not None else None
             exact = ExactTrack.from_arrays(c.num_steps, points, np.array([taken]), np.array([whole]), hv)
         curves = RunCurves(ema_curve(run.history.ema[:taken], c.num_steps, points), exact, taken)
+        losses = run.history.losses[:taken].copy() if taken <= LOSSES_KEPT_UP_TO else None
         return cls(0, label, c, data_name(data), taken, c.num_steps, run.history.last_ema, whole, held,
-                   run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves)
+                   run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves,
+                   losses=losses)
 
 
 def data_name(data: str | Path | list[str] | None) -> str:
@@ -124,12 +131,12 @@ def _num(value: float | int) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
-                        other_data: str = EMBEDDED) -> str:
-    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
-    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
-    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
-    parts = []
+def setting_differences(current: Config, other: Config, current_data: str = EMBEDDED,
+                        other_data: str = EMBEDDED) -> list[tuple[str, str, str]]:
+    """(setting, CURRENT's value, OTHER's value) of each setting that differs, in a fixed order: the
+    training settings, the data, then the sampling settings. The hidden width counts when the widths
+    differ, unless both follow n_embd (4 x n_embd)."""
+    out = []
     pairs = [("lr", current.learning_rate, other.learning_rate), ("steps", current.num_steps, other.num_steps),
              ("n_embd", current.n_embd, other.n_embd),
              ("hidden", current.hidden_size, current.hidden_size if current.hidden is None and other.hidden is None
@@ -138,15 +145,62 @@ def describe_difference(current: Config, other: Config, current_data: str = EMBE
              ("init_std", current.init_std, other.init_std)]
     for name, mine, theirs in pairs:
         if mine != theirs:
-            parts.append(f"{name} {_num(theirs)}")
+            out.append((name, _num(mine), _num(theirs)))
     if current_data != other_data:
-        parts.append(f"data {_short(other_data)}")
+        out.append(("data", _short(current_data), _short(other_data)))
     for name, mine, theirs in [("temperature", current.temperature, other.temperature),
+                               ("top_k", getattr(current, "top_k", 0), getattr(other, "top_k", 0)),
                                ("samples", current.num_samples, other.num_samples),
                                ("max_len", current.max_len, other.max_len)]:
         if mine != theirs:
-            parts.append(f"{name} {_num(theirs)}")
+            out.append((name, _num(mine), _num(theirs)))
+    return out
+
+
+def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
+                        other_data: str = EMBEDDED) -> str:
+    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
+    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
+    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
+    parts = [f"{name} {theirs}" for name, _, theirs in setting_differences(current, other, current_data, other_data)]
     return ", ".join(parts) if parts else "same settings"
+
+
+@dataclass(frozen=True)
+class RunFigures:
+    """What a run is compared by: its settings, its data and its final figures (NaN: not measured)."""
+
+    config: Config
+    data: str
+    smoothed: float
+    whole_data: float
+    heldout: float
+
+    @classmethod
+    def of_summary(cls, summary: RunSummary) -> RunFigures:
+        return cls(summary.config, summary.data, summary.smoothed, summary.whole_data, summary.heldout)
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A run beside the baseline: the settings that differ, (setting, baseline's, this run's), and each
+    final figure as this run's minus the baseline's (NaN where either is not measured)."""
+
+    settings: list[tuple[str, str, str]]
+    smoothed: float
+    whole_data: float
+    heldout: float
+
+    def settings_text(self) -> str:
+        """'lr 0.5→1.0, seed 42→7'; 'same settings' when none differs."""
+        return ", ".join(f"{n} {a}→{b}" for n, a, b in self.settings) or "same settings"
+
+
+def compare_with(baseline: RunFigures, other: RunFigures) -> Difference:
+    """`other` as differences from `baseline`."""
+    return Difference(setting_differences(baseline.config, other.config, baseline.data, other.data),
+                      other.smoothed - baseline.smoothed, other.whole_data - baseline.whole_data,
+                      other.heldout - baseline.heldout)
 
 
 class RunRegistry:
@@ -159,12 +213,15 @@ class RunRegistry:
         self.limit = limit
         self._runs: list[RunSummary] = []
         self._next_id = 1
+        self.baseline_id: int | None = None  # the kept run the others are compared with, if one is pinned
 
     def add(self, summary: RunSummary) -> RunSummary:
         """Keep `summary` under a new id (a copy of it is kept: the caller's object is unchanged)."""
         kept = replace(summary, id=self._next_id)
         self._next_id += 1
         self._runs = [*self._runs, kept][-self.limit :]  # a new list: a reader's copy never changes
+        if self.baseline_id is not None and self.baseline_id not in self:
+            self.baseline_id = None  # the baseline was the oldest, and it is dropped
         return kept
 
     def keep(self, run: Run, data: str | Path | list[str] | None = None, label: str = "",
@@ -177,7 +234,22 @@ class RunRegistry:
         runs = [r for r in self._runs if r.id != run_id]
         found = len(runs) != len(self._runs)
         self._runs = runs
+        if run_id == self.baseline_id:
+            self.baseline_id = None
         return found
+
+    def pin_baseline(self, run_id: int) -> bool:
+        """Make run `run_id` the baseline, or unpin it if it is already; returns whether it is now the
+        baseline (False when there is no such run)."""
+        if run_id == self.baseline_id or run_id not in self:
+            self.baseline_id = None
+            return False
+        self.baseline_id = run_id
+        return True
+
+    @property
+    def baseline(self) -> RunSummary | None:
+        return None if self.baseline_id is None else self.get(self.baseline_id)
 
     def get(self, run_id: int) -> RunSummary | None:
         return next((r for r in self._runs if r.id == run_id), None)

@@ -61,10 +61,10 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     data = tmp_path / "d.txt"
     data.write_text("ann\nbob\n")
     texts = {"lr": "0.5", "steps": "2000", "n-embd": "8", "hidden": "", "seed": "7", "temperature": "0.8",
-             "holdout": "0.1", "data": str(data)}
+             "holdout": "0.1", "top-k": "3", "data": str(data)}
     got, errors = read_settings(texts, Config(num_samples=5))
     assert errors == {} and got == Settings(Config(learning_rate=0.5, num_steps=2000, n_embd=8, seed=7,
-                                                   temperature=0.8, holdout=0.1, num_samples=5), str(data))
+                                                   temperature=0.8, holdout=0.1, num_samples=5, top_k=3), str(data))
     _, errors = read_settings({**texts, "n-embd": "100000"}, Config())
     assert "would need about" in errors["n-embd"]
     for bad, message in [(tmp_path / "none.txt", "no such file"), (tmp_path, "is a directory")]:

@@ -25,10 +25,14 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs
+from engine.export import ExportRun
 from engine.runs import RunRegistry, data_name
+from engine.sampling import cut_by_top_k
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
+from tui.plumbing.exporting import ExportPaths, export_files
 from tui.plumbing.layout import fit_heights
+from tui.plumbing.line_colours import LINE_HEX, run_colour
 from tui.plumbing.names import NameBatches, final_samples
 from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
@@ -44,12 +48,11 @@ from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusLine
 from tui.widgets.step_line import StepLine
 from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
+from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
-
-
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
@@ -62,6 +65,8 @@ class DashboardApp(App[int]):
         Binding("n", "new_seed", "Seed"),
         Binding("plus,equals_sign", "temperature(1)", "Hotter", show=False),
         Binding("minus", "temperature(-1)", "Colder", show=False),
+        Binding("t", "top_k(-1)", "Top-k: fewer tokens", show=False),
+        Binding("T", "top_k(1)", "Top-k: more tokens", show=False),
         Binding("left", "token(-1)", "Previous token", show=False),
         Binding("right", "token(1)", "Next token", show=False),
         Binding("g", "sample", "New"),
@@ -70,6 +75,7 @@ class DashboardApp(App[int]):
         Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
         Binding("l", "loss_view", "View:gap"),
         Binding("s", "save", "Save"),
+        Binding("e", "export", "Export", show=False),
         Binding("o", "settings", "Setup"),
         Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
         Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
@@ -80,6 +86,7 @@ class DashboardApp(App[int]):
         Binding("k", "pick_run(-1)", "Previous run", show=False),
         Binding("h", "toggle_run", "Hide / show run", show=False),
         Binding("x", "remove_run", "Remove run", show=False),
+        Binding("b", "pin_baseline", "Pin / unpin baseline", show=False),
         Binding("u", "weights_update", "Weights / update", show=False),
         Binding("c", "check_gradient", "Gradient check", show=False),
         Binding("comma", "cursor(-1)", "Cursor left", show=False, key_display=","),
@@ -99,9 +106,11 @@ class DashboardApp(App[int]):
     """Sampling temperature for the names and the next-token chart."""
     token: reactive[int] = reactive(0, init=False)
     """The token whose next-token distribution is shown."""
+    top_k: reactive[int] = reactive(0, init=False)
+    """Sampling draws from the top_k likeliest next tokens only (0: off, every token, the tutorial)."""
 
     def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
-                 data: str | None = None):
+                 data: str | None = None, plot_path: str | None = None):
         super().__init__()
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
@@ -109,10 +118,12 @@ class DashboardApp(App[int]):
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.save_path = Path(save_path or DEFAULT_SAVE)
+        self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
         self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
+        self.set_reactive(DashboardApp.top_k, run.config.top_k)
         self.note = ""  # a line under the status: saves, errors, hints
         self._note_until: float | None = None  # when the note fades (None: it stays)
         self.frames = 0
@@ -130,6 +141,10 @@ class DashboardApp(App[int]):
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
 
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """$line-0 .. $line-7 for every theme: the kept runs' colours (tui/plumbing/line_colours.py)."""
+        return {f"line-{i}": hex_colour for i, hex_colour in enumerate(LINE_HEX)}
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
             yield LossPlot(id="loss-plot")
@@ -137,6 +152,7 @@ class DashboardApp(App[int]):
         with Horizontal(id="controls"):
             yield StepLine(id="step-line")
             yield TemperatureGauge(self.temperature, id="temperature")
+            yield TopKControl(id="top-k")
             yield PaceControl(id="pace")
         yield LowerPanel(id="distribution")
         yield StatusLine(id="status")
@@ -155,6 +171,7 @@ class DashboardApp(App[int]):
         self.step_line = self.query_one(StepLine)
         self.pace = self.query_one(PaceControl)
         self.gauge = self.query_one(TemperatureGauge)
+        self.top_k_control = self.query_one(TopKControl)
         self.note_line = self.query_one("#note", Static)
         self.help_panel = self.query_one(HelpPanel)
         self.key_bar = self.query_one(KeyBar)
@@ -178,6 +195,7 @@ class DashboardApp(App[int]):
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
         self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
         self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
+        self.query_one(TopKControl).show(self.top_k, compact=w < 120)
         heights = fit_heights(w, h, StatusLine.rows_at(w))
         for widget_id, rows in heights.items():
             widget = self.query_one(f"#{widget_id}")
@@ -237,8 +255,9 @@ class DashboardApp(App[int]):
         counts = ds.counts[t].astype(np.float64)
         data = counts / counts.sum() if counts.sum() else counts
         with np.errstate(all="ignore"):
-            model = next_token_probs(self.view_model, t, self.temperature)
-        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature)
+            model = next_token_probs(self.view_model, t, self.temperature, self.top_k)
+            cut = cut_by_top_k(self.view_model, t, self.temperature, self.top_k)
+        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature, cut=cut)
 
     def draw_views(self) -> None:
         """The lower panel's view on show: view 1 is the chart; the others draw from ViewInputs."""
@@ -248,7 +267,7 @@ class DashboardApp(App[int]):
         self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
-                                   self.runs_version))
+                                   self.runs_version, self.runs.baseline_id, data_name(self.data)))
 
     def draw_status(self, snap: Snapshot) -> None:
         state = snap.state.value
@@ -280,8 +299,10 @@ class DashboardApp(App[int]):
             if reason:  # asked for by a key: say why nothing comes
                 self.set_note("no names: the run diverged, its probabilities are not finite (r or n for a new run)")
             return
-        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws)
-        heading = f"step {self.shown_step} · T {self.temperature:.2f}" + (f" · {reason}" if reason else "")
+        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws,
+                                         self.top_k)
+        heading = (f"step {self.shown_step} · T {self.temperature:.2f}"
+                   + (f" · top-k {self.top_k}" if self.top_k else "") + (f" · {reason}" if reason else ""))
         if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
             self.names.replace_last(heading, names, known)
         else:
@@ -293,14 +314,14 @@ class DashboardApp(App[int]):
                           sticky=True)
             return
         self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
-        self._final_samples(self.training, self.temperature)
+        self._final_samples(self.training, self.temperature, self.top_k)
 
     @work(thread=True, group="final-samples")
-    def _final_samples(self, run: Run, temperature: float) -> None:
+    def _final_samples(self, run: Run, temperature: float, top_k: int = 0) -> None:
         """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
         chunks, so that even --samples in the thousands never holds up a key."""
         worker = get_current_worker()
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training)
+        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k)
         if names is None:
             return
         known = [run.dataset.is_training_name(n) for n in names]
@@ -330,7 +351,7 @@ class DashboardApp(App[int]):
             return False
         if len(self.screen_stack) > 1 and action in OUR_ACTIONS and action != "quit":
             return False  # a form or the palette is open: its keys (tab, arrows, ...) are its own
-        if action in ("pick_run", "toggle_run", "remove_run"):
+        if action in ("pick_run", "toggle_run", "remove_run", "pin_baseline"):
             return hasattr(self, "panel") and self.panel.current == 7  # the runs view's own keys
         state = self.loop.state
         done = state in (State.FINISHED, State.DIVERGED)
@@ -393,6 +414,16 @@ class DashboardApp(App[int]):
 
     def action_token(self, delta: int) -> None:
         self.token = (self.token + delta) % self.training.dataset.vocab_size
+
+    def action_top_k(self, direction: int) -> None:
+        self.top_k = next_top_k(self.top_k, direction, self.training.dataset.vocab_size)
+
+    def watch_top_k(self) -> None:
+        self.top_k_control.show(self.top_k, compact=self.size.width < 120)
+        self.sample_batch("same draws")  # the newest batch again, with the same draws: the change is top-k's
+        self.draw_views()
+        self.set_note(f"top-k {k_label(self.top_k)}: " + ("names are drawn from every next token (the tutorial)"
+                      if not self.top_k else f"names are drawn from the {self.top_k} likeliest next tokens only"))
 
     def watch_token(self) -> None:
         self.draw_views()
@@ -475,6 +506,9 @@ class DashboardApp(App[int]):
     def action_remove_run(self, run_id: int | None = None) -> None:
         self.experiments.remove_run(run_id)
 
+    def action_pin_baseline(self, run_id: int | None = None) -> None:
+        self.experiments.pin_baseline(run_id)
+
     async def replace_run(self, run: Run, note: str) -> None:
         """Stop the current run (kept as a ghost if it trained at all) and start `run` in its place."""
         await self._stop_worker()
@@ -527,6 +561,23 @@ class DashboardApp(App[int]):
         self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
         self._save(ckpt, self.save_path)
 
+    def action_export(self) -> None:
+        """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
+        with self.loop.lock:  # between two steps
+            current = ExportRun.of_run(self.training, data_name(self.data))
+        labels = self.runs.labels(self.training.config, data_name(self.data))
+        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == self.runs.baseline_id, run_colour(r.id)))
+                for r in self.runs.list()]
+        runs = [current, *(e for _, e in kept)]
+        on_plot = [current, *(e for r, e in kept if not r.hidden)]
+        self.set_note(f"exporting {len(runs)} run{'s' if len(runs) != 1 else ''} ...")
+        self._export(runs, on_plot, self.export_paths)
+
+    @work(thread=True, group="export")
+    def _export(self, runs: list[ExportRun], on_plot: list[ExportRun], paths: ExportPaths) -> None:
+        note, failed = export_files(runs, on_plot, paths)
+        self.call_from_thread(self.set_note, note, failed)
+
     @work(thread=True, group="save")
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
         note, failed = save_checkpoint(ckpt, path)
@@ -539,6 +590,12 @@ class DashboardApp(App[int]):
         yield from super().get_system_commands(screen)
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
+        labels = self.runs.labels(self.training.config, data_name(self.data))
+        for r in self.runs.list():  # one command per kept run: the palette reaches them from any view
+            pinned = r.id == self.runs.baseline_id
+            yield SystemCommand(f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
+                                "b in the runs view (7): the runs view shows every run as differences from it",
+                                partial(self.experiments.pin_baseline, r.id))
 
 
 OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
@@ -546,7 +603,7 @@ OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstan
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
-    return DashboardApp(run, save_path=args.save, data=args.data)
+    return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None))
 
 
 def run_dashboard(run: Run, args: argparse.Namespace) -> int:

@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default {D.seed})")
     p.add_argument("--temperature", type=float, metavar="F", default=D.temperature,
                    help=f"sampling temperature > 0 (default {D.temperature})")
+    p.add_argument("--top-k", type=int, metavar="K", default=D.top_k,
+                   help="sample only from the K likeliest next tokens (ties with the K-th kept), as makemore's "
+                   "--top-k; 0 is off: every token may be drawn, as the tutorial (default 0)")
     p.add_argument("--samples", type=int, metavar="N", default=D.num_samples,
                    help=f"names sampled at the end, 0 to {MAX_SAMPLES:,} (default {D.num_samples})")
     p.add_argument("--n-embd", type=int, metavar="N", help=f"embedding width (default {D.n_embd})")
@@ -44,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "makemore holds out min(1000, 10%%), e.g. 0.1")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
     p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
+    p.add_argument("--plot", metavar="FILE.svg", help="headless: write the loss plot as an SVG picture at the end of "
+                   "the run; in the dashboard: where the export key (e) writes the picture (default "
+                   "micromlp-plot.svg beside --save, or in the current folder)")
     p.add_argument("--load", metavar="PATH", help="start from a checkpoint")
     p.add_argument("--compare", nargs="+", metavar="CKPT",
                    help="print the checkpoints' settings and final losses side by side, then exit; the exact "
@@ -57,7 +63,8 @@ def config_from_args(args: argparse.Namespace) -> Config:
     given = {"n_embd": args.n_embd, "hidden": args.hidden, "num_steps": args.steps,
              "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None)}
     changes = {k: v for k, v in given.items() if v is not None}
-    return Config(temperature=args.temperature, num_samples=args.samples, **changes).validate()
+    return Config(temperature=args.temperature, num_samples=args.samples, top_k=getattr(args, "top_k", 0),
+                  **changes).validate()
 
 
 def check_writable(flag: str, path: str | None) -> None:
@@ -71,7 +78,8 @@ def check_writable(flag: str, path: str | None) -> None:
 def check_outputs(args: argparse.Namespace) -> None:
     """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
     directory / block device / socket, and not the same file as an input or as the other output."""
-    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None))]
+    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None)),
+               ("--plot", getattr(args, "plot", None))]
     for flag, path in outputs:
         check_writable(flag, path)
     inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]
@@ -99,6 +107,6 @@ def make_run(args: argparse.Namespace) -> Run:
                               ("--holdout", getattr(args, "holdout", None), saved.holdout)):
         if value is not None and value != have:
             raise ConfigError(f"{flag} {value} does not match the checkpoint's {have}; leave it out with --load")
-    run.config = saved.with_(temperature=config.temperature, num_samples=config.num_samples)
+    run.config = saved.with_(temperature=config.temperature, num_samples=config.num_samples, top_k=config.top_k)
     return run
 

@@ -29,7 +29,7 @@ def compare(args: argparse.Namespace, out: TextIO | None = None) -> int:
     from engine.compare import run_compare
 
     others = [flag for flag, value in (("--load", args.load), ("--save", args.save), ("--metrics", args.metrics),
-                                       ("--headless", args.headless)) if value]
+                                       ("--plot", getattr(args, "plot", None)), ("--headless", args.headless)) if value]
     if others:
         return fail(f"--compare trains nothing: it goes with --data only, not {', '.join(others)}")
     say = Printer(out if out is not None else sys.stdout)
@@ -202,6 +202,8 @@ def _interrupted_message(exc: BaseException, p: _Progress) -> str:
 
 def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> int:
     run = make_run(args)
+    if getattr(args, "plot", None):
+        run.track_exact()  # the picture's whole-data (and held-out) line, measured at fixed steps
     try:
         metrics = MetricsWriter(args.metrics) if args.metrics else None
     except OutputError as exc:
@@ -278,7 +280,7 @@ def _lr_text(run: Run) -> str:
 
 def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,
                    progress: _Progress) -> list[str]:
-    """--metrics, then --save; a failure of one does not stop the other. Returns the failures."""
+    """--metrics, --plot, then --save; a failure of one does not stop the others. Returns the failures."""
     lost = []
     if metrics:
         error = metrics.close()
@@ -286,6 +288,21 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
             lost.append(error)
         else:
             progress.saved.append("--metrics")
+    if getattr(args, "plot", None):
+        from engine.export import ExportRun, plot_series
+        from engine.runs import data_name
+        from tui.plumbing.plot_svg import save_svg
+
+        try:
+            where = save_svg(args.plot, plot_series([ExportRun.of_run(run, data_name(args.data))]),
+                             f"--plot {args.plot}")
+        except MicroMLPError as exc:
+            lost.append(str(exc))
+        except OSError as exc:
+            lost.append(f"--plot {args.plot}: not written ({describe(exc)})")
+        else:
+            progress.saved.append("--plot")
+            say(f"wrote the loss plot (step {run.step}) to {printable(str(where))}", run.step)
     if args.save:
         try:
             where = run.save(args.save)

@@ -30,6 +30,7 @@ class ExperimentsHost(Protocol):
     runs_version: int
     temperature: float
     smoothing: float
+    top_k: int
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
@@ -47,11 +48,12 @@ class Experiments:
         """The kept runs on show, each labelled by what differs from the current run."""
         h = self.host
         labels = h.runs.labels(h.training.config, data_name(h.data))
-        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, run_colour(r.id)) for r in h.runs.visible())
+        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, run_colour(r.id), baseline=r.id == h.runs.baseline_id)
+                     for r in h.runs.visible())
 
     def open_settings(self) -> None:
         h = self.host
-        config = h.training.config.with_(temperature=h.temperature)  # the temperature on screen
+        config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
         h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size), self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
@@ -65,6 +67,7 @@ class Experiments:
             return
         h.data = settings.data
         await h.replace_run(run, "a new run with the new settings")
+        h.temperature, h.top_k = settings.config.temperature, settings.config.top_k  # the form's sampling on screen
 
     def scale_lr(self, factor: float) -> None:
         h = self.host
@@ -104,6 +107,20 @@ class Experiments:
         if run_id and h.runs.get(run_id) is not None:
             h.runs.toggle(run_id)
             self._changed()
+
+    def pin_baseline(self, run_id: int | None = None) -> None:
+        """Pin a kept run (the one picked in the runs view, or `run_id`) as the baseline, or unpin it."""
+        h = self.host
+        run_id = self._runs_view().selected_id if run_id is None else run_id
+        if not run_id:
+            h.set_note("the baseline is a kept run: pick one with j / k, then b")
+            return
+        if h.runs.get(run_id) is None:
+            return
+        pinned = h.runs.pin_baseline(run_id)
+        h.set_note(f"run #{run_id} is the baseline: the runs view shows every run as differences from it"
+                   if pinned else f"run #{run_id} is no longer the baseline")
+        self._changed()
 
     def remove_run(self, run_id: int | None = None) -> None:
         run_id = self._runs_view().selected_id if run_id is None else run_id

@@ -1,11 +1,13 @@
 """The colours of the plot's extra lines (kept runs, race variants): each such line carries a colour
 index, and the index names the same colour in the plot, the line's label and the runs view. The
-colours themselves are app.tcss's `$line-0` .. `$line-7` (used by `.loss-plot--line-N` and
-`.view--line-N`), chosen apart from the current run's lines and readable on dark and light themes."""
+colours themselves are LINE_HEX, handed to every theme as `$line-0` .. `$line-7` (the app's
+get_theme_variable_defaults; used by app.tcss's `.loss-plot--line-N` and `.view--line-N`) and drawn by
+the exported picture (plot_svg.py): hues apart from the current run's lines, readable on dark and light."""
 
 from __future__ import annotations
 
-LINE_COLOURS = 8
+LINE_HEX = ("#2aa198", "#d33682", "#b58900", "#6c71c4", "#859900", "#a0522d", "#c08060", "#93a1a1")
+LINE_COLOURS = len(LINE_HEX)
 LINE_STYLES = tuple(f"line-{i}" for i in range(LINE_COLOURS))
 
 

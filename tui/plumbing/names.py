@@ -31,18 +31,18 @@ class NameBatches:
         return time.monotonic() - self._last >= SAMPLE_EVERY
 
     def draw(self, model: Model, dataset: Dataset, temperature: float,
-             new_draws: bool = False) -> tuple[list[str], list[bool]]:
+             new_draws: bool = False, top_k: int = 0) -> tuple[list[str], list[bool]]:
         """The batch's names and, for each, whether it is a training name. `new_draws`: the next grid."""
         if new_draws:
             self._seed += 1
             self._grid = uniform_grid(self._seed, NAMES_PER_BATCH, self.max_len)
         with np.errstate(all="ignore"):
-            names = sample_names_from_grid(model, dataset, temperature, self._grid)
+            names = sample_names_from_grid(model, dataset, temperature, self._grid, top_k)
         self._last = time.monotonic()
         return names, [dataset.is_training_name(n) for n in names]
 
 
-def final_samples(run: Run, temperature: float, cancelled: Callable[[], bool]) -> list[str] | None:
+def final_samples(run: Run, temperature: float, cancelled: Callable[[], bool], top_k: int = 0) -> list[str] | None:
     """The run's own samples from its random stream (the tutorial's `sample  1: ...`), drawn in chunks;
     None if `cancelled()` became true on the way."""
     names: list[str] = []
@@ -50,5 +50,5 @@ def final_samples(run: Run, temperature: float, cancelled: Callable[[], bool]) -
     while len(names) < total:
         if cancelled():
             return None
-        names += run.sample(temperature=temperature, count=min(FINAL_CHUNK, total - len(names)))
+        names += run.sample(temperature=temperature, count=min(FINAL_CHUNK, total - len(names)), top_k=top_k)
     return names

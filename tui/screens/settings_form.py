@@ -79,6 +79,7 @@ FIELDS = [
     Field("hidden", "hidden width", "--hidden", "hidden", _int),
     Field("seed", "seed", "--seed", "seed", _int),
     Field("temperature", "temperature", "--temperature", "temperature", _float),
+    Field("top-k", "top-k (0: off)", "--top-k", "top_k", _int),
     Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
 ]
 

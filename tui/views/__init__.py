@@ -29,6 +29,8 @@ class ViewInputs:
     runs: tuple = ()  # the session's kept runs (engine.runs.RunSummary), oldest first
     run_labels: tuple = ()  # (id, what differs from the current run) of each
     runs_version: int = 0  # changes whenever the kept runs or their flags change
+    baseline_id: int | None = None  # the kept run pinned as the baseline, if any
+    data_name: str = "embedded names"  # the current run's data, as engine.runs.data_name names it
 
     def current_doc(self) -> str:
         """The name of the current step: the one just trained on, or at step 0 the first to come."""

@@ -2,18 +2,20 @@
 steps, final smoothed / whole-data / held-out losses and steps/s. A kept run can be hidden from the
 plot, shown again, or removed: by a click on its row's [shown]/[hidden] or [x], or with the keys
 `j`/`k` (pick a row), `h` (hide / show) and `x` (remove). A kept run's label is in its line's colour,
-the same as on the plot (tui/plumbing/line_colours.py). The figures come from engine.runs."""
+the same as on the plot (tui/plumbing/line_colours.py). `b` pins the picked kept run as the baseline
+(again: unpins it): then every other row shows its settings as baseline→run and its final figures as
+run − baseline, and the baseline's row its own figures. The figures come from engine.runs."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from rich.segment import Segment
 from rich.style import Style
 
-from engine.runs import RunSummary
+from engine.runs import Difference, RunFigures, RunSummary, compare_with
 from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
@@ -29,6 +31,22 @@ class RunRow:
     heldout: float
     rate: float | None
     hidden: bool
+    diff: Difference | None = None  # beside the baseline, when one is pinned (None: none, or this is it)
+    baseline: bool = False  # this row is the baseline
+
+
+def with_baseline(rows: list[RunRow], figures: dict[int, RunFigures], baseline_id: int) -> list[RunRow]:
+    """Each row as differences from the baseline's (engine.runs.compare_with); the baseline's row marked."""
+    base = figures[baseline_id]
+    out = []
+    for row in rows:
+        if row.id == baseline_id:
+            out.append(replace(row, label=f"#{row.id} baseline", baseline=True))
+        else:
+            diff = compare_with(base, figures[row.id])
+            name = "current" if row.id == 0 else f"#{row.id}"
+            out.append(replace(row, label=f"{name}: {diff.settings_text()}", diff=diff))
+    return out
 
 
 def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> list[RunRow]:
@@ -44,6 +62,12 @@ def _num(value: float) -> str:
                                                                           else f"{value:.2e}")
 
 
+def _signed(value: float) -> str:
+    """A difference from the baseline: always signed, '--' when either figure is not measured."""
+    return f"{value:+.4f}" if math.isfinite(value) and abs(value) < 1e4 else ("--" if not math.isfinite(value)
+                                                                           else f"{value:+.2e}")
+
+
 class RunsView(View):
     COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES}
     STYLE_NAMES = (*View.STYLE_NAMES, *LINE_STYLES)
@@ -54,7 +78,7 @@ class RunsView(View):
         self.table: list[RunRow] = []
 
     def inputs_key(self, inputs: ViewInputs) -> Hashable:
-        return (id(inputs.run), inputs.step, inputs.runs_version, self.selected)
+        return (id(inputs.run), inputs.step, inputs.runs_version, self.selected, inputs.baseline_id)
 
     def compute(self, inputs: ViewInputs) -> object:
         run = inputs.run
@@ -63,6 +87,11 @@ class RunsView(View):
         current = RunRow(0, "current run", f"{run.step:,}/{run.config.num_steps:,}", run.history.last_ema,
                          track.last if track is not None else math.nan, held, None, False)
         self.table = rows_of(current, list(inputs.runs), dict(inputs.run_labels))
+        base = inputs.baseline_id
+        if base is not None and any(r.id == base for r in inputs.runs):
+            figures = {r.id: RunFigures.of_summary(r) for r in inputs.runs}
+            figures[0] = RunFigures(run.config, inputs.data_name, current.smoothed, current.whole, current.heldout)
+            self.table = with_baseline(self.table, figures, base)
         self.selected = min(self.selected, len(self.table) - 1)
         return self.table
 
@@ -79,18 +108,23 @@ class RunsView(View):
         table: list[RunRow] = figures  # type: ignore[assignment]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         wide = width >= 100
+        compared = any(row.baseline for row in table)
         lw = max(28, max((len(row.label) + 1 for row in table), default=0))  # labels whole: the column grows
-        head = f"{'':2}{'run':<{lw}}{'steps':>16}{'smoothed':>10}{'whole-data':>11}{'held-out':>10}"
+        head = f"{'':2}{'run: settings baseline→run' if compared else 'run':<{lw}}{'steps':>16}{'smoothed':>10}"
+        head += f"{'whole-data':>11}{'held-out':>10}"
         head += f"{'steps/s':>10}" if wide else ""
-        out: list[Row] = [[Segment("runs: j/k pick · h hide/show on the plot · x remove · o new settings", title)],
-                          [Segment(head, label)]]
+        top = ("runs vs the baseline: figures as run − baseline · b unpins it · j/k pick · h hide/show · x remove"
+               if compared else "runs: j/k pick · h hide/show on the plot · x remove · b baseline · o new settings")
+        out: list[Row] = [[Segment(top, title)], [Segment(head, label)]]
         for i, row in enumerate(table[: max(height - 2, 0)]):
             mark = "▶ " if i == self.selected else "  "
-            text = (f"{row.steps:>16}{_num(row.smoothed):>10}{_num(row.whole):>11}"
-                    f"{_num(row.heldout):>10}")
+            d = row.diff
+            smoothed, whole, held = ((_signed(d.smoothed), _signed(d.whole_data), _signed(d.heldout)) if d is not None
+                                     else (_num(row.smoothed), _num(row.whole), _num(row.heldout)))
+            text = f"{row.steps:>16}{smoothed:>10}{whole:>11}{held:>10}"
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"
-            style = pick if i == self.selected else (dim if row.hidden else Style())
+            style = pick if i == self.selected else (dim if row.hidden else title if row.baseline else Style())
             colour = palette.style[line_style(run_colour(row.id))] if row.id and not row.hidden else style
             cells: Row = [Segment(mark, style), Segment(f"{row.label:<{lw}}", colour if i != self.selected
                                                         else style + Style(color=colour.color)), Segment(text, style)]

@@ -30,6 +30,7 @@ from textual.widget import Widget
 from engine.printable import printable
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
+CUT = "×"  # under a next token that top-k sampling cuts (its model bar is 0)
 BLOCK = 7  # the block beside the bars: "after" over the context token
 AXIS = 6  # the probability axis: a space, a label of up to 4 characters and a tick
 MIN_COLUMNS, MAX_COLUMNS = 3, 9  # columns per token: a pair of bars and a gap
@@ -44,6 +45,7 @@ class Figures(NamedTuple):
     data: np.ndarray  # the data's next-token frequencies (V,)
     context: int  # the picked token
     temperature: float
+    cut: np.ndarray | None = None  # (V,) True for the next tokens top-k cuts (None: top-k is off)
 
 
 class Layout(NamedTuple):
@@ -140,8 +142,9 @@ class DistributionChart(Widget):
         self._built_for: tuple[int, int] = (0, 0)
         self._tokens_at: list[int | None] = []  # the token drawn in each column (None: gutter, gaps)
 
-    def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float) -> None:
-        self.figures = Figures(labels, model, data, context, temperature)
+    def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float,
+             cut: np.ndarray | None = None) -> None:
+        self.figures = Figures(labels, model, data, context, temperature, cut)
         self._strips = []
         self.refresh()
 
@@ -182,7 +185,7 @@ class DistributionChart(Widget):
     def _title(self, width: int, shown: int, finite: bool) -> list[Segment]:
         """The context token, the key, what a bar's height means, then the likeliest next tokens: each
         part only if it fits whole. Or, when the model's probabilities are not finite, that."""
-        labels, model, _, context, temperature = self.figures  # type: ignore[misc]
+        labels, model, _, context, temperature, cut = self.figures  # type: ignore[misc]
         title, error = self._style("title"), self._style("error")
         token = Segment(f" {self._label(context)} ", self._style("context"))
         if not finite:  # said plainly, on the one row that is always there
@@ -192,6 +195,8 @@ class DistributionChart(Widget):
         line = [Segment("next token after " if width >= 80 else "after ", title), token]
         parts = [[Segment("▮ model", self._style("model")), Segment(f" at T {number(temperature)}")],
                  [Segment("▮ data", self._style("data"))], [Segment(SCALE)]]
+        if cut is not None and cut.any():
+            parts.insert(2, [Segment(f"{CUT} cut by top-k ({int((~cut).sum())} kept)", self._style("model"))])
         if shown < len(labels):
             parts.append([Segment(f"the {shown} likeliest of {len(labels)}")])
         top = np.argsort(-model, kind="stable")[:5].tolist()
@@ -224,13 +229,15 @@ class DistributionChart(Widget):
         mw, dw = (cw - gap + 1) // 2, (cw - gap) // 2
         ms, ds = self._style("model"), self._style("data")
         gutter = self._gutter(lay, rows)
+        cut = figures.cut[lay.order].tolist() if figures.cut is not None else [False] * len(lay.order)
         lines = []
         for r in range(rows, 0, -1):
             mi = np.clip(m - (r - 1) * 8, 0, 8).tolist()
             di = np.clip(d - (r - 1) * 8, 0, 8).tolist()
             line = list(gutter[rows - r])
-            for a, b in zip(mi, di):
-                line += [Segment(BLOCKS[a] * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
+            for a, b, gone in zip(mi, di, cut):
+                bar = CUT if gone and r == 1 else BLOCKS[a]
+                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
             lines.append(line)
         return lines
 

@@ -16,6 +16,9 @@ KEYS = [
     ("r", "reset: the same run again from step 0 (same seed, same settings)"),
     ("n", "a new run with the next seed: see how much runs vary"),
     ("+ -", "temperature up / down by 0.1 (also: click or drag the temperature gauge)"),
+    ("t T", "top-k: names are drawn from fewer (t) or more (T) of the likeliest next tokens: off (every token, "
+            "the tutorial), 20, 10, 5, 3, 2, 1; also the ◀ ▶ of 'top-k' beside the temperature. The next-token "
+            "chart marks the tokens it cuts with ×"),
     ("← →", "pick the context token of the next-token chart (also: click a bar or its letter)"),
     ("g", "a new batch of names, with new random draws"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
@@ -32,11 +35,16 @@ KEYS = [
     ("{ }", "less / more smoothing of the moving average (its weight: 0 = none .. 0.999; 0.98 at the start); the "
             "whole line is recomputed, and the key line shows the weight"),
     ("s", "save a checkpoint"),
+    ("e", "export: every run of the session (the current one and the kept ones) to micromlp-runs.csv, one row a "
+          "step, and the loss plot as a picture to micromlp-plot.svg (beside --save, else in the current folder; "
+          "the picture at --plot if given); the note says where"),
     ("o", "settings: learning rate, steps, sizes, seed, temperature, hold-out fraction, data; apply starts a "
           "new run (escape cancels); the run it replaces stays on the plot as a line of its own colour"),
     ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
             "base, and the plot marks the step (╎)"),
-    ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it"),
+    ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
+          "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
+          "are then shown as differences from it"),
     ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),
@@ -121,7 +129,8 @@ SECTIONS = [
         "(the axis on the left labels rows with the probability their top stands for). The square root keeps "
         "the small probabilities visible; nothing is ever cut off, and the data's bars do not move when the "
         "temperature changes. A low temperature sharpens the model's bars (the likeliest grow, the rest "
-        "shrink), a high one flattens them.",
+        "shrink), a high one flattens them. With top-k on (t / T), a × under a model bar marks a token top-k "
+        "cuts: names never continue that way, and the kept tokens' probabilities are scaled up to sum to 1.",
     ]),
     ("2 Table", [
         "Left: the model's whole next-token table at the current temperature, one row per context token "

@@ -1,0 +1,49 @@
+"""Exporting from the dashboard (`e`, or the palette): the session's runs as a CSV in long form and the
+loss plot as an SVG picture (engine.export, tui.plumbing.plot_svg), each written atomically; one note line
+says where they went, or why not. No widgets here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.errors import MicroMLPError
+from engine.export import CSV_NAME, PLOT_NAME, ExportRun, plot_series, save_csv
+from tui.plumbing.plot_svg import save_svg
+
+
+@dataclass(frozen=True)
+class ExportPaths:
+    csv: Path
+    svg: Path
+
+    @classmethod
+    def beside(cls, save_path: Path, plot: str | Path | None = None) -> ExportPaths:
+        """micromlp-runs.csv in the folder of --save (the current folder by default), and the picture
+        at --plot or as micromlp-plot.svg beside it."""
+        folder = save_path.parent
+        return cls(folder / CSV_NAME, Path(plot) if plot else folder / PLOT_NAME)
+
+
+def export_files(runs: list[ExportRun], on_plot: list[ExportRun], paths: ExportPaths) -> tuple[str, bool]:
+    """Write every run of `runs` to the CSV and the picture of `on_plot` (the current run first, then the
+    kept runs shown on the plot). Returns the note and whether anything failed (the other file is still
+    written)."""
+    written: list[Path] = []
+    errors: list[str] = []
+    for write in (lambda: save_csv(paths.csv, runs, str(paths.csv)),
+                  lambda: save_svg(paths.svg, plot_series(on_plot), str(paths.svg))):
+        try:
+            written.append(write())
+        except MicroMLPError as exc:
+            errors.append(str(exc))
+        except OSError as exc:
+            errors.append(f"{exc.filename or ''}: {exc.strerror or exc}")
+    if errors:
+        done = f"; written: {', '.join(map(str, written))}" if written else ""
+        return "not exported: " + "; ".join(errors) + done, True
+    csv, svg = written
+    runs_text = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    if csv.parent == svg.parent:
+        return f"exported {runs_text} to {csv.name} and the plot to {svg.name} in {csv.parent}", False
+    return f"exported {runs_text} to {csv} and the plot to {svg}", False

@@ -1,0 +1,222 @@
+"""The loss plot as an SVG picture, from engine.export.PlotSeries: axes with ticks, every line, the
+reference lines labelled, a key, in the dashboard's colours (its default theme, textual-dark).
+
+Written by hand, with no plotting library: about 200 lines that write plain SVG (the same
+bytes for the same figures), with one `<path>` per drawn line (its `data-line` attribute says which:
+one-name, moving-avg, whole-data, held-out, kept, baseline, guess, floor, ...) and nothing else drawn
+as a path (axes and ticks are `<line>`; the key's samples `<line>`, `<circle>`, `<polygon>`), so it is easy to read
+back. No Textual here: the headless face writes the same picture (`--plot FILE.svg`).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import BinaryIO
+from xml.sax.saxutils import escape, quoteattr
+
+import numpy as np
+
+from engine.export import Line, PlotSeries
+from engine.outputs import resolve_output, write_file
+from tui.plumbing.line_colours import LINE_HEX
+
+BACKGROUND = "#121212"  # textual-dark's background, under the plot
+# The plot's colours on screen in the default theme (tui/app.tcss's LossPlot rules resolved in
+# textual-dark; tests/test_export.py checks them against the running app)
+COLOURS = {
+    "axis": "#e0e0e0", "title": "#e0e0e0", "one-name": "#b6b6b6", "beyond": "#b6b6b6", "moving-avg": "#368ae9",
+    "whole-data": "#ffc473", "held-out": "#c061cb", "guess": "#d17e92", "floor": "#8ad4a1",
+    "diverged": "#b93c5b", "lr-change": "#004578", "kept": LINE_HEX[0], "baseline": LINE_HEX[0],
+}  # kept runs and the baseline: each in its own run's colour (LINE_HEX), as on screen
+STROKES = {  # (width, dash) of each kind
+    "moving-avg": (2.0, ""), "whole-data": (2.0, ""), "held-out": (2.0, ""), "guess": (1.2, "6 4"),
+    "floor": (1.2, "6 4"), "kept": (1.5, ""), "baseline": (2.5, "10 4"), "lr-change": (1.2, "2 3"),
+    "diverged": (1.5, "3 2"),
+}
+KEY_ORDER = ("one-name", "moving-avg", "whole-data", "held-out", "guess", "floor", "kept", "baseline", "beyond",
+             "lr-change", "diverged")
+KEY_TEXT = {"one-name": "one name (low/high)", "moving-avg": "moving avg", "whole-data": "whole-data",
+            "held-out": "held-out", "guess": "random guess", "floor": "bigram floor", "kept": "earlier runs",
+            "beyond": "beyond the axis"}
+FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\""
+
+
+def line_colour(line: Line) -> str:
+    """A line's colour: a kept run's is its run's (LINE_HEX, as on screen), the others' their kind's."""
+    return LINE_HEX[line.colour % len(LINE_HEX)] if line.colour is not None else COLOURS.get(line.kind, COLOURS["axis"])
+
+
+def _num(v: float) -> str:
+    return f"{v:.2f}".rstrip("0").rstrip(".")
+
+
+def _tick_text(value: float, step: float) -> str:
+    if step >= 1 and value == int(value):
+        return f"{int(value):,}"
+    decimals = max(0, -math.floor(math.log10(step) + 1e-9)) + (0 if round(step / 10 ** math.floor(
+        math.log10(step) + 1e-9), 6) in (1, 2, 5) else 1)
+    return f"{value:.{decimals}f}"
+
+
+def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
+    """The picture as SVG text."""
+    left, right, top, bottom = 64, 236, 70, 50
+    pw, ph = width - left - right, height - top - bottom
+    x_hi = max(series.num_steps, 1)
+    y_lo, y_hi = series.y_lo, series.y_hi
+
+    def px(x: np.ndarray | float) -> np.ndarray:
+        return left + np.asarray(x, dtype=np.float64) / x_hi * pw
+
+    def py(y: np.ndarray | float) -> np.ndarray:
+        return top + (y_hi - np.asarray(y, dtype=np.float64)) / (y_hi - y_lo) * ph
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" {FONT} font-size="12">',
+           f"<title>{escape(series.title)}</title>",
+           f'<rect x="0" y="0" width="{width}" height="{height}" fill="{BACKGROUND}"/>',
+           f'<clipPath id="area"><rect x="{left}" y="{top}" width="{pw}" height="{ph}"/></clipPath>',
+           f'<text x="{left}" y="20" fill="{COLOURS["title"]}" font-weight="bold">{escape(series.title)}</text>']
+    out += _key(series, left, 40, width - left - 10)
+    # axes, ticks and their labels
+    axis = COLOURS["axis"]
+    out.append(f'<g class="axes" stroke="{axis}" stroke-width="1" fill="none">')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" stroke-opacity="0.6"/>')
+    for v in series.x_ticks:
+        x = _num(float(px(v)))
+        out.append(f'<line x1="{x}" y1="{top + ph}" x2="{x}" y2="{top + ph + 5}"/>')
+    for v in series.y_ticks:
+        y = _num(float(py(v)))
+        out.append(f'<line x1="{left - 5}" y1="{y}" x2="{left}" y2="{y}"/>')
+    out.append("</g>")
+    xs = series.x_ticks
+    x_step = xs[1] - xs[0] if len(xs) > 1 else 1.0
+    for v in xs:
+        out.append(f'<text class="x-tick" x="{_num(float(px(v)))}" y="{top + ph + 18}" fill="{axis}" '
+                   f'text-anchor="middle">{escape(_tick_text(v, x_step))}</text>')
+    out.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 38}" fill="{axis}" text-anchor="middle">'
+               f"steps (one name each)</text>")
+    ys = series.y_ticks
+    y_step = ys[1] - ys[0] if len(ys) > 1 else 1.0
+    for v in ys:
+        out.append(f'<text class="y-tick" x="{left - 8}" y="{_num(float(py(v)) + 4)}" fill="{axis}" '
+                   f'text-anchor="end">{escape(_tick_text(v, y_step))}</text>')
+    out.append(f'<text x="14" y="{top + ph / 2:.0f}" fill="{axis}" text-anchor="middle" '
+               f'transform="rotate(-90 14 {top + ph / 2:.0f})">loss (nats)</text>')
+    # the reference lines, then the lines (earlier runs under the current one), each one path
+    labels: list[tuple[float, str, str]] = []  # (y in px, colour, text) for the right margin
+    for value, kind, text in series.references:
+        at = float(py(value))
+        if top <= at <= top + ph:
+            out.append(_path(kind, text, f"M{left} {_num(at)}H{left + pw}"))
+            labels.append((at, COLOURS[kind], text))
+    order = {"kept": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4, "held-out": 5,
+             "whole-data": 6, "moving-avg": 7}
+    for line in sorted(series.lines, key=lambda ln: order.get(ln.kind, 8)):
+        if line.kind == "beyond":  # a small triangle at the edge, pointing the way the loss went
+            d = "".join(f"M{_num(a)} {_num(b)}l-2.5 {4 if b <= top else -4}h5z"
+                        for a, b in zip(px(line.x).tolist(), py(line.y).tolist()))
+        elif line.points:
+            d = _points(px(line.x), py(line.y))
+        else:
+            d = _polyline(px(line.x), py(line.y))
+        out.append(_path(line.kind, line.key, d, line_colour(line)))
+        if line.kind in ("kept", "baseline"):
+            finite = np.isfinite(line.y)
+            if finite.any():
+                last = float(line.y[finite][-1])
+                if y_lo <= last <= y_hi:
+                    labels.append((float(py(last)), line_colour(line), line.key))
+    out += _margin_labels(labels, left + pw + 6, top, top + ph, right - 10)
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def _path(kind: str, key: str, d: str, colour: str | None = None) -> str:
+    colour = colour or COLOURS.get(kind, COLOURS["axis"])
+    width, dash = STROKES.get(kind, (1.0, ""))
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    fill = "none"
+    if kind == "one-name":
+        width = 3.0  # points: zero-length segments with round caps
+    elif kind == "beyond":
+        width, fill = 0.5, colour
+    return (f'<path data-line="{kind}" d="{d or "M0 0"}" fill="{fill}" stroke="{colour}" stroke-width="{width}"'
+            f'{dash_attr} stroke-linecap="round" stroke-linejoin="round" clip-path="url(#area)">'
+            f"<title>{escape(key)}</title></path>")
+
+
+def _polyline(x: np.ndarray, y: np.ndarray) -> str:
+    """A line through the finite points; a NaN breaks it (the next point starts a new piece)."""
+    parts, pen = [], False
+    for a, b in zip(x.tolist(), y.tolist()):
+        if not (math.isfinite(a) and math.isfinite(b)):
+            pen = False
+            continue
+        parts.append(("L" if pen else "M") + f"{_num(a)} {_num(b)}")
+        pen = True
+    return "".join(parts)
+
+
+def _points(x: np.ndarray, y: np.ndarray) -> str:
+    return "".join(f"M{_num(a)} {_num(b)}h0" for a, b in zip(x.tolist(), y.tolist())
+                   if math.isfinite(a) and math.isfinite(b))
+
+
+def _margin_labels(labels: list[tuple[float, str, str]], x: float, lo: float, hi: float, room: int) -> list[str]:
+    """Labels at their line's height in the right margin, moved apart so that none overlap."""
+    gap, chars = 13.0, max(room // 7, 4)
+    placed: list[float] = []
+    out = []
+    for y, colour, text in sorted(labels):
+        y = max(y, (placed[-1] + gap) if placed else lo)
+        placed.append(y)
+        shown = text if len(text) <= chars else text[: chars - 1] + "…"
+        out.append(f'<text class="margin" x="{x:.0f}" y="{_num(min(y, hi + 40) + 4)}" fill="{colour}">'
+                   f"{escape(shown)}</text>")
+    return out
+
+
+def _key(series: PlotSeries, x0: float, y0: float, room: float) -> list[str]:
+    """One entry per kind of line drawn, in KEY_ORDER: a sample of the line and its label."""
+    kinds = {ln.kind: ln for ln in series.lines} | {kind: None for _, kind, _ in series.references}
+    out = ['<g class="key">']
+    x, y = x0, y0
+    for kind in KEY_ORDER:
+        if kind not in kinds:
+            continue
+        line = kinds[kind]
+        text = KEY_TEXT.get(kind) or (line.key if isinstance(line, Line) else kind)
+        w = 26 + 7.2 * len(text) + 16
+        if x + w > x0 + room and x > x0:
+            x, y = x0, y + 16
+        colour = line_colour(line) if isinstance(line, Line) else COLOURS[kind]
+        if kind == "one-name":
+            sample = f'<circle cx="{x + 10:.0f}" cy="{y - 4:.0f}" r="1.8" fill="{colour}"/>'
+        elif kind == "beyond":
+            corners = f"{x + 7:.0f},{y - 1:.0f} {x + 13:.0f},{y - 1:.0f} {x + 10:.0f},{y - 7:.0f}"
+            sample = f'<polygon points="{corners}" fill="{colour}"/>'
+        else:
+            width, dash = STROKES.get(kind, (1.0, ""))
+            dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+            sample = (f'<line x1="{x:.0f}" y1="{y - 4:.0f}" x2="{x + 20:.0f}" y2="{y - 4:.0f}" stroke="{colour}" '
+                      f'stroke-width="{width}"{dash_attr}/>')
+        out.append(f'<g class="key-item" data-line={quoteattr(kind)}>{sample}<text x="{x + 26:.0f}" y="{y:.0f}" '
+                   f'fill="{colour}">{escape(text)}</text></g>')
+        x += w
+    out.append("</g>")
+    return out
+
+
+def save_svg(path: str | Path, series: PlotSeries, label: str | None = None) -> Path:
+    """Write the picture to `path` atomically (engine.outputs: a temporary file renamed into place; a
+    device or a pipe is written through). Raises OutputError (one line) or OSError. Returns where."""
+    target = resolve_output(path, label)
+    data = render_svg(series).encode("utf-8")
+
+    def write(f: BinaryIO) -> None:
+        f.write(data)
+
+    write_file(target, write)
+    return target.real
