@@ -317,9 +317,8 @@ class DashboardApp(App[int]):
 
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
-            half = wording.learning_rate(self.training.lr_base / 2)
-            self.set_note(f"diverged: < starts a new run at half the learning rate ({half}), o opens the "
-                          "settings; s saves the last finite weights", sticky=True)
+            self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
+                          "o opens the settings", sticky=True)
             return
         self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature)
@@ -535,9 +534,8 @@ class DashboardApp(App[int]):
         self._reset_view_state()
         self.fit_layout(*self.size)  # the status reserves rows for this run's figures
         self.set_note(note)
-        change = describe_difference(run.config, old.config, data_name(data), data_name(old_data))
-        change = "" if change == "same settings" else f" ({change} before)"
-        self.names.clear(f"a new run{change}")
+        what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
+        self.names.clear(f"a new run: {what}")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.sample_batch()

@@ -1,5 +1,5 @@
 """View 7, the runs: every run of the session, the current one first, with what tells it apart, its
-steps, final smoothed / whole-data / held-out losses and steps/s. A kept run can be hidden from the
+steps, final moving average / whole-data / held-out losses and steps/s. A kept run can be hidden from the
 plot, shown again, or removed: by a click on its row's [shown]/[hidden] or [x], or with the keys
 `j`/`k` (pick a row), `h` (hide / show) and `x` (remove). The figures come from engine.runs."""
 
@@ -13,6 +13,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from engine.runs import RunSummary
+from tui.plumbing.wording import MOVING_AVERAGE, loss
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
 
@@ -38,8 +39,8 @@ def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> 
 
 
 def _num(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else ("--" if not math.isfinite(value)
-                                                                          else f"{value:.2e}")
+    """A loss as everywhere (wording.loss); "--" where there is none (NaN: no held-out set, no step yet)."""
+    return "--" if value != value else loss(value)
 
 
 class RunsView(View):
@@ -74,13 +75,14 @@ class RunsView(View):
         table: list[RunRow] = figures  # type: ignore[assignment]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         wide = width >= 100
-        head = f"{'':2}{'run':<28}{'steps':>16}{'smoothed':>10}{'whole-data':>11}{'held-out':>10}"
+        lw = 28 if wide else 23  # the label's column: narrower where the figures need the room (80 columns)
+        head = f"{'':2}{'run':<{lw}}{'steps':>16}{MOVING_AVERAGE:>15}{'whole-data':>11}{'held-out':>10}"
         head += f"{'steps/s':>10}" if wide else ""
         out: list[Row] = [[Segment("runs: j/k pick · h hide/show on the plot · x remove · o new settings", title)],
                           [Segment(head, label)]]
         for i, row in enumerate(table[: max(height - 2, 0)]):
             mark = "▶ " if i == self.selected else "  "
-            text = (f"{mark}{row.label[:27]:<28}{row.steps:>16}{_num(row.smoothed):>10}{_num(row.whole):>11}"
+            text = (f"{mark}{row.label[: lw - 1]:<{lw}}{row.steps:>16}{_num(row.smoothed):>15}{_num(row.whole):>11}"
                     f"{_num(row.heldout):>10}")
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"

@@ -20,7 +20,9 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
     loaded from a checkpoint starts there)."""
     if record is None:
         head = f"step {start:,}"
-        rest = " · space trains on one name per step" if start == 0 else " · space goes on training"
+        rest = " · space starts training, one name per step" if start == 0 else " · space goes on training"
+        if len(head) + len(rest) > width:
+            rest = " · space starts training" if start == 0 else " · space goes on"
         return Text.assemble((head, "bold"), rest)
     name = f"'{printable(record.doc)}'"
     if diverged:
