@@ -23,7 +23,11 @@ def loss(value: float) -> str:
     if value >= LOSS_CAP:
         return f"> {LOSS_CAP:.0f}"
     value += 0.0  # never "-0.0000"
-    return f"{value:.4f}" if value < 10 else f"{value:.3f}" if value < 100 else f"{value:.2f}"
+    for decimals in (4, 3, 2, 1):  # as many as fit in 6 characters (after rounding: 9.99999 is 10.000)
+        text = f"{value:.{decimals}f}"
+        if len(text) <= 6:
+            break
+    return text
 
 
 def learning_rate(value: float) -> str:
