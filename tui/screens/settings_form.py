@@ -79,7 +79,7 @@ FIELDS = [
     Field("hidden", "hidden width", "--hidden", "hidden", _int),
     Field("seed", "seed", "--seed", "seed", _int),
     Field("temperature", "temperature", "--temperature", "temperature", _float),
-    Field("samples", "samples at the end", "--samples", "num_samples", _int),
+    Field("samples", "final samples", "--samples", "num_samples", _int),
     Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
 ]
 
@@ -210,7 +210,7 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield self._row(f.label, f.id, f.text(self.base), check,
                                 placeholder="4 x n_embd" if f.id == "hidden" else "")
             yield self._row("data file", "data", self.data or "", check_data,
-                            placeholder="a text file, one name per line; empty: the embedded names", error=False)
+                            placeholder="a text file, one name per line; empty: the embedded census names", error=False)
             with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
                 yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
