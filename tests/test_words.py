@@ -51,7 +51,9 @@ def test_a_loss_and_a_rate_are_written_one_way():
     assert all(len(wording.loss(v)) <= 6 for v in (999.999, 99.9999, 9.99999, 1e300, 0.0))
     # the step line's 0.3980 and the plot's 0.397 were two writings of one rate: now one
     assert wording.learning_rate(0.398) == "0.3980" and wording.learning_rate(0.001) == "0.0010"
-    assert wording.learning_rate(2.5e-5) == "2.50e-05" and wording.learning_rate(0.0) == "0"
+    assert wording.learning_rate(0.0005) == "0.00050" and wording.learning_rate(1e-5) == "0.000010"
+    assert wording.learning_rate(2.5e-6) == "2.50e-06" and wording.learning_rate(0.0) == "0"
+    assert all(len(wording.learning_rate(v)) <= 9 for v in (0.00099999, 1e-5, 999.99999, 1e300, 1e-300))
     assert wording.step_of(80805, 100000) == "80,805/100,000"
 
 

@@ -180,7 +180,7 @@ class DashboardApp(App[int]):
     def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
         self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
-        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
+        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 28 if w >= 100 else 24
         c = self.training.config
         heights = fit_heights(w, h, StatusLine.rows_at(w, c.num_steps, self.training.heldout is not None))
         for widget_id, rows in heights.items():

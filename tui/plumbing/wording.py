@@ -31,13 +31,18 @@ def loss(value: float) -> str:
 
 
 def learning_rate(value: float) -> str:
-    """A learning rate as every part of the screen writes it: 4 decimals ('0.5100', '0.0010'), or 3
-    significant digits when it is tiny or huge ('2.50e-05'); at most 8 characters."""
+    """A learning rate as every part of the screen writes it: 4 decimals ('0.5100', '0.0010'), two
+    significant digits below 0.001 ('0.00050', '0.000010'), scientific when tinier or huge ('2.50e-06');
+    at most 9 characters ("1.00e+300")."""
     if not math.isfinite(value):
         return "NaN" if value != value else "inf"
     if value == 0:
         return "0"
-    return f"{value:.4f}" if 0.001 <= abs(value) < 1000 else f"{value:.2e}"
+    if 0.001 <= abs(value) and len(f"{value:.4f}") <= 8:  # up to 999.9999 once rounded
+        return f"{value:.4f}"
+    if 1e-5 <= abs(value) < 0.001:
+        return f"{value:.{1 - math.floor(math.log10(abs(value)))}f}"
+    return f"{value:.2e}"
 
 
 def count(n: int) -> str:
