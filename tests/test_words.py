@@ -76,6 +76,8 @@ def test_the_run_line_gives_way_from_its_end():
                     "1,000 steps · 3,184 params (the page's 2,480 is a miscount)")
     at_80 = wording.run_line("census names (5,163)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 78)
     assert at_80 == "census names (5,163) · lr 1.0 · n_embd 16 · hidden 64 · seed 42 · 3,184 params"
+    held = wording.run_line("census names (5,163; 516 held out)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 78)
+    assert held == "census names (5,163; 516 held out) · lr 1.0 · 3,184 params"  # items give way whole
     other = wording.run_line("mine.txt (2)", [(0, 1.0)], 8, 32, 1, 10, 720, 200)
     assert "2,480" not in other  # the page's figure only beside the page's model
 

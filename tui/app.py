@@ -343,6 +343,8 @@ class DashboardApp(App[int]):
     def _show_final_names(self, names: list[str], temperature: float, known: list[bool], again: bool) -> None:
         self._final_names = names
         self.names.show_final(names, temperature, known, replace=again)
+        if temperature != self.temperature:  # changed while they were drawn: drawn again at the new one
+            self._final_samples(self.training, self.temperature, again=True)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:

@@ -101,13 +101,15 @@ def lr_schedule(changes: Sequence[tuple[int, float]]) -> str:
 def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidden: int, seed: int,
              num_steps: int, num_params: int, width: int) -> str:
     """The current run in one line of at most `width` characters: its data, learning rate (and its
-    changes), sizes, seed, steps and parameter count. What does not fit gives way, least needed first:
-    the steps (the status says them), the page's figure, then the line is cut."""
-    head = [data, lr_schedule(changes), f"n_embd {n_embd}", f"hidden {hidden}", f"seed {seed}"]
-    steps = f"{num_steps:,} steps"
-    for tail in ([steps, params(num_params)], [params(num_params)], [steps, params(num_params, False)],
-                 [params(num_params, False)]):
-        text = " · ".join(head + tail)
+    changes), sizes, seed, steps and parameter count. What does not fit gives way whole, least needed
+    first: the steps (the status says them), the page's figure, then the seed, the sizes; only the data
+    and the rate are ever cut (with an ellipsis)."""
+    lr, sizes, seed_ = lr_schedule(changes), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
+    steps, full, short = f"{num_steps:,} steps", params(num_params), params(num_params, False)
+    for items in ([data, lr, *sizes, seed_, steps, full], [data, lr, *sizes, seed_, full],
+                  [data, lr, *sizes, seed_, steps, short], [data, lr, *sizes, seed_, short],
+                  [data, lr, *sizes, short], [data, lr, short], [data, lr]):
+        text = " · ".join(items)
         if len(text) <= width:
             return text
-    return text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+    return text[: max(width - 1, 0)] + "…"
