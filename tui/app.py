@@ -300,8 +300,8 @@ class DashboardApp(App[int]):
                 self.set_note("no names: the run diverged, its probabilities are not finite "
                               "(< starts again at half the learning rate, o opens the settings)")
             return
-        if again and self._final_names is not None:
-            self._final_samples(self.training, self.temperature, again=True)
+        if again and self._final_rng is not None:  # after the end: the final samples, drawn again
+            self._final_samples(self.training, self.temperature, self._final_rng)
             return
         t = f"{self.temperature:.2f}"
         same = again or (stepped and self._stepped_batch)
@@ -324,27 +324,32 @@ class DashboardApp(App[int]):
         self._final_samples(self.training, self.temperature)
 
     @work(thread=True, group="final-samples", exclusive=True)
-    def _final_samples(self, run: Run, temperature: float, again: bool = False) -> None:
+    def _final_samples(self, run: Run, temperature: float, state: object = None) -> None:
         """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
-        chunks, so that even --samples in the thousands never holds up a key. `again`: the same random
-        numbers at another temperature, shown in place of the first list (the run's stream is untouched)."""
+        chunks, so that even --samples in the thousands never holds up a key. `state`: the run's random
+        state before its first samples: the same list drawn again at another temperature, in place of
+        the first (the run's own stream is not touched)."""
         worker = get_current_worker()
-        if not again:
-            self._final_rng = run.rng.getstate()  # before the samples: `again` starts from here
-        rng = random.Random()
-        rng.setstate(self._final_rng)  # type: ignore[arg-type]
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training,
-                              rng if again else None)
+        rng = None
+        if state is None:
+            state = run.rng.getstate()  # before the samples: a redraw starts from here
+        else:
+            rng = random.Random()
+            rng.setstate(state)  # type: ignore[arg-type]
+        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, rng)
         if names is None:
             return
         known = [run.dataset.is_training_name(n) for n in names]
-        self.call_from_thread(self._show_final_names, names, temperature, known, again)
+        self.call_from_thread(self._show_final_names, run, names, temperature, known, state, rng is not None)
 
-    def _show_final_names(self, names: list[str], temperature: float, known: list[bool], again: bool) -> None:
-        self._final_names = names
+    def _show_final_names(self, run: Run, names: list[str], temperature: float, known: list[bool], state: object,
+                          again: bool) -> None:
+        if run is not self.training:  # a new run started while they were drawn
+            return
+        self._final_names, self._final_rng = names, state
         self.names.show_final(names, temperature, known, replace=again)
         if temperature != self.temperature:  # changed while they were drawn: drawn again at the new one
-            self._final_samples(self.training, self.temperature, again=True)
+            self._final_samples(run, self.temperature, state)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
