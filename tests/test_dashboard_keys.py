@@ -119,7 +119,7 @@ async def test_a_light_theme_recolours_the_plot():
 
 
 def test_the_status_wraps_only_between_items():
-    items = ["running", "step 493/1000", "smoothed loss 2.5756", "whole-data loss 2.4999", "100 steps/s"]
+    items = ["running", "step 493/1,000", "moving average 2.5756", "whole-data loss 2.4999", "100 steps/s"]
     for width in range(22, 100):
         lines = pack(items, width)
         assert all(len(line) <= width for line in lines)
