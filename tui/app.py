@@ -296,7 +296,7 @@ class DashboardApp(App[int]):
         same random numbers at the new weights, replacing the batch of the previous `.`; else a new batch.
         `asked`: by a key (a note says why no names come)."""
         if not np.isfinite(self.view_model.theta).all() or self.training.diverged_at is not None:
-            if asked:
+            if asked or again:
                 self.set_note("no names: the run diverged, its probabilities are not finite "
                               "(< starts again at half the learning rate, o opens the settings)")
             return
