@@ -5,7 +5,7 @@
 Writes into --out:
 - dashboard.svg: mid-run, paused at step --at (stepped there as with the `.` key, 25 steps at a time, so
   the picture is the same from run to run but for a whole-data-loss point or two), then `g` (new names)
-  and `+` (the same draws at temperature 0.60);
+  and `+` (the same random numbers at temperature 0.60);
 - dashboard-finished.svg: the same run stepped to the end the same way, with its 20 final samples.
 Default flags otherwise (the embedded names unless --data is given), as `micromlp-tui` starts.
 """
@@ -56,7 +56,7 @@ async def shoot(out: Path, at: int, size: tuple[int, int], flags: list[str]) -> 
         await pilot.pause()
         await step_to(app, pilot, at)
         await pilot.press("g")  # a new batch of names at this step
-        await pilot.press("plus")  # the same draws at temperature 0.60
+        await pilot.press("plus")  # the same random numbers at temperature 0.60
         await pilot.pause(0.3)  # a frame or two more: the plot and the chart drawn for this step
         written.append(Path(app.save_screenshot(filename="dashboard.svg", path=str(out))))
 

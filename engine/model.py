@@ -19,6 +19,7 @@ from engine.config import CHUNK, Config, check_model_size, parameter_count
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine\.model")
 
 __all__ = ["CHUNK", "Model", "numerical_grad"]  # CHUNK: positions per pass (engine.config)
+TINY_SCALE = 1e-150  # below this lr / n the step scales the gradient after the softmax, not inside it
 ONE_HOT_VOCAB = 512  # up to this vocabulary size the embedding gradient is a one-hot matmul ...
 ONE_HOT_MAX = 1 << 16  # ... for documents with at most this many (positions x vocabulary) cells
 
@@ -154,7 +155,11 @@ class Model:
         """One SGD step on one document: theta -= lr * gradient. Returns the loss before the step;
         if that loss is not finite the weights are left as they were."""
         n = len(tokens) - 1
-        loss = self._sum_grad(tokens, lr / n)  # self.grad = lr * mean gradient
+        if lr / n >= TINY_SCALE:
+            loss = self._sum_grad(tokens, lr / n)  # self.grad = lr * mean gradient
+        else:  # (lr / n) * p could be subnormal and lose digits: the mean gradient first, then times lr
+            loss = self._sum_grad(tokens, 1.0 / n)
+            self.grad *= lr
         if math.isfinite(loss):  # a diverged step changes nothing
             np.subtract(self.theta, self.grad, out=self.theta)
         return loss / n

@@ -35,7 +35,7 @@ FONT_SIZE = 16
 # What the test looks for on the screen. The dashboard's text may change: adjust these, in one place.
 PATTERNS = {
     "first_frame": r"step\s+0\b",  # the status line, drawn at start
-    "step": r"step\s+(\d+)",  # step counters: the largest on the screen is the run's
+    "step": r"step\s+(\d[\d,]*)",  # step counters (with separators: 1,234): the largest on the screen is the run's
     "temperature_060": r"temperature\s*0\.60|T\s*0\.60",  # after one `+` from 0.50
     # bench_browser.py presses + and - in turn: only text that shows the current temperature will do
     "now_060": r"temperature\s*0\.60",
@@ -199,7 +199,7 @@ class Terminal:
 
     def step(self) -> int:
         """The largest step number on the screen (the names panel also shows older ones)."""
-        return max((int(n) for n in re.findall(PATTERNS["step"], self.text())), default=-1)
+        return max((int(n.replace(",", "")) for n in re.findall(PATTERNS["step"], self.text())), default=-1)
 
     def wait_for(self, page, pattern: str, timeout: float = 15) -> re.Match[str]:
         """Wait (letting Playwright deliver events) until `pattern` is on the screen."""

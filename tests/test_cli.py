@@ -25,7 +25,7 @@ def test_headless_default_run_prints_the_tutorials_samples_and_a_summary(tmp_pat
     lines = out.stdout.splitlines()
     samples = [line for line in lines if line.startswith("sample ")]
     assert [line[:10] for line in samples] == [f"sample {i:2d}:" for i in range(1, 21)]
-    assert lines[-1].startswith("done: 1000 steps") and "steps/s" in lines[-1]
+    assert lines[-1].startswith("done: 1,000 steps") and "steps/s" in lines[-1]
     assert "whole-data loss" in lines[-1] and "bigram floor" in lines[-1]
     rows = list(csv.reader((tmp_path / "m.csv").open()))
     assert rows[0] == ["step", "loss", "lr"] and len(rows) == 1001
@@ -53,6 +53,18 @@ def test_save_then_load_continues_the_run(tmp_path):
     assert [int(r[0]) for r in rows] == list(range(301, 401))
     assert float(rows[0][2]) == 1.0 * (1 - 300 / 400)
     assert "step 400/400" in more.stdout.splitlines()[-1]
+    assert more.stdout.splitlines()[0].endswith("training steps 301-400 at lr 1.0")
+
+
+def test_loading_a_finished_run_says_there_is_nothing_left_to_train(tmp_path):
+    ck = str(tmp_path / "c.npz")
+    assert cli("--headless", "--steps", "50", "--save", ck).returncode == 0
+    again = cli("--headless", "--load", ck, "--samples", "2")
+    assert again.returncode == 0, again.stderr
+    first = again.stdout.splitlines()[0]
+    assert "training steps 51-50" not in first and first.endswith("already at step 50/50: nothing left to train "
+                                                                   "(--steps N makes the run longer)")
+    assert again.stdout.splitlines()[-1].startswith("done: 0 steps")
 
 
 @pytest.mark.parametrize(
@@ -117,4 +129,4 @@ def test_the_installed_command_finds_the_embedded_names(tmp_path):
     out = subprocess.run([str(script), "--headless", "--steps", "3", "--samples", "2"], capture_output=True,
                          text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.startswith("5163 names, vocabulary 27 tokens")
+    assert out.stdout.startswith("census names (5,163), vocabulary 27 tokens")

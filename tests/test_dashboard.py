@@ -65,11 +65,13 @@ async def test_plus_and_minus_change_the_temperature_and_resample():
         await pilot.press("plus")
         assert app.temperature == pytest.approx(0.6)
         assert app.names.batches == batches  # the newest batch re-sampled in place, not appended
-        assert app.names.last[0].endswith("T 0.60 · same draws")
+        assert app.names.last[0].endswith("T 0.50→0.60")  # the batch drawn at 0.50, now at 0.60
         await pilot.press("minus", "minus", "minus")
         assert app.temperature == pytest.approx(0.3)
-        assert app.names.batches == batches and app.names.last[0].endswith("T 0.30 · same draws")
-        assert app.chart.figures.temperature == pytest.approx(0.3) and "T 0.30" in app.gauge.render_line(0).text
+        assert app.names.batches == batches and app.names.last[0].endswith("T 0.50→0.30")
+        assert "same draws" not in "\n".join(app.names.text_lines)
+        assert app.chart.figures.temperature == pytest.approx(0.3)
+        assert "temperature 0.30" in app.gauge.render_line(0).text
         for _ in range(80):
             await pilot.press("minus")
         assert app.temperature == pytest.approx(0.1)  # the bottom of the range

@@ -31,7 +31,7 @@ async def test_the_key_bar_follows_the_state():
         await until(pilot, lambda: "space Pause" in key_bar(app))
         assert ". Step" not in key_bar(app)  # one step only while paused
         await pilot.press("l")
-        assert "l View:gap" in key_bar(app)
+        assert "l View:left to learn" in key_bar(app)  # the view's name as the plot titles it
         assert "q Quit" in key_bar(app) and len(key_bar(app).rstrip()) <= 80  # every key fits
         await pilot.resize_terminal(120, 30)
         await pilot.pause(0.1)
@@ -71,14 +71,24 @@ async def test_after_the_end_space_says_what_to_do_and_n_starts_a_new_seed():
         assert "seed 43" in app.note_line.render().plain
 
 
-async def test_the_step_line_names_the_document_of_the_step():
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_step_line_names_the_document_of_the_step(size):
     app = _app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         for n in (1, 2, 3):
             await pilot.press("full_stop")
             await until(pilot, lambda n=n: app.shown_step == n)
+        await pilot.pause(0.2)
         text = str(app.step_line.render())
-        assert f"step 3 · '{app.training.dataset.docs[2]}'" in text and "lr 0.99" in text
+        rec = app.loop.snapshot.record
+        name = app.training.dataset.docs[2]
+        # the loss and the rate the step used, whole at every width (lr = 1.0 x (1 - 2/300) = 0.9933)
+        assert f"loss {rec.loss:.4f}" in text and "lr 0.9933" in text
+        if size[0] >= 120:
+            assert f"step 3 · '{name}' · loss" in text
+        else:  # 80 columns: the figures first; the status says the step
+            assert text.startswith(f"'{name}"[: len(text) - len(" loss 3.2930 lr 0.9933")]) or "step 3" in text
+            assert "step 3/300" in str(app.status_line.render())
 
 
 async def test_the_command_palette_offers_every_action():
@@ -87,7 +97,7 @@ async def test_the_command_palette_offers_every_action():
         await pilot.pause()
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for wanted in ("Training: run / pause", "Training: new seed", "Sampling: temperature up",
-                       "Plot: left-to-learn view", "Theme"):
+                       "Plot: left to learn", "Theme"):
             assert any(wanted.lower() in t.lower() for t in titles), wanted
         up = next(c for c in app.get_system_commands(app.screen) if c.title == "Sampling: temperature up")
         await up.callback()  # runs the same action as the + key
@@ -109,7 +119,7 @@ async def test_a_light_theme_recolours_the_plot():
 
 
 def test_the_status_wraps_only_between_items():
-    items = ["running", "step 493/1000", "smoothed loss 2.5756", "whole-data loss 2.4999", "100 steps/s"]
+    items = ["running", "step 493/1,000", "moving average 2.5756", "whole-data loss 2.4999", "100 steps/s"]
     for width in range(22, 100):
         lines = pack(items, width)
         assert all(len(line) <= width for line in lines)

@@ -46,7 +46,7 @@ def test_a_closed_pipe_stops_the_printing_not_the_run(tmp_path):
     save, metrics = tmp_path / "bp.npz", tmp_path / "bp.csv"
     proc = subprocess.Popen([*COMMAND, "--headless", "--steps", "100000", "--save", str(save), "--metrics",
                              str(metrics)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT, env=ENV)
-    assert proc.stdout is not None and proc.stdout.readline().startswith(b"5163 names")  # `| head -1`
+    assert proc.stdout is not None and proc.stdout.readline().startswith(b"census names (5,163)")  # `| head -1`
     proc.stdout.close()
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 3
@@ -94,7 +94,7 @@ def test_a_full_disk_for_the_metrics_still_writes_the_checkpoint(tmp_path):
     lines = error_lines(out.stderr)
     assert len(lines) == 1 and f"--metrics {metrics}: not written (File too large)" in lines[0]
     assert checkpoint.load(save).step == 20000
-    assert "sample 20:" in out.stdout and "done: 20000 steps" in out.stdout
+    assert "sample 20:" in out.stdout and "done: 20,000 steps" in out.stdout
     assert not metrics.exists()
     no_temporaries(tmp_path)
 

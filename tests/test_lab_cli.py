@@ -31,11 +31,13 @@ def test_headless_with_a_holdout_reports_both_losses(tmp_path):
     out = cli("--headless", "--holdout", "0.1", "--steps", "300", "--samples", "0", "--save", str(tmp_path / "h.npz"))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].startswith("5163 names (516 held out), vocabulary 27 tokens")
+    assert lines[0].startswith("census names (5,163; 516 held out), vocabulary 27 tokens")
     run = Run.resume(tmp_path / "h.npz")
     assert run.config.holdout == 0.1 and len(run.heldout) == 516 and len(run.dataset) == 4647
     assert lines[-1].endswith(f"| held-out loss {run.heldout_loss():.4f} | held-out floor {run.heldout_floor:.4f}")
-    assert f"whole-data loss {run.dataset_loss():.4f}" in lines[-1]
+    # with a held-out set the whole-data loss and the floor are over the training names only, and say so
+    assert f"whole-data loss (training names) {run.dataset_loss():.4f}" in lines[-1]
+    assert f"bigram floor (training names) {run.reference.floor:.4f}" in lines[-1]
 
 
 def test_bad_holdouts_are_one_line_errors(tmp_path):
@@ -126,6 +128,7 @@ def test_a_resumed_run_continues_its_schedule_and_says_so(tmp_path):
     out = cli("--headless", "--load", str(tmp_path / "c.npz"), "--data", str(data), "--samples", "0",
               "--metrics", str(tmp_path / "m.csv"))
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[0].endswith("training steps 16-30 at lr 1.0 (base 0.5 from step 10)")
+    # steps are numbered from 1 as on the step line: step index 10, the 11th step, was the first at 0.5
+    assert out.stdout.splitlines()[0].endswith("training steps 16-30 at lr 1.0, 0.5 from step 11")
     rows = [line.split(",") for line in (tmp_path / "m.csv").read_text().splitlines()[1:]]
     assert [float(r[2]) for r in rows] == [0.5 * (1 - s / 30) for s in range(15, 30)]

@@ -247,15 +247,14 @@ async def test_in_the_dashboard_a_temperature_change_resamples_in_place_and_rese
         await pilot.press("g", "g")
         assert app.names.batches == 3
         await pilot.press("plus", "plus", "minus")
-        assert app.names.batches == 3 and app.names.last[0].endswith("T 0.60 · same draws")
+        assert app.names.batches == 3 and app.names.last[0].endswith("T 0.50→0.60")  # drawn at 0.50, now 0.60
         await pilot.press("r")
         for _ in range(100):
             if app.names.batches == 1:
                 break
             await pilot.pause(0.05)
         lines = [line.rstrip() for line in app.names.text_lines]
-        assert lines[0] == "a new run: seed 42, 100 steps" and lines[1] == "step 0 · T 0.60 · 8/8 new"
-        assert app.names.last[0] == "step 0 · T 0.60 · new run"  # its reason left out for want of room
+        assert lines[0] == "a new run: same settings" and lines[1] == "step 0 · T 0.60 · 8/8 new"
         assert all(len(line) <= app.names.scrollable_content_region.width for line in lines)
 
 

@@ -61,7 +61,7 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     data = tmp_path / "d.txt"
     data.write_text("ann\nbob\n")
     texts = {"lr": "0.5", "steps": "2000", "n-embd": "8", "hidden": "", "seed": "7", "temperature": "0.8",
-             "holdout": "0.1", "top-k": "3", "data": str(data)}
+             "top-k": "3", "samples": "5", "holdout": "0.1", "data": str(data)}
     got, errors = read_settings(texts, Config(num_samples=5))
     assert errors == {} and got == Settings(Config(learning_rate=0.5, num_steps=2000, n_embd=8, seed=7,
                                                    temperature=0.8, holdout=0.1, num_samples=5, top_k=3), str(data))
@@ -173,6 +173,30 @@ async def test_the_form_fits_at_80x24_with_an_error_shown(tmp_path):
         assert "no such file" in form.errors()["data"]
         box = form.query_one("#settings-box")
         assert box.region.bottom <= 24 and form.query_one("#apply").region.bottom <= 24
+
+
+async def test_samples_are_in_the_form_and_the_tutorials_names_are_one_press_away(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no tutorial file downloaded: the form says how
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = app.screen
+        assert form.query_one("#samples", Input).value == "20"
+        await _type(pilot, "samples", "20000")
+        assert form.errors() == {"samples": "--samples must be a whole number from 0 to 10,000, got 20000"}
+        await _type(pilot, "samples", "5")
+        tutorial = form.query_one("#data-tutorial")
+        assert "tutorial names (32,033)" in str(tutorial.render())
+        await pilot.click("#data-tutorial")
+        await pilot.pause()
+        assert form.query_one("#data", Input).value == "tutorial"
+        assert "not downloaded yet" in form.errors()["data"]  # its message, as --data tutorial would need
+        await pilot.click("#data-embedded")
+        await pilot.pause()
+        assert form.query_one("#data", Input).value == "" and form.errors() == {}
+        assert form.query_one("#data-tutorial").region.bottom <= 24
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.results == [Settings(Config(num_samples=5), None)]
 
 
 def test_settings_form_is_outside_the_engine():

@@ -47,14 +47,15 @@ async def test_the_gauge_draws_the_value_and_its_knob():
         gauge = app.query_one(TemperatureGauge)
         assert gauge.size.height == 1
         text = gauge.render_line(0).text
-        assert text.startswith("T 0.50") and text.rstrip().endswith(" 5") and len(text) == 60
+        assert text.startswith("temperature 0.50 ") and text.rstrip().endswith(" 5") and len(text) == 60
         first, last = track(gauge)
         assert text.index(KNOB) == first + round((0.5 - T_MIN) / (T_MAX - T_MIN) * (last - first))
         gauge.value = 5.0
         assert gauge.render_line(0).text.index(KNOB) == last
         gauge.value = 0.001  # given by --temperature: printed as it is, the knob at the start
         text = gauge.render_line(0).text
-        assert text.startswith("T 1e-03") and text.index(KNOB) == first
+        assert text.startswith("temperature 1e-03") and KNOB in text  # out of the range: at the track's start
+        assert text.index(KNOB) == text.index(" 0.1 ") + 5
 
 
 async def test_a_click_sets_a_rounded_clamped_value():
@@ -95,10 +96,16 @@ async def test_the_gauge_at_its_minimum_width_and_narrower():
     app = GaugeApp(2.0)
     async with app.run_test(size=(80, 10)) as pilot:
         gauge = app.query_one(TemperatureGauge)
-        gauge.styles.width = 10  # below the CSS minimum: drawn 24 wide, the full format
+        gauge.styles.width = 10  # below the CSS minimum: drawn 24 wide, still the page's word for it
         await pilot.pause()
         text = gauge.render_line(0).text
-        assert gauge.size.width == 24 and text.startswith("T 2.00") and text.endswith(" 5") and KNOB in text
+        assert gauge.size.width == 24 and text.startswith("temperature 2.00 ") and KNOB in text
+        assert len(text) - len("temperature 2.00 ") >= 6  # a track of 6 cells or more: the end labels gave way
+        gauge.styles.width = 34  # as at 120 columns: the word, the value and the track's ends
+        await pilot.pause()
+        text = gauge.render_line(0).text
+        assert text.startswith("temperature 2.00  0.1 ") and text.endswith(" 5")
+        gauge.styles.width = 10
         gauge.styles.min_width = 0  # placed narrower than that anyway: the value and a short track
         await pilot.pause()
         text = gauge.render_line(0).text

@@ -45,10 +45,10 @@ def test_start_train_and_quit_in_tmux(tmp_path, size):
     command = f"cd {ROOT} && {sys.executable} -m tui.console.main --steps 2000; echo $? > {exit_file}"
     _tmux("new-session", "-d", "-s", session, "-x", str(size[0]), "-y", str(size[1]), command)
     try:
-        _wait_for(session, r"idle .*step 0/2000")
+        _wait_for(session, r"idle .*step 0/2,000")
         _tmux("send-keys", "-t", session, "space")
-        step = _wait_for(session, r"running .*step (\d+)/2000")
-        assert int(step.group(1)) > 0
+        step = _wait_for(session, r"running .*step ([\d,]+)/2,000")
+        assert int(step.group(1).replace(",", "")) > 0
         screen = _screen(session)
         assert "guess" in screen and "floor" in screen and "step" in screen and "┤" in screen  # the plot and its key
         _tmux("send-keys", "-t", session, "q")
@@ -91,7 +91,7 @@ def _restored(session: str) -> None:
 def test_sigterm_and_sighup_end_the_dashboard_and_restore_the_terminal(tmp_path, signame, code):
     session, exit_file, pid_file = _start(tmp_path, "--steps 100000")
     try:
-        _wait_for(session, r"idle .*step 0/100000")
+        _wait_for(session, r"idle .*step 0/100,000")
         _tmux("send-keys", "-t", session, "space")
         _wait_for(session, r"running .*step [1-9]")
         os.kill(int(_wait_file(pid_file, 5)), getattr(__import__("signal"), f"SIG{signame}"))
@@ -108,7 +108,7 @@ def test_q_quits_within_seconds_while_a_step_takes_a_second(tmp_path):
     data.write_text("ab" * 500_000 + "\nann\n")
     session, exit_file, _ = _start(tmp_path, f"--data {data} --steps 1000")
     try:
-        _wait_for(session, r"idle .*step 0/1000", timeout=30)
+        _wait_for(session, r"idle .*step 0/1,000", timeout=30)
         _tmux("send-keys", "-t", session, "]", "]", "]", "]", "]", "]", "space")
         _wait_for(session, r"running", timeout=10)
         time.sleep(1.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import signal
 import time
 from collections.abc import Iterable
@@ -24,10 +25,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Model, Run, checkpoint, next_token_probs
+from engine import Config, Model, Run, checkpoint, next_token_probs
 from engine.export import ExportRun
-from engine.runs import RunRegistry, data_name
+from engine.runs import RunRegistry, data_name, describe_difference
 from engine.sampling import cut_by_top_k
+from tui.plumbing import wording
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import ExportPaths, export_files
@@ -40,18 +42,19 @@ from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
 from tui.views.runs import RunsView
 from tui.widgets.distribution import DistributionChart
-from tui.widgets.help_panel import HelpPanel
+from tui.widgets.help_panel import HelpSheet
 from tui.widgets.key_bar import KeyBar
 from tui.widgets.loss_plot import LossPlot, PlotFigures
 from tui.widgets.names_panel import NamesPanel
 from tui.widgets.pace_control import PaceControl
-from tui.widgets.status_line import StatusLine
+from tui.widgets.status_line import StatusFigures, StatusLine
 from tui.widgets.step_line import StepLine
 from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
 from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
+KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
@@ -72,8 +75,8 @@ class DashboardApp(App[int]):
         Binding("g", "sample", "New"),
         Binding("right_square_bracket", "speed(1)", "Faster", show=False),
         Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "gap_view", "View:loss"),  # says which view is on; l switches to the other
-        Binding("l", "loss_view", "View:gap"),
+        Binding("l", "gap_view", "View:loss"),  # says which view is on (as titled); l switches to the other
+        Binding("l", "loss_view", f"View:{wording.LEFT_TO_LEARN}"),
         Binding("s", "save", "Save"),
         Binding("e", "export", "Export", show=False),
         Binding("o", "settings", "Setup"),
@@ -140,6 +143,13 @@ class DashboardApp(App[int]):
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
+        self._data_label: str | None = None  # the run line's name of the data (wording.data_label)
+        self._names_after_step = False  # `.` was pressed: a batch of names when its step is shown
+        self._names_after_step_from = 0
+        self._stepped_batch = False  # the newest batch was drawn after a `.` step (the next one replaces it)
+        self._final_rng: object = None  # the run's random state before its final samples (to re-sample them)
+        self._final_names: list[str] | None = None
+        self._batch_t = ""  # the temperature the newest batch was first drawn at
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """$line-0 .. $line-7 for every theme: the kept runs' colours (tui/plumbing/line_colours.py)."""
@@ -158,7 +168,7 @@ class DashboardApp(App[int]):
         yield StatusLine(id="status")
         yield Static("", id="note", markup=False)
         yield KeyBar(id="keys")
-        yield HelpPanel(id="help")
+        yield HelpSheet(id="help")
 
     def on_mount(self) -> None:
         self.plot = self.query_one(LossPlot)
@@ -173,7 +183,7 @@ class DashboardApp(App[int]):
         self.gauge = self.query_one(TemperatureGauge)
         self.top_k_control = self.query_one(TopKControl)
         self.note_line = self.query_one("#note", Static)
-        self.help_panel = self.query_one(HelpPanel)
+        self.help_panel = self.query_one(HelpSheet)
         self.key_bar = self.query_one(KeyBar)
         self._keys_shown: list[tuple[str, str, str]] = []
         for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
@@ -185,7 +195,7 @@ class DashboardApp(App[int]):
         self.refresh_bindings()
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch("start")
+        self.sample_batch()
         self.set_interval(FRAME, self.refresh_view)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -194,9 +204,10 @@ class DashboardApp(App[int]):
     def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
         self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
-        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 24
+        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 28 if w >= 100 else 24
         self.query_one(TopKControl).show(self.top_k, compact=w < 120)
-        heights = fit_heights(w, h, StatusLine.rows_at(w))
+        c = self.training.config
+        heights = fit_heights(w, h, StatusLine.rows_at(w, c.num_steps, self.training.heldout is not None))
         for widget_id, rows in heights.items():
             widget = self.query_one(f"#{widget_id}")
             widget.display = rows > 0
@@ -232,11 +243,15 @@ class DashboardApp(App[int]):
             self.view_model.theta[:] = snap.theta
             self.draw_plot()
             self.draw_views()
-            self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED)
+            self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED,
+                                       snap.step)
+            if self._names_after_step and snap.step != self._names_after_step_from:
+                self._names_after_step = False
+                self.sample_batch(stepped=True)
             if state_changed:
                 self.refresh_bindings()
         if snap.state == State.RUNNING and self.batches.due():
-            self.sample_batch("", new_draws=True)
+            self.sample_batch()
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
             self._final_shown = True
             self._show_final(snap)
@@ -270,21 +285,28 @@ class DashboardApp(App[int]):
                                    self.runs_version, self.runs.baseline_id, data_name(self.data)))
 
     def draw_status(self, snap: Snapshot) -> None:
-        state = snap.state.value
-        if snap.state == State.DIVERGED and snap.record is not None:
-            state = f"diverged at step {snap.record.step + 1}"
-        track = self.training.exact_track
-        self.status_line.show(
-            state=state, step=snap.step, total=self.training.config.num_steps, ema=self.training.history.last_ema,
+        run, track = self.training, self.training.exact_track
+        diverged_at = snap.record.step + 1 if snap.state == State.DIVERGED and snap.record is not None else None
+        self.status_line.show(StatusFigures(
+            state=snap.state.value, step=snap.step, total=run.config.num_steps, ema=run.history.last_ema,
             exact=track.last if track else float("nan"), rate_now=snap.steps_per_s, elapsed=snap.elapsed,
-            params=self.training.model.num_params,
             heldout=track.heldout_last if track is not None and track.heldout_values is not None else None,
-        )
+            diverged_at=diverged_at), self.run_line())
         self.pace.show(speed_label(self.loop.speed))
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
             self.note = ""
         if str(self.note_line.content) != self.note:
             self.note_line.update(self.note, layout=False)
+
+    def run_line(self) -> str:
+        """The current run in one line: data, learning rate and its changes, sizes, seed, steps, params."""
+        run, c = self.training, self.training.config
+        width = max(self.status_line.content_size.width or self.size.width - 2, 20)
+        if self._data_label is None:  # once a run: it may read the file (is it the tutorial's?)
+            held = len(run.heldout) if run.heldout is not None else 0
+            self._data_label = wording.data_label(self.data, run.num_docs, held)
+        return wording.run_line(self._data_label, run.lr_changes, c.n_embd, c.hidden_size, c.seed, c.num_steps,
+                                run.model.num_params, width)
 
     def set_note(self, note: str, sticky: bool = False) -> None:
         """A line under the status. It fades after NOTE_SECONDS unless it is `sticky` (it stays until
@@ -294,38 +316,69 @@ class DashboardApp(App[int]):
         self.note_line.update(note, layout=False)
 
     # --- names ------------------------------------------------------------------------------------
-    def sample_batch(self, reason: str, new_draws: bool = False) -> None:
+    def sample_batch(self, asked: bool = False, again: bool = False, stepped: bool = False) -> None:
+        """A batch of names. `again`: the newest batch drawn again at the new temperature with the same
+        random numbers (in place; after the end, the final samples); `stepped`: after a `.` step, the
+        same random numbers at the new weights, replacing the batch of the previous `.`; else a new batch.
+        `asked`: by a key (a note says why no names come)."""
         if not np.isfinite(self.view_model.theta).all() or self.training.diverged_at is not None:
-            if reason:  # asked for by a key: say why nothing comes
-                self.set_note("no names: the run diverged, its probabilities are not finite (r or n for a new run)")
+            if asked or again:
+                self.set_note("no names: the run diverged, its probabilities are not finite "
+                              "(< starts again at half the learning rate, o opens the settings)")
             return
-        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, new_draws,
+        if again and self._final_rng is not None:  # after the end: the final samples, drawn again
+            self._final_samples(self.training, self.temperature, self.top_k, self._final_rng)
+            return
+        t = f"{self.temperature:.2f}"
+        same = again or (stepped and self._stepped_batch)
+        if not again:
+            self._batch_t = t
+        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, not same,
                                          self.top_k)
-        heading = (f"step {self.shown_step} · T {self.temperature:.2f}"
-                   + (f" · top-k {self.top_k}" if self.top_k else "") + (f" · {reason}" if reason else ""))
-        if reason == "same draws":  # a temperature change: the newest batch re-sampled in place
+        heading = (f"step {self.shown_step:,} · T " + (f"{self._batch_t}→{t}" if self._batch_t != t else t)
+                   + (f" · top-k {self.top_k}" if self.top_k else ""))
+        if same:
             self.names.replace_last(heading, names, known)
         else:
             self.names.add_batch(heading, names, known)
+        self._stepped_batch = stepped or (again and self._stepped_batch)
 
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
-            self.set_note("training diverged: try a smaller --lr. The last finite weights can still be saved (s).",
-                          sticky=True)
+            self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
+                          "o opens the settings", sticky=True)
             return
-        self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
+        self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature, self.top_k)
 
-    @work(thread=True, group="final-samples")
-    def _final_samples(self, run: Run, temperature: float, top_k: int = 0) -> None:
+    @work(thread=True, group="final-samples", exclusive=True)
+    def _final_samples(self, run: Run, temperature: float, top_k: int = 0, state: object = None) -> None:
         """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
-        chunks, so that even --samples in the thousands never holds up a key."""
+        chunks, so that even --samples in the thousands never holds up a key. `state`: the run's random
+        state before its first samples: the same list drawn again at another temperature, in place of
+        the first (the run's own stream is not touched)."""
         worker = get_current_worker()
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k)
+        rng = None
+        if state is None:
+            state = run.rng.getstate()  # before the samples: a redraw starts from here
+        else:
+            rng = random.Random()
+            rng.setstate(state)  # type: ignore[arg-type]
+        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k,
+                              rng)
         if names is None:
             return
         known = [run.dataset.is_training_name(n) for n in names]
-        self.call_from_thread(self.names.show_final, names, temperature, known)
+        self.call_from_thread(self._show_final_names, run, names, temperature, known, state, rng is not None)
+
+    def _show_final_names(self, run: Run, names: list[str], temperature: float, known: list[bool], state: object,
+                          again: bool) -> None:
+        if run is not self.training:  # a new run started while they were drawn
+            return
+        self._final_names, self._final_rng = names, state
+        self.names.show_final(names, temperature, known, replace=again)
+        if temperature != self.temperature:  # changed while they were drawn: drawn again at the new one
+            self._final_samples(run, self.temperature, self.top_k, state)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
@@ -338,8 +391,16 @@ class DashboardApp(App[int]):
             return
         items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
                  if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
+
+        def fits(keys: list[tuple[str, str, str]]) -> bool:
+            return sum(len(k) + len(d) + 2 for k, d, _ in keys) <= self.size.width
+
+        for action in KEY_BAR_GIVES_WAY:  # too narrow: the least needed keys give way (the help lists all)
+            if fits(items):
+                break
+            items = [item for item in items if item[2] != action]
         palette = ("^p", "Palette", "command_palette")
-        if sum(len(k) + len(d) + 2 for k, d, _ in [*items, palette]) <= self.size.width:
+        if fits([*items, palette]):
             items.append(palette)  # where it fits: it is in the help too
         if items != self._keys_shown:
             self._keys_shown = items
@@ -394,6 +455,7 @@ class DashboardApp(App[int]):
         self.set_note("this run is over: r runs it again, n runs it with a new seed")
 
     def action_step(self) -> None:
+        self._names_after_step, self._names_after_step_from = True, self.shown_step
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
@@ -408,7 +470,7 @@ class DashboardApp(App[int]):
 
     def watch_temperature(self) -> None:
         self.gauge.value = self.temperature
-        self.sample_batch("same draws")
+        self.sample_batch(again=True)
         self.draw_views()
         self.draw_status(self.loop.snapshot)
 
@@ -420,7 +482,7 @@ class DashboardApp(App[int]):
 
     def watch_top_k(self) -> None:
         self.top_k_control.show(self.top_k, compact=self.size.width < 120)
-        self.sample_batch("same draws")  # the newest batch again, with the same draws: the change is top-k's
+        self.sample_batch(again=True)  # the newest batch again, with the same draws: the change is top-k's
         self.draw_views()
         self.set_note(f"top-k {k_label(self.top_k)}: " + ("names are drawn from every next token (the tutorial)"
                       if not self.top_k else f"names are drawn from the {self.top_k} likeliest next tokens only"))
@@ -443,7 +505,7 @@ class DashboardApp(App[int]):
         self.token = message.token
 
     def action_sample(self) -> None:
-        self.sample_batch("new draws", new_draws=True)
+        self.sample_batch(asked=True)
 
     def action_speed(self, delta: int) -> None:
         self.loop.change_speed(delta)
@@ -494,8 +556,8 @@ class DashboardApp(App[int]):
     def action_settings(self) -> None:
         self.experiments.open_settings()
 
-    def action_scale_lr(self, factor: float) -> None:
-        self.experiments.scale_lr(factor)
+    async def action_scale_lr(self, factor: float) -> None:
+        await self.experiments.scale_lr(factor)
 
     def action_pick_run(self, delta: int) -> None:
         self.experiments.pick_run(delta)
@@ -509,26 +571,36 @@ class DashboardApp(App[int]):
     def action_pin_baseline(self, run_id: int | None = None) -> None:
         self.experiments.pin_baseline(run_id)
 
-    async def replace_run(self, run: Run, note: str) -> None:
-        """Stop the current run (kept as a ghost if it trained at all) and start `run` in its place."""
+    async def replace_run(self, run: Run, note: str, data: str | None = None, new_data: bool = False) -> None:
+        """Stop the current run and start `run` in its place (on `data` if `new_data`, None being the embedded
+        names; else on the same data). The old
+        run is kept as a ghost if it trained at all, unless the new one will draw the very same curve
+        (the same settings, data and seed, and a learning rate never changed mid-run)."""
         await self._stop_worker()
-        if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
+        old, old_data = self.training, self.data
+        data = data if new_data else old_data
+        same = same_curve(old, run, old_data, data)
+        if old.step > 0 and not same:  # kept: a ghost line on the plot, a row in the runs view
             snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
             rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
-            self.runs.keep(self.training, self.data, note, rate)
+            self.runs.keep(old, old_data, note, rate)
             self.runs_version += 1
+        elif old.step > 0:
+            note += " (the old run is not kept: this one draws the same curve)"
         self.workers.cancel_group(self, "final-samples")
         run.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
-        self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
+        self.training, self.loop, self.data = run, TrainingLoop(run, self.loop.speed_index), data
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
+        self.fit_layout(*self.size)  # the status reserves rows for this run's figures
         self.set_note(note)
         self.names.max_len = run.config.max_len
-        self.names.clear(f"a new run: seed {run.config.seed}, {run.config.num_steps:,} steps")
+        what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
+        self.names.clear(f"a new run: {what}")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch("new run")
+        self.sample_batch()
         self.refresh_bindings()
 
     async def _stop_worker(self) -> None:
@@ -585,9 +657,11 @@ class DashboardApp(App[int]):
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Every action of the keys, as "group: action" commands, beside Textual's own (themes,
-        keys, screenshot, quit)."""
-        yield from super().get_system_commands(screen)
+        """Every action of the keys, as "group: action" commands, beside Textual's own (themes, screenshot,
+        quit). Not Textual's "Keys": its panel would sit beside the help and its "hide" removed our help."""
+        for command in super().get_system_commands(screen):
+            if command.title != "Keys":  # Textual's keys panel: ours is the help (?), in the commands below
+                yield command
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
         labels = self.runs.labels(self.training.config, data_name(self.data))
@@ -596,6 +670,14 @@ class DashboardApp(App[int]):
             yield SystemCommand(f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
                                 "b in the runs view (7): the runs view shows every run as differences from it",
                                 partial(self.experiments.pin_baseline, r.id))
+
+
+def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -> bool:
+    """Will `new`, trained from step 0, draw exactly `old`'s curve? (Sampling settings do not count.)"""
+    def training(c: Config) -> Config:
+        return c.with_(temperature=0.5, num_samples=0)
+    return (new.step == 0 and old_data == new_data and training(old.config) == training(new.config)
+            and len(old.lr_changes) == 1)
 
 
 OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}

@@ -20,6 +20,7 @@ from engine.printable import printable
 from engine.run import Run
 from tui.console.exits import Interrupted, fail, interrupt_code, signal_name, signals_interrupt
 from tui.console.flags import make_run
+from tui.plumbing import wording
 
 EXIT_OUTPUT_LOST = 3  # the run went to its end, but stdout, --metrics or --save could not be written
 
@@ -212,26 +213,30 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
         raise ConfigError(f"--metrics {args.metrics}: cannot write ({describe(exc)})") from None
     c = run.config
     every = max(1, c.num_steps // 10)
-    width = len(str(c.num_steps))
+    width = len(f"{c.num_steps:,}")
     start, first = time.perf_counter(), run.step
     code = 0
     interruption: BaseException | None = None
     try:
         progress.stage, progress.step = "training", run.step
-        held = f" ({len(run.heldout):,} held out)" if run.heldout is not None else ""
-        say(f"{run.num_docs} names{held}, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
-            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {_lr_text(run)}", run.step)
+        held = len(run.heldout) if run.heldout is not None else 0
+        todo = (f"training steps {run.step + 1:,}-{c.num_steps:,} at {wording.lr_schedule(run.lr_changes)}"
+                if run.step < c.num_steps else f"already at step {wording.step_of(run.step, c.num_steps)}: "
+                f"nothing left to train (--steps N makes the run longer)")
+        say(f"{wording.data_label(args.data, run.num_docs, held)}, vocabulary {run.dataset.vocab_size} tokens, "
+            f"{wording.params(run.model.num_params)}; {todo}", run.step)
         for rec in run.steps():
             if rec.diverged:
-                say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
+                say(f"diverged at step {rec.step + 1:,}: the loss is {wording.loss(rec.loss)}; training stopped "
                     f"(try a smaller --lr than {c.learning_rate})", run.step)
                 code = 1
                 break
             if metrics:
                 metrics.row(rec.step + 1, rec.loss, rec.lr)
             if (rec.step + 1) % every == 0:
-                say(f"step {rec.step + 1:>{width}}/{c.num_steps} | loss {rec.loss:.4f} | "
-                    f"avg {run.history.last_ema:.4f} | lr {rec.lr:.4f}", run.step)
+                say(f"step {rec.step + 1:>{width},}/{c.num_steps:,} | loss {wording.loss(rec.loss)} | "
+                    f"{wording.MOVING_AVERAGE} {wording.loss(run.history.last_ema)} | "
+                    f"lr {wording.learning_rate(rec.lr)}", run.step)
             if progress.stop is not None:
                 break
         if progress.stop is not None:
@@ -256,9 +261,12 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
             say(f"sample {i + 1:2d}: {printable(name)}", run.step)
     done = run.step - first
     rate = done / elapsed if elapsed > 0 else math.inf
-    say(f"done: {done} steps in {elapsed:.2f} s ({rate:,.0f} steps/s) | step {run.step}/{c.num_steps} | "
-        f"last-100 mean loss {run.history.mean_last(100):.4f} | whole-data loss {run.dataset_loss():.4f} | "
-        f"bigram floor {run.reference.floor:.4f} | random guess {run.reference.random_guess:.4f}"
+    training = " (training names)" if run.heldout is not None else ""  # with a held-out set: over those only
+    say(f"done: {done:,} steps in {elapsed:.2f} s ({rate:,.0f} steps/s) | "
+        f"step {wording.step_of(run.step, c.num_steps)} | "
+        f"last-100 mean loss {wording.loss(run.history.mean_last(100))} | whole-data loss{training} "
+        f"{wording.loss(run.dataset_loss())} | bigram floor{training} {run.reference.floor:.4f} | "
+        f"random guess {run.reference.random_guess:.4f}"
         + (f" | held-out loss {run.heldout_loss():.4f} | held-out floor {run.heldout_floor:.4f}"
            if run.heldout is not None else ""), run.step)
     if say.error is not None:
@@ -268,14 +276,6 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     for message in lost:
         fail(message)
     return code if code or not lost else EXIT_OUTPUT_LOST
-
-
-def _lr_text(run: Run) -> str:
-    """The starting rate, or a resumed run's schedule: '1.0 (base 0.5 from step 300)'."""
-    changes = run.lr_changes
-    if len(changes) == 1:
-        return repr(changes[0][1])
-    return f"{changes[0][1]!r} (" + ", ".join(f"base {b!r} from step {s}" for s, b in changes[1:]) + ")"
 
 
 def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,

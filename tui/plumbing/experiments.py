@@ -35,7 +35,8 @@ class ExperimentsHost(Protocol):
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
     def draw_views(self) -> None: ...
-    def replace_run(self, run: Run, note: str) -> Coroutine[Any, Any, None]: ...
+    def replace_run(self, run: Run, note: str, data: str | None = None,
+                    new_data: bool = False) -> Coroutine[Any, Any, None]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
@@ -65,13 +66,29 @@ class Experiments:
         except MicroMLPError as exc:
             h.set_note(f"settings not applied: {exc}", sticky=True)
             return
-        h.data = settings.data
-        await h.replace_run(run, "a new run with the new settings")
+        await h.replace_run(run, "a new run with the new settings", settings.data, new_data=True)
         h.temperature, h.top_k = settings.config.temperature, settings.config.top_k  # the form's sampling on screen
 
-    def scale_lr(self, factor: float) -> None:
+    async def scale_lr(self, factor: float) -> None:
+        """< and >: the learning rate's base from the next step on. After a divergence `<` starts a new run
+        at half the rate the run diverged with; after the end, a note says how to start another."""
         h = self.host
-        if h.loop.state in (State.FINISHED, State.DIVERGED):
+        if h.loop.state == State.DIVERGED:
+            if factor >= 1:
+                h.set_note("the run diverged: a larger learning rate diverges too; < starts a new run at half "
+                           "the rate, o opens the settings", sticky=True)
+                return
+            lr = h.training.lr_base * factor
+            try:
+                run = Run.new(h.training.config.with_(learning_rate=lr), h.data)
+            except MicroMLPError as exc:
+                h.set_note(f"no new run: {exc}", sticky=True)
+                return
+            await h.replace_run(run, f"a new run at learning rate {lr:g} (the last one diverged)")
+            return
+        if h.loop.state == State.FINISHED:
+            h.set_note("this run is over: < and > change the rate of a run as it trains; o starts a new run "
+                       "with another learning rate")
             return
         try:
             base = h.training.scale_lr(factor)

@@ -3,12 +3,13 @@ run's own final samples. Sampling itself is the engine's; the names panel only l
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 
 import numpy as np
 
-from engine import Model, Run, sample_names_from_grid, uniform_grid
+from engine import Model, Run, sample_names, sample_names_from_grid, uniform_grid
 from engine.dataset import Dataset
 
 SAMPLE_EVERY = 2.0  # seconds between name batches while training runs
@@ -42,13 +43,19 @@ class NameBatches:
         return names, [dataset.is_training_name(n) for n in names]
 
 
-def final_samples(run: Run, temperature: float, cancelled: Callable[[], bool], top_k: int = 0) -> list[str] | None:
+def final_samples(run: Run, temperature: float, cancelled: Callable[[], bool], top_k: int = 0,
+                  rng: random.Random | None = None) -> list[str] | None:
     """The run's own samples from its random stream (the tutorial's `sample  1: ...`), drawn in chunks;
-    None if `cancelled()` became true on the way."""
+    None if `cancelled()` became true on the way. `rng`: draw from this generator instead (a copy of the
+    run's state, to draw the same list again at another temperature without touching the run's)."""
     names: list[str] = []
     total = run.config.num_samples
     while len(names) < total:
         if cancelled():
             return None
-        names += run.sample(temperature=temperature, count=min(FINAL_CHUNK, total - len(names)), top_k=top_k)
+        count = min(FINAL_CHUNK, total - len(names))
+        if rng is None:
+            names += run.sample(temperature=temperature, count=count, top_k=top_k)
+        else:
+            names += sample_names(run.model, run.dataset, temperature, count, rng, run.config.max_len, top_k)
     return names

@@ -80,6 +80,7 @@ FIELDS = [
     Field("seed", "seed", "--seed", "seed", _int),
     Field("temperature", "temperature", "--temperature", "temperature", _float),
     Field("top-k", "top-k (0: off)", "--top-k", "top_k", _int),
+    Field("samples", "final samples", "--samples", "num_samples", _int),
     Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
 ]
 
@@ -186,6 +187,7 @@ class SettingsForm(ModalScreen[Settings | None]):
     SettingsForm #data { width: 1fr; }
     SettingsForm .field-error { width: 1fr; height: auto; color: $error; padding-left: 1; }
     SettingsForm #data-error, SettingsForm #form-error { padding-left: 18; }
+    SettingsForm #data-choices { height: auto; padding-left: 17; }
     SettingsForm #settings-buttons { height: auto; align-horizontal: right; }
     SettingsForm Button { min-width: 10; height: 1; border: none; margin-left: 1; }
     """
@@ -209,7 +211,10 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield self._row(f.label, f.id, f.text(self.base), check,
                                 placeholder="4 x n_embd" if f.id == "hidden" else "")
             yield self._row("data file", "data", self.data or "", check_data,
-                            placeholder="a text file, one name per line; empty: the embedded names", error=False)
+                            placeholder="a text file, one name per line; empty: the embedded census names", error=False)
+            with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
+                yield Button("census names (embedded)", id="data-embedded", compact=True)
+                yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
             yield Label("", id="data-error", classes="field-error")  # below: the path takes the row
             yield Label("", id="form-error", classes="field-error")
             with Horizontal(id="settings-buttons"):
@@ -251,6 +256,14 @@ class SettingsForm(ModalScreen[Settings | None]):
     def _apply_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         self.apply()
+
+    @on(Button.Pressed, "#data-embedded, #data-tutorial")
+    def _data_chosen(self, event: Button.Pressed) -> None:
+        """Fill the data field: empty (the embedded census names) or `tutorial` (its message, if any, shows)."""
+        event.stop()
+        field = self.query_one("#data", Input)
+        field.value = "tutorial" if event.button.id == "data-tutorial" else ""
+        field.focus()
 
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self, event: Button.Pressed) -> None:

@@ -62,7 +62,7 @@ def render_forward(f: ForwardFigures, width: int, height: int, pal: Palette) -> 
     rows: list[Row] = []
     if spare >= 1:
         cut = int(t.zero.sum())
-        title = fit([f"forward pass of {f.picked} at T {t.temperature:.2f}",
+        title = fit([f"forward pass of {f.picked} at temperature {t.temperature:.2f}",
                      f"ReLU cuts {cut} of {len(t.zero)} to 0 (·)",
                      "wte row → mlp_fc1 → ReLU → mlp_fc2 → softmax", "(page 1.4)"], width)
         rows.append([Segment(title, pal.style["title"])])

@@ -1,5 +1,5 @@
 """View 7, the runs: every run of the session, the current one first, with what tells it apart, its
-steps, final smoothed / whole-data / held-out losses and steps/s. A kept run can be hidden from the
+steps, final moving average / whole-data / held-out losses and steps/s. A kept run can be hidden from the
 plot, shown again, or removed: by a click on its row's [shown]/[hidden] or [x], or with the keys
 `j`/`k` (pick a row), `h` (hide / show) and `x` (remove). A kept run's label is in its line's colour,
 the same as on the plot (tui/plumbing/line_colours.py). `b` pins the picked kept run as the baseline
@@ -17,6 +17,7 @@ from rich.style import Style
 
 from engine.runs import Difference, RunFigures, RunSummary, compare_with
 from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
+from tui.plumbing.wording import MOVING_AVERAGE, loss
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
 
@@ -58,8 +59,8 @@ def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> 
 
 
 def _num(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else ("--" if not math.isfinite(value)
-                                                                          else f"{value:.2e}")
+    """A loss as everywhere (wording.loss); "--" where there is none (NaN: no held-out set, no step yet)."""
+    return "--" if value != value else loss(value)
 
 
 def _signed(value: float) -> str:
@@ -109,8 +110,9 @@ class RunsView(View):
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         wide = width >= 100
         compared = any(row.baseline for row in table)
-        lw = max(28, max((len(row.label) + 1 for row in table), default=0))  # labels whole: the column grows
-        head = f"{'':2}{'run: settings baseline→run' if compared else 'run':<{lw}}{'steps':>16}{'smoothed':>10}"
+        least = 28 if wide else 23  # the label's column: narrower where the figures need the room (80 columns)
+        lw = max(least, max((len(row.label) + 1 for row in table), default=0))  # labels whole: the column grows
+        head = f"{'':2}{'run: settings baseline→run' if compared else 'run':<{lw}}{'steps':>16}{MOVING_AVERAGE:>15}"
         head += f"{'whole-data':>11}{'held-out':>10}"
         head += f"{'steps/s':>10}" if wide else ""
         top = ("runs vs the baseline: figures as run − baseline · b unpins it · j/k pick · h hide/show · x remove"
@@ -121,7 +123,7 @@ class RunsView(View):
             d = row.diff
             smoothed, whole, held = ((_signed(d.smoothed), _signed(d.whole_data), _signed(d.heldout)) if d is not None
                                      else (_num(row.smoothed), _num(row.whole), _num(row.heldout)))
-            text = f"{row.steps:>16}{smoothed:>10}{whole:>11}{held:>10}"
+            text = f"{row.steps:>16}{smoothed:>15}{whole:>11}{held:>10}"
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"
             style = pick if i == self.selected else (dim if row.hidden else title if row.baseline else Style())

@@ -12,19 +12,21 @@ from textual.widgets import Static
 
 KEYS = [
     ("space", "start / pause training (after the end: r or n for a new run)"),
-    (".", "one step, while paused"),
+    (".", "one step, while paused; the newest names are drawn again at the new weights, with the same random "
+          "numbers, so you see what one step changes"),
     ("r", "reset: the same run again from step 0 (same seed, same settings)"),
     ("n", "a new run with the next seed: see how much runs vary"),
-    ("+ -", "temperature up / down by 0.1 (also: click or drag the temperature gauge)"),
+    ("+ -", "temperature up / down by 0.1 (also: click or drag the temperature gauge); the newest names (after "
+            "the end, the final samples) are drawn again in place at the new temperature"),
     ("t T", "top-k: names are drawn from fewer (t) or more (T) of the likeliest next tokens: off (every token, "
             "the tutorial), 20, 10, 5, 3, 2, 1; also the ◀ ▶ of 'top-k' beside the temperature. The next-token "
             "chart marks the tokens it cuts with ×"),
     ("← →", "pick the context token of the next-token chart (also: click a bar or its letter)"),
-    ("g", "a new batch of names, with new random draws"),
+    ("g", "a new batch of names now"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
             "steps in about 10 s, 'max' is unthrottled"),
     ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
-          "view is on: View:loss or View:gap)"),
+          "view is on: View:loss or View:left to learn)"),
     ("1..7", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
              "6 gradient check, 7 runs (also: click a tab)"),
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
@@ -38,19 +40,27 @@ KEYS = [
     ("e", "export: every run of the session (the current one and the kept ones) to micromlp-runs.csv, one row a "
           "step, and the loss plot as a picture to micromlp-plot.svg (beside --save, else in the current folder; "
           "the picture at --plot if given); the note says where"),
-    ("o", "settings: learning rate, steps, sizes, seed, temperature, hold-out fraction, data; apply starts a "
-          "new run (escape cancels); the run it replaces stays on the plot as a line of its own colour"),
+    ("o", "settings: learning rate, steps, sizes, seed, temperature, top-k, samples, hold-out fraction, data (a "
+          "button fills in the tutorial's names); apply starts a new run (escape cancels); the run it replaces "
+          "stays on the plot as a line of its own colour"),
     ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
-            "base, and the plot marks the step (╎)"),
+            "base, and the plot marks the step (╎). After a divergence, < starts a new run at half the rate"),
     ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
           "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
           "are then shown as differences from it"),
-    ("ctrl+p", "the command palette: every action, themes, keys, a screenshot"),
+    ("ctrl+p", "the command palette: every action, themes, a screenshot"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),
 ]
 
 SECTIONS = [
+    ("The data", [
+        "The line under the figures names the current run: its data and how many names it holds, the "
+        "learning rate (and each change made with < or >), n_embd, the hidden width, the seed, the steps and "
+        "the parameter count. By default the names are the embedded 5,163 US Census first names ('census "
+        "names'). The tutorial trains on makemore's 32,033 names ('tutorial names': --data tutorial, or the "
+        "settings form's button): those give another bigram floor (2.454, not 2.335) and other samples.",
+    ]),
     ("The loss plot", [
         "Loss is the average of -ln p(next character), in nats, over the positions of a name. The x axis is "
         "the whole run, from step 0 to its last step, so the curve grows from left to right and a column "
@@ -67,7 +77,7 @@ SECTIONS = [
         "those losses: the trend. It is TensorBoard's smoothing: with weight w (0.98 at the start, about the last "
         "50 names; { and } change it and the key shows it), each step's average is w x the previous one + "
         "(1 - w) x the step's loss, divided by 1 - w^steps so that the first steps are not pulled towards 0. "
-        "A new weight recomputes the whole line.",
+        "A new weight recomputes the whole line. The status line shows its last value under the same name.",
         "▀ whole-data loss (half blocks, the warning colour): the exact loss of the current model over "
         "EVERY name, measured at fixed steps. The model sees one token of context, so this is cheap: count "
         "each (token, next) pair once and run the vocabulary's rows. Where it and the moving average share "
@@ -79,15 +89,19 @@ SECTIONS = [
         "do on this data. The whole-data loss creeps towards it and never goes below it; the moving average "
         "can dip below it only because the last names happened to be easy.",
         "The row under the x axis is the learning rate: bright where the run has been, dim ahead; it falls "
-        "linearly from its start to 0 at the last step. A red ┆ column marks the step where a run diverged.",
+        "linearly from its start to 0 at the last step, and its value in the right margin is the rate the last "
+        "step used, as on the step line. A red ┆ column marks the step where a run diverged.",
         "Under the column the run is in, a small bar on the x axis (▁ .. ▇) fills as its steps come: the "
         "column is drawn as it fills and is final once full. "
         "┴ on the x axis marks where a pass over the training names ends (an epoch), in runs longer than one "
         "pass. The cursor (the mouse over a column, or , and /) draws a line down the column's empty cells "
         "and reads every line there on the key line; escape or moving the mouse away puts the key back.",
+        "A run diverges when the learning rate is too large: the losses grow until one overflows and training "
+        "stops. A loss above 1000 is written '> 1000', one that is not a number at all 'NaN'. < starts a new run "
+        "at half the learning rate; o opens the settings.",
         "The left-to-learn view (l) plots whole-data loss minus the bigram floor on a log axis: how much "
-        "there is left to learn. It is always above 0 and shrinks as the model learns; ┄ marks where it "
-        "started.",
+        "there is left to learn. It is always above 0 and shrinks as the model learns; ┄ marks where the "
+        "run started.",
     ]),
     ("Experiments: earlier runs, the learning rate, a held-out set", [
         "When a run is replaced (r, n, or new settings with o) it is kept: its moving average stays on the plot "
@@ -102,22 +116,27 @@ SECTIONS = [
         "exactly the tutorial's.",
         "--holdout F (or the form's hold-out field) keeps the last fraction F of the shuffled names out of "
         "training (makemore holds out min(1000, 10%)); ▪ marks the exact held-out loss beside the whole-data "
-        "(training) loss. With the default model the two barely part: a model that sees one token of context "
-        "can only learn the bigram table, which the held-out names share almost exactly. A wide model trained "
+        "loss. The whole-data loss and the bigram floor then cover the training names only (the status says "
+        "'whole-data loss (training names)'). With the default model the two barely part: a model that sees "
+        "one token of context can only learn the bigram table, which the held-out names share almost exactly. "
+        "A wide model trained "
         "long on a few hundred names shows the gap open.",
     ]),
     ("The step line", [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "
-        "used. At slow speeds every name can be read; at fast speeds it shows the latest.",
+        "used. At slow speeds every name can be read; at fast speeds it shows the latest. Where it is narrow "
+        "the figures come first and the name is cut (…). Beside it: the temperature gauge and the pace.",
     ]),
     ("Generated names", [
-        "A batch of 8 names every 2 seconds while training runs, each headed by its step and temperature. "
-        "'same draws': + and - re-sample the newest batch with the SAME random numbers, so the change you see "
-        "is the temperature's doing, not new noise. 'new draws': g, and the batches while training, use new "
-        "random numbers. Names that are in the training data are dimmed and end in '·' (the model copied "
-        "them), new ones are bold (it invented them); each heading says how many are new, e.g. '5/8 new'. "
-        "When training ends, the run's own samples are listed as the tutorial prints "
-        "them ('sample  1: ...'); with the default settings they are the tutorial's names.",
+        "A batch of 8 names every 2 seconds while training runs (and after each . step), each headed by its "
+        "step and temperature. + and - draw the newest batch again at the new temperature with the SAME random "
+        "numbers, so the change you see is the temperature's doing, not new noise: its heading then says "
+        "'T 0.50→0.60'. g, and the batches while training, use new random numbers. Names that are in the "
+        "training data are dimmed and end in '·' (the model copied them), new ones are bold (it invented "
+        "them); each heading says how many are new, e.g. '5/8 new'. When training ends, the run's own samples "
+        "are listed as the tutorial prints them ('sample  1: ...'), and + and - draw that list again in "
+        "place. With the tutorial's names (--data tutorial) and the default settings they are the tutorial's "
+        "own 20 names; the default census names give others.",
         "A name is at most 16 characters, as on the page: the sampler stops after 16 tokens even if BOS has "
         "not come, so a name that long was cut there, not ended by the model; it ends in '…'.",
     ]),
@@ -173,12 +192,14 @@ SECTIONS = [
         "lie on the diagonal. The largest absolute difference is around 1e-10: the backward pass is right.",
     ]),
     ("The figures", [
-        "The status line: state, step, the smoothed loss (the moving average), the whole-data loss (and "
-        "the held-out loss, with a held-out set), steps per second, time and the parameter count. The "
-        "temperature and the pace are on the step line above the lower panel.",
-        "3,184 parameters: wte is 27 x 16, mlp_fc1 64 x 16 and mlp_fc2 27 x 64, and 432 + 1,024 + 1,728 = "
-        "3,184. The tutorial's text says 2,480 in places; that figure does not match its own shapes (it "
-        "would need mlp_fc2 to be 16 x 64).",
+        "The status line: state, step, the moving average, the whole-data loss (and the held-out loss, with a "
+        "held-out set), steps per second, time; under them the current run's line (see The data). A run that "
+        "diverged says 'diverged at step k/N': step k's loss was not finite, so its update was not made and "
+        "the weights are those after step k - 1. The temperature and the pace are on the step line above "
+        "the lower panel.",
+        "3,184 params (the page's 2,480 is a miscount): wte is 27 x 16, mlp_fc1 64 x 16 and mlp_fc2 27 x 64, "
+        "and 432 + 1,024 + 1,728 = 3,184. The tutorial's text says 2,480 in places; that figure does not "
+        "match its own shapes (it would need mlp_fc2 to be 16 x 64).",
     ]),
 ]
 
@@ -198,11 +219,12 @@ def help_text() -> str:
     return "\n\n".join(f"[b]{title}[/b]\n\n" + "\n\n".join(paras) for title, paras in SECTIONS) + "\n"
 
 
-class HelpPanel(VerticalScroll, can_focus=False):
+class HelpSheet(VerticalScroll, can_focus=False):
     """Shown over the dashboard by `?`, hidden by `?` or escape. A panel on the same screen, not a
     screen of its own: keys mashed while a screen is pushed and popped could empty Textual's
     screen stack, and a panel costs nothing to show. It never takes the focus (a change of focus
-    makes the footer rebuild itself): the app scrolls it with the arrow and page keys."""
+    makes the footer rebuild itself): the app scrolls it with the arrow and page keys. Not called
+    HelpPanel: Textual's own "keys" command finds (and removes) widgets by that type name."""
 
     def compose(self) -> ComposeResult:
         yield Static(Text("Keys", style="bold"))

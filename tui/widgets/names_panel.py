@@ -145,8 +145,12 @@ class NamesPanel(ScrollView, can_focus=False):
             self._cache.pop(id(self._batches.pop()), None)
         self._add(Batch(heading, tuple(names), _known(names, known)))
 
-    def show_final(self, names: Sequence[str], temperature: float, known: Sequence[bool] | None = None) -> None:
-        """The run's final samples, one per line as the tutorial prints them."""
+    def show_final(self, names: Sequence[str], temperature: float, known: Sequence[bool] | None = None,
+                   replace: bool = False) -> None:
+        """The run's final samples, one per line as the tutorial prints them. `replace`: in place of the
+        final samples shown (the same list drawn again at another temperature)."""
+        if replace and self._batches and self._batches[-1].final:
+            self._cache.pop(id(self._batches.pop()), None)
         heading = f"finished: {len(names)} samples{SEP}T {temperature:.2f}"
         self._add(Batch(heading, tuple(names), _known(names, known), final=True))
 

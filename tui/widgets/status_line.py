@@ -1,25 +1,21 @@
-"""The status line: what the run is doing, in words a person (and a terminal check) can read.
+"""The status line: what the run is doing (its figures), then one line that says which run it is
+(its data, learning rate, sizes, seed, steps and parameter count).
 
-Items are packed into lines at the widget's width and wrap only between items, never inside one;
-every number has a bounded width. Built from Text, never markup: nothing shown here is parsed."""
+The figures are packed into the lines the layout reserved, wrapping only between items, never inside
+one; what does not fit gives way, least needed first (elapsed, ETA, steps/s). The run's line is always
+the last. Built from Text, never markup: nothing shown here is parsed."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.plumbing import wording
+
 SEPARATOR = " │ "
-
-
-def figure(value: float) -> str:
-    """A loss-like number in at most 10 characters: 4 decimals, or scientific when huge."""
-    if not math.isfinite(value):
-        return "--"
-    value += 0.0  # no "-0.0000"
-    text = f"{value:.4f}"
-    return text if len(text) <= 10 else f"{value:.3e}"
 
 
 def rate(value: float) -> str:
@@ -45,40 +41,82 @@ def pack(items: list[str], width: int) -> list[str]:
     return lines
 
 
-TYPICAL = ["running", "step 100000/1000000", "smoothed loss 2.6652", "whole-data loss 2.5857", "50,000 steps/s",
-           "elapsed 0:00:00", "ETA 0:00:00", "3,184 params"]
-DROP_FIRST = ("params", "elapsed", "ETA")  # what gives way when the figures need more lines than reserved
+@dataclass(frozen=True)
+class StatusFigures:
+    state: str  # idle, running, paused, finished, diverged
+    step: int  # steps taken
+    total: int  # the run's steps
+    ema: float  # the moving average
+    exact: float  # the whole-data loss
+    rate_now: float  # steps per second
+    elapsed: float  # seconds spent running
+    heldout: float | None = None  # the held-out loss (None: nothing held out)
+    diverged_at: int | None = None  # the 1-based step whose loss was not finite
+
+
+def essential_items(f: StatusFigures) -> list[str]:
+    """The figures that are always shown: the state and step, the two losses."""
+    if f.diverged_at is not None:  # one item: "diverged at step 23/1,000", never beside "step 22/1,000"
+        head = [f"diverged at step {wording.step_of(f.diverged_at, f.total)}"]
+    else:
+        head = [f.state, f"step {wording.step_of(f.step, f.total)}"]
+    whole = "whole-data loss" if f.heldout is None else "whole-data loss (training names)"
+    ema = wording.loss(f.ema) if f.ema == f.ema else "--"  # NaN: no step yet (only finite losses count)
+    return [*head, f"{wording.MOVING_AVERAGE} {ema}", f"{whole} {wording.loss(f.exact)}",
+            *([f"held-out loss {wording.loss(f.heldout)}"] if f.heldout is not None else [])]
+
+
+def optional_items(f: StatusFigures) -> list[tuple[str, str]]:
+    """(item, its kind) in the order shown; shown only where they fit."""
+    eta = (f.total - f.step) / f.rate_now if f.rate_now > 0 else math.inf
+    return [("rate", f"{rate(f.rate_now)} steps/s"), ("elapsed", f"elapsed {clock(f.elapsed)}"),
+            ("eta", f"ETA {clock(eta) if f.state == 'running' else '--:--'}")]
+
+
+GIVE_WAY = ("elapsed", "eta", "rate")  # what goes first when the figures need more lines than reserved
+
+
+def figure_lines(f: StatusFigures, width: int, rows: int) -> list[str]:
+    """The figures packed into at most `rows` lines of `width`: optional items give way first; if the
+    essential ones still need more, the last line is cut with an ellipsis."""
+    optional = optional_items(f)
+    lines = pack(essential_items(f) + [item for _, item in optional], width)
+    for kind in GIVE_WAY:
+        if len(lines) <= rows:
+            break
+        optional = [(k, item) for k, item in optional if k != kind]
+        lines = pack(essential_items(f) + [item for _, item in optional], width)
+    if len(lines) > rows:
+        rest = SEPARATOR.join(lines[rows - 1 :])
+        lines = lines[: rows - 1] + [rest if len(rest) <= width else rest[: width - 1] + "…"]
+    return lines
+
+
+def worst_case(total: int, heldout: bool) -> StatusFigures:
+    """The widest figures a run of `total` steps can show (the layout reserves room for them)."""
+    return StatusFigures("finished", total, total, 999.0, 999.0, 0.0, 0.0, 999.0 if heldout else None, total)
 
 
 class StatusLine(Static):
     """Redrawn every frame; asks for a (costly, whole-screen) layout only when its line count changes."""
 
-
     @staticmethod
-    def rows_at(width: int) -> int:
-        """Lines the status needs at a terminal width, whatever its figures: the layout reserves them
-        once, so that the plot never changes height while training runs."""
-        return len(pack(TYPICAL, max(width - 2, 20)))
+    def rows_at(width: int, total: int = 1000, heldout: bool = False) -> int:
+        """Lines the status needs at a terminal width for a run of `total` steps: the essential figures
+        at their widest, then the run's line. The layout reserves them once per run, so that the plot
+        never changes height while training runs."""
+        return len(pack(essential_items(worst_case(total, heldout)), max(width - 2, 20))) + 1
 
-    def show(self, *, state: str, step: int, total: int, ema: float, exact: float, rate_now: float,
-             elapsed: float, params: int, heldout: float | None = None) -> None:
-        eta = (total - step) / rate_now if rate_now > 0 else math.inf
-        items = [
-            state, f"step {step}/{total}", f"smoothed loss {figure(ema)}", f"whole-data loss {figure(exact)}",
-            *([f"held-out loss {figure(heldout)}"] if heldout is not None else []),
-            f"{rate(rate_now)} steps/s", f"elapsed {clock(elapsed)}",
-            f"ETA {clock(eta) if state == 'running' else '--:--'}", f"{params:,} params",
-        ]
+    def show(self, figures: StatusFigures, run: str) -> None:
+        """`run`: the run's line (wording.run_line), drawn last, dimmed."""
         screen_width = self.app.size.width  # before the first layout the widget has no size yet
         width = max(self.content_size.width or screen_width - 2, 20)
-        rows = max(self.content_size.height or self.rows_at(screen_width), 1)
-        lines = pack(items, width)
-        for word in DROP_FIRST:
-            if len(lines) <= rows:
-                break
-            items = [item for item in items if word not in item]
-            lines = pack(items, width)
+        rows = max(self.content_size.height or self.rows_at(screen_width, figures.total), 2)
+        lines = figure_lines(figures, width, rows - 1)
+        run = run if len(run) <= width else run[: width - 1] + "…"
         text = Text("\n".join(lines))
-        text.stylize("bold", 0, len(state))
+        first = lines[0].split(SEPARATOR)[0] if lines else ""
+        text.stylize("bold red" if figures.diverged_at is not None else "bold", 0, len(first))
+        text.append("\n" + run, style="dim")
         if text.plain != str(self.content):
             self.update(text, layout=False)

@@ -1,7 +1,9 @@
 """The step line: which name the last step trained on, its loss and the learning rate it used.
 
 The page's point is "one name at a time": at slow speeds every step's name can be read here, at
-fast speeds the latest. Names come from the data, so they are shown escaped and never as markup."""
+fast speeds the latest. Where the line is narrow (80 columns) the figures come first and the name
+gives way, so the loss and the learning rate are never cut. Names come from the data, so they are
+shown escaped and never as markup."""
 
 from __future__ import annotations
 
@@ -10,20 +12,50 @@ from textual.widgets import Static
 
 from engine import StepRecord
 from engine.printable import printable
-from tui.widgets.status_line import figure
+from tui.plumbing import wording
+
+
+def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0) -> Text:
+    """The line at `width` characters. `start`: the steps the run had taken when it was shown (a run
+    loaded from a checkpoint starts there)."""
+    if record is None:
+        head = f"step {start:,}"
+        rest = " · space starts training, one name per step" if start == 0 else " · space goes on training"
+        if len(head) + len(rest) > width:
+            rest = " · space starts training" if start == 0 else " · space goes on"
+        return Text.assemble((head, "bold"), rest)
+    name = f"'{printable(record.doc)}'"
+    if diverged:
+        head, style = f"diverged at step {record.step + 1:,}", "bold red"
+        parts = [f"loss {wording.loss(record.loss)}"]
+    else:
+        head, style = f"step {record.step + 1:,}", "bold"
+        parts = [f"loss {wording.loss(record.loss)}", f"lr {wording.learning_rate(record.lr)}"]
+    forms = [Text.assemble((head, style), " · ", (name, "bold"), *[" · " + p for p in parts]),
+             Text.assemble((head, style), " ", (name, "bold"), *[" " + p for p in parts])]
+    for text in forms:
+        if text.cell_len <= width:
+            return text
+    # narrow (80 columns): the status says the step; the figures stay whole and the name is cut to fit
+    figures = " ".join(parts)
+    room = width - len(figures) - 1
+    if diverged or room < 4:
+        return Text.assemble((head, style), " ", figures) if diverged else Text(figures)
+    cut = name if len(name) <= room else name[: room - 1] + "…"
+    return Text.assemble((cut, "bold"), " ", figures)
 
 
 class StepLine(Static):
     DEFAULT_CSS = "StepLine { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }"
 
-    def show_record(self, record: StepRecord | None, finished: bool, diverged: bool) -> None:
-        if record is None:
-            text = Text.assemble(("step 0", "bold"), " · space trains on one name per step")
-        elif diverged:
-            text = Text.assemble((f"diverged at step {record.step + 1}", "bold red"),
-                                 f" · '{printable(record.doc)}' · loss {figure(record.loss)}")
-        else:
-            text = Text.assemble((f"step {record.step + 1}", "bold"), " · ", (f"'{printable(record.doc)}'", "bold"),
-                                 f" · loss {figure(record.loss)} · lr {record.lr:.4f}")
+    _shown: tuple[StepRecord | None, bool, int] = (None, False, 0)
+
+    def show_record(self, record: StepRecord | None, finished: bool, diverged: bool, start: int = 0) -> None:
+        self._shown = (record, diverged, start)
+        text = step_text(record, diverged, self.content_size.width or 200, start)
         if text.plain != str(self.content):
             self.update(text, layout=False)  # one row always: never a layout of the whole screen
+
+    def on_resize(self) -> None:
+        record, diverged, start = self._shown
+        self.show_record(record, False, diverged, start)

@@ -1,9 +1,10 @@
-"""The temperature gauge: one row, `T 0.50  0.1 ━━━━●──────── 5`, that a click or a drag sets.
+"""The temperature gauge: one row, `temperature 0.50  0.1 ━━━━●──────── 5`, that a click or a drag sets.
 
 Attributes down, messages up: the app sets `value`; a click or a drag on the track posts
 `TemperatureGauge.Changed(value)` with the value rounded to 0.1 and clamped to 0.1 .. 5.0, and the
 app decides. A value outside the range (given by --temperature) is printed as it is, its knob at the
-end of the track. Preferred height 1 row; minimum width 24 columns (a shorter track below that)."""
+end of the track. Preferred height 1 row; minimum width 24 columns. Where it is narrow the track's end
+labels give way first, then the word "temperature" (to "T"), then everything but the value."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from textual.widget import Widget
 T_MIN, T_MAX, T_STEP = 0.1, 5.0, 0.1
 KNOB, FULL, EMPTY = "●", "━", "─"
 MIN_WIDTH = 24
+MIN_TRACK = 6  # cells of track below which the label gives way to a shorter one
 
 
 def clamp(value: float) -> float:
@@ -54,8 +56,13 @@ class TemperatureGauge(Widget, can_focus=False):
     # --- geometry -----------------------------------------------------------------------------------
     def _parts(self, width: int) -> tuple[str, str, int]:
         """The text before the track, after it, and the track's length."""
-        head, tail = f"T {shown(self.value):<5} 0.1 ", " 5"  # a fixed length: the track never moves
-        if width - len(head) - len(tail) < 5:  # very narrow: the value and a short track only
+        # the page's word where it fits
+        value = f"{shown(self.value):<4}"  # 4 characters in the range: the track moves only outside it
+        forms = ((f"temperature {value}  0.1 ", " 5"), (f"temperature {value} ", ""), (f"T {value}  0.1 ", " 5"))
+        for head, tail in forms:
+            if width - len(head) - len(tail) >= MIN_TRACK:
+                break
+        else:  # very narrow: the value and a short track only
             head, tail = f"{shown(self.value)} ", ""
         return head, tail, max(width - len(head) - len(tail), 1)
 

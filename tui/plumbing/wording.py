@@ -1,0 +1,115 @@
+"""How the dashboard and the headless face write what a learner reads: one helper per kind of figure (a
+loss, a learning rate, a step count, the parameter count, the data's name, the current run), so that
+one thing reads the same, in one form and under one name, wherever it is shown. No Textual here."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+MOVING_AVERAGE = "moving average"  # the one name of the exponential moving average of the one-name losses
+LEFT_TO_LEARN = "left to learn"  # the plot's second view: whole-data loss minus the bigram floor
+LOSS_CAP = 1000.0  # a loss above this is a run gone wrong: written "> 1000", never as 1.693e+180
+PAGE_PARAMS = 2480  # the tutorial page's own (mis)count of the parameters
+EMBEDDED_LABEL = "census names"  # the embedded default: 5,163 US Census first names
+TUTORIAL_LABEL = "tutorial names"  # makemore's names.txt, the tutorial's own 32,033
+
+
+def loss(value: float) -> str:
+    """A loss in 6 characters at most: '2.4995', '12.345', '123.45', '> 1000' (huge, or infinite) or 'NaN'."""
+    if value != value:
+        return "NaN"
+    if value >= LOSS_CAP:
+        return f"> {LOSS_CAP:.0f}"
+    value += 0.0  # never "-0.0000"
+    for decimals in (4, 3, 2, 1):  # as many as fit in 6 characters (after rounding: 9.99999 is 10.000)
+        text = f"{value:.{decimals}f}"
+        if len(text) <= 6:
+            break
+    return text
+
+
+def learning_rate(value: float) -> str:
+    """A learning rate as every part of the screen writes it: 4 decimals ('0.5100', '0.0010'), two
+    significant digits below 0.001 ('0.00050', '0.000010'), scientific when tinier or huge ('2.50e-06');
+    at most 9 characters ("1.00e+300")."""
+    if not math.isfinite(value):
+        return "NaN" if value != value else "inf"
+    if value == 0:
+        return "0"
+    if 0.001 <= abs(value) and len(f"{value:.4f}") <= 8:  # up to 999.9999 once rounded
+        return f"{value:.4f}"
+    if 1e-5 <= abs(value) < 0.001:
+        return f"{value:.{1 - math.floor(math.log10(abs(value)))}f}"
+    return f"{value:.2e}"
+
+
+def count(n: int) -> str:
+    """A whole number with thousands separators: 80,805."""
+    return f"{n:,}"
+
+
+def step_of(step: int, total: int) -> str:
+    """'80,805/100,000': steps taken of the run's steps."""
+    return f"{step:,}/{total:,}"
+
+
+PAGE_SHAPE_PARAMS = 27 * 16 + 64 * 16 + 27 * 64  # the page's model (3,184): the only one its figure is about
+
+
+def params(n: int, long: bool = True) -> str:
+    """The parameter count; when `long` and the model is the page's, with the page's figure and why it
+    differs."""
+    if not long or n != PAGE_SHAPE_PARAMS:
+        return f"{n:,} params"
+    return f"{n:,} params (the page's {PAGE_PARAMS:,} is a miscount)"
+
+
+def is_tutorial_data(data: str | Path | None) -> bool:
+    """Is `data` (a path) the tutorial's own names.txt (byte for byte)?"""
+    if data is None:
+        return False
+    from engine.tutorial_data import SIZE, is_tutorial_file
+
+    try:
+        path = Path(data)
+        return path.is_file() and path.stat().st_size == SIZE and is_tutorial_file(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+
+
+def data_label(data: str | Path | None, names: int, heldout: int = 0) -> str:
+    """The data's name and how many names it holds: 'census names (5,163)', 'tutorial names (32,033)',
+    'mine.txt (400)'; with a held-out set, 'census names (5,163; 516 held out)'."""
+    if data is None:
+        name = EMBEDDED_LABEL
+    elif is_tutorial_data(data):
+        name = TUTORIAL_LABEL
+    else:
+        name = Path(data).name or str(data)
+    held = f"; {heldout:,} held out" if heldout else ""
+    return f"{name} ({names:,}{held})"
+
+
+def lr_schedule(changes: Sequence[tuple[int, float]]) -> str:
+    """'lr 1.0', or with changes mid-run 'lr 1.0, 0.5 from step 301'. Bases as given (repr)."""
+    first = f"lr {changes[0][1]!r}" if changes else "lr ?"
+    return ", ".join([first, *(f"{base!r} from step {step + 1:,}" for step, base in changes[1:])])
+
+
+def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidden: int, seed: int,
+             num_steps: int, num_params: int, width: int) -> str:
+    """The current run in one line of at most `width` characters: its data, learning rate (and its
+    changes), sizes, seed, steps and parameter count. What does not fit gives way whole, least needed
+    first: the steps (the status says them), the page's figure, then the seed, the sizes; only the data
+    and the rate are ever cut (with an ellipsis)."""
+    lr, sizes, seed_ = lr_schedule(changes), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
+    steps, full, short = f"{num_steps:,} steps", params(num_params), params(num_params, False)
+    for items in ([data, lr, *sizes, seed_, steps, full], [data, lr, *sizes, seed_, full],
+                  [data, lr, *sizes, seed_, steps, short], [data, lr, *sizes, seed_, short],
+                  [data, lr, *sizes, short], [data, lr, short], [data, lr]):
+        text = " · ".join(items)
+        if len(text) <= width:
+            return text
+    return text[: max(width - 1, 0)] + "…"
