@@ -4,8 +4,9 @@ Holds the weights, the vocabulary, every setting, the step reached, the loss of 
 the state of the run's `random.Random` (so the samples after a resumed run are the ones an
 uninterrupted run draws), and (format version 2) the learning rate's schedule: (step, base) pairs.
 Version 1 files (before the schedule and the `holdout` setting existed) still load: their schedule is
-the fixed --lr and their holdout 0. Written as engine.outputs says: atomically (a temporary file in the same
-folder, flushed to disk, then renamed over the target) for a regular file, straight through for a
+the fixed --lr and their holdout 0. Files without the `schedule` and `gradient` settings (added later
+within version 2) load as the tutorial's: linear decay, one name per step. Written as engine.outputs
+says: atomically (a temporary file in the same folder, flushed to disk, then renamed over the target) for a regular file, straight through for a
 device or a pipe. Loading checks every field's type, shape and range from the .npy headers BEFORE
 reading an array, so a small file claiming huge arrays is refused at once; any problem is a
 CheckpointError with a one-line reason. No pickles.
@@ -48,6 +49,9 @@ FIELDS = {
 FIELDS_V2 = {"lr_steps": ("iu", 1), "lr_bases": ("f", 1)}  # required from version 2 on
 # settings a version-1 file may lack, and the value that reproduces what that file's run did
 OPTIONAL_SETTINGS = {"holdout": 0.0}
+# settings added within version 2 (the learning rate's schedule, the gradient's data): a file written
+# before them lacks them, and its run was the tutorial's linear decay on one name per step
+LATER_SETTINGS = {"schedule": "linear", "gradient": "name"}
 
 
 @dataclass
@@ -234,6 +238,7 @@ def _config(fields: object, vocab_size: int, version: int = VERSION) -> Config:
         raise CheckpointError("damaged checkpoint: the settings are not a mapping")
     if version < 2:
         fields = {**OPTIONAL_SETTINGS, **fields}
+    fields = {**LATER_SETTINGS, **fields}
     expected = Config.field_names()
     missing = [k for k in expected if k not in fields]
     extra = [k for k in fields if k not in expected]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import NoReturn
 
-from engine.config import MAX_SAMPLES, Config
+from engine.config import MAX_SAMPLES, SCHEDULES, Config
 from engine.errors import ConfigError, OutputError
 from engine.outputs import check_distinct, check_output
 from engine.run import Run, embedded_names_path
@@ -42,6 +42,12 @@ def build_parser() -> argparse.ArgumentParser:
                    "their exact loss beside the training loss (default 0: train on every name, as the tutorial). "
                    "F x names is rounded to the nearest whole number, at least 1 held out and 1 left to train; "
                    "makemore holds out min(1000, 10%%), e.g. 0.1")
+    p.add_argument("--schedule", metavar="KIND", help="the learning rate over the run: linear (from --lr down "
+                   "to 0 at the last step, the tutorial's), constant (--lr throughout), cosine (from --lr down to 0 "
+                   f"along half a cosine); one of {', '.join(SCHEDULES)} (default {D.schedule})")
+    p.add_argument("--gradient", metavar="KIND", help="each step's gradient: name (one name per step, the "
+                   "tutorial's stochastic gradient descent) or data (the exact gradient of the whole-data loss, "
+                   f"full-batch gradient descent; a step costs about as much as one name's) (default {D.gradient})")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
     p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
     p.add_argument("--load", metavar="PATH", help="start from a checkpoint")
@@ -55,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     """The run's settings from the flags; flags left out keep the defaults."""
     given = {"n_embd": args.n_embd, "hidden": args.hidden, "num_steps": args.steps,
-             "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None)}
+             "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None),
+             "schedule": getattr(args, "schedule", None), "gradient": getattr(args, "gradient", None)}
     changes = {k: v for k, v in given.items() if v is not None}
     return Config(temperature=args.temperature, num_samples=args.samples, **changes).validate()
 
@@ -96,7 +103,9 @@ def make_run(args: argparse.Namespace) -> Run:
     saved = run.config
     for flag, value, have in (("--n-embd", args.n_embd, saved.n_embd), ("--hidden", args.hidden, saved.hidden_size),
                               ("--seed", args.seed, saved.seed), ("--lr", args.lr, saved.learning_rate),
-                              ("--holdout", getattr(args, "holdout", None), saved.holdout)):
+                              ("--holdout", getattr(args, "holdout", None), saved.holdout),
+                              ("--schedule", getattr(args, "schedule", None), saved.schedule),
+                              ("--gradient", getattr(args, "gradient", None), saved.gradient)):
         if value is not None and value != have:
             raise ConfigError(f"{flag} {value} does not match the checkpoint's {have}; leave it out with --load")
     run.config = saved.with_(temperature=config.temperature, num_samples=config.num_samples)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, MicroMLPError, OutputError
 from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in
 from engine.printable import printable
@@ -218,7 +219,7 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
         progress.stage, progress.step = "training", run.step
         held = f" ({len(run.heldout):,} held out)" if run.heldout is not None else ""
         say(f"{run.num_docs} names{held}, vocabulary {run.dataset.vocab_size} tokens, {run.model.num_params:,} "
-            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {_lr_text(run)}", run.step)
+            f"parameters; training steps {run.step + 1}-{c.num_steps} at lr {_lr_text(run)}{_kind_text(c)}", run.step)
         for rec in run.steps():
             if rec.diverged:
                 say(f"diverged at step {rec.step + 1}: the loss is {rec.loss}; training stopped "
@@ -266,6 +267,14 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     for message in lost:
         fail(message)
     return code if code or not lost else EXIT_OUTPUT_LOST
+
+
+def _kind_text(c: Config) -> str:
+    """The schedule and the gradient, said when they are not the tutorial's (linear, one name)."""
+    parts = [] if c.schedule == "linear" else [f"{c.schedule} schedule"]
+    if c.gradient == "data":
+        parts.append("whole-data gradient (full-batch gradient descent)")
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _lr_text(run: Run) -> str:
