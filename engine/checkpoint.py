@@ -7,9 +7,9 @@ Version 1 files (before the schedule and the `holdout` setting existed) still lo
 the fixed --lr and their holdout 0. Files without the `schedule` and `gradient` settings (added later
 within version 2) load as the tutorial's: linear decay, one name per step. Written as engine.outputs
 says: atomically (a temporary file in the same folder, flushed to disk, then renamed over the target)
-for a regular file, straight through for a device or a pipe. Loading checks every field's type, shape and range from the .npy headers BEFORE
-reading an array, so a small file claiming huge arrays is refused at once; any problem is a
-CheckpointError with a one-line reason. No pickles.
+for a regular file, straight through for a device or a pipe. Loading checks every field's type, shape
+and range from the .npy headers BEFORE reading an array, so a small file claiming huge arrays is
+refused at once; any problem is a CheckpointError with a one-line reason. No pickles.
 """
 
 from __future__ import annotations
