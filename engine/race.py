@@ -1,0 +1,326 @@
+"""A race: K variants of a run trained side by side, in lockstep, each step one set of numpy calls.
+
+Each variant is a whole `Run` (its own settings, seed, name order, initial weights, random generator,
+loss history, checkpoint), made exactly as `Run.new` makes it. Variants of the same shapes and the
+same kind of gradient form a group whose weights are ONE (K, P) block: row k is variant k's flat
+parameter buffer (engine.model: its Model shares the row), so one batched forward and backward pass
+over the group (np.matmul over the K rows) and one subtraction step every variant. With one name per
+step the K names differ in length: they are padded to the longest with positions that count zero.
+A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
+noted on its Run as `Run.steps()` notes it, so per step a variant's loss, lr and name are the solo
+run's (to rounding: the batched sums add in another order, ~1e-16 a step), as are its samples and
+its checkpoint, which resumes as a solo run. A variant whose loss is not finite stops there with
+the weights of its last finite step (its row leaves the block); the others go on.
+
+`race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
+combination (the first setting varying slowest), at most MAX_VARIANTS.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import CHUNK, GRADIENTS, SCHEDULES, Config
+from engine.errors import ConfigError
+from engine.model import Model, PairCounts
+from engine.run import Run
+from engine.train import WHOLE_DATA, StepRecord, decay
+
+MAX_VARIANTS = 16
+# what a race can vary: the flag's name -> the Config field it sets
+RACE_SETTINGS = {"lr": "learning_rate", "seed": "seed", "n-embd": "n_embd", "hidden": "hidden",
+                 "schedule": "schedule", "gradient": "gradient"}
+
+
+# --- what is raced -------------------------------------------------------------------------------------
+def race_axis(text: str) -> tuple[str, list[object]]:
+    """`SETTING=V1,V2,...` -> (SETTING, [values]), each value read as its flag reads it; or ConfigError
+    with one line saying what is wrong."""
+    name, sep, rest = text.partition("=")
+    name = name.strip()
+    if not sep or name not in RACE_SETTINGS:
+        raise ConfigError(f"--race takes SETTING=V1,V2,... with SETTING one of {', '.join(RACE_SETTINGS)}; "
+                          f"got {text!r}")
+    items = [v.strip() for v in rest.split(",")]
+    if not rest.strip() or any(not v for v in items):
+        raise ConfigError(f"--race {name}= needs values separated by commas, e.g. {name}={_example(name)}; "
+                          f"got {text!r}")
+    values = [_value(name, v) for v in items]
+    if len(set(values)) != len(values):
+        raise ConfigError(f"--race {name}: a value is given twice in {rest!r}")
+    return name, values
+
+
+def _example(name: str) -> str:
+    return {"lr": "0.5,1,2", "seed": "1,2,3", "n-embd": "8,16,32", "hidden": "16,64",
+            "schedule": "linear,constant", "gradient": "name,data"}[name]
+
+
+def _value(name: str, text: str) -> object:
+    if name in ("schedule", "gradient"):
+        choices = SCHEDULES if name == "schedule" else GRADIENTS
+        if text not in choices:
+            raise ConfigError(f"--race {name}: {text!r} is not one of {', '.join(choices)}")
+        return text
+    try:
+        return float(text) if name == "lr" else int(text)
+    except ValueError:
+        kind = "a number" if name == "lr" else "a whole number"
+        raise ConfigError(f"--race {name}: {text!r} is not {kind}") from None
+
+
+@dataclass(frozen=True)
+class Variant:
+    number: int  # 1..K, in the order race_configs makes them
+    config: Config
+    label: str  # what differs from the other variants: "lr 0.5, seed 3"
+
+
+def race_configs(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> list[Variant]:
+    """Every combination of the raced settings on top of `base`, the first axis varying slowest, each
+    checked by the flags' own rules. ConfigError for a setting raced twice, a single variant, or more
+    than MAX_VARIANTS."""
+    names = [name for name, _ in axes]
+    twice = {n for n in names if names.count(n) > 1}
+    if twice:
+        raise ConfigError(f"--race {sorted(twice)[0]} is given twice; list all its values in one --race")
+    count = math.prod(len(values) for _, values in axes) if axes else 0
+    if count > MAX_VARIANTS:
+        sizes = " x ".join(str(len(v)) for _, v in axes)
+        raise ConfigError(f"--race makes {sizes} = {count} variants; at most {MAX_VARIANTS} race at once")
+    if count < 2:
+        raise ConfigError("--race needs at least two variants (e.g. --race lr=0.5,1)")
+    variants = []
+    for number, combo in enumerate(itertools.product(*(values for _, values in axes)), start=1):
+        changes = {RACE_SETTINGS[name]: value for name, value in zip(names, combo)}
+        try:
+            config = base.with_(**changes).validate()
+        except ConfigError as exc:
+            raise ConfigError(f"--race variant {number}: {exc}") from None
+        label = ", ".join(f"{name} {_show(value)}" for name, value in zip(names, combo))
+        variants.append(Variant(number, config, label))
+    return variants
+
+
+def _show(value: object) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+# --- the lockstep trainer ------------------------------------------------------------------------------
+class _Group:
+    """Variants of one shape and one kind of gradient: their weights one (K, P) block, stepped together."""
+
+    def __init__(self, members: list[int], runs: list[Run]):
+        self.members = members  # indices into the race's variants, in order
+        self.runs = runs
+        first = runs[0]
+        self.vocab, self.n_embd, self.hidden = first.model.vocab_size, first.model.n_embd, first.model.hidden
+        self.data = first.config.gradient == "data"
+        self._share()
+        if self.data:
+            pairs = [PairCounts(r.dataset.counts) for r in runs]
+            self.counts = np.stack([p.counts for p in pairs])  # (K, V, V)
+            self.rows = np.stack([p.rows for p in pairs])  # (K, V, 1)
+            self.totals = np.array([p.total for p in pairs])  # (K,)
+        else:
+            # every variant's tokens end to end; offs[k, i] is where its document i starts in them
+            sizes = [len(r.dataset.tokens) for r in runs]
+            bases = np.cumsum([0, *sizes[:-1]])
+            self.tokens = np.concatenate([r.dataset.tokens for r in runs])
+            self.offs = np.stack([r.dataset.offsets + b for r, b in zip(runs, bases)])
+            self.n_docs = len(runs[0].dataset)
+            self.eye = np.eye(self.vocab)
+            self.cols = np.arange(CHUNK + 1)
+
+    def _share(self) -> None:
+        """One block for the members' weights, each Run's model re-made on its row (no copy after this)."""
+        v, e, h = self.vocab, self.n_embd, self.hidden
+        k = len(self.runs)
+        self.block = np.stack([r.model.theta for r in self.runs])  # (K, P)
+        self.grad = np.zeros_like(self.block)
+        for run, row in zip(self.runs, self.block):
+            run.model = Model(v, e, h, row, share=True)
+        a, b = v * e, v * e + h * e
+        self.wte = self.block[:, :a].reshape(k, v, e)
+        self.fc1 = self.block[:, a:b].reshape(k, h, e)
+        self.fc2 = self.block[:, b:].reshape(k, v, h)
+        self.gwte = self.grad[:, :a].reshape(k, v, e)
+        self.gfc1 = self.grad[:, a:b].reshape(k, h, e)
+        self.gfc2 = self.grad[:, b:].reshape(k, v, h)
+        self.fc1_t, self.fc2_t = self.fc1.transpose(0, 2, 1), self.fc2.transpose(0, 2, 1)
+        self.kk = np.arange(k)[:, None]
+
+    def drop(self, stopped: list[int]) -> None:
+        """Take these positions (into self.runs) out: their models keep the rows of the old block, which
+        nothing writes to again (frozen); the others get a new block."""
+        keep = [j for j in range(len(self.runs)) if j not in stopped]
+        self.members = [self.members[j] for j in keep]
+        self.runs = [self.runs[j] for j in keep]
+        if not self.runs:
+            return
+        if self.data:
+            self.counts, self.rows, self.totals = self.counts[keep], self.rows[keep], self.totals[keep]
+        else:
+            self.offs = self.offs[keep]
+        self._share()
+
+    def step(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """One step of every member at its own lr; returns each member's loss before the step. A member
+        whose loss is not finite is not updated."""
+        loss = self._data(lrs) if self.data else self._names(step, lrs)
+        ok = np.isfinite(loss)
+        np.subtract(self.block, self.grad, out=self.block, where=ok[:, None])
+        return loss
+
+    def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """Each member's name for this step (document step % N of its own order), padded to the longest;
+        `self.grad` = lr * each name's mean gradient, as Model.sgd_step (engine.model) computes it."""
+        i = step % self.n_docs
+        start, end = self.offs[:, i], self.offs[:, i + 1]
+        n = end - start  # (K,) positions in each name
+        length = int(n.max())
+        if length > CHUNK:  # a very long name: each model on its own, in chunks, as a solo run
+            return self._one_by_one(step, lrs)
+        cols = self.cols[:length]
+        valid = cols < n[:, None]  # (K, L): real positions; the rest are padding and count zero
+        pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])  # padding repeats the last position
+        x_ids = self.tokens[pos]
+        y_ids = self.tokens[pos + 1]
+        matmul = np.matmul
+        v = self.vocab
+        target = (np.arange(x_ids.size).reshape(x_ids.shape) * v + y_ids).ravel()  # flat index of each target
+        with np.errstate(all="ignore"):  # a diverging member's overflow, inf - inf: NaN, its loss says so
+            x = self.wte[self.kk, x_ids]  # (K, L, E)
+            h_pre = matmul(x, self.fc1_t)  # (K, L, H)
+            h = np.maximum(h_pre, 0.0)
+            logits = matmul(h, self.fc2_t)  # (K, L, V)
+            logits -= logits.max(axis=2, keepdims=True)
+            picked = logits.take(target).reshape(x_ids.shape)
+            probs = np.exp(logits, out=logits)
+            sums = probs.sum(axis=2)  # (K, L)
+            loss = ((np.log(sums) - picked) * valid).sum(axis=1) / n
+            scale = valid * (lrs / n)[:, None]  # (K, L): lr / n at a real position, 0 on padding
+            probs *= (scale / sums)[:, :, None]  # scale * softmax
+            probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
+            matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
+            dh = matmul(probs, self.fc2)  # (K, L, H)
+            dh *= h_pre > 0
+            matmul(dh.transpose(0, 2, 1), x, out=self.gfc1)  # (K, H, E)
+            dx = matmul(dh, self.fc1)  # (K, L, E)
+            matmul(self.eye[x_ids].transpose(0, 2, 1), dx, out=self.gwte)  # (K, V, E): rows of the name's tokens
+        return loss
+
+    def _one_by_one(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        loss = np.empty(len(self.runs))
+        for j, (run, lr) in enumerate(zip(self.runs, lrs.tolist())):
+            model = run.model
+            n = len(run.dataset.doc_tokens(step % self.n_docs)) - 1
+            loss[j] = model._sum_grad(run.dataset.doc_tokens(step % self.n_docs), lr / n) / n
+            self.grad[j] = model.grad
+        return loss
+
+    def _data(self, lrs: np.ndarray) -> np.ndarray:
+        """`self.grad` = lr * the whole-data gradient of each member (Model._data_backprop, batched)."""
+        matmul = np.matmul
+        with np.errstate(all="ignore"):
+            h_pre = matmul(self.wte, self.fc1_t)  # (K, V, H)
+            h = np.maximum(h_pre, 0.0)
+            logits = matmul(h, self.fc2_t)  # (K, V, V)
+            logits -= logits.max(axis=2, keepdims=True)
+            e = np.exp(logits)
+            sums = e.sum(axis=2, keepdims=True)  # (K, V, 1)
+            logp = logits - np.log(sums)
+            loss = -(self.counts * logp).sum(axis=(1, 2)) / self.totals
+            e *= self.rows / sums
+            e -= self.counts
+            e *= (lrs / self.totals)[:, None, None]
+            matmul(e.transpose(0, 2, 1), h, out=self.gfc2)
+            dh = matmul(e, self.fc2)
+            dh *= h_pre > 0
+            matmul(dh.transpose(0, 2, 1), self.wte, out=self.gfc1)
+            matmul(dh, self.fc1, out=self.gwte)
+        return loss
+
+
+class Race:
+    """K variants trained in lockstep. `variants[k].config` is variant k's; `runs[k]` its Run."""
+
+    def __init__(self, variants: list[Variant], runs: list[Run], data: str | Path | list[str] | None = None):
+        if len(variants) != len(runs) or not runs:
+            raise ValueError("a race needs one run per variant")
+        steps = {r.config.num_steps for r in runs}
+        if len(steps) != 1 or any(r.step != runs[0].step for r in runs):
+            raise ValueError("a race's variants must have the same length and be at the same step")
+        self.variants, self.runs, self.data = variants, runs, data
+        self.num_steps = runs[0].config.num_steps
+        self.step = runs[0].step  # the next step of every variant still running
+        keys: dict[tuple[int, int, str], list[int]] = {}
+        for k, run in enumerate(runs):
+            keys.setdefault((run.model.n_embd, run.model.hidden, run.config.gradient), []).append(k)
+        self.groups = [_Group(members, [runs[k] for k in members]) for members in keys.values()]
+        # the base each variant's steps so far used (LrSchedule: a change is noted by the step that uses it)
+        self._used = [r.schedule.changes[-1][1] for r in runs]
+
+    @classmethod
+    def new(cls, variants: list[Variant], data: str | Path | list[str] | None = None) -> Race:
+        """Each variant's Run as Run.new(variant.config, data) makes it; the data is read once."""
+        first = Run.new(variants[0].config, data)
+        docs = first.original_docs() if len(variants) > 1 else []  # the file's order: each seed shuffles it
+        runs = [first] + [Run.new(v.config, docs) for v in variants[1:]]
+        return cls(variants, runs, data)
+
+    @property
+    def labels(self) -> list[str]:
+        return [v.label for v in self.variants]
+
+    @property
+    def running(self) -> list[bool]:
+        """Whether each variant still trains (not diverged, not at its end)."""
+        return [not r.finished for r in self.runs]
+
+    @property
+    def finished(self) -> bool:
+        return not any(self.running)
+
+    def _lr(self, k: int, step: int) -> float:
+        run = self.runs[k]
+        schedule, config = run.schedule, run.config
+        base = schedule.base
+        if base != self._used[k]:
+            schedule.note(step, base)
+            self._used[k] = base
+        if config.schedule == "linear":
+            return base * (1 - step / self.num_steps)  # exactly as engine.train.train
+        return base * decay(step, self.num_steps, config.schedule)
+
+    def steps(self) -> Iterator[list[StepRecord | None]]:
+        """One lockstep step per next(): every variant's record (None for one that has stopped), each
+        also noted on its Run. Ends when every variant has stopped."""
+        runs = self.runs
+        while self.step < self.num_steps and self.groups:
+            step = self.step
+            records: list[StepRecord | None] = [None] * len(runs)
+            for group in list(self.groups):
+                lrs = [self._lr(k, step) for k in group.members]
+                losses = group.step(step, np.array(lrs)).tolist()
+                stopped = []
+                for j, (k, loss, lr) in enumerate(zip(group.members, losses, lrs)):
+                    run = runs[k]
+                    doc = WHOLE_DATA if group.data else run.dataset.docs[step % group.n_docs]
+                    record = StepRecord(step, loss, lr, doc)
+                    run.note(record)
+                    records[k] = record
+                    if record.diverged:
+                        stopped.append(j)
+                if stopped:
+                    group.drop(stopped)
+                    if not group.runs:
+                        self.groups.remove(group)
+            self.step = step + 1
+            yield records
