@@ -136,6 +136,7 @@ class _Group:
             self.offs = np.stack([r.dataset.offsets + b for r, b in zip(runs, bases)])
             self.n_docs = len(runs[0].dataset)
             self.eye = np.eye(self.vocab)
+            self.ones = np.ones((self.vocab, 1))  # row sums as one matmul
             self.cols = np.arange(CHUNK + 1)
 
     def _share(self) -> None:
@@ -175,7 +176,9 @@ class _Group:
         whose loss is not finite is not updated."""
         loss = self._data(lrs) if self.data else self._names(step, lrs)
         ok = np.isfinite(loss)
-        np.subtract(self.block, self.grad, out=self.block, where=ok[:, None])
+        if not ok.all():
+            self.grad[~ok] = 0.0  # (a masked subtract costs more than the whole step)
+        np.subtract(self.block, self.grad, out=self.block)
         return loss
 
     def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
@@ -200,11 +203,18 @@ class _Group:
             h_pre = matmul(x, self.fc1_t)  # (K, L, H)
             h = np.maximum(h_pre, 0.0)
             logits = matmul(h, self.fc2_t)  # (K, L, V)
-            logits -= logits.max(axis=2, keepdims=True)
             picked = logits.take(target).reshape(x_ids.shape)
-            probs = np.exp(logits, out=logits)
-            sums = probs.sum(axis=2)  # (K, L)
+            # exp without the max subtracted first (as Model._softmax_grad_fast); if a loss is then not
+            # finite, again with it subtracted (the same numbers up to round-off)
+            probs = np.exp(logits)
+            sums = matmul(probs, self.ones)[:, :, 0]  # (K, L)
             loss = ((np.log(sums) - picked) * valid).sum(axis=1) / n
+            if not np.isfinite(loss).all():
+                logits -= logits.max(axis=2, keepdims=True)
+                picked = logits.take(target).reshape(x_ids.shape)
+                probs = np.exp(logits)
+                sums = matmul(probs, self.ones)[:, :, 0]
+                loss = ((np.log(sums) - picked) * valid).sum(axis=1) / n
             scale = valid * (lrs / n)[:, None]  # (K, L): lr / n at a real position, 0 on padding
             probs *= (scale / sums)[:, :, None]  # scale * softmax
             probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
