@@ -13,7 +13,8 @@ its checkpoint, which resumes as a solo run. A variant whose loss is not finite 
 the weights of its last finite step (its row leaves the block); the others go on.
 
 `race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
-combination (the first setting varying slowest), at most MAX_VARIANTS.
+combination (the first setting varying slowest), at most MAX_VARIANTS. `standings(race)` ranks the
+variants by whole-data loss for a screen; READY_RACES are the races a learner can start from a menu.
 """
 
 from __future__ import annotations
@@ -27,9 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from engine.config import CHUNK, GRADIENTS, SCHEDULES, Config
+from engine.curve import ExactTrack
 from engine.errors import ConfigError
 from engine.model import Model, PairCounts
 from engine.run import Run
+from engine.runs import CURVE_POINTS, RunCurves, ema_curve
 from engine.train import WHOLE_DATA, StepRecord, decay
 
 MAX_VARIANTS = 16
@@ -145,8 +148,11 @@ class _Group:
         k = len(self.runs)
         self.block = np.stack([r.model.theta for r in self.runs])  # (K, P)
         self.grad = np.zeros_like(self.block)
-        for run, row in zip(self.runs, self.block):
-            run.model = Model(v, e, h, row, share=True)
+        for run, row, grad in zip(self.runs, self.block, self.grad):
+            model = Model(v, e, h, row, share=True)
+            model.grad = grad  # the last step's lr * gradient, as a solo model holds it (a screen shows it)
+            model.gwte, model.gfc1, model.gfc2 = model._views(grad)
+            run.model = model
         a, b = v * e, v * e + h * e
         self.wte = self.block[:, :a].reshape(k, v, e)
         self.fc1 = self.block[:, a:b].reshape(k, h, e)
@@ -334,3 +340,78 @@ class Race:
                         self.groups.remove(group)
             self.step = step + 1
             yield records
+
+
+# --- what a screen shows of a race -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Standing:
+    """One variant's place in the race, from figures its Run measured (no computing here)."""
+
+    number: int
+    label: str
+    step: int  # steps taken
+    whole: float  # the whole-data loss last measured (its ExactTrack), NaN before any
+    heldout: float  # the held-out loss last measured (NaN without a held-out set)
+    ema: float  # the moving average of its one-name losses
+    diverged_at: int | None
+
+
+def standings(race: Race) -> list[Standing]:
+    """Every variant ranked by its whole-data loss, lowest first; a diverged one (or one not yet
+    measured) after every finite one, in variant order. The losses are those the trainer measured at
+    fixed steps (Run.track_exact), so reading them costs nothing; without a track, NaN."""
+    out = []
+    for v, run in zip(race.variants, race.runs):
+        track = run.exact_track
+        whole = track.last if track is not None and len(track) else math.nan
+        held = track.heldout_last if track is not None and track.heldout_values is not None and len(track) \
+            else math.nan
+        out.append(Standing(v.number, v.label, run.step, whole, held, run.history.last_ema, run.diverged_at))
+
+    def key(s: Standing) -> tuple[int, float, int]:
+        ok = s.diverged_at is None and math.isfinite(s.whole)
+        return (0 if ok else 1, s.whole if ok else 0.0, s.number)
+
+    return sorted(out, key=key)
+
+
+def variant_curves(run: Run) -> RunCurves:
+    """A variant's lines as a plot draws a kept run's (engine.runs.RunCurves), from what its Run holds now:
+    the moving average at fixed steps and the whole-data loss its ExactTrack measured. Copies (~1,500
+    floats), safe to call from another thread while the race trains."""
+    taken = run.step  # first: the arrays hold at least this many
+    c = run.config
+    track = run.exact_track
+    exact = track.copy() if track is not None and len(track) else ExactTrack.from_arrays(
+        c.num_steps, CURVE_POINTS, np.zeros(0, dtype=np.int64), np.zeros(0))
+    return RunCurves(ema_curve(run.history.ema[:taken], c.num_steps), exact, taken)
+
+
+def race_spec(text: str) -> list[tuple[str, list[object]]]:
+    """A whole race written on one line, as a settings field takes it: `lr=0.5,1 seed=1,2` (settings
+    separated by spaces or semicolons). ConfigError with one line when it is not one."""
+    parts = [p for p in text.replace(";", " ").split() if p]
+    if not parts:
+        raise ConfigError("a race needs at least one SETTING=V1,V2,... (e.g. lr=0.5,1,2)")
+    return [race_axis(p) for p in parts]
+
+
+# Ready-made races: (title, spec, what to look for). Each one of the page's claims, or a question
+# every learner asks, made into a race.
+READY_RACES = (
+    ("decay vs constant learning rate", "schedule=linear,constant",
+     "the page's claim: with the rate decaying, the late steps are small and the loss settles; at a "
+     "constant rate it keeps jumping about and ends higher"),
+    ("one name vs the whole data per step", "gradient=name,data",
+     "the page's 'stochastic': one name a step is a noisy estimate of the whole data's gradient; the "
+     "whole-data step falls smoothly, the one-name one wobbles around it"),
+    ("learning rates 0.1 .. 5", "lr=0.1,0.2,0.5,1,2,5",
+     "too small learns slowly, larger learns faster, until a rate too large overshoots: watch where "
+     "training diverges (the variant stops)"),
+    ("seeds 1..8", "seed=1,2,3,4,5,6,7,8",
+     "the same settings, other initial weights and name orders: how much the curves and the final loss "
+     "vary by chance alone"),
+    ("widths 4 .. 64", "n-embd=4,8,16,32,64",
+     "a wider model has more parameters, but with one token of context all of them can only learn the "
+     "bigram table: every width ends near the same floor"),
+)

@@ -133,9 +133,10 @@ def make_run(args: argparse.Namespace) -> Run:
 
 
 
-def make_race(args: argparse.Namespace) -> Race:
+def make_race(args: argparse.Namespace, samples: int | None = None) -> Race:
     """A new race from the flags: the other flags give every variant's settings, each --race one setting's
-    values. Refused with one line: --load (a race starts new runs), a flag for a setting that is raced."""
+    values. Refused with one line: --load (a race starts new runs), a flag for a setting that is raced.
+    `samples`: each variant's --samples when the flag is not given (default: the solo default)."""
     axes = [race_axis(text) for text in args.race]
     if args.load:
         raise ConfigError("--race starts new runs; it does not go with --load (load a variant's checkpoint alone)")
@@ -145,8 +146,8 @@ def make_race(args: argparse.Namespace) -> Race:
         if flags[name] is not None:
             raise ConfigError(f"--{name} and --race {name}=... both set it; give its values in --race only")
     base = config_from_args(args)
-    if getattr(args, "samples", None) is None:
-        base = base.with_(num_samples=0)
+    if getattr(args, "samples", None) is None and samples is not None:
+        base = base.with_(num_samples=samples)
     variants = race_configs(base, axes)
     if args.data == "tutorial":
         from engine.tutorial_data import tutorial_names_path

@@ -320,7 +320,7 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
     it, then a table, a row per variant: what differs, where it ended, its whole-data (and held-out)
     loss and its floor; its samples when --samples is given. Exit 0 when the race ran to its end,
     even if variants diverged (the table says which and where); 128 + signal when interrupted."""
-    race = make_race(args)
+    race = make_race(args, samples=0)  # a race's samples on request only: 16 x 20 names is a lot to read
     header = "variant,step,loss,lr"
     try:
         metrics = MetricsWriter(args.metrics, header=header) if args.metrics else None

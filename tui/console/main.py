@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
         from engine.errors import MicroMLPError
         from tui.console.exits import fail, interrupt_code, signal_name, signals_interrupt
-        from tui.console.flags import build_parser, make_run
+        from tui.console.flags import build_parser, make_race, make_run
         from tui.console.headless import compare, run_headless
         from tui.web import server as serve  # --serve (issue 9): its flags, and the app processes it starts
     except KeyboardInterrupt:
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_headless(args)
     with signals_interrupt():
         try:
-            run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
+            # refuse bad input before the dashboard takes over the terminal
+            run = make_race(args) if getattr(args, "race", None) else make_run(args)
             reason = None if served else no_terminal()
             if reason:
                 return fail(reason)

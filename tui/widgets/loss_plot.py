@@ -35,6 +35,8 @@ Cell = tuple[str, str]  # (character, style name)
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
 STYLES = ("axis", "dots", "ema", "exact", "guess", "floor", "diverged", "lr", "lr-future", "title", "ghost", "heldout")
+RACE_STYLES = tuple(f"race{i}" for i in range(1, 9))  # a race's variants' lines (Ghost.style), 8 colours
+STYLES = STYLES + RACE_STYLES
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 DOT, EXACT_UP, EXACT_DOWN, REF, DIVERGED = "•", "▀", "▄", "┄", "┆"
@@ -67,6 +69,7 @@ class Curves(Protocol):
 class Ghost:
     label: str  # what differs from the current run ("lr 0.5", "seed 7")
     curves: Curves
+    style: str = "ghost"  # "ghost": an earlier run, dimmed; RACE_STYLES: a race's variant, in its colour
 
 
 @dataclass
@@ -252,13 +255,15 @@ def _draw_ema(canvas: _Canvas, ymap: _YMap, ema: np.ndarray, style: str = "ema")
     for (r, c), mask in bits.items():
         if canvas.st[r][c] == "exact" and c % 2 == 0:
             continue  # where both lines share a cell they alternate by column
-        if style == "ghost" and canvas.st[r][c] == "ghost":
+        if style != "ema" and canvas.st[r][c] == style:  # two ghosts of one style share the cell
             mask |= ord(canvas.ch[r][c]) - 0x2800 if "\u2800" <= canvas.ch[r][c] <= "\u28ff" else 0
         canvas.put(r, c, chr(0x2800 + mask), style)
 
 
-def _draw_ghosts(canvas: _Canvas, ymap: _YMap, figures: PlotFigures, b: CurveBuckets) -> list[tuple[float, str]]:
-    """Earlier runs' lines, dimmed, under everything of this run's; (last value, label) of each."""
+def _draw_ghosts(canvas: _Canvas, ymap: _YMap, figures: PlotFigures,
+                 b: CurveBuckets) -> list[tuple[float, str, str]]:
+    """Earlier runs' lines, dimmed (a race's other variants: in their colours), under everything of this
+    run's; (last value, label, style) of each."""
     ends = b.edges[1:]
     out = []
     for ghost in figures.ghosts:
@@ -266,10 +271,10 @@ def _draw_ghosts(canvas: _Canvas, ymap: _YMap, figures: PlotFigures, b: CurveBuc
         line = exact - figures.floor if figures.gap_view else ema
         if figures.gap_view:
             line = np.where(line > 0, line, np.nan)
-        _draw_ema(canvas, ymap, line, "ghost")
+        _draw_ema(canvas, ymap, line, ghost.style)
         finite = line[np.isfinite(line)]
         if len(finite):
-            out.append((float(finite[-1]), ghost.label))
+            out.append((float(finite[-1]), ghost.label, ghost.style))
     return out
 
 
@@ -326,7 +331,7 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int)
         _draw_ema(canvas, ymap, ema)
     else:
         _draw_exact(canvas, ymap, np.where(exact > 0, exact, np.nan))
-    return _frame(figures, geo, canvas, ymap, ticks, labels, refs + [(v, "ghost", t) for v, t in ghost_ends], b)
+    return _frame(figures, geo, canvas, ymap, ticks, labels, refs + [(v, st, t) for v, t, st in ghost_ends], b)
 
 
 def _finite_min(*arrays: np.ndarray) -> float:
@@ -370,7 +375,12 @@ def _key(figures: PlotFigures, width: int) -> Run_:
                  (" ", "axis"), ("┄ guess", "guess"), (" ", "axis"), ("┄ floor", "floor")]
         tiny = [("•name", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"), (" ", "axis"),
                 ("┄", "guess"), ("┄", "floor")]
-    if figures.ghosts:
+    variants = [g for g in figures.ghosts if g.style in RACE_STYLES]
+    if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
+        marks = [(f"⠒{g.label.split()[0]} ", g.style) for g in variants]
+        long = long + [("  variants ", "axis")] + marks
+        short, tiny = short + [(" ", "axis")] + marks, tiny + [(" ", "axis")] + marks
+    if any(g.style == "ghost" for g in figures.ghosts):
         long, short, tiny = (long + [("  ", "axis"), ("⠒ earlier runs", "ghost")],
                              short + [(" ", "axis"), ("⠒ earlier", "ghost")], tiny + [(" ", "axis"), ("⠒", "ghost")])
     if figures.track is not None and figures.track.heldout_values is not None and not figures.gap_view:
@@ -412,7 +422,7 @@ def _frame(figures: PlotFigures, geo: Geometry, canvas: _Canvas, ymap: _YMap, ti
         margin = ""
         if r in ref_rows and mw:
             name, text = ref_rows[r]
-            margin = (" " + (text if mw >= 19 or name == "ghost" else _short(text) if mw >= 11
+            margin = (" " + (text if mw >= 19 or name == "ghost" or name in RACE_STYLES else _short(text) if mw >= 11
                              else text.split()[-1]))[:mw]
             row += [("│", "axis"), (margin.ljust(mw), name)]
         else:
