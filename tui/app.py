@@ -24,7 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Model, Run, checkpoint, next_token_probs
+from engine import Config, Model, Run, checkpoint, next_token_probs
 from engine.errors import MicroMLPError
 from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
 from engine.runs import RunRegistry, RunSummary, data_name
@@ -276,9 +276,9 @@ class DashboardApp(App[int]):
         self.refresh_view(force=True)
         self.sample_batch(f"variant {v.number}")
 
-    async def start_race(self, spec: str) -> None:
-        """A new race of the current settings with `spec` raced ("lr=0.5,1 seed=1,2")."""
-        base = self.training.config.with_(temperature=self.temperature)
+    async def start_race(self, spec: str, config: Config | None = None) -> None:
+        """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""
+        base = config or self.training.config.with_(temperature=self.temperature)
         try:
             variants = race_configs(base, race_spec(spec))
             race = Race.new(variants, self.data)
