@@ -272,9 +272,9 @@ class DashboardApp(App[int]):
         self._final_shown = False
         v = self.race.variants[index]
         self.names.clear(f"variant {v.number}: {v.label}")
-        self.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
         self.refresh_view(force=True)
         self.sample_batch(f"variant {v.number}")
+        self.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
 
     async def start_race(self, spec: str, config: Config | None = None) -> None:
         """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""

@@ -52,9 +52,11 @@ class RaceView(View):
         what = max([len(s.label) for s in table] + [7]) + 2
         head = f"{'':4}{'#':>2} {'variant':<{what}}{'steps':>13}{'whole-data':>11}" + \
             (f"{'held-out':>10}" if held else "") + f"{'avg':>8}"
-        out = [[Segment("race: ranked by whole-data loss · v / V or a click on a row picks the variant shown · "
-                        "⠒ its line's colour on the plot", title)], [Segment(head, label)]]
-        for place, s in enumerate(table[: max(height - 2, 0)], start=1):
+        out = [[Segment(head, label)]]
+        if height >= len(table) + 2:  # the title where there is room: every variant's row comes first
+            out.insert(0, [Segment("race: ranked by whole-data loss · v / V or a click on a row picks the "
+                                   "variant shown · ⠒ its line's colour on the plot", title)])
+        for place, s in enumerate(table[: max(height - len(out), 0)], start=1):
             out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                  pick, dim))
         return out
