@@ -197,8 +197,13 @@ class _Group:
         if length > CHUNK:  # a very long name: each model on its own, in chunks, as a solo run
             return self._one_by_one(step, lrs)
         cols = self.cols[:length]
-        valid = cols < n[:, None]  # (K, L): real positions; the rest are padding and count zero
-        pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])  # padding repeats the last position
+        same = int(n.min()) == length  # every name as long: no padding (a race of rates: one name for all)
+        if same:
+            valid = None
+            pos = start[:, None] + cols
+        else:
+            valid = cols < n[:, None]  # (K, L): real positions; the rest are padding and count zero
+            pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])  # padding repeats the last position
         x_ids = self.tokens[pos]
         y_ids = self.tokens[pos + 1]
         matmul = np.matmul
@@ -214,14 +219,17 @@ class _Group:
             # finite, again with it subtracted (the same numbers up to round-off)
             probs = np.exp(logits)
             sums = matmul(probs, self.ones)[:, :, 0]  # (K, L)
-            loss = ((np.log(sums) - picked) * valid).sum(axis=1) / n
+            nll = np.log(sums) - picked  # (K, L): each position's loss
+            loss = (nll if valid is None else nll * valid).sum(axis=1) / n
             if not np.isfinite(loss).all():
                 logits -= logits.max(axis=2, keepdims=True)
                 picked = logits.take(target).reshape(x_ids.shape)
                 probs = np.exp(logits)
                 sums = matmul(probs, self.ones)[:, :, 0]
-                loss = ((np.log(sums) - picked) * valid).sum(axis=1) / n
-            scale = valid * (lrs / n)[:, None]  # (K, L): lr / n at a real position, 0 on padding
+                nll = np.log(sums) - picked
+                loss = (nll if valid is None else nll * valid).sum(axis=1) / n
+            # (K, L): lr / n at a real position, 0 on padding
+            scale = np.repeat((lrs / n)[:, None], length, axis=1) if valid is None else valid * (lrs / n)[:, None]
             probs *= (scale / sums)[:, :, None]  # scale * softmax
             probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
             matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
@@ -304,16 +312,24 @@ class Race:
     def finished(self) -> bool:
         return not any(self.running)
 
-    def _lr(self, k: int, step: int) -> float:
-        run = self.runs[k]
-        schedule, config = run.schedule, run.config
-        base = schedule.base
-        if base != self._used[k]:
-            schedule.note(step, base)
-            self._used[k] = base
-        if config.schedule == "linear":
-            return base * (1 - step / self.num_steps)  # exactly as engine.train.train
-        return base * decay(step, self.num_steps, config.schedule)
+    def _lrs(self, members: list[int], step: int) -> list[float]:
+        """Each member's rate at `step`: its base (LrSchedule: a change is noted by the step that first
+        uses it) times its schedule's factor, computed as engine.train.train computes it."""
+        runs, used, total = self.runs, self._used, self.num_steps
+        factors = {"linear": 1 - step / total}
+        out = []
+        for k in members:
+            run = runs[k]
+            base = run.schedule.base
+            if base != used[k]:
+                run.schedule.note(step, base)
+                used[k] = base
+            kind = run.config.schedule
+            factor = factors.get(kind)
+            if factor is None:
+                factor = factors[kind] = decay(step, total, kind)
+            out.append(base * factor)
+        return out
 
     def steps(self) -> Iterator[list[StepRecord | None]]:
         """One lockstep step per next(): every variant's record (None for one that has stopped), each
@@ -323,7 +339,7 @@ class Race:
             step = self.step
             records: list[StepRecord | None] = [None] * len(runs)
             for group in list(self.groups):
-                lrs = [self._lr(k, step) for k in group.members]
+                lrs = self._lrs(group.members, step)
                 losses = group.step(step, np.array(lrs)).tolist()
                 stopped = []
                 for j, (k, loss, lr) in enumerate(zip(group.members, losses, lrs)):
