@@ -2,12 +2,18 @@
 the same K runs trained one after another, measured side by side in one run.
 
     python bench/bench_race.py [--data ../shared/data/names.txt] [--steps 2000] [--repeats 5]
+                               [--dashboard] [--seconds 6] [--soak-steps 125000]
 
 Each measurement trains K fresh runs of --steps steps (the run's length is --steps, so the learning
 rate decays over them); lockstep and one-after-another alternate within each repeat and the best of
 the repeats is printed (the machine is shared: compare the figures of one run). Two kinds of race:
 `seed` (seeds 1..K: each variant its own name each step, so the names are padded to the longest)
 and `lr` (rates 0.25 .. 2 on seed 42: one name for all). A figure, not a test.
+
+With --dashboard: a race of 8 seeds in the dashboard (Pilot, 120x40, view 8 on show) flat out against
+the same race headless: race steps per second and their ratio; how long `v` (pick the next variant)
+takes to show; and a forced frame (the plot with its 7 variant lines, the board) after the race has
+taken --soak-steps steps (8 x that many variant-steps).
 """
 
 from __future__ import annotations
@@ -63,14 +69,82 @@ def measure(kind: str, k: int, steps: int, repeats: int, docs: list[str]) -> tup
     return k * steps / min(race_t), k * steps / min(solo_t)
 
 
+def headless_race_rate(docs: list[str], seconds: float) -> float:
+    race = Race.new(variants("seed", 8, 10_000_000), docs)
+    steps = race.steps()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(64):
+            next(steps)
+    return race.step / (time.perf_counter() - t0)
+
+
+async def dashboard(docs: list[str], seconds: float, soak_steps: int) -> dict[str, float]:
+    import asyncio
+    import statistics
+
+    from tui.app import DashboardApp
+    from tui.plumbing.training_loop import SPEEDS, State
+
+    race = Race.new(variants("seed", 8, soak_steps), docs)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("8")
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        s0, t0 = race.step, time.perf_counter()
+        await asyncio.sleep(seconds)
+        out["app_rate"] = (race.step - s0) / (time.perf_counter() - t0)
+        keys = []
+        for _ in range(5):
+            want = (app.loop.picked + 1) % 8
+            t0 = time.perf_counter()
+            await pilot.press("v")
+            while app.loop.picked != want or app.names.text_lines[0].find(f"variant {want + 1}") < 0:
+                await asyncio.sleep(0.002)
+            keys.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.3)
+        out["key_ms_median"], out["key_ms_max"] = statistics.median(keys) * 1e3, max(keys) * 1e3
+        while app.shown_state != State.FINISHED:
+            await asyncio.sleep(0.5)
+        out["soak_steps"] = race.step
+        frame = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            app.refresh_view(force=True)
+            app.plot.build_strips()
+            app.panel.views[8].build_strips(110, 12)
+            frame.append(time.perf_counter() - t0)
+        out["frame_ms"] = statistics.median(frame) * 1e3
+    return out
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "names.txt")
     p.add_argument("--steps", type=int, default=2000)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--dashboard", action="store_true", help="the dashboard's figures (only them)")
+    p.add_argument("--seconds", type=float, default=6.0)
+    p.add_argument("--soak-steps", type=int, default=125_000)
     a = p.parse_args()
     docs = Run.new(Config(), a.data).original_docs() if a.data.is_file() else Run.new(Config()).original_docs()
     where = a.data if a.data.is_file() else "the embedded names"
+    if a.dashboard:
+        import asyncio
+
+        head = headless_race_rate(docs, a.seconds)
+        d = asyncio.run(dashboard(docs, a.seconds, a.soak_steps))
+        head2 = headless_race_rate(docs, a.seconds)
+        print(f"data: {where}; a race of 8 seeds, default model")
+        print(f"headless race            {head:10,.0f} race steps/s (again after: {head2:,.0f})")
+        print(f"dashboard, flat out      {d['app_rate']:10,.0f} race steps/s = "
+              f"{d['app_rate'] / ((head + head2) / 2):.0%} of headless (120x40, view 8 on show)")
+        print(f"v to the variant shown   {d['key_ms_median']:10.0f} ms median, {d['key_ms_max']:.0f} ms max of 5")
+        print(f"after {d['soak_steps']:,.0f} race steps: a forced frame (plot, 7 variant lines, board) "
+              f"{d['frame_ms']:.1f} ms")
+        return
     print(f"data: {where}; default model (n_embd 16, hidden 64); {a.steps} steps per variant; "
           f"best of {a.repeats} repeats; variant-steps per second")
     print()

@@ -24,7 +24,7 @@ def colour_of(number: int) -> int:
 
 
 def _num(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) else "--"
+    return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else "--"
 
 
 class RaceView(View):
@@ -71,7 +71,7 @@ class RaceView(View):
         text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{_num(s.whole):>11}"
         if held:
             text += f"{_num(s.heldout):>10}"
-        text += f"{_num(s.ema):>8}"
+        text += f"{_num(s.ema if s.diverged_at is None else math.nan):>8}"  # a diverged one's is meaningless
         return [Segment(f"{mark}{place:>2}", (pick if is_picked else palette.style["label"]) + click),
                 Segment(f"{glyph}", colour + click),
                 Segment(text, (pick if is_picked else (dim if s.diverged_at is not None else colour)) + click)]
