@@ -100,8 +100,8 @@ async def dashboard(docs: list[str], seconds: float, soak_steps: int) -> dict[st
         for _ in range(5):
             want = (app.loop.picked + 1) % 8
             t0 = time.perf_counter()
-            await pilot.press("v")
-            while app.loop.picked != want or app.names.text_lines[0].find(f"variant {want + 1}") < 0:
+            await app.run_action("next_variant(1)")  # v's action (Pilot's press waits for an idle app: seconds)
+            while app.loop.picked != want:  # picked: the screen was redrawn for it in the same call
                 await asyncio.sleep(0.002)
             keys.append(time.perf_counter() - t0)
             await asyncio.sleep(0.3)
@@ -141,7 +141,8 @@ def main() -> None:
         print(f"headless race            {head:10,.0f} race steps/s (again after: {head2:,.0f})")
         print(f"dashboard, flat out      {d['app_rate']:10,.0f} race steps/s = "
               f"{d['app_rate'] / ((head + head2) / 2):.0%} of headless (120x40, view 8 on show)")
-        print(f"v to the variant shown   {d['key_ms_median']:10.0f} ms median, {d['key_ms_max']:.0f} ms max of 5")
+        print(f"v (its action) to the variant shown {d['key_ms_median']:.0f} ms median, {d['key_ms_max']:.0f} ms "
+              "max of 5 (names, chart, plot and views redrawn for it)")
         print(f"after {d['soak_steps']:,.0f} race steps: a forced frame (plot, 7 variant lines, board) "
               f"{d['frame_ms']:.1f} ms")
         return

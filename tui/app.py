@@ -255,15 +255,22 @@ class DashboardApp(App[int]):
                      for v, run in zip(self.race.variants, self.race.runs)
                      if v.number in drawn and v.number != self.loop.picked + 1)
 
-    def action_next_variant(self, delta: int) -> None:
+    async def action_next_variant(self, delta: int) -> None:
         if self.race is not None:
-            self.action_pick_variant((self.loop.picked + delta) % len(self.race.runs))
+            await self.action_pick_variant((self.loop.picked + delta) % len(self.race.runs))
 
-    def action_pick_variant(self, index: int) -> None:
+    async def action_pick_variant(self, index: int) -> None:
         """Show variant `index` (0-based): its names, next-token chart, views and its line as the main one."""
         if self.race is None or not 0 <= index < len(self.race.runs) or index == self.loop.picked:
             return
-        self.loop.pick(index)
+        loop = self.loop
+        loop.pick(index)
+        for _ in range(200):  # the worker switches between two steps: within STEP_TIME (0.05 s)
+            if loop.picked == index or loop is not self.loop:
+                break
+            await asyncio.sleep(0.002)
+        if loop is not self.loop or loop.picked != index:
+            return
         self.training = self.loop.run
         self.view_model = self.training.model.copy()
         self.plot.new_run()

@@ -69,6 +69,8 @@ class TrainingLoop:
         self._pace_origin = (0.0, self.at)  # (time, step) the pace is measured from
         self._last_record: StepRecord | None = None
         self._records: list[StepRecord | None] = []  # in a race: every variant's last record
+        self._pick: int | None = None  # a variant to show, asked for by the screen (pick())
+        self._started = False  # work() has begun
         self._done = run.finished
         self._stop = False
         self.stopped = threading.Event()  # set when work() has returned
@@ -81,13 +83,24 @@ class TrainingLoop:
 
     # --- requests, from the screen's thread -----------------------------------------------------
     def pick(self, index: int) -> None:
-        """In a race: show variant `index` (0-based) from now on; its snapshot is published at once."""
+        """In a race: show variant `index` (0-based) from now on. The worker makes the switch between two
+        steps (within STEP_TIME) and publishes its snapshot; when no worker trains, it is made here.
+        (Not by taking the lock: a training thread that re-takes it at once can keep a waiter out for
+        seconds.) `picked` says when it has happened."""
         if self.race is None or not 0 <= index < len(self.race.runs):
             return
-        with self.lock:
-            self.picked, self.run = index, self.race.runs[index]
-            self._last_record = self._records[index] if self._records else None
-            self.snapshot = self._make_snapshot()
+        self._pick = index
+        self._wake.set()
+        if self.stopped.is_set() or self._done or not self._started:
+            self._apply_pick()
+
+    def _apply_pick(self) -> None:
+        index, self._pick = self._pick, None
+        if index is None or self.race is None:
+            return
+        self.picked, self.run = index, self.race.runs[index]
+        self._last_record = self._records[index] if self._records else None
+        self.snapshot = self._make_snapshot()
 
     @property
     def speed(self) -> float | None:
@@ -143,9 +156,13 @@ class TrainingLoop:
             self.stopped.set()
 
     def _work(self, cancelled: Callable[[], bool]) -> None:
+        self._started = True
         window_t, window_step = time.perf_counter(), self.at
         last_publish, prev = 0.0, time.perf_counter()
         while not (self._stop or self._done or cancelled()):
+            if self._pick is not None:
+                with self.lock:
+                    self._apply_pick()
             now = time.perf_counter()
             if self._wanted_running:
                 self._elapsed += now - prev
@@ -167,6 +184,8 @@ class TrainingLoop:
             if t1 - last_publish >= PUBLISH_EVERY or self._done or not self._wanted_running:
                 self.snapshot = self._make_snapshot()
                 last_publish = t1
+        if self._pick is not None:
+            self._apply_pick()
         self.snapshot = self._make_snapshot()
 
     def _steps_due(self, now: float) -> int:
@@ -194,7 +213,7 @@ class TrainingLoop:
         deadline = time.perf_counter() + STEP_TIME
         with self.lock:
             for i in range(n):
-                if self._stop or (i & 7 == 7 and time.perf_counter() > deadline):
+                if self._stop or self._pick is not None or (i & 7 == 7 and time.perf_counter() > deadline):
                     return
                 item = next(self._gen, None)
                 if self.race is not None:  # every variant's record, None for one that stopped
