@@ -164,3 +164,55 @@ def test_bad_races_are_refused_with_one_line(texts, message):
     with pytest.raises(ConfigError) as info:
         race_configs(Config(), [race_axis(t) for t in texts])
     assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_standings_rank_by_the_whole_data_loss_a_slow_count_gives():
+    from engine.race import standings
+
+    variants = race_configs(Config(num_steps=120), [race_axis("lr=0.05,0.5,2,400")])
+    race = Race.new(variants, DOCS)
+    for run in race.runs:
+        run.track_exact()
+    for _ in race.steps():
+        pass
+    table = standings(race)
+    assert [s.number for s in table][-1] == 4 and table[-1].diverged_at is not None  # lr 400 diverged: last
+
+    def slow_whole(run: Run) -> float:  # every position of every name, one at a time
+        total, n = 0.0, 0
+        for i in range(len(run.dataset)):
+            tokens = run.dataset.doc_tokens(i)
+            total += run.model.loss(tokens) * (len(tokens) - 1)
+            n += len(tokens) - 1
+        return total / n
+
+    finite = [s for s in table if s.diverged_at is None]
+    assert [s.whole for s in finite] == sorted(s.whole for s in finite)
+    for s in finite:
+        assert s.whole == pytest.approx(slow_whole(race.runs[s.number - 1]), rel=1e-12)
+        assert s.step == 120 and s.label == variants[s.number - 1].label
+
+
+def test_a_race_written_on_one_line():
+    from engine.race import race_spec
+
+    assert race_spec("lr=0.5,1 seed=1,2") == [("lr", [0.5, 1.0]), ("seed", [1, 2])]
+    assert race_spec("gradient=name,data; schedule=linear,cosine") == [
+        ("gradient", ["name", "data"]), ("schedule", ["linear", "cosine"])]
+    with pytest.raises(ConfigError, match="a race needs at least one SETTING"):
+        race_spec("  ")
+
+
+def test_a_variants_live_curves_are_its_moving_average_and_measured_losses():
+    from engine.race import variant_curves
+
+    race = Race.new(race_configs(Config(num_steps=100), [race_axis("seed=1,2")]), DOCS)
+    run = race.runs[1]
+    run.track_exact()
+    steps = race.steps()
+    for _ in range(40):
+        next(steps)
+    ema, exact, _ = variant_curves(run).lines(np.array([10, 40, 41]))
+    assert ema[0] == run.history.ema[9] and ema[1] == run.history.ema[39]
+    assert np.isnan(ema[2]) and np.isnan(exact[2])  # beyond the steps taken
+    assert exact[1] == pytest.approx(run.dataset_loss(), rel=1e-12)  # measured after step 40

@@ -169,3 +169,19 @@ async def test_a_replaced_race_becomes_kept_runs():
         assert [k.label for k in kept] == ["race variant 1: lr 0.5", "race variant 2: lr 1.0"]
         assert all(k.steps_taken == 100 and math.isfinite(k.whole_data) for k in kept)
         assert "⠒ earlier" in key_line(app) and "⠒2" in key_line(app)  # kept runs dimmed, the new race in colour
+
+
+async def test_picking_while_the_race_trains_switches_between_two_steps_and_training_goes_on():
+    race = race_of("seed=1,2,3", steps=20000)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.step > 200)
+        await app.run_action("next_variant(1)")
+        assert app.loop.picked == 1 and app.training is race.runs[1]
+        at = race.step
+        await until(pilot, lambda: app.shown_step > at + 100)  # the screen follows variant 2 as it trains
+        assert app.loop.snapshot.picked == 1 and app.shown_state == State.RUNNING
+        await app.run_action("next_variant(-1)")
+        assert app.loop.picked == 0
+        await pilot.press("space")
