@@ -1,12 +1,11 @@
 """Variant-steps per second: K variants of the default model raced in lockstep (engine.race) against
 the same K runs trained one after another, measured side by side in one run.
 
-    python bench/bench_race.py [--data ../shared/data/names.txt] [--steps 2000] [--repeats 5]
+    python bench/bench_race.py [--data ../shared/data/names.txt] [--steps 100] [--rounds 40]
                                [--dashboard] [--seconds 6] [--soak-steps 125000]
 
-Each measurement trains K fresh runs of --steps steps (the run's length is --steps, so the learning
-rate decays over them); lockstep and one-after-another alternate within each repeat and the best of
-the repeats is printed (the machine is shared: compare the figures of one run). Two kinds of race:
+Lockstep and one-after-another are timed in alternating slices (see `measure`), so that both see the
+same load on a shared machine; compare the figures of one run. Two kinds of race:
 `seed` (seeds 1..K: each variant its own name each step, so the names are padded to the longest)
 and `lr` (rates 0.25 .. 2 on seed 42: one name for all). A figure, not a test.
 
@@ -37,36 +36,34 @@ def variants(kind: str, k: int, steps: int) -> list[Variant]:
     if kind == "seed":
         configs = [Config(num_steps=steps, seed=s) for s in range(1, k + 1)]
     else:
-        configs = [Config(num_steps=steps, learning_rate=0.25 * 2 ** (4 * i / max(k - 1, 1))) for i in range(k)]
+        configs = [Config(num_steps=steps, learning_rate=0.25 * 2 ** (3 * i / max(k - 1, 1))) for i in range(k)]
     return [Variant(i + 1, c, "") for i, c in enumerate(configs)]
 
 
-def lockstep(vs: list[Variant], docs: list[str]) -> float:
-    """Seconds to train every variant to its end in one race (set-up excluded)."""
+def measure(kind: str, k: int, steps: int, rounds: int, docs: list[str]) -> tuple[float, float]:
+    """(lockstep, one after another) variant-steps per second. The machine is shared and its load swings,
+    so the two are measured in alternating slices: each round times `steps` race steps, then `steps`
+    steps of each of the K runs one after another (as K whole runs would, a slice at a time); the
+    rates are the totals over `rounds` rounds, each side's slowest quarter of rounds left out."""
+    vs = variants(kind, k, steps * rounds)
     race = Race.new(vs, docs)
-    t0 = time.perf_counter()
-    for _ in race.steps():
-        pass
-    return time.perf_counter() - t0
-
-
-def one_after_another(vs: list[Variant], docs: list[str]) -> float:
     runs = [Run.new(v.config, docs) for v in vs]
-    t0 = time.perf_counter()
-    for run in runs:
-        for _ in run.steps():
-            pass
-    return time.perf_counter() - t0
-
-
-def measure(kind: str, k: int, steps: int, repeats: int, docs: list[str]) -> tuple[float, float]:
-    """(lockstep, one after another) variant-steps per second, the best of `repeats`."""
-    vs = variants(kind, k, steps)
+    race_steps, solo_steps = race.steps(), [r.steps() for r in runs]
     race_t, solo_t = [], []
-    for _ in range(repeats):
-        race_t.append(lockstep(vs, docs))
-        solo_t.append(one_after_another(vs, docs))
-    return k * steps / min(race_t), k * steps / min(solo_t)
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            next(race_steps)
+        t1 = time.perf_counter()
+        for gen in solo_steps:
+            for _ in range(steps):
+                next(gen)
+        t2 = time.perf_counter()
+        race_t.append(t1 - t0)
+        solo_t.append(t2 - t1)
+    keep = max(1, rounds - rounds // 4)
+    race_time, solo_time = sum(sorted(race_t)[:keep]), sum(sorted(solo_t)[:keep])
+    return k * steps * keep / race_time, k * steps * keep / solo_time
 
 
 def headless_race_rate(docs: list[str], seconds: float) -> float:
@@ -123,8 +120,8 @@ async def dashboard(docs: list[str], seconds: float, soak_steps: int) -> dict[st
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "names.txt")
-    p.add_argument("--steps", type=int, default=2000)
-    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--steps", type=int, default=100, help="steps per slice")
+    p.add_argument("--rounds", type=int, default=40, help="alternating slices per K")
     p.add_argument("--dashboard", action="store_true", help="the dashboard's figures (only them)")
     p.add_argument("--seconds", type=float, default=6.0)
     p.add_argument("--soak-steps", type=int, default=125_000)
@@ -146,14 +143,14 @@ def main() -> None:
         print(f"after {d['soak_steps']:,.0f} race steps: a forced frame (plot, 7 variant lines, board) "
               f"{d['frame_ms']:.1f} ms")
         return
-    print(f"data: {where}; default model (n_embd 16, hidden 64); {a.steps} steps per variant; "
-          f"best of {a.repeats} repeats; variant-steps per second")
+    print(f"data: {where}; default model (n_embd 16, hidden 64); {a.rounds} alternating slices of {a.steps} "
+          f"steps (the slowest quarter of each side's left out); variant-steps per second")
     print()
     print("| K | race | lockstep | one after another | ratio |")
     print("|---|---|---:|---:|---:|")
     for kind in ("seed", "lr"):
         for k in (1, 2, 4, 8, 16):
-            race, solo = measure(kind, k, a.steps, a.repeats, docs)
+            race, solo = measure(kind, k, a.steps, a.rounds, docs)
             flag = "  <- 8 variants: target >= 3x" if k == 8 else ""
             print(f"| {k} | {kind} | {race:,.0f} | {solo:,.0f} | {race / solo:.2f}x |{flag}", flush=True)
 

@@ -247,7 +247,7 @@ def main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPar
     """`micromlp-tui --serve ...`: check everything, then serve until a signal. Returns the exit code."""
     from engine.errors import MicroMLPError
     from tui.console.exits import fail
-    from tui.console.flags import make_run
+    from tui.console.flags import make_race, make_run
 
     if args.headless:
         return fail("--serve and --headless do not go together")
@@ -260,7 +260,8 @@ def main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPar
     except ImportError:
         return fail("--serve needs textual-serve: pip install 'micromlp-tui[web]'")
     try:
-        make_run(args)  # the flags each tab's app gets: refuse bad ones now, not in every tab
+        # the flags each tab's app gets: refuse bad ones now, not in every tab
+        make_race(args) if getattr(args, "race", None) else make_run(args)
     except MicroMLPError as exc:
         return fail(str(exc))
     host = args.host if args.host is not None else DEFAULT_HOST
