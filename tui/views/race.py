@@ -40,6 +40,10 @@ class RaceView(View):
         return inputs.race.num_steps, standings(inputs.race), inputs.picked, inputs.race_drawn
 
     def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
+        total: int | None
+        table: list[Standing]
+        picked: int
+        drawn: tuple[int, ...]
         total, table, picked, drawn = figures  # type: ignore[misc]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         if total is None:
