@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 from helpers import until
 from textual.widgets import Input
 
@@ -185,3 +186,24 @@ async def test_picking_while_the_race_trains_switches_between_two_steps_and_trai
         await app.run_action("next_variant(-1)")
         assert app.loop.picked == 0
         await pilot.press("space")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("index", range(len(READY_RACES)))
+async def test_each_ready_made_race_draws_its_lines_key_and_board(index, size):
+    app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await app.run_action(f"ready_race({index})")
+        await until(pilot, lambda: app.race is not None)
+        await finish(pilot, app)
+        race = app.race
+        drawn = [n for n in range(2, len(race.runs) + 1) if n <= (8 if size[0] >= 100 else 4)]
+        styles = cell_styles(app)
+        for n in drawn:  # every other variant drawn, in its own colour (fewer on a narrow screen)
+            assert f"race{n}" in styles, (n, size)
+        key = key_line(app)
+        assert all(f"⠒{n}" in key for n in drawn)
+        lines = board(app)
+        rows = [line for line in lines if "60/60" in line or "diverged" in line]
+        assert len(rows) == min(len(race.runs), app.panel.views[8].content_size.height - 1)
+        assert rows and all(race.variants[0].label.split()[0] in row for row in rows)
