@@ -236,8 +236,8 @@ class DashboardApp(App[int]):
     # --- a race ------------------------------------------------------------------------------------
     @property
     def race_lines(self) -> int:
-        """How many variants' lines the plot draws besides the picked one's: 8 on a wide screen, 4 on
-        a narrow one (more do not stay readable); the others are listed in view 8 only."""
+        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
+        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
         return 8 if self.size.width >= 100 else 4
 
     def drawn_variants(self) -> tuple[int, ...]:
