@@ -36,6 +36,8 @@ from engine.runs import CURVE_POINTS, RunCurves, ema_curve
 from engine.train import WHOLE_DATA, StepRecord, decay
 
 MAX_VARIANTS = 16
+BLOCK = 128  # steps whose names' token indices are gathered at once (a race step's set-up, amortised)
+BLOCK_LONGEST = 64  # ... when no name in the block is longer (else step by step)
 # what a race can vary: the flag's name -> the Config field it sets
 RACE_SETTINGS = {"lr": "learning_rate", "seed": "seed", "n-embd": "n_embd", "hidden": "hidden",
                  "schedule": "schedule", "gradient": "gradient"}
@@ -141,6 +143,7 @@ class _Group:
             self.eye = np.eye(self.vocab)
             self.ones = np.ones((self.vocab, 1))  # row sums as one matmul
             self.cols = np.arange(CHUNK + 1)
+            self._block: tuple | None = None  # BLOCK steps' indices (see _indices)
 
     def _share(self) -> None:
         """One block for the members' weights, each Run's model re-made on its row (no copy after this)."""
@@ -175,6 +178,7 @@ class _Group:
             self.counts, self.rows, self.totals = self.counts[keep], self.rows[keep], self.totals[keep]
         else:
             self.offs = self.offs[keep]
+            self._block = None
         self._share()
 
     def step(self, step: int, lrs: np.ndarray) -> np.ndarray:
@@ -187,28 +191,61 @@ class _Group:
         np.subtract(self.block, self.grad, out=self.block)
         return loss
 
-    def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
-        """Each member's name for this step (document step % N of its own order), padded to the longest;
-        `self.grad` = lr * each name's mean gradient, as Model.sgd_step (engine.model) computes it."""
+    def _indices(self, step: int) -> tuple | None:
+        """This step's (n, L, x_ids, y_ids, target, valid): each member's name (document step % N of its own
+        order) as (K, L) token ids padded to the longest (padding repeats the last position), the flat
+        index of each target in a (K, L, V) array, the real positions (None: no padding, every name as
+        long, as in a race of rates: one name for all). Gathered BLOCK steps at a time; None for a name
+        longer than CHUNK."""
+        b = self._block
+        if b is None or not b[0] <= step < b[0] + BLOCK:
+            b = self._block = self._gather(step)
+        if b[1] is None:  # a block with a long name: this step alone
+            return self._gather_one(step)
+        j = step - b[0]
+        length = b[6][j]
+        x, y, rows, valid = b[1][j, :, :length], b[2][j, :, :length], b[3][j, :, :length], b[4][j, :, :length]
+        return b[5][j], length, x, y, rows.ravel(), None if b[7][j] else valid
+
+    def _gather(self, s0: int) -> tuple:
+        steps = np.arange(s0, s0 + BLOCK)
+        i = steps % self.n_docs
+        start, end = self.offs[:, i].T, self.offs[:, i + 1].T  # (B, K)
+        n = end - start
+        longest = n.max(axis=1)
+        top = int(longest.max())
+        if top > BLOCK_LONGEST:
+            return (s0, None)
+        cols = self.cols[:top]
+        pos = np.minimum(start[:, :, None] + cols, (end - 1)[:, :, None])  # (B, K, top)
+        x, y = self.tokens[pos], self.tokens[pos + 1]
+        k = n.shape[1]
+        rows = (np.arange(k)[None, :, None] * longest[:, None, None] + cols) * self.vocab + y  # (k L + l) V + y
+        valid = cols < n[:, :, None]
+        return (s0, x, y, rows, valid, n, longest.tolist(), (n.min(axis=1) == longest).tolist())
+
+    def _gather_one(self, step: int) -> tuple | None:
         i = step % self.n_docs
         start, end = self.offs[:, i], self.offs[:, i + 1]
         n = end - start  # (K,) positions in each name
         length = int(n.max())
-        if length > CHUNK:  # a very long name: each model on its own, in chunks, as a solo run
-            return self._one_by_one(step, lrs)
+        if length > CHUNK:
+            return None
         cols = self.cols[:length]
-        same = int(n.min()) == length  # every name as long: no padding (a race of rates: one name for all)
-        if same:
-            valid = None
-            pos = start[:, None] + cols
-        else:
-            valid = cols < n[:, None]  # (K, L): real positions; the rest are padding and count zero
-            pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])  # padding repeats the last position
-        x_ids = self.tokens[pos]
-        y_ids = self.tokens[pos + 1]
+        valid = cols < n[:, None]
+        pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])
+        x_ids, y_ids = self.tokens[pos], self.tokens[pos + 1]
+        target = (np.arange(x_ids.size).reshape(x_ids.shape) * self.vocab + y_ids).ravel()
+        return n, length, x_ids, y_ids, target, None if int(n.min()) == length else valid
+
+    def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """Each member's name for this step, padded to the longest (`_indices`); `self.grad` = lr * each
+        name's mean gradient, as Model.sgd_step (engine.model) computes it."""
+        got = self._indices(step)
+        if got is None:  # a very long name: each model on its own, in chunks, as a solo run
+            return self._one_by_one(step, lrs)
+        n, length, x_ids, y_ids, target, valid = got
         matmul = np.matmul
-        v = self.vocab
-        target = (np.arange(x_ids.size).reshape(x_ids.shape) * v + y_ids).ravel()  # flat index of each target
         with np.errstate(all="ignore"):  # a diverging member's overflow, inf - inf: NaN, its loss says so
             x = self.wte[self.kk, x_ids]  # (K, L, E)
             h_pre = matmul(x, self.fc1_t)  # (K, L, H)
