@@ -5,11 +5,12 @@ the state of the run's `random.Random` (so the samples after a resumed run are t
 uninterrupted run draws), and (format version 2) the learning rate's schedule: (step, base) pairs.
 Version 1 files (before the schedule and the `holdout` setting existed) still load: their schedule is
 the fixed --lr and their holdout 0; version 2 files (before `top_k`, format version 3) load with
-top_k 0. Written as engine.outputs says: atomically (a temporary file in the same folder, flushed to
-disk, then renamed over the target) for a regular file, straight through for a device or a pipe.
-Loading checks every field's type, shape and range from the .npy headers BEFORE reading an array, so
-a small file claiming huge arrays is refused at once; any problem is a CheckpointError with a
-one-line reason. No pickles.
+top_k 0. Files without the `schedule` and `gradient` settings (added later) load as the tutorial's:
+linear decay, one name per step. Written as engine.outputs says: atomically (a temporary file in the
+same folder, flushed to disk, then renamed over the target) for a regular file, straight through for a
+device or a pipe. Loading checks every field's type, shape and range from the .npy headers BEFORE
+reading an array, so a small file claiming huge arrays is refused at once; any problem is a
+CheckpointError with a one-line reason. No pickles.
 """
 
 from __future__ import annotations
@@ -51,6 +52,9 @@ FIELDS_V2 = {"lr_steps": ("iu", 1), "lr_bases": ("f", 1)}  # required from versi
 OPTIONAL_SETTINGS = {"holdout": 0.0}
 # ... and those a version-2 file lacks: top_k 0 samples as those files' runs did (no cut)
 OPTIONAL_SETTINGS_V3 = {"top_k": 0}
+# settings added later (the learning rate's schedule, the gradient's data): a file written before them
+# lacks them, and its run was the tutorial's linear decay on one name per step
+LATER_SETTINGS = {"schedule": "linear", "gradient": "name"}
 
 
 @dataclass
@@ -239,6 +243,7 @@ def _config(fields: object, vocab_size: int, version: int = VERSION) -> Config:
         fields = {**OPTIONAL_SETTINGS, **fields}
     if version < 3:
         fields = {**OPTIONAL_SETTINGS_V3, **fields}
+    fields = {**LATER_SETTINGS, **fields}
     expected = Config.field_names()
     missing = [k for k in expected if k not in fields]
     extra = [k for k in fields if k not in expected]

@@ -39,6 +39,8 @@ class Config:
     max_len: int = 16  # most tokens in one sampled name
     holdout: float = 0.0  # fraction of the shuffled names kept out of training (the last ones): 0 <= F < 1
     top_k: int = 0  # sample only from the k likeliest next tokens (ties with the k-th kept); 0: all (the tutorial)
+    schedule: str = "linear"  # the learning rate over the run: linear (the tutorial's decay), constant, cosine
+    gradient: str = "name"  # each step's gradient: one name (the tutorial's SGD), or the whole data
 
     @property
     def hidden_size(self) -> int:
@@ -66,9 +68,26 @@ class Config:
         _positive_float("init_std", self.init_std)
         check_holdout(self.holdout)
         check_top_k(self.top_k)
+        check_choice("--schedule", self.schedule, SCHEDULES)
+        check_choice("--gradient", self.gradient, GRADIENTS)
         if vocab_size is not None:
             check_model_size(vocab_size, self.n_embd, self.hidden_size, self.num_steps)
         return self
+
+
+# The learning rate at step s of T, as a factor of the base: linear 1 - s/T (the tutorial's), constant 1,
+# cosine (1 + cos(pi s/T)) / 2 (engine.train.decay).
+SCHEDULES = ("linear", "constant", "cosine")
+# Each step's gradient: "name", one name's (the tutorial's stochastic gradient descent), or "data", the
+# exact gradient of the whole-data loss (full-batch gradient descent; engine.model.PairCounts).
+GRADIENTS = ("name", "data")
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:
+    """One of `choices`, spelled exactly."""
+    if not (isinstance(value, str) and value in choices):
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def parameter_count(vocab_size: int, n_embd: int, hidden: int) -> int:

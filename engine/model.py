@@ -18,18 +18,35 @@ from engine.config import CHUNK, Config, check_model_size, parameter_count
 # The fast softmax may overflow before it falls back to the stable one; its warnings are expected.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine\.model")
 
-__all__ = ["CHUNK", "Model", "numerical_grad"]  # CHUNK: positions per pass (engine.config)
+__all__ = ["CHUNK", "Model", "PairCounts", "numerical_grad"]  # CHUNK: positions per pass (engine.config)
 TINY_SCALE = 1e-150  # below this lr / n the step scales the gradient after the softmax, not inside it
 ONE_HOT_VOCAB = 512  # up to this vocabulary size the embedding gradient is a one-hot matmul ...
 ONE_HOT_MAX = 1 << 16  # ... for documents with at most this many (positions x vocabulary) cells
 
 
+class PairCounts:
+    """A data set's (token, next) pair counts C (V, V) as the whole-data gradient needs them. The
+    whole-data loss is -sum_ab C[a, b] log p(b | a) / sum C: the mean over every position of every
+    name, exactly what the names' per-position losses average to (engine.reference)."""
+
+    def __init__(self, counts: np.ndarray):
+        self.counts = np.asarray(counts, dtype=np.float64)  # (V, V)
+        self.rows = self.counts.sum(axis=1, keepdims=True)  # (V, 1): positions after each token
+        self.total = float(self.counts.sum())  # positions in the data set
+
+
 class Model:
-    def __init__(self, vocab_size: int, n_embd: int, hidden: int, theta: np.ndarray | None = None):
+    def __init__(self, vocab_size: int, n_embd: int, hidden: int, theta: np.ndarray | None = None,
+                 share: bool = False):
+        """`theta` is copied, unless `share`: then this model's weights ARE that float64 array (a row of
+        a race's (K, P) block, engine.race), and a step writes into it."""
         check_model_size(vocab_size, n_embd, hidden)
         self.vocab_size, self.n_embd, self.hidden = vocab_size, n_embd, hidden
         size = parameter_count(vocab_size, n_embd, hidden)
-        self.theta = np.zeros(size) if theta is None else np.array(theta, dtype=np.float64)
+        if share and theta is not None and theta.dtype == np.float64:
+            self.theta = theta
+        else:
+            self.theta = np.zeros(size) if theta is None else np.array(theta, dtype=np.float64)
         if self.theta.shape != (size,):
             raise ValueError(f"theta has shape {self.theta.shape}, expected ({size},)")
         self.grad = np.zeros(size)
@@ -163,6 +180,44 @@ class Model:
         if math.isfinite(loss):  # a diverged step changes nothing
             np.subtract(self.theta, self.grad, out=self.theta)
         return loss / n
+
+    def _data_backprop(self, pairs: PairCounts, scale: float) -> float:
+        """The whole-data loss and `scale` times its gradient (into self.grad). The model sees one token,
+        so every position after token a has the same logits, mlp(a): the forward runs on the V tokens
+        once, and the gradient at logits row a is sum_b C[a, b] (softmax - one_hot(b)) / total =
+        (rows[a] * softmax(mlp(a)) - C[a]) / total. The loss is the one BEFORE the update."""
+        dot = np.dot
+        h_pre = dot(self.wte, self._fc1_t)  # (V, H): every token's hidden units
+        h = np.maximum(h_pre, 0.0)
+        logits = dot(h, self._fc2_t)  # (V, V)
+        with np.errstate(all="ignore"):  # a diverged model's inf - inf: NaN, reported as the loss
+            logits -= logits.max(axis=1, keepdims=True)
+            e = np.exp(logits)
+            sums = dot(e, self._ones)  # (V, 1)
+            logp = logits - np.log(sums)
+            loss = -float((pairs.counts * logp).sum()) / pairs.total
+            e *= pairs.rows / sums  # rows[a] * softmax
+            e -= pairs.counts
+            e *= scale / pairs.total  # (V, V): scale * dL/dlogits
+        dot(e.T, h, out=self.gfc2)  # (V, H)
+        dh = dot(e, self.fc2)  # (V, H)
+        dh *= h_pre > 0
+        dot(dh.T, self.wte, out=self.gfc1)  # (H, E)
+        dot(dh, self.fc1, out=self.gwte)  # (V, E): row a of wte is token a's own input
+        return loss
+
+    def data_loss_and_grad(self, pairs: PairCounts) -> tuple[float, np.ndarray]:
+        """The whole-data loss and its exact gradient (a new flat array)."""
+        loss = self._data_backprop(pairs, 1.0)
+        return loss, self.grad.copy()
+
+    def data_step(self, pairs: PairCounts, lr: float) -> float:
+        """One step of full-batch gradient descent: theta -= lr * gradient of the whole-data loss.
+        Returns the loss before the step; if it is not finite the weights are left as they were."""
+        loss = self._data_backprop(pairs, lr)
+        if math.isfinite(loss):
+            np.subtract(self.theta, self.grad, out=self.theta)
+        return loss
 
     def loss(self, tokens: np.ndarray) -> float:
         """Mean loss of one document, forward only (used by the numerical gradient)."""

@@ -175,17 +175,23 @@ class Run:
 
     def steps(self) -> Iterator[StepRecord]:
         """Train from the current step to the end, one step per next(), recording each loss."""
-        append, track = self.history.append, self.exact_track
+        note = self.note
         for record in train(self.model, self.dataset, self.config, self.step, self.schedule):
-            loss = record.loss
-            if loss != loss or loss == math.inf:  # diverged: NaN or inf
-                self.diverged_at = record.step
-            else:
-                if track is not None and track.due(record.step + 1):  # before the loss: see CurveBuckets
-                    track.record(record.step + 1, *self.losses_now())
-                append(loss)
-                self.step = record.step + 1
+            note(record)
             yield record
+
+    def note(self, record: StepRecord) -> None:
+        """Record a step just taken on this run's model (by `steps()`, or by a race, engine.race): its
+        loss, the step reached, the whole-data loss when due; a non-finite loss marks the divergence."""
+        loss = record.loss
+        if loss != loss or loss == math.inf:  # diverged: NaN or inf
+            self.diverged_at = record.step
+        else:
+            track = self.exact_track
+            if track is not None and track.due(record.step + 1):  # before the loss: see CurveBuckets
+                track.record(record.step + 1, *self.losses_now())
+            self.history.append(loss)
+            self.step = record.step + 1
 
     def sample(self, temperature: float | None = None, count: int | None = None,
                top_k: int | None = None) -> list[str]:

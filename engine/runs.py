@@ -142,6 +142,7 @@ def setting_differences(current: Config, other: Config, current_data: str = EMBE
              ("hidden", current.hidden_size, current.hidden_size if current.hidden is None and other.hidden is None
               else other.hidden_size),
              ("seed", current.seed, other.seed), ("holdout", current.holdout, other.holdout),
+             ("schedule", current.schedule, other.schedule), ("gradient", current.gradient, other.gradient),
              ("init_std", current.init_std, other.init_std)]
     for name, mine, theirs in pairs:
         if mine != theirs:

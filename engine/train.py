@@ -1,4 +1,5 @@
-"""Training as a lazy generator: each next() is one SGD step on one document, as page 1.9.
+"""Training as a lazy generator: each next() is one SGD step on one document, as page 1.9 (or, with
+`gradient="data"`, one step of full-batch gradient descent on the whole data).
 
 Pausing is not calling next(); stopping is dropping the generator; a new run is a new generator.
 It never prints, sleeps or touches files, and draws no random numbers.
@@ -12,7 +13,9 @@ from typing import NamedTuple
 
 from engine.config import Config
 from engine.dataset import Dataset
-from engine.model import Model
+from engine.model import Model, PairCounts
+
+WHOLE_DATA = "(all names)"  # a StepRecord's doc when the step's gradient was the whole data's
 
 
 class StepRecord(NamedTuple):
@@ -27,14 +30,27 @@ class StepRecord(NamedTuple):
         return not math.isfinite(self.loss)
 
 
+def decay(step: int, total: int, schedule: str = "linear") -> float:
+    """The learning rate at `step` of `total` as a factor of its base: "linear" 1 - step/total (the
+    tutorial's decay), "constant" 1, "cosine" (1 + cos(pi step/total)) / 2 (from 1 down to near 0)."""
+    if schedule == "linear":
+        return 1 - step / total
+    if schedule == "constant":
+        return 1.0
+    if schedule == "cosine":
+        return 0.5 * (1 + math.cos(math.pi * step / total))
+    raise ValueError(f"unknown schedule {schedule!r}")
+
+
 def lr_at(step: int, config: Config) -> float:
-    """Linear decay from learning_rate at step 0 towards 0 at num_steps."""
-    return config.learning_rate * (1 - step / config.num_steps)
+    """The rate at `step` from learning_rate, by the config's schedule (linear: decays to 0 at num_steps)."""
+    return config.learning_rate * decay(step, config.num_steps, config.schedule)
 
 
 class LrSchedule:
     """The learning rate's base, which may change mid-run: step t uses `base_t * (1 - t / num_steps)`
-    with the base in force at step t, so the linear decay goes on from the new base.
+    (or the config's other schedule's factor, `decay`) with the base in force at step t, so the decay
+    goes on from the new base.
 
     `base` is what the NEXT step uses: set it (from any thread) between or during steps. The training
     generator reads it once a step and, when it differs from the one it used last, records
@@ -78,8 +94,10 @@ class LrSchedule:
 
 def train(model: Model, dataset: Dataset, config: Config, start: int = 0,
           schedule: LrSchedule | None = None) -> Iterator[StepRecord]:
-    """Steps start .. num_steps-1 on `model`, in place. Step s trains on document s % len(dataset),
-    at lr = base * (1 - s / num_steps), base from `schedule` (default: config.learning_rate, fixed).
+    """Steps start .. num_steps-1 on `model`, in place. Step s trains on document s % len(dataset)
+    (with config.gradient "data": on the whole data set, its record's doc WHOLE_DATA), at
+    lr = base * decay(s), by default base * (1 - s / num_steps), base from `schedule` (default:
+    config.learning_rate, fixed).
 
     On the first non-finite loss the update is skipped, that record is yielded and the generator
     ends, so `model` keeps the weights of the last finite step.
@@ -90,14 +108,20 @@ def train(model: Model, dataset: Dataset, config: Config, start: int = 0,
         schedule = LrSchedule(config.learning_rate)
     used = schedule.changes[-1][1]  # the base the steps so far used
     sgd_step = model.sgd_step
+    whole = PairCounts(dataset.counts) if config.gradient == "data" else None
+    linear, kind = config.schedule == "linear", config.schedule
     for step in range(start, total):
         i = step % n_docs
         lr0 = schedule.base
         if lr0 != used:
             schedule.note(step, lr0)
             used = lr0
-        lr = lr0 * (1 - step / total)
-        loss = sgd_step(tokens[offsets[i] : offsets[i + 1] + 1], lr)
-        yield StepRecord(step, loss, lr, docs[i])
+        lr = lr0 * (1 - step / total) if linear else lr0 * decay(step, total, kind)
+        if whole is None:
+            loss = sgd_step(tokens[offsets[i] : offsets[i + 1] + 1], lr)
+            yield StepRecord(step, loss, lr, docs[i])
+        else:
+            loss = model.data_step(whole, lr)
+            yield StepRecord(step, loss, lr, WHOLE_DATA)
         if loss != loss or loss == math.inf:  # NaN or inf: diverged
             return

@@ -26,8 +26,10 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Config, Model, Run, checkpoint, next_token_probs
+from engine.errors import MicroMLPError
 from engine.export import ExportRun
-from engine.runs import RunRegistry, data_name, describe_difference
+from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
+from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.commands import COMMANDS
@@ -40,11 +42,12 @@ from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
+from tui.views.race import colour_of
 from tui.views.runs import RunsView
 from tui.widgets.distribution import DistributionChart
 from tui.widgets.help_panel import HelpSheet
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.loss_plot import LossPlot, PlotFigures
+from tui.widgets.loss_plot import Ghost, LossPlot, PlotFigures
 from tui.widgets.names_panel import NamesPanel
 from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusFigures, StatusLine
@@ -84,7 +87,9 @@ class DashboardApp(App[int]):
         Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("q", "quit", "Quit"),
-        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 8)],
+        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 9)],
+        Binding("v", "next_variant(1)", "Next variant", show=False),
+        Binding("V", "next_variant(-1)", "Previous variant", show=False),
         Binding("j", "pick_run(1)", "Next run", show=False),
         Binding("k", "pick_run(-1)", "Previous run", show=False),
         Binding("h", "toggle_run", "Hide / show run", show=False),
@@ -112,9 +117,12 @@ class DashboardApp(App[int]):
     top_k: reactive[int] = reactive(0, init=False)
     """Sampling draws from the top_k likeliest next tokens only (0: off, every token, the tutorial)."""
 
-    def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
+    def __init__(self, run: Run | Race, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
                  data: str | None = None, plot_path: str | None = None):
         super().__init__()
+        self.race: Race | None = run if isinstance(run, Race) else None  # a race: every variant in lockstep
+        self.loop = TrainingLoop(run, speed_index)
+        run = self.loop.run  # in a race, the picked variant: what the names, the chart and the views show
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
@@ -122,7 +130,6 @@ class DashboardApp(App[int]):
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.save_path = Path(save_path or DEFAULT_SAVE)
         self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
-        self.loop = TrainingLoop(run, speed_index)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
@@ -136,8 +143,9 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
-        if self.training.exact_track is None:
-            self.training.track_exact()
+        for run in self.race.runs if self.race is not None else [self.training]:
+            if run.exact_track is None:
+                run.track_exact()
         self.batches = NameBatches(self.training.config.max_len)
         self._final_shown = False
         self._worker: Worker[None] | None = None
@@ -263,7 +271,77 @@ class DashboardApp(App[int]):
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
-                                   self.experiments.ghosts(), tuple(run.lr_changes), len(run.dataset)))
+                                   self.experiments.ghosts() + self.variant_lines(), tuple(run.lr_changes),
+                                   len(run.dataset)))
+
+    # --- a race ------------------------------------------------------------------------------------
+    @property
+    def race_lines(self) -> int:
+        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
+        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
+        return 8 if self.size.width >= 100 else 4
+
+    def drawn_variants(self) -> tuple[int, ...]:
+        """The numbers of the variants whose lines are on the plot (the picked one is the main line)."""
+        if self.race is None:
+            return ()
+        return tuple(v.number for v in self.race.variants[: self.race_lines]) + (self.loop.picked + 1,)
+
+    def variant_lines(self) -> tuple[Ghost, ...]:
+        """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
+        if self.race is None:
+            return ()
+        drawn = self.drawn_variants()
+        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run), colour_of(v.number), variant=True)
+                     for v, run in zip(self.race.variants, self.race.runs)
+                     if v.number in drawn and v.number != self.loop.picked + 1)
+
+    async def action_next_variant(self, delta: int) -> None:
+        if self.race is not None:
+            await self.action_pick_variant((self.loop.picked + delta) % len(self.race.runs))
+
+    async def action_pick_variant(self, index: int) -> None:
+        """Show variant `index` (0-based): its names, next-token chart, views and its line as the main one."""
+        if self.race is None or not 0 <= index < len(self.race.runs) or index == self.loop.picked:
+            return
+        loop = self.loop
+        loop.pick(index)
+        for _ in range(200):  # the worker switches between two steps: within STEP_TIME (0.05 s)
+            if loop.picked == index or loop is not self.loop:
+                break
+            await asyncio.sleep(0.002)
+        if loop is not self.loop or loop.picked != index:
+            return
+        self.training = self.loop.run
+        self.view_model = self.training.model.copy()
+        self.plot.new_run()
+        self._shown = None
+        self.batches = NameBatches(self.training.config.max_len)
+        self._final_shown = False
+        v = self.race.variants[index]
+        self.names.clear(f"variant {v.number}: {v.label}")
+        self.refresh_view(force=True)
+        self.sample_batch()
+        self.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
+
+    async def start_race(self, spec: str, config: Config | None = None) -> None:
+        """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""
+        base = config or self.training.config.with_(temperature=self.temperature)
+        try:
+            variants = race_configs(base, race_spec(spec))
+            race = Race.new(variants, self.data)
+        except MicroMLPError as exc:
+            self.set_note(f"race not started: {exc}", sticky=True)
+            return
+        await self.replace_run(race, f"a race of {len(variants)} variants: {spec}")
+        self.panel.switch(8)
+        self.draw_views()
+
+    async def action_ready_race(self, index: int) -> None:
+        title, spec, look = READY_RACES[index]
+        await self.start_race(spec)
+        if self.race is not None:
+            self.set_note(f"{title}: {look}", sticky=True)
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -282,7 +360,8 @@ class DashboardApp(App[int]):
         self.panel.show(ViewInputs(self.view_model, self.training, self.token, self.temperature, snap.step,
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
-                                   self.runs_version, self.runs.baseline_id, data_name(self.data)))
+                                   self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
+                                   snap.race_step, snap.picked, self.drawn_variants()))
 
     def draw_status(self, snap: Snapshot) -> None:
         run, track = self.training, self.training.exact_track
@@ -348,7 +427,12 @@ class DashboardApp(App[int]):
             self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
                           "o opens the settings", sticky=True)
             return
-        self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it", sticky=True)
+        if self.race is not None:
+            self.set_note("race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, "
+                          "r races again", sticky=True)
+        else:
+            self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
+                          sticky=True)
         self._final_samples(self.training, self.temperature, self.top_k)
 
     @work(thread=True, group="final-samples", exclusive=True)
@@ -546,6 +630,9 @@ class DashboardApp(App[int]):
             self.help_panel.scroll_relative(y=lines, animate=False)
 
     async def action_reset(self) -> None:
+        if self.race is not None:
+            await self.replace_run(Race.new(self.race.variants, self.race.data), "the same race again from step 0")
+            return
         await self.replace_run(self.training.fresh(), "a fresh run with the same settings")
 
     async def action_new_seed(self) -> None:
@@ -571,25 +658,34 @@ class DashboardApp(App[int]):
     def action_pin_baseline(self, run_id: int | None = None) -> None:
         self.experiments.pin_baseline(run_id)
 
-    async def replace_run(self, run: Run, note: str, data: str | None = None, new_data: bool = False) -> None:
-        """Stop the current run and start `run` in its place (on `data` if `new_data`, None being the embedded
-        names; else on the same data). The old
-        run is kept as a ghost if it trained at all, unless the new one will draw the very same curve
-        (the same settings, data and seed, and a learning rate never changed mid-run)."""
+    async def replace_run(self, run: Run | Race, note: str, data: str | None = None, new_data: bool = False) -> None:
+        """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
+        embedded names; else on the same data). The old run is kept as a ghost if it trained at all, unless the
+        new one will draw the very same curve (the same settings, data and seed, and a learning rate never
+        changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them)."""
         await self._stop_worker()
         old, old_data = self.training, self.data
         data = data if new_data else old_data
-        same = same_curve(old, run, old_data, data)
-        if old.step > 0 and not same:  # kept: a ghost line on the plot, a row in the runs view
-            snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
+        snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
+        same = self.race is None and isinstance(run, Run) and same_curve(old, run, old_data, data)
+        if self.race is not None and snap.race_step > 0:
+            rate = snap.race_step / snap.elapsed if snap.elapsed > 0 else None
+            for v, variant_run in zip(self.race.variants, self.race.runs):
+                self.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
+            self.runs_version += 1
+        elif self.race is None and old.step > 0 and not same:  # kept: a ghost line, a row in the runs view
             rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
             self.runs.keep(old, old_data, note, rate)
             self.runs_version += 1
         elif old.step > 0:
             note += " (the old run is not kept: this one draws the same curve)"
         self.workers.cancel_group(self, "final-samples")
-        run.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
-        self.training, self.loop, self.data = run, TrainingLoop(run, self.loop.speed_index), data
+        self.race = run if isinstance(run, Race) else None
+        self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
+        for each in (self.race.runs if self.race is not None else [self.loop.run]):
+            each.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
+        run = self.loop.run
+        self.training = run
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
@@ -683,12 +779,12 @@ def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -
 OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
 
 
-def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
+def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
     return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None))
 
 
-def run_dashboard(run: Run, args: argparse.Namespace) -> int:
+def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
     app = make_app(run, args)
     app.run()
     return app.return_code or 0

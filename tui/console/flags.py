@@ -4,11 +4,13 @@ output paths checked before anything trains, and the run the flags describe. Not
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import NoReturn
 
-from engine.config import MAX_SAMPLES, Config
+from engine.config import MAX_SAMPLES, SCHEDULES, Config
 from engine.errors import ConfigError, OutputError
 from engine.outputs import check_distinct, check_output
+from engine.race import MAX_VARIANTS, RACE_SETTINGS, Race, race_axis, race_configs
 from engine.run import Run, embedded_names_path
 
 PROG = "micromlp-tui"
@@ -36,8 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, metavar="K", default=D.top_k,
                    help="sample only from the K likeliest next tokens (ties with the K-th kept), as makemore's "
                    "--top-k; 0 is off: every token may be drawn, as the tutorial (default 0)")
-    p.add_argument("--samples", type=int, metavar="N", default=D.num_samples,
-                   help=f"names sampled at the end, 0 to {MAX_SAMPLES:,} (default {D.num_samples})")
+    p.add_argument("--samples", type=int, metavar="N",
+                   help=f"names sampled at the end, 0 to {MAX_SAMPLES:,} (default {D.num_samples}; in a --race 0, "
+                   "else that many for each variant)")
     p.add_argument("--n-embd", type=int, metavar="N", help=f"embedding width (default {D.n_embd})")
     p.add_argument("--hidden", type=int, metavar="N", help="hidden width (default 4 x n-embd)")
     p.add_argument("--holdout", type=float, metavar="F",
@@ -45,6 +48,19 @@ def build_parser() -> argparse.ArgumentParser:
                    "their exact loss beside the training loss (default 0: train on every name, as the tutorial). "
                    "F x names is rounded to the nearest whole number, at least 1 held out and 1 left to train; "
                    "makemore holds out min(1000, 10%%), e.g. 0.1")
+    p.add_argument("--schedule", metavar="KIND", help="the learning rate over the run: linear (from --lr down "
+                   "to 0 at the last step, the tutorial's), constant (--lr throughout), cosine (from --lr down to 0 "
+                   f"along half a cosine); one of {', '.join(SCHEDULES)} (default {D.schedule})")
+    p.add_argument("--gradient", metavar="KIND", help="each step's gradient: name (one name per step, the "
+                   "tutorial's stochastic gradient descent) or data (the exact gradient of the whole-data loss, "
+                   f"full-batch gradient descent; a step costs about as much as one name's) (default {D.gradient})")
+    p.add_argument("--race", action="append", metavar="SETTING=V1,V2,...",
+                   help="train variants side by side, in lockstep: SETTING one of " + ", ".join(RACE_SETTINGS)
+                   + f"; repeat it to race every combination (at most {MAX_VARIANTS} variants, numbered 1..K "
+                   "with the first setting varying slowest), e.g. --race lr=0.25,0.5,1,2. Every variant is "
+                   "exactly the run its settings make alone. With --race, --metrics writes 'variant,step,loss,lr' "
+                   "and --save PATH writes one checkpoint per variant: PATH's name with -v1, -v2, ... before "
+                   "its suffix (run.npz -> run-v1.npz, run-v2.npz, ...)")
     p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
     p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
     p.add_argument("--plot", metavar="FILE.svg", help="headless: write the loss plot as an SVG picture at the end of "
@@ -61,9 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
 def config_from_args(args: argparse.Namespace) -> Config:
     """The run's settings from the flags; flags left out keep the defaults."""
     given = {"n_embd": args.n_embd, "hidden": args.hidden, "num_steps": args.steps,
-             "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None)}
+             "learning_rate": args.lr, "seed": args.seed, "holdout": getattr(args, "holdout", None),
+             "schedule": getattr(args, "schedule", None), "gradient": getattr(args, "gradient", None)}
     changes = {k: v for k, v in given.items() if v is not None}
-    return Config(temperature=args.temperature, num_samples=args.samples, top_k=getattr(args, "top_k", 0),
+    samples = D.num_samples if getattr(args, "samples", None) is None else args.samples
+    return Config(temperature=args.temperature, num_samples=samples, top_k=getattr(args, "top_k", 0),
                   **changes).validate()
 
 
@@ -75,11 +93,19 @@ def check_writable(flag: str, path: str | None) -> None:
         raise ConfigError(str(exc)) from None
 
 
-def check_outputs(args: argparse.Namespace) -> None:
+def variant_path(path: str, number: int) -> str:
+    """A race variant's checkpoint: PATH's file name with -vN before its suffix (run.npz -> run-v2.npz)."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}-v{number}{p.suffix}")) if p.name else f"{path}-v{number}"
+
+
+def check_outputs(args: argparse.Namespace, variants: int = 0) -> None:
     """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
-    directory / block device / socket, and not the same file as an input or as the other output."""
-    outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None)),
-               ("--plot", getattr(args, "plot", None))]
+    directory / block device / socket, and not the same file as an input or as the other output. In a
+    race (`variants` > 0) --save is checked as each variant's file."""
+    saves = [("--save", args.save)] if not variants or args.save is None else [
+        ("--save", variant_path(args.save, k)) for k in range(1, variants + 1)]
+    outputs = [*saves, ("--metrics", getattr(args, "metrics", None)), ("--plot", getattr(args, "plot", None))]
     for flag, path in outputs:
         check_writable(flag, path)
     inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]
@@ -104,9 +130,35 @@ def make_run(args: argparse.Namespace) -> Run:
     saved = run.config
     for flag, value, have in (("--n-embd", args.n_embd, saved.n_embd), ("--hidden", args.hidden, saved.hidden_size),
                               ("--seed", args.seed, saved.seed), ("--lr", args.lr, saved.learning_rate),
-                              ("--holdout", getattr(args, "holdout", None), saved.holdout)):
+                              ("--holdout", getattr(args, "holdout", None), saved.holdout),
+                              ("--schedule", getattr(args, "schedule", None), saved.schedule),
+                              ("--gradient", getattr(args, "gradient", None), saved.gradient)):
         if value is not None and value != have:
             raise ConfigError(f"{flag} {value} does not match the checkpoint's {have}; leave it out with --load")
     run.config = saved.with_(temperature=config.temperature, num_samples=config.num_samples, top_k=config.top_k)
     return run
 
+
+
+def make_race(args: argparse.Namespace, samples: int | None = None) -> Race:
+    """A new race from the flags: the other flags give every variant's settings, each --race one setting's
+    values. Refused with one line: --load (a race starts new runs), a flag for a setting that is raced.
+    `samples`: each variant's --samples when the flag is not given (default: the solo default)."""
+    axes = [race_axis(text) for text in args.race]
+    if args.load:
+        raise ConfigError("--race starts new runs; it does not go with --load (load a variant's checkpoint alone)")
+    flags = {"lr": args.lr, "seed": args.seed, "n-embd": args.n_embd, "hidden": args.hidden,
+             "schedule": getattr(args, "schedule", None), "gradient": getattr(args, "gradient", None)}
+    for name, _ in axes:
+        if flags[name] is not None:
+            raise ConfigError(f"--{name} and --race {name}=... both set it; give its values in --race only")
+    base = config_from_args(args)
+    if getattr(args, "samples", None) is None and samples is not None:
+        base = base.with_(num_samples=samples)
+    variants = race_configs(base, axes)
+    if args.data == "tutorial":
+        from engine.tutorial_data import tutorial_names_path
+
+        args.data = tutorial_names_path()
+    check_outputs(args, len(variants))
+    return Race.new(variants, args.data)

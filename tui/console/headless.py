@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, MicroMLPError, OutputError
 from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in
 from engine.printable import printable
+from engine.race import Race
 from engine.run import Run
 from tui.console.exits import Interrupted, fail, interrupt_code, signal_name, signals_interrupt
-from tui.console.flags import make_run
+from tui.console.flags import make_race, make_run, variant_path
 from tui.plumbing import wording
 
 EXIT_OUTPUT_LOST = 3  # the run went to its end, but stdout, --metrics or --save could not be written
@@ -92,7 +94,7 @@ class MetricsWriter:
     through to a device or a pipe (engine.outputs). A write that fails mid-run (the disk is full, a
     file-size limit) stops the CSV, not the run: `error` says why, and `close()` returns it."""
 
-    def __init__(self, path: str, flag: str = "--metrics"):
+    def __init__(self, path: str, flag: str = "--metrics", header: str = "step,loss,lr"):
         self.path, self.label = Path(path), f"{flag} {path}"
         self.error: str | None = None
         self._tmp: str | None = None
@@ -108,7 +110,7 @@ class MetricsWriter:
                 os.close(fd)
                 Path(self._tmp).unlink(missing_ok=True)
                 raise
-        self._write("step,loss,lr\n")
+        self._write(header + "\n")
 
     def _write(self, text: str) -> None:
         try:
@@ -123,6 +125,11 @@ class MetricsWriter:
     def row(self, step: int, loss: float, lr: float) -> None:
         if self.error is None:
             self._write(f"{step},{loss!r},{lr!r}\n")
+
+    def variant_row(self, variant: int, step: int, loss: float, lr: float) -> None:
+        """A race's row: `variant,step,loss,lr` (header "variant,step,loss,lr")."""
+        if self.error is None:
+            self._write(f"{variant},{step},{loss!r},{lr!r}\n")
 
     def close(self) -> str | None:
         """Finish the file (rename it into place). Returns None, or the one-line reason it failed."""
@@ -202,6 +209,8 @@ def _interrupted_message(exc: BaseException, p: _Progress) -> str:
 
 
 def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> int:
+    if getattr(args, "race", None):
+        return _headless_race(args, say, progress)
     run = make_run(args)
     if getattr(args, "plot", None):
         run.track_exact()  # the picture's whole-data (and held-out) line, measured at fixed steps
@@ -221,8 +230,8 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
         progress.stage, progress.step = "training", run.step
         held = len(run.heldout) if run.heldout is not None else 0
         todo = (f"training steps {run.step + 1:,}-{c.num_steps:,} at {wording.lr_schedule(run.lr_changes)}"
-                if run.step < c.num_steps else f"already at step {wording.step_of(run.step, c.num_steps)}: "
-                f"nothing left to train (--steps N makes the run longer)")
+                f"{_kind_text(c)}" if run.step < c.num_steps else f"already at step "
+                f"{wording.step_of(run.step, c.num_steps)}: nothing left to train (--steps N makes the run longer)")
         say(f"{wording.data_label(args.data, run.num_docs, held)}, vocabulary {run.dataset.vocab_size} tokens, "
             f"{wording.params(run.model.num_params)}; {todo}", run.step)
         for rec in run.steps():
@@ -278,6 +287,14 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
     return code if code or not lost else EXIT_OUTPUT_LOST
 
 
+def _kind_text(c: Config) -> str:
+    """The schedule and the gradient, said when they are not the tutorial's (linear, one name)."""
+    parts = [] if c.schedule == "linear" else [f"{c.schedule} schedule"]
+    if c.gradient == "data":
+        parts.append("whole-data gradient (full-batch gradient descent)")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
 def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,
                    progress: _Progress) -> list[str]:
     """--metrics, --plot, then --save; a failure of one does not stop the others. Returns the failures."""
@@ -311,4 +328,137 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
         else:
             progress.saved.append("--save")
             say(f"saved checkpoint (step {run.step}) to {printable(str(where))}", run.step)
+    return lost
+
+
+# --- a race, headless ------------------------------------------------------------------------------
+def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) -> int:
+    """--race: every variant in lockstep (engine.race); one progress line for the race every tenth of
+    it, then a table, a row per variant: what differs, where it ended, its whole-data (and held-out)
+    loss and its floor; its samples when --samples is given. Exit 0 when the race ran to its end,
+    even if variants diverged (the table says which and where); 128 + signal when interrupted."""
+    race = make_race(args, samples=0)  # a race's samples on request only: 16 x 20 names is a lot to read
+    header = "variant,step,loss,lr"
+    try:
+        metrics = MetricsWriter(args.metrics, header=header) if args.metrics else None
+    except OutputError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"--metrics {args.metrics}: cannot write ({describe(exc)})") from None
+    runs, total = race.runs, race.num_steps
+    every, width = max(1, total // 10), len(str(total))
+    first = runs[0]
+    start = time.perf_counter()
+    interruption: BaseException | None = None
+    try:
+        progress.stage, progress.step = "training", race.step
+        held = f" ({len(first.heldout):,} held out)" if first.heldout is not None else ""
+        say(f"{first.num_docs} names{held}, vocabulary {first.dataset.vocab_size} tokens; a race of "
+            f"{len(runs)} variants in lockstep, steps 1-{total}: " + "; ".join(
+                f"{v.number} {v.label}" for v in race.variants), race.step)
+        for records in race.steps():
+            if metrics:
+                for k, rec in enumerate(records, start=1):
+                    if rec is not None and not rec.diverged:
+                        metrics.variant_row(k, rec.step + 1, rec.loss, rec.lr)
+            for k, rec in enumerate(records, start=1):
+                if rec is not None and rec.diverged:
+                    say(f"variant {k} ({race.variants[k - 1].label}) diverged at step {rec.step + 1}: the loss is "
+                        f"{rec.loss}; it stops, the others go on", race.step)
+            if race.step % every == 0 or race.step == total:
+                say(_race_progress(race, width), race.step)
+            if progress.stop is not None:
+                break
+        if progress.stop is not None:
+            interruption = Interrupted(progress.stop)
+            say(f"interrupted at step {race.step}", race.step)
+        elapsed = time.perf_counter() - start
+        progress.stage, progress.step = "saving", race.step
+        lost = _write_race_outputs(args, race, metrics, say, progress)
+    except BaseException:
+        if metrics:
+            metrics.discard()
+        raise
+    if interruption is not None:
+        for message in lost:
+            fail(message)
+        return fail(f"interrupted by {signal_name(interruption)} at step {race.step}; "
+                    f"{', '.join(progress.saved) or 'nothing'} written", interrupt_code(interruption))
+    progress.stage = "sampling"
+    for line in race_table(race):
+        say(line, race.step)
+    for v, run in zip(race.variants, runs):
+        if run.config.num_samples and run.diverged_at is None:
+            say(f"variant {v.number} ({v.label}) samples: " + ", ".join(printable(n) for n in run.sample()),
+                race.step)
+    done = sum(r.step for r in runs)
+    rate = done / elapsed if elapsed > 0 else math.inf
+    say(f"done: {len(runs)} variants, {done:,} variant-steps in {elapsed:.2f} s ({rate:,.0f} variant-steps/s)",
+        race.step)
+    if say.error is not None:
+        lost.append(f"standard output could not be written ({describe(say.error)}); the race went on to step "
+                    f"{race.step}; {', '.join(progress.saved) or 'nothing else'} written")
+    for message in lost:
+        fail(message)
+    return EXIT_OUTPUT_LOST if lost else 0
+
+
+def _race_progress(race: Race, width: int) -> str:
+    """One line for the whole race: the step, the best and worst moving average, how many still run."""
+    running = sum(1 for r in race.runs if r.diverged_at is None)
+    live = [(r.history.last_ema, v) for r, v in zip(race.runs, race.variants) if r.diverged_at is None]
+    text = f"step {race.step:>{width}}/{race.num_steps} | "
+    if live:
+        best, worst = min(live, key=lambda p: p[0]), max(live, key=lambda p: p[0])
+        text += (f"avg loss best {best[0]:.4f} ({best[1].number}: {best[1].label}), "
+                 f"worst {worst[0]:.4f} ({worst[1].number}: {worst[1].label}) | ")
+    return text + f"{running}/{len(race.runs)} running"
+
+
+def race_table(race: Race) -> list[str]:
+    """The race's result, a row per variant: what differs, where it ended, the exact whole-data loss at
+    its final weights (and the held-out loss), and its data's floor (the best a one-token model can do)."""
+    held = race.runs[0].heldout is not None
+    what = max(len("variant"), *(len(v.label) for v in race.variants)) + 4
+    head = f"{'variant':<{what}} {'steps':>15} {'whole-data':>10}" + (f" {'held-out':>9}" if held else "") + \
+        f" {'floor':>7}"
+    lines = [head]
+    for v, run in zip(race.variants, race.runs):
+        steps = f"{run.step:,}/{race.num_steps:,}"
+        if run.diverged_at is not None:
+            steps = f"diverged at {run.diverged_at + 1:,}"
+        whole, heldout = run.losses_now()
+        row = f"{f'{v.number:>2} {v.label}':<{what}} {steps:>15} {whole:>10.4f}"
+        if held:
+            row += f" {heldout:>9.4f}"
+        lines.append(row + f" {run.reference.floor:>7.4f}")
+    ranked = sorted((r.losses_now()[0], v.number) for v, r in zip(race.variants, race.runs)
+                    if r.diverged_at is None)
+    if ranked:
+        lines.append(f"lowest whole-data loss: variant {ranked[0][1]} "
+                     f"({race.variants[ranked[0][1] - 1].label}), {ranked[0][0]:.4f}")
+    return lines
+
+
+def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWriter | None, say: Printer,
+                        progress: _Progress) -> list[str]:
+    """--metrics, then each variant's --save (PATH-vN.suffix); one failure does not stop the others."""
+    lost = []
+    if metrics:
+        error = metrics.close()
+        if error:
+            lost.append(error)
+        else:
+            progress.saved.append("--metrics")
+    if args.save:
+        written = []
+        for v, run in zip(race.variants, race.runs):
+            try:
+                written.append(run.save(variant_path(args.save, v.number)))
+            except CheckpointError as exc:
+                lost.append(str(exc))
+        if written:
+            progress.saved.append(f"--save ({len(written)} of {len(race.runs)} variants)")
+            say(f"saved {len(written)} checkpoints (step {race.step}): {printable(str(written[0]))} .. "
+                f"{printable(str(written[-1]))}", race.step)
     return lost

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # the engine (numpy) is imported here, so that ctrl+c while it loads is one line too
         from engine.errors import MicroMLPError
         from tui.console.exits import fail, interrupt_code, signal_name, signals_interrupt
-        from tui.console.flags import build_parser, config_from_args, make_run
+        from tui.console.flags import build_parser, config_from_args, make_race, make_run
         from tui.console.headless import compare, run_headless
         from tui.web import server as serve  # --serve (issue 9): its flags, and the app processes it starts
     except KeyboardInterrupt:
@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
                 config_from_args(args)  # a bad flag is still named first
                 if reason := no_terminal():
                     return fail(reason)
-            run = make_run(args)  # refuse bad input before the dashboard takes over the terminal
+            # refuse bad input before the dashboard takes over the terminal
+            run = make_race(args) if getattr(args, "race", None) else make_run(args)
             reason = None if served else no_terminal()
             if reason:
                 return fail(reason)

@@ -3,6 +3,7 @@ through the same action as its key, so that the palette and the keys can never d
 
 from __future__ import annotations
 
+from engine.race import READY_RACES
 from tui.views.panel import VIEWS
 
 COMMANDS: list[tuple[str, str, str]] = [  # (title, what it does and its key, the app action)
@@ -39,4 +40,6 @@ COMMANDS: list[tuple[str, str, str]] = [  # (title, what it does and its key, th
     ("View: weights / last step's update", "u: view 4 between the weights and lr × gradient", "weights_update"),
     ("View: gradient check", "c: analytic vs numerical gradient of the current name", "check_gradient"),
     ("Help: keys and what the figures mean", "?: every key, line and figure explained", "help"),
+    *[(f"Race: {title}", f"{spec} · {look}", f"ready_race({i})") for i, (title, spec, look) in enumerate(READY_RACES)],
+    ("Race: next variant", "v: the names, chart and views show the next variant (V: the previous)", "next_variant(1)"),
 ]

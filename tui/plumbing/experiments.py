@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from engine import Run
+from engine import Config, Run
 from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
 from engine.runs import RunRegistry, data_name
@@ -37,6 +37,7 @@ class ExperimentsHost(Protocol):
     def draw_views(self) -> None: ...
     def replace_run(self, run: Run, note: str, data: str | None = None,
                     new_data: bool = False) -> Coroutine[Any, Any, None]: ...
+    def start_race(self, spec: str, config: Config | None = None) -> Coroutine[Any, Any, None]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
@@ -61,6 +62,10 @@ class Experiments:
         if settings is None:
             return
         h = self.host
+        if settings.race:
+            h.data = settings.data
+            await h.start_race(settings.race, settings.config)
+            return
         try:
             run = Run.new(settings.config, settings.data)
         except MicroMLPError as exc:

@@ -81,6 +81,7 @@ class Ghost:
     curves: Curves
     colour: int = 0  # its colour index (tui.plumbing.line_colours): the same wherever it is named
     baseline: bool = False  # the run the others are compared with: drawn thicker, its label marked ◆
+    variant: bool = False  # a race's variant (its label starts with its number), not a kept run
 
     @property
     def style(self) -> str:
@@ -447,8 +448,14 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         compact = [(f"• lo/hi of {names}", "dots")] + short[1:5] + short[7:]  # without "⣿ both"
         tiny = [(f"•lo/hi {per}", "dots"), (" ", "axis"), (f"⠒{w:g}", "ema"), (" ", "axis"), ("▀data", "exact"),
                 (" ", "axis"), ("┄", "guess"), ("┄", "floor")]
-    if figures.ghosts:
-        first = figures.ghosts[0].style
+    variants = [g for g in figures.ghosts if g.variant]
+    if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
+        marks = [(f"⠒{g.tag} ", g.style) for g in variants]
+        long, short = long + [("  variants ", "axis")] + marks, short + [(" ", "axis")] + marks
+        compact, tiny = compact + [(" ", "axis")] + marks, tiny + [(" ", "axis")] + marks
+    kept = [g for g in figures.ghosts if not g.variant]
+    if kept:
+        first = kept[0].style
         long, short, compact, tiny = (long + [("  ", "axis"), ("⠒ kept runs (labels at right)", first)],
                                       short + [(" ", "axis"), ("⠒ kept runs", first)],
                                       compact + [(" ", "axis"), ("⠒ kept", first)],

@@ -1,7 +1,9 @@
 """The bridge between the engine's training generator and the screen, with no Textual in it.
 
-One thread (the dashboard's worker) calls `work()`, which pulls from `Run.steps()` at the chosen pace
-and honours play / pause / single-step requests. The screen never touches the live model: the
+One thread (the dashboard's worker) calls `work()`, which pulls from `Run.steps()` (or, for a race,
+`Race.steps()`: one step of every variant at once) at the chosen pace and honours play / pause /
+single-step requests. In a race `run` is the picked variant's Run (`pick()`), the one the snapshot
+copies: the screen shows that variant, the others train on. The screen never touches the live model: the
 worker publishes an immutable `Snapshot` (a copy of the weights and the figures) at most every
 `PUBLISH_EVERY` seconds and whenever it stops, and the screen polls `snapshot` on a timer.
 """
@@ -10,13 +12,14 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
 from engine import Run, StepRecord
+from engine.race import Race
 
 PUBLISH_EVERY = 0.05  # seconds between snapshots while training runs
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, None)  # steps/s; None: flat out
@@ -42,6 +45,8 @@ class Snapshot:
     steps_per_s: float  # measured over about the last second of training
     elapsed: float  # seconds spent running (pauses excluded)
     grad: np.ndarray | None = None  # a copy of the model's grad buffer: the last step's lr * gradient
+    race_step: int = 0  # in a race: the race's steps taken (a stopped variant's `step` stays behind)
+    picked: int = 0  # in a race: the variant shown (0-based)
 
 
 def speed_label(speed: float | None) -> str:
@@ -49,24 +54,54 @@ def speed_label(speed: float | None) -> str:
 
 
 class TrainingLoop:
-    def __init__(self, run: Run, speed_index: int = DEFAULT_SPEED):
-        self.run = run
+    def __init__(self, run: Run | Race, speed_index: int = DEFAULT_SPEED):
+        self.race = run if isinstance(run, Race) else None
+        self.picked = 0  # in a race: the index of the variant on show
+        self.run: Run = run.runs[0] if isinstance(run, Race) else run
         self.speed_index = speed_index
-        self._gen = run.steps()
+        self._gen: Iterator[object] = run.steps()
         self._wanted_running = False
         self._single = 0  # single steps requested while paused
         self._wake = threading.Event()
         self.lock = threading.Lock()  # held by the worker around every step
         self._elapsed = 0.0
         self._rate = 0.0
-        self._pace_origin = (0.0, run.step)  # (time, step) the pace is measured from
+        self._pace_origin = (0.0, self.at)  # (time, step) the pace is measured from
         self._last_record: StepRecord | None = None
+        self._records: list[StepRecord | None] = []  # in a race: every variant's last record
+        self._pick: int | None = None  # a variant to show, asked for by the screen (pick())
+        self._started = False  # work() has begun
         self._done = run.finished
         self._stop = False
         self.stopped = threading.Event()  # set when work() has returned
         self.snapshot = self._make_snapshot()
 
+    @property
+    def at(self) -> int:
+        """Steps taken by the run, or by the race (a stopped variant's own count stays behind)."""
+        return self.race.step if self.race is not None else self.run.step
+
     # --- requests, from the screen's thread -----------------------------------------------------
+    def pick(self, index: int) -> None:
+        """In a race: show variant `index` (0-based) from now on. The worker makes the switch between two
+        steps (within STEP_TIME) and publishes its snapshot; when no worker trains, it is made here.
+        (Not by taking the lock: a training thread that re-takes it at once can keep a waiter out for
+        seconds.) `picked` says when it has happened."""
+        if self.race is None or not 0 <= index < len(self.race.runs):
+            return
+        self._pick = index
+        self._wake.set()
+        if self.stopped.is_set() or self._done or not self._started:
+            self._apply_pick()
+
+    def _apply_pick(self) -> None:
+        index, self._pick = self._pick, None
+        if index is None or self.race is None:
+            return
+        self.picked, self.run = index, self.race.runs[index]
+        self._last_record = self._records[index] if self._records else None
+        self.snapshot = self._make_snapshot()
+
     @property
     def speed(self) -> float | None:
         return SPEEDS[self.speed_index]
@@ -98,18 +133,18 @@ class TrainingLoop:
         self._repace()
 
     def _repace(self) -> None:
-        self._pace_origin = (time.perf_counter(), self.run.step)
+        self._pace_origin = (time.perf_counter(), self.at)
         self._wake.set()
 
     @property
     def state(self) -> State:
-        if self.run.diverged_at is not None:
+        if self.race is None and self.run.diverged_at is not None:  # a race goes on without a variant
             return State.DIVERGED
         if self._done:
             return State.FINISHED
         if self._wanted_running:
             return State.RUNNING
-        return State.IDLE if self.run.step == 0 else State.PAUSED
+        return State.IDLE if self.at == 0 else State.PAUSED
 
     # --- the worker -----------------------------------------------------------------------------
     def work(self, cancelled: Callable[[], bool]) -> None:
@@ -121,9 +156,13 @@ class TrainingLoop:
             self.stopped.set()
 
     def _work(self, cancelled: Callable[[], bool]) -> None:
-        window_t, window_step = time.perf_counter(), self.run.step
+        self._started = True
+        window_t, window_step = time.perf_counter(), self.at
         last_publish, prev = 0.0, time.perf_counter()
         while not (self._stop or self._done or cancelled()):
+            if self._pick is not None:
+                with self.lock:
+                    self._apply_pick()
             now = time.perf_counter()
             if self._wanted_running:
                 self._elapsed += now - prev
@@ -134,17 +173,19 @@ class TrainingLoop:
                 self._wake.wait(self._wait_time(now))
                 self._wake.clear()
                 if not self._wanted_running:
-                    window_t, window_step = time.perf_counter(), self.run.step
+                    window_t, window_step = time.perf_counter(), self.at
                 continue
             self._take_steps(n)
             time.sleep(0)  # let the screen's thread take the GIL now if it is waiting for it
             t1 = time.perf_counter()
             if t1 - window_t >= 0.5:
-                self._rate = (self.run.step - window_step) / (t1 - window_t)
-                window_t, window_step = t1, self.run.step
+                self._rate = (self.at - window_step) / (t1 - window_t)
+                window_t, window_step = t1, self.at
             if t1 - last_publish >= PUBLISH_EVERY or self._done or not self._wanted_running:
                 self.snapshot = self._make_snapshot()
                 last_publish = t1
+        if self._pick is not None:
+            self._apply_pick()
         self.snapshot = self._make_snapshot()
 
     def _steps_due(self, now: float) -> int:
@@ -157,13 +198,13 @@ class TrainingLoop:
             return BURST
         t_origin, step_origin = self._pace_origin
         due = step_origin + int((now - t_origin) * self.speed) + 1
-        return max(0, min(due - self.run.step, BURST))
+        return max(0, min(due - self.at, BURST))
 
     def _wait_time(self, now: float) -> float:
         if not self._wanted_running or self.speed is None:
             return 0.1
         t_origin, step_origin = self._pace_origin
-        next_due = t_origin + (self.run.step - step_origin) / self.speed
+        next_due = t_origin + (self.at - step_origin) / self.speed
         return min(max(next_due - now, 0.0005), 0.1)
 
     def _take_steps(self, n: int) -> None:
@@ -172,9 +213,17 @@ class TrainingLoop:
         deadline = time.perf_counter() + STEP_TIME
         with self.lock:
             for i in range(n):
-                if self._stop or (i & 7 == 7 and time.perf_counter() > deadline):
+                if self._stop or self._pick is not None or (i & 7 == 7 and time.perf_counter() > deadline):
                     return
-                record = next(self._gen, None)
+                item = next(self._gen, None)
+                if self.race is not None:  # every variant's record, None for one that stopped
+                    if item is None:
+                        self._done, self._wanted_running = True, False
+                        return
+                    self._records = item  # type: ignore[assignment]
+                    self._last_record = self._records[self.picked] or self._last_record
+                    continue
+                record: StepRecord | None = item  # type: ignore[assignment]
                 if record is None or record.diverged:
                     self._done, self._wanted_running = True, False
                     self._last_record = record or self._last_record
@@ -183,10 +232,10 @@ class TrainingLoop:
 
     def _publish_if_changed(self) -> None:
         s = self.snapshot
-        if s.step != self.run.step or s.state != self.state:
+        if s.step != self.run.step or s.state != self.state or (self.race is not None and s.race_step != self.at):
             self.snapshot = self._make_snapshot()
 
     def _make_snapshot(self) -> Snapshot:
         rate = self._rate if self._wanted_running else 0.0
         return Snapshot(self.run.step, self.run.model.theta.copy(), self._last_record, self.state, rate,
-                        self._elapsed, self.run.model.grad.copy())
+                        self._elapsed, self.run.model.grad.copy(), self.at, self.picked)

@@ -29,6 +29,7 @@ from engine.config import Config
 from engine.dataset import MAX_DATA_BYTES, read_text, split_docs
 from engine.errors import DataError, MicroMLPError
 from engine.printable import printable
+from engine.race import race_configs, race_spec
 from engine.run import embedded_names_path
 
 
@@ -38,6 +39,7 @@ class Settings:
 
     config: Config
     data: str | None
+    race: str = ""  # a race of these settings ("lr=0.5,1 seed=1,2", engine.race.race_spec), or "": one run
 
 
 def _int(flag: str, text: str) -> int:
@@ -83,6 +85,17 @@ FIELDS = [
     Field("samples", "final samples", "--samples", "num_samples", _int),
     Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
 ]
+
+
+def check_race(text: str, base: Config) -> str | None:
+    """None, or why the race field's text is not a race of these settings (empty: no race)."""
+    if not text.strip():
+        return None
+    try:
+        race_configs(base, race_spec(text))
+    except MicroMLPError as exc:
+        return str(exc)
+    return None
 
 
 def check_field(field: Field, text: str, base: Config, vocab_size: int | None = None) -> str | None:
@@ -145,6 +158,9 @@ def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None,
     if errors:
         return None, errors
     config = base.with_(**{f.setting: f.value(texts.get(f.id, "")) for f in FIELDS})
+    race = texts.get("race", "").strip()
+    if (m := check_race(race, config)) is not None:
+        return None, {"race": m}
     try:
         config.validate()
         data = data_path(texts.get("data", ""))
@@ -158,7 +174,7 @@ def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None,
         return None, {"n-embd": printable(str(exc))}
     except MemoryError:
         return None, {"data": "out of memory reading the data"}
-    return Settings(config, data), {}
+    return Settings(config, data, race), {}
 
 
 class _FieldValidator(Validator):
@@ -184,9 +200,9 @@ class SettingsForm(ModalScreen[Settings | None]):
     SettingsForm .settings-row { height: auto; }
     SettingsForm .settings-label { width: 18; }
     SettingsForm Input { width: 14; }
-    SettingsForm #data { width: 1fr; }
+    SettingsForm #data, SettingsForm #race { width: 1fr; }
     SettingsForm .field-error { width: 1fr; height: auto; color: $error; padding-left: 1; }
-    SettingsForm #data-error, SettingsForm #form-error { padding-left: 18; }
+    SettingsForm #data-error, SettingsForm #race-error, SettingsForm #form-error { padding-left: 18; }
     SettingsForm #data-choices { height: auto; padding-left: 17; }
     SettingsForm #settings-buttons { height: auto; align-horizontal: right; }
     SettingsForm Button { min-width: 10; height: 1; border: none; margin-left: 1; }
@@ -216,6 +232,9 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
                 yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
             yield Label("", id="data-error", classes="field-error")  # below: the path takes the row
+            yield self._row("race", "race", "", lambda t: check_race(t, self.base),
+                            placeholder="e.g. lr=0.5,1,2 seed=1,2 (empty: one run)", error=False)
+            yield Label("", id="race-error", classes="field-error")
             yield Label("", id="form-error", classes="field-error")
             with Horizontal(id="settings-buttons"):
                 yield Button("Apply", id="apply", variant="primary", compact=True)
@@ -237,7 +256,7 @@ class SettingsForm(ModalScreen[Settings | None]):
 
     def errors(self) -> dict[str, str]:
         """The messages shown now, by field id (for tests and the caller)."""
-        ids = [f.id for f in FIELDS] + ["data", "form"]
+        ids = [f.id for f in FIELDS] + ["data", "race", "form"]
         return {i: str(self.query_one(f"#{i}-error", Label).content) for i in ids
                 if str(self.query_one(f"#{i}-error", Label).content)}
 
@@ -272,12 +291,12 @@ class SettingsForm(ModalScreen[Settings | None]):
 
     def apply(self) -> None:
         """Check everything; dismiss with the new Settings, or show why not (and stay)."""
-        texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data"]}
+        texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data", "race"]}
         try:
             settings, errors = read_settings(texts, self.base)
         except Exception as exc:  # noqa: BLE001 - a form never crashes the app; say what happened
             settings, errors = None, {"form": f"cannot apply: {type(exc).__name__}: {printable(str(exc))}"}
-        for i in [f.id for f in FIELDS] + ["data"]:
+        for i in [f.id for f in FIELDS] + ["data", "race"]:
             self._show(i, errors.get(i))
         self._show("form", errors.get("form"))
         if settings is None:

@@ -1,4 +1,4 @@
-"""The lower panel's views: what the model outputs (1), what is inside it (2..6), the runs (7).
+"""The lower panel's views: what the model outputs (1), what is inside it (2..6), the runs (7), a race (8).
 
 The app hands the panel one `ViewInputs` per frame; the panel forwards it to the view on show only,
 and a view recomputes (with engine.inspect, never its own maths) only when the inputs it reads changed.
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from engine import Model, Run, StepRecord
+from engine.race import Race
 from tui.plumbing.training_loop import State
 
 
@@ -31,6 +32,10 @@ class ViewInputs:
     runs_version: int = 0  # changes whenever the kept runs or their flags change
     baseline_id: int | None = None  # the kept run pinned as the baseline, if any
     data_name: str = "embedded names"  # the current run's data, as engine.runs.data_name names it
+    race: Race | None = None  # the race being trained (engine.race), or None
+    race_step: int = 0  # the race's steps taken
+    picked: int = 0  # the variant shown (0-based)
+    race_drawn: tuple[int, ...] = ()  # the variant numbers whose lines the plot draws
 
     def current_doc(self) -> str:
         """The name of the current step: the one just trained on, or at step 0 the first to come."""

@@ -1,4 +1,4 @@
-"""The lower panel: a one-line bar of clickable tabs over a ContentSwitcher of the six views.
+"""The lower panel: a one-line bar of clickable tabs over a ContentSwitcher of the eight views.
 
 `show(inputs)` forwards the frame's ViewInputs to the view on show only (view 1, the next-token
 chart, is drawn by the app's draw_chart); a view switched to is drawn at once from the last inputs."""
@@ -16,6 +16,7 @@ from tui.views import ViewInputs
 from tui.views.embeddings import EmbeddingView
 from tui.views.forward import ForwardView
 from tui.views.gradcheck import GradCheckView
+from tui.views.race import RaceView
 from tui.views.runs import RunsView
 from tui.views.table import TableView
 from tui.views.view import View
@@ -31,6 +32,7 @@ VIEWS = [
     (5, "forward", "Forward pass", "Forward", ""),
     (6, "gradcheck", "Gradient check", "Grad", "c check"),
     (7, "runs", "Runs", "Runs", "h hide x remove"),
+    (8, "race", "Race", "Race", "v pick"),
 ]
 IDS = {n: widget_id for n, widget_id, *_ in VIEWS}
 
@@ -93,6 +95,7 @@ class LowerPanel(Vertical):
             yield ForwardView(id=IDS[5])
             yield GradCheckView(id=IDS[6])
             yield RunsView(id=IDS[7])
+            yield RaceView(id=IDS[8])
 
     def on_mount(self) -> None:
         self.tabs = self.query_one(TabBar)
@@ -108,7 +111,7 @@ class LowerPanel(Vertical):
         return self.views[self.current]
 
     def switch(self, number: int) -> None:
-        """Show view `number` (1..7), drawn at once from the last inputs."""
+        """Show view `number` (1..8), drawn at once from the last inputs."""
         if number not in IDS or number == self.current:
             return
         self.switcher.current = IDS[number]

@@ -622,7 +622,7 @@ def main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPar
 def _main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentParser) -> int:
     from engine.errors import MicroMLPError
     from tui.console.exits import fail
-    from tui.console.flags import make_run
+    from tui.console.flags import make_race, make_run
 
     if args.headless:
         return fail("--serve and --headless do not go together")
@@ -638,7 +638,7 @@ def _main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPa
     port = args.port if args.port is not None else DEFAULT_PORT
     try:
         check_host(host)
-        make_run(args)  # the flags each tab's app gets: refuse bad ones now, not in every tab
+        make_race(args) if getattr(args, "race", None) else make_run(args)  # the flags each tab's app gets
         sock = bind(host, port)
     except (MicroMLPError, ServeError) as exc:
         return fail(str(exc))

@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from engine.race import READY_RACES
+
 KEYS = [
     ("space", "start / pause training (after the end: r or n for a new run)"),
     (".", "one step, while paused; the newest names are drawn again at the new weights, with the same random "
@@ -27,8 +29,8 @@ KEYS = [
             "steps in about 10 s, 'max' is unthrottled"),
     ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
           "view is on: View:loss or View:left to learn)"),
-    ("1..7", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
-             "6 gradient check, 7 runs (also: click a tab)"),
+    ("1..8", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
+             "6 gradient check, 7 runs, 8 race (also: click a tab)"),
     ("u", "view 4: switch between the weights and the last step's update (lr x gradient)"),
     ("c", "view 6: check the gradient of the current step's name at the current weights"),
     (", /", "the plot's cursor: a column left / right (from the newest one); the line above the plot then reads "
@@ -48,7 +50,9 @@ KEYS = [
     ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
           "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
           "are then shown as differences from it"),
-    ("ctrl+p", "the command palette: every action, themes, a screenshot"),
+    ("v V", "in a race: show the next / previous variant (its names, next-token chart, views and its line as "
+            "the main one); a click on its row in view 8 does it too"),
+    ("ctrl+p", "the command palette: every action, themes, a screenshot, and the ready-made races (type 'race')"),
     ("?", "this help; escape closes it, the arrows scroll it; other keys do nothing until it is closed"),
     ("q", "quit (ctrl+c too)"),
 ]
@@ -121,6 +125,24 @@ SECTIONS = [
         "one token of context can only learn the bigram table, which the held-out names share almost exactly. "
         "A wide model trained "
         "long on a few hundred names shows the gap open.",
+    ]),
+    ("A race", [
+        "A race trains several variants of a run side by side, in lockstep: one step of the race is one step of "
+        "every variant, done with one set of numpy calls for all of them, so a race of 8 costs less than 8 "
+        "runs. Each variant is exactly the run its settings make alone (the same losses, names and "
+        "samples). Start one with --race SETTING=V1,V2,... (lr, seed, n-embd, hidden, schedule, gradient; "
+        "repeat it for every combination, at most 16), with the race field of the settings (o), or from the "
+        "palette (ctrl+p, 'race'), which has these ready-made ones:",
+        *[f"{title} ({spec}): {look}." for title, spec, look in READY_RACES],
+        "On the plot the variant shown is drawn as the run always is; every other variant's moving average is "
+        "a braille line in its own colour, its number in the key line and its number and what differs in the "
+        "right margin (where two labels would share a row one is left out). Variants 1..8 are drawn at 100 "
+        "columns or more, 1..4 below that, and always the one shown; view 8 lists them all.",
+        "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
+        "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
+        "the others go on. v / V or a click on a row picks the variant the names, the next-token chart and "
+        "the other views show. s saves the variant shown; when a race is replaced (r races again, o or the "
+        "palette starts another) its variants become kept runs (view 7).",
     ]),
     ("The step line", [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "

@@ -1,0 +1,159 @@
+"""Variant-steps per second: K variants of the default model raced in lockstep (engine.race) against
+the same K runs trained one after another, measured side by side in one run.
+
+    python bench/bench_race.py [--data ../shared/data/names.txt] [--steps 100] [--rounds 40]
+                               [--dashboard] [--seconds 6] [--soak-steps 125000]
+
+Lockstep and one-after-another are timed in alternating slices (see `measure`), so that both see the
+same load on a shared machine; compare the figures of one run. Two kinds of race:
+`seed` (seeds 1..K: each variant its own name each step, so the names are padded to the longest)
+and `lr` (rates 0.25 .. 2 on seed 42: one name for all). A figure, not a test.
+
+With --dashboard: a race of 8 seeds in the dashboard (Pilot, 120x40, view 8 on show) flat out against
+the same race headless: race steps per second and their ratio; how long `v` (pick the next variant)
+takes to show; and a forced frame (the plot with its 7 variant lines, the board) after the race has
+taken --soak-steps steps (8 x that many variant-steps).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as the console command runs
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT)]
+
+from engine import Config, Run  # noqa: E402
+from engine.race import Race, Variant  # noqa: E402
+
+
+def variants(kind: str, k: int, steps: int) -> list[Variant]:
+    if kind == "seed":
+        configs = [Config(num_steps=steps, seed=s) for s in range(1, k + 1)]
+    else:
+        configs = [Config(num_steps=steps, learning_rate=0.25 * 2 ** (3 * i / max(k - 1, 1))) for i in range(k)]
+    return [Variant(i + 1, c, "") for i, c in enumerate(configs)]
+
+
+def measure(kind: str, k: int, steps: int, rounds: int, docs: list[str]) -> tuple[float, float]:
+    """(lockstep, one after another) variant-steps per second. The machine is shared and its load swings,
+    so the two are measured in alternating slices: each round times `steps` race steps, then `steps`
+    steps of each of the K runs one after another (as K whole runs would, a slice at a time); the
+    rates are the totals over `rounds` rounds, each side's slowest quarter of rounds left out."""
+    vs = variants(kind, k, steps * rounds)
+    race = Race.new(vs, docs)
+    runs = [Run.new(v.config, docs) for v in vs]
+    race_steps, solo_steps = race.steps(), [r.steps() for r in runs]
+    race_t, solo_t = [], []
+    for _ in range(rounds):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            next(race_steps)
+        t1 = time.perf_counter()
+        for gen in solo_steps:
+            for _ in range(steps):
+                next(gen)
+        t2 = time.perf_counter()
+        race_t.append(t1 - t0)
+        solo_t.append(t2 - t1)
+    keep = max(1, rounds - rounds // 4)
+    race_time, solo_time = sum(sorted(race_t)[:keep]), sum(sorted(solo_t)[:keep])
+    return k * steps * keep / race_time, k * steps * keep / solo_time
+
+
+def headless_race_rate(docs: list[str], seconds: float) -> float:
+    race = Race.new(variants("seed", 8, 10_000_000), docs)
+    steps = race.steps()
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(64):
+            next(steps)
+    return race.step / (time.perf_counter() - t0)
+
+
+async def dashboard(docs: list[str], seconds: float, soak_steps: int) -> dict[str, float]:
+    import asyncio
+    import statistics
+
+    from tui.app import DashboardApp
+    from tui.plumbing.training_loop import SPEEDS, State
+
+    race = Race.new(variants("seed", 8, soak_steps), docs)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("8")
+        await pilot.press("space")
+        await pilot.pause(1.0)
+        s0, t0 = race.step, time.perf_counter()
+        await asyncio.sleep(seconds)
+        out["app_rate"] = (race.step - s0) / (time.perf_counter() - t0)
+        keys = []
+        for _ in range(5):
+            want = (app.loop.picked + 1) % 8
+            t0 = time.perf_counter()
+            await app.run_action("next_variant(1)")  # v's action (Pilot's press waits for an idle app: seconds)
+            while app.loop.picked != want:  # picked: the screen was redrawn for it in the same call
+                await asyncio.sleep(0.002)
+            keys.append(time.perf_counter() - t0)
+            await asyncio.sleep(0.3)
+        out["key_ms_median"], out["key_ms_max"] = statistics.median(keys) * 1e3, max(keys) * 1e3
+        while app.shown_state != State.FINISHED:
+            await asyncio.sleep(0.5)
+        out["soak_steps"] = race.step
+        frame = []
+        for _ in range(10):
+            t0 = time.perf_counter()
+            app.refresh_view(force=True)
+            app.plot.build_strips()
+            app.panel.views[8].build_strips(110, 12)
+            frame.append(time.perf_counter() - t0)
+        out["frame_ms"] = statistics.median(frame) * 1e3
+    return out
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data" / "names.txt")
+    p.add_argument("--steps", type=int, default=100, help="steps per slice")
+    p.add_argument("--rounds", type=int, default=40, help="alternating slices per K")
+    p.add_argument("--dashboard", action="store_true", help="the dashboard's figures (only them)")
+    p.add_argument("--seconds", type=float, default=6.0)
+    p.add_argument("--soak-steps", type=int, default=125_000)
+    a = p.parse_args()
+    docs = Run.new(Config(), a.data).original_docs() if a.data.is_file() else Run.new(Config()).original_docs()
+    where = a.data if a.data.is_file() else "the embedded names"
+    if a.dashboard:
+        import asyncio
+
+        head = headless_race_rate(docs, a.seconds)
+        d = asyncio.run(dashboard(docs, a.seconds, a.soak_steps))
+        head2 = headless_race_rate(docs, a.seconds)
+        print(f"data: {where}; a race of 8 seeds, default model")
+        print(f"headless race            {head:10,.0f} race steps/s (again after: {head2:,.0f})")
+        print(f"dashboard, flat out      {d['app_rate']:10,.0f} race steps/s = "
+              f"{d['app_rate'] / ((head + head2) / 2):.0%} of headless (120x40, view 8 on show)")
+        print(f"v (its action) to the variant shown {d['key_ms_median']:.0f} ms median, {d['key_ms_max']:.0f} ms "
+              "max of 5 (names, chart, plot and views redrawn for it)")
+        print(f"after {d['soak_steps']:,.0f} race steps: a forced frame (plot, 7 variant lines, board) "
+              f"{d['frame_ms']:.1f} ms")
+        return
+    print(f"data: {where}; default model (n_embd 16, hidden 64); {a.rounds} alternating slices of {a.steps} "
+          f"steps (the slowest quarter of each side's left out); variant-steps per second")
+    print()
+    print("| K | race | lockstep | one after another | ratio |")
+    print("|---|---|---:|---:|---:|")
+    for kind in ("seed", "lr"):
+        for k in (1, 2, 4, 8, 16):
+            race, solo = measure(kind, k, a.steps, a.rounds, docs)
+            flag = "  <- 8 variants: target >= 3x" if k == 8 else ""
+            print(f"| {k} | {kind} | {race:,.0f} | {solo:,.0f} | {race / solo:.2f}x |{flag}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,470 @@
+"""A race: K variants of a run trained side by side, in lockstep, each step one set of numpy calls.
+
+Each variant is a whole `Run` (its own settings, seed, name order, initial weights, random generator,
+loss history, checkpoint), made exactly as `Run.new` makes it. Variants of the same shapes and the
+same kind of gradient form a group whose weights are ONE (K, P) block: row k is variant k's flat
+parameter buffer (engine.model: its Model shares the row), so one batched forward and backward pass
+over the group (np.matmul over the K rows) and one subtraction step every variant. With one name per
+step the K names differ in length: they are padded to the longest with positions that count zero.
+A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
+noted on its Run as `Run.steps()` notes it, so per step a variant's loss, lr and name are the solo
+run's (to rounding: the batched sums add in another order, ~1e-16 a step), as are its samples and
+its checkpoint, which resumes as a solo run. A variant whose loss is not finite stops there with
+the weights of its last finite step (its row leaves the block); the others go on.
+
+`race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
+combination (the first setting varying slowest), at most MAX_VARIANTS. `standings(race)` ranks the
+variants by whole-data loss for a screen; READY_RACES are the races a learner can start from a menu.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import CHUNK, GRADIENTS, SCHEDULES, Config
+from engine.curve import ExactTrack
+from engine.errors import ConfigError
+from engine.model import Model, PairCounts
+from engine.run import Run
+from engine.runs import CURVE_POINTS, RunCurves, ema_curve
+from engine.train import WHOLE_DATA, StepRecord, decay
+
+MAX_VARIANTS = 16
+BLOCK = 128  # steps whose names' token indices are gathered at once (a race step's set-up, amortised)
+BLOCK_LONGEST = 64  # ... when no name in the block is longer (else step by step)
+# what a race can vary: the flag's name -> the Config field it sets
+RACE_SETTINGS = {"lr": "learning_rate", "seed": "seed", "n-embd": "n_embd", "hidden": "hidden",
+                 "schedule": "schedule", "gradient": "gradient"}
+
+
+# --- what is raced -------------------------------------------------------------------------------------
+def race_axis(text: str) -> tuple[str, list[object]]:
+    """`SETTING=V1,V2,...` -> (SETTING, [values]), each value read as its flag reads it; or ConfigError
+    with one line saying what is wrong."""
+    name, sep, rest = text.partition("=")
+    name = name.strip()
+    if not sep or name not in RACE_SETTINGS:
+        raise ConfigError(f"--race takes SETTING=V1,V2,... with SETTING one of {', '.join(RACE_SETTINGS)}; "
+                          f"got {text!r}")
+    items = [v.strip() for v in rest.split(",")]
+    if not rest.strip() or any(not v for v in items):
+        raise ConfigError(f"--race {name}= needs values separated by commas, e.g. {name}={_example(name)}; "
+                          f"got {text!r}")
+    values = [_value(name, v) for v in items]
+    if len(set(values)) != len(values):
+        raise ConfigError(f"--race {name}: a value is given twice in {rest!r}")
+    return name, values
+
+
+def _example(name: str) -> str:
+    return {"lr": "0.5,1,2", "seed": "1,2,3", "n-embd": "8,16,32", "hidden": "16,64",
+            "schedule": "linear,constant", "gradient": "name,data"}[name]
+
+
+def _value(name: str, text: str) -> object:
+    if name in ("schedule", "gradient"):
+        choices = SCHEDULES if name == "schedule" else GRADIENTS
+        if text not in choices:
+            raise ConfigError(f"--race {name}: {text!r} is not one of {', '.join(choices)}")
+        return text
+    try:
+        return float(text) if name == "lr" else int(text)
+    except ValueError:
+        kind = "a number" if name == "lr" else "a whole number"
+        raise ConfigError(f"--race {name}: {text!r} is not {kind}") from None
+
+
+@dataclass(frozen=True)
+class Variant:
+    number: int  # 1..K, in the order race_configs makes them
+    config: Config
+    label: str  # what differs from the other variants: "lr 0.5, seed 3"
+
+
+def race_configs(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> list[Variant]:
+    """Every combination of the raced settings on top of `base`, the first axis varying slowest, each
+    checked by the flags' own rules. ConfigError for a setting raced twice, a single variant, or more
+    than MAX_VARIANTS."""
+    names = [name for name, _ in axes]
+    twice = {n for n in names if names.count(n) > 1}
+    if twice:
+        raise ConfigError(f"--race {sorted(twice)[0]} is given twice; list all its values in one --race")
+    count = math.prod(len(values) for _, values in axes) if axes else 0
+    if count > MAX_VARIANTS:
+        sizes = " x ".join(str(len(v)) for _, v in axes)
+        raise ConfigError(f"--race makes {sizes} = {count} variants; at most {MAX_VARIANTS} race at once")
+    if count < 2:
+        raise ConfigError("--race needs at least two variants (e.g. --race lr=0.5,1)")
+    variants = []
+    for number, combo in enumerate(itertools.product(*(values for _, values in axes)), start=1):
+        changes = {RACE_SETTINGS[name]: value for name, value in zip(names, combo)}
+        try:
+            config = base.with_(**changes).validate()
+        except ConfigError as exc:
+            raise ConfigError(f"--race variant {number}: {exc}") from None
+        label = ", ".join(f"{name} {_show(value)}" for name, value in zip(names, combo))
+        variants.append(Variant(number, config, label))
+    return variants
+
+
+def _show(value: object) -> str:
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+# --- the lockstep trainer ------------------------------------------------------------------------------
+class _Group:
+    """Variants of one shape and one kind of gradient: their weights one (K, P) block, stepped together."""
+
+    def __init__(self, members: list[int], runs: list[Run]):
+        self.members = members  # indices into the race's variants, in order
+        self.runs = runs
+        first = runs[0]
+        self.vocab, self.n_embd, self.hidden = first.model.vocab_size, first.model.n_embd, first.model.hidden
+        self.data = first.config.gradient == "data"
+        self._share()
+        if self.data:
+            pairs = [PairCounts(r.dataset.counts) for r in runs]
+            self.counts = np.stack([p.counts for p in pairs])  # (K, V, V)
+            self.rows = np.stack([p.rows for p in pairs])  # (K, V, 1)
+            self.totals = np.array([p.total for p in pairs])  # (K,)
+        else:
+            # every variant's tokens end to end; offs[k, i] is where its document i starts in them
+            sizes = [len(r.dataset.tokens) for r in runs]
+            bases = np.cumsum([0, *sizes[:-1]])
+            self.tokens = np.concatenate([r.dataset.tokens for r in runs])
+            self.offs = np.stack([r.dataset.offsets + b for r, b in zip(runs, bases)])
+            self.n_docs = len(runs[0].dataset)
+            self.eye = np.eye(self.vocab)
+            self.ones = np.ones((self.vocab, 1))  # row sums as one matmul
+            self.cols = np.arange(CHUNK + 1)
+            self._block: tuple | None = None  # BLOCK steps' indices (see _indices)
+
+    def _share(self) -> None:
+        """One block for the members' weights, each Run's model re-made on its row (no copy after this)."""
+        v, e, h = self.vocab, self.n_embd, self.hidden
+        k = len(self.runs)
+        self.block = np.stack([r.model.theta for r in self.runs])  # (K, P)
+        self.grad = np.zeros_like(self.block)
+        for run, row, grad in zip(self.runs, self.block, self.grad):
+            model = Model(v, e, h, row, share=True)
+            model.grad = grad  # the last step's lr * gradient, as a solo model holds it (a screen shows it)
+            model.gwte, model.gfc1, model.gfc2 = model._views(grad)
+            run.model = model
+        a, b = v * e, v * e + h * e
+        self.wte = self.block[:, :a].reshape(k, v, e)
+        self.fc1 = self.block[:, a:b].reshape(k, h, e)
+        self.fc2 = self.block[:, b:].reshape(k, v, h)
+        self.gwte = self.grad[:, :a].reshape(k, v, e)
+        self.gfc1 = self.grad[:, a:b].reshape(k, h, e)
+        self.gfc2 = self.grad[:, b:].reshape(k, v, h)
+        self.fc1_t, self.fc2_t = self.fc1.transpose(0, 2, 1), self.fc2.transpose(0, 2, 1)
+        self.kk = np.arange(k)[:, None]
+
+    def drop(self, stopped: list[int]) -> None:
+        """Take these positions (into self.runs) out: their models keep the rows of the old block, which
+        nothing writes to again (frozen); the others get a new block."""
+        keep = [j for j in range(len(self.runs)) if j not in stopped]
+        self.members = [self.members[j] for j in keep]
+        self.runs = [self.runs[j] for j in keep]
+        if not self.runs:
+            return
+        if self.data:
+            self.counts, self.rows, self.totals = self.counts[keep], self.rows[keep], self.totals[keep]
+        else:
+            self.offs = self.offs[keep]
+            self._block = None
+        self._share()
+
+    def step(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """One step of every member at its own lr; returns each member's loss before the step. A member
+        whose loss is not finite is not updated."""
+        loss = self._data(lrs) if self.data else self._names(step, lrs)
+        ok = np.isfinite(loss)
+        if not ok.all():
+            self.grad[~ok] = 0.0  # (a masked subtract costs more than the whole step)
+        np.subtract(self.block, self.grad, out=self.block)
+        return loss
+
+    def _indices(self, step: int) -> tuple | None:
+        """This step's (n, L, x_ids, y_ids, target, valid): each member's name (document step % N of its own
+        order) as (K, L) token ids padded to the longest (padding repeats the last position), the flat
+        index of each target in a (K, L, V) array, the real positions (None: no padding, every name as
+        long, as in a race of rates: one name for all). Gathered BLOCK steps at a time; None for a name
+        longer than CHUNK."""
+        b = self._block
+        if b is None or not b[0] <= step < b[0] + BLOCK:
+            b = self._block = self._gather(step)
+        if b[1] is None:  # a block with a long name: this step alone
+            return self._gather_one(step)
+        j = step - b[0]
+        length = b[6][j]
+        x, y, rows, valid = b[1][j, :, :length], b[2][j, :, :length], b[3][j, :, :length], b[4][j, :, :length]
+        return b[5][j], length, x, y, rows.ravel(), None if b[7][j] else valid
+
+    def _gather(self, s0: int) -> tuple:
+        steps = np.arange(s0, s0 + BLOCK)
+        i = steps % self.n_docs
+        start, end = self.offs[:, i].T, self.offs[:, i + 1].T  # (B, K)
+        n = end - start
+        longest = n.max(axis=1)
+        top = int(longest.max())
+        if top > BLOCK_LONGEST:
+            return (s0, None)
+        cols = self.cols[:top]
+        pos = np.minimum(start[:, :, None] + cols, (end - 1)[:, :, None])  # (B, K, top)
+        x, y = self.tokens[pos], self.tokens[pos + 1]
+        k = n.shape[1]
+        rows = (np.arange(k)[None, :, None] * longest[:, None, None] + cols) * self.vocab + y  # (k L + l) V + y
+        valid = cols < n[:, :, None]
+        return (s0, x, y, rows, valid, n, longest.tolist(), (n.min(axis=1) == longest).tolist())
+
+    def _gather_one(self, step: int) -> tuple | None:
+        i = step % self.n_docs
+        start, end = self.offs[:, i], self.offs[:, i + 1]
+        n = end - start  # (K,) positions in each name
+        length = int(n.max())
+        if length > CHUNK:
+            return None
+        cols = self.cols[:length]
+        valid = cols < n[:, None]
+        pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])
+        x_ids, y_ids = self.tokens[pos], self.tokens[pos + 1]
+        target = (np.arange(x_ids.size).reshape(x_ids.shape) * self.vocab + y_ids).ravel()
+        return n, length, x_ids, y_ids, target, None if int(n.min()) == length else valid
+
+    def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """Each member's name for this step, padded to the longest (`_indices`); `self.grad` = lr * each
+        name's mean gradient, as Model.sgd_step (engine.model) computes it."""
+        got = self._indices(step)
+        if got is None:  # a very long name: each model on its own, in chunks, as a solo run
+            return self._one_by_one(step, lrs)
+        n, length, x_ids, y_ids, target, valid = got
+        matmul = np.matmul
+        with np.errstate(all="ignore"):  # a diverging member's overflow, inf - inf: NaN, its loss says so
+            x = self.wte[self.kk, x_ids]  # (K, L, E)
+            h_pre = matmul(x, self.fc1_t)  # (K, L, H)
+            h = np.maximum(h_pre, 0.0)
+            logits = matmul(h, self.fc2_t)  # (K, L, V)
+            picked = logits.take(target).reshape(x_ids.shape)
+            # exp without the max subtracted first (as Model._softmax_grad_fast); if a loss is then not
+            # finite, again with it subtracted (the same numbers up to round-off)
+            probs = np.exp(logits)
+            sums = matmul(probs, self.ones)[:, :, 0]  # (K, L)
+            nll = np.log(sums) - picked  # (K, L): each position's loss
+            loss = (nll if valid is None else nll * valid).sum(axis=1) / n
+            if not np.isfinite(loss).all():
+                logits -= logits.max(axis=2, keepdims=True)
+                picked = logits.take(target).reshape(x_ids.shape)
+                probs = np.exp(logits)
+                sums = matmul(probs, self.ones)[:, :, 0]
+                nll = np.log(sums) - picked
+                loss = (nll if valid is None else nll * valid).sum(axis=1) / n
+            # (K, L): lr / n at a real position, 0 on padding
+            scale = np.repeat((lrs / n)[:, None], length, axis=1) if valid is None else valid * (lrs / n)[:, None]
+            probs *= (scale / sums)[:, :, None]  # scale * softmax
+            probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
+            matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
+            dh = matmul(probs, self.fc2)  # (K, L, H)
+            dh *= h_pre > 0
+            matmul(dh.transpose(0, 2, 1), x, out=self.gfc1)  # (K, H, E)
+            dx = matmul(dh, self.fc1)  # (K, L, E)
+            matmul(self.eye[x_ids].transpose(0, 2, 1), dx, out=self.gwte)  # (K, V, E): rows of the name's tokens
+        return loss
+
+    def _one_by_one(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        loss = np.empty(len(self.runs))
+        for j, (run, lr) in enumerate(zip(self.runs, lrs.tolist())):
+            model = run.model
+            n = len(run.dataset.doc_tokens(step % self.n_docs)) - 1
+            loss[j] = model._sum_grad(run.dataset.doc_tokens(step % self.n_docs), lr / n) / n
+            self.grad[j] = model.grad
+        return loss
+
+    def _data(self, lrs: np.ndarray) -> np.ndarray:
+        """`self.grad` = lr * the whole-data gradient of each member (Model._data_backprop, batched)."""
+        matmul = np.matmul
+        with np.errstate(all="ignore"):
+            h_pre = matmul(self.wte, self.fc1_t)  # (K, V, H)
+            h = np.maximum(h_pre, 0.0)
+            logits = matmul(h, self.fc2_t)  # (K, V, V)
+            logits -= logits.max(axis=2, keepdims=True)
+            e = np.exp(logits)
+            sums = e.sum(axis=2, keepdims=True)  # (K, V, 1)
+            logp = logits - np.log(sums)
+            loss = -(self.counts * logp).sum(axis=(1, 2)) / self.totals
+            e *= self.rows / sums
+            e -= self.counts
+            e *= (lrs / self.totals)[:, None, None]
+            matmul(e.transpose(0, 2, 1), h, out=self.gfc2)
+            dh = matmul(e, self.fc2)
+            dh *= h_pre > 0
+            matmul(dh.transpose(0, 2, 1), self.wte, out=self.gfc1)
+            matmul(dh, self.fc1, out=self.gwte)
+        return loss
+
+
+class Race:
+    """K variants trained in lockstep. `variants[k].config` is variant k's; `runs[k]` its Run."""
+
+    def __init__(self, variants: list[Variant], runs: list[Run], data: str | Path | list[str] | None = None):
+        if len(variants) != len(runs) or not runs:
+            raise ValueError("a race needs one run per variant")
+        steps = {r.config.num_steps for r in runs}
+        if len(steps) != 1 or any(r.step != runs[0].step for r in runs):
+            raise ValueError("a race's variants must have the same length and be at the same step")
+        self.variants, self.runs, self.data = variants, runs, data
+        self.num_steps = runs[0].config.num_steps
+        self.step = runs[0].step  # the next step of every variant still running
+        keys: dict[tuple[int, int, str], list[int]] = {}
+        for k, run in enumerate(runs):
+            keys.setdefault((run.model.n_embd, run.model.hidden, run.config.gradient), []).append(k)
+        self.groups = [_Group(members, [runs[k] for k in members]) for members in keys.values()]
+        # the base each variant's steps so far used (LrSchedule: a change is noted by the step that uses it)
+        self._used = [r.schedule.changes[-1][1] for r in runs]
+
+    @classmethod
+    def new(cls, variants: list[Variant], data: str | Path | list[str] | None = None) -> Race:
+        """Each variant's Run as Run.new(variant.config, data) makes it; the data is read once."""
+        first = Run.new(variants[0].config, data)
+        docs = first.original_docs() if len(variants) > 1 else []  # the file's order: each seed shuffles it
+        runs = [first] + [Run.new(v.config, docs) for v in variants[1:]]
+        return cls(variants, runs, data)
+
+    @property
+    def labels(self) -> list[str]:
+        return [v.label for v in self.variants]
+
+    @property
+    def running(self) -> list[bool]:
+        """Whether each variant still trains (not diverged, not at its end)."""
+        return [not r.finished for r in self.runs]
+
+    @property
+    def finished(self) -> bool:
+        return not any(self.running)
+
+    def _lrs(self, members: list[int], step: int) -> list[float]:
+        """Each member's rate at `step`: its base (LrSchedule: a change is noted by the step that first
+        uses it) times its schedule's factor, computed as engine.train.train computes it."""
+        runs, used, total = self.runs, self._used, self.num_steps
+        factors = {"linear": 1 - step / total}
+        out = []
+        for k in members:
+            run = runs[k]
+            base = run.schedule.base
+            if base != used[k]:
+                run.schedule.note(step, base)
+                used[k] = base
+            kind = run.config.schedule
+            factor = factors.get(kind)
+            if factor is None:
+                factor = factors[kind] = decay(step, total, kind)
+            out.append(base * factor)
+        return out
+
+    def steps(self) -> Iterator[list[StepRecord | None]]:
+        """One lockstep step per next(): every variant's record (None for one that has stopped), each
+        also noted on its Run. Ends when every variant has stopped."""
+        runs = self.runs
+        while self.step < self.num_steps and self.groups:
+            step = self.step
+            records: list[StepRecord | None] = [None] * len(runs)
+            for group in list(self.groups):
+                lrs = self._lrs(group.members, step)
+                losses = group.step(step, np.array(lrs)).tolist()
+                stopped = []
+                for j, (k, loss, lr) in enumerate(zip(group.members, losses, lrs)):
+                    run = runs[k]
+                    doc = WHOLE_DATA if group.data else run.dataset.docs[step % group.n_docs]
+                    record = StepRecord(step, loss, lr, doc)
+                    run.note(record)
+                    records[k] = record
+                    if record.diverged:
+                        stopped.append(j)
+                if stopped:
+                    group.drop(stopped)
+                    if not group.runs:
+                        self.groups.remove(group)
+            self.step = step + 1
+            yield records
+
+
+# --- what a screen shows of a race -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Standing:
+    """One variant's place in the race, from figures its Run measured (no computing here)."""
+
+    number: int
+    label: str
+    step: int  # steps taken
+    whole: float  # the whole-data loss last measured (its ExactTrack), NaN before any
+    heldout: float  # the held-out loss last measured (NaN without a held-out set)
+    ema: float  # the moving average of its one-name losses
+    diverged_at: int | None
+
+
+def standings(race: Race) -> list[Standing]:
+    """Every variant ranked by its whole-data loss, lowest first; a diverged one (or one not yet
+    measured) after every finite one, in variant order. The losses are those the trainer measured at
+    fixed steps (Run.track_exact), so reading them costs nothing; without a track, NaN."""
+    out = []
+    for v, run in zip(race.variants, race.runs):
+        track = run.exact_track
+        whole = track.last if track is not None and len(track) else math.nan
+        held = track.heldout_last if track is not None and track.heldout_values is not None and len(track) \
+            else math.nan
+        out.append(Standing(v.number, v.label, run.step, whole, held, run.history.last_ema, run.diverged_at))
+
+    def key(s: Standing) -> tuple[int, float, int]:
+        ok = s.diverged_at is None and math.isfinite(s.whole)
+        return (0 if ok else 1, s.whole if ok else 0.0, s.number)
+
+    return sorted(out, key=key)
+
+
+def variant_curves(run: Run) -> RunCurves:
+    """A variant's lines as a plot draws a kept run's (engine.runs.RunCurves), from what its Run holds now:
+    the moving average at fixed steps and the whole-data loss its ExactTrack measured. Copies (~1,500
+    floats), safe to call from another thread while the race trains."""
+    taken = run.step  # first: the arrays hold at least this many
+    c = run.config
+    track = run.exact_track
+    exact = track.copy() if track is not None and len(track) else ExactTrack.from_arrays(
+        c.num_steps, CURVE_POINTS, np.zeros(0, dtype=np.int64), np.zeros(0))
+    return RunCurves(ema_curve(run.history.ema[:taken], c.num_steps), exact, taken)
+
+
+def race_spec(text: str) -> list[tuple[str, list[object]]]:
+    """A whole race written on one line, as a settings field takes it: `lr=0.5,1 seed=1,2` (settings
+    separated by spaces or semicolons). ConfigError with one line when it is not one."""
+    parts = [p for p in text.replace(";", " ").split() if p]
+    if not parts:
+        raise ConfigError("a race needs at least one SETTING=V1,V2,... (e.g. lr=0.5,1,2)")
+    return [race_axis(p) for p in parts]
+
+
+# Ready-made races: (title, spec, what to look for). Each one of the page's claims, or a question
+# every learner asks, made into a race.
+READY_RACES = (
+    ("decay vs constant learning rate", "schedule=linear,constant",
+     "the page's claim: with the rate decaying, the late steps are small and the loss settles; at a "
+     "constant rate it keeps jumping about and ends higher"),
+    ("one name vs the whole data per step", "gradient=name,data",
+     "the page's 'stochastic': one name a step is a noisy estimate of the whole data's gradient; the "
+     "whole-data step falls smoothly, the one-name one wobbles around it"),
+    ("learning rates 0.1 .. 5", "lr=0.1,0.2,0.5,1,2,5",
+     "too small learns slowly, larger learns faster, until a rate too large overshoots: watch where "
+     "training diverges (the variant stops)"),
+    ("seeds 1..8", "seed=1,2,3,4,5,6,7,8",
+     "the same settings, other initial weights and name orders: how much the curves and the final loss "
+     "vary by chance alone"),
+    ("widths 4 .. 64", "n-embd=4,8,16,32,64",
+     "a wider model has more parameters, but with one token of context all of them can only learn the "
+     "bigram table: every width ends near the same floor"),
+)

@@ -1,0 +1,218 @@
+"""The race (engine.race): K variants stepped in lockstep as one block, each exactly its solo run:
+per-step losses to 1e-9 (relative), the same rates and names, the same samples, a checkpoint that
+resumes as a solo run; a diverging variant stops and the others go on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from helpers import train_losses
+
+from engine import Config, ConfigError, Run
+from engine.race import MAX_VARIANTS, Race, race_axis, race_configs
+
+DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "zoe", "li", "bob", "anna",
+        "christopher", "x", "maximilian", "jo"]
+
+
+def _race_records(race: Race) -> list[list[tuple[float, float, str]]]:
+    rows: list[list[tuple[float, float, str]]] = [[] for _ in race.runs]
+    for records in race.steps():
+        assert len(records) == len(race.runs)
+        for k, rec in enumerate(records):
+            if rec is not None:
+                rows[k].append((rec.loss, rec.lr, rec.doc))
+    return rows
+
+
+def _assert_equals_solo(race: Race, data, rows) -> None:
+    for variant, row, run in zip(race.variants, rows, race.runs):
+        solo = Run.new(variant.config, data)
+        expected = [(rec.loss, rec.lr, rec.doc) for rec in solo.steps()]
+        assert len(row) == len(expected) == variant.config.num_steps
+        assert [r[1:] for r in row] == [e[1:] for e in expected]  # the same rates and names, step by step
+        got, want = np.array([r[0] for r in row]), np.array([e[0] for e in expected])
+        assert np.all(np.abs(got - want) <= 1e-9 * np.abs(want)), variant.label
+        assert np.allclose(run.model.theta, solo.model.theta, rtol=0, atol=1e-9)
+        assert run.history.losses.tolist() == [r[0] for r in row] and run.step == solo.step
+        assert run.sample() == solo.sample()
+
+
+def test_a_learning_rate_race_equals_four_solo_runs():
+    variants = race_configs(Config(num_steps=400), [race_axis("lr=0.25,0.5,1,2")])
+    race = Race.new(variants)  # the embedded names
+    rows = _race_records(race)
+    assert race.finished and race.step == 400
+    _assert_equals_solo(race, None, rows)
+    finals = [row[-1][0] for row in rows]
+    assert len(set(finals)) == 4  # four different runs, not one copied
+
+
+def test_seeds_shapes_schedules_and_gradients_race_together_each_its_own_run():
+    axes = [race_axis("seed=1,2"), race_axis("n-embd=3,8"), race_axis("gradient=name,data"),
+            race_axis("schedule=constant,cosine")]
+    variants = race_configs(Config(num_steps=60, learning_rate=0.6), axes)
+    assert len(variants) == 16
+    race = Race.new(variants, DOCS)
+    assert len(race.groups) == 4  # (n_embd, gradient): each group one block
+    assert sorted(len(g.runs) for g in race.groups) == [4, 4, 4, 4]
+    rows = _race_records(race)
+    _assert_equals_solo(race, DOCS, rows)
+    # each seed its own name order
+    assert [r[2] for r in rows[0][:16]] != [r[2] for r in rows[8][:16]]
+
+
+def test_a_hidden_width_race():
+    variants = race_configs(Config(num_steps=50, n_embd=4), [race_axis("hidden=2,5,9")])
+    race = Race.new(variants, DOCS)
+    assert [r.model.hidden for r in race.runs] == [2, 5, 9] and len(race.groups) == 3
+    _assert_equals_solo(race, DOCS, _race_records(race))
+
+
+def test_a_name_longer_than_a_chunk_is_still_exact():
+    docs = [*DOCS[:5], "ab" * 2500]  # 5,001 positions: more than engine.model.CHUNK
+    variants = race_configs(Config(num_steps=18, n_embd=4, learning_rate=0.3), [race_axis("seed=3,4")])
+    race = Race.new(variants, docs)
+    rows = _race_records(race)
+    assert any(len(doc) == 5000 for row in rows for _, _, doc in row)
+    _assert_equals_solo(race, docs, rows)
+
+
+def test_a_diverging_variant_stops_with_finite_weights_and_the_others_go_on():
+    variants = race_configs(Config(num_steps=300, schedule="constant"), [race_axis("lr=0.5,1000")])
+    race = Race.new(variants, DOCS)
+    calm, wild = race.runs
+    rows: list[list[tuple[float, float, str]]] = [[], []]
+    frozen = None
+    for records in race.steps():
+        for k, rec in enumerate(records):
+            if rec is not None:
+                rows[k].append((rec.loss, rec.lr, rec.doc))
+        if records[1] is not None and records[1].diverged:
+            frozen = wild.model.theta.copy()  # the weights it stopped with
+    assert wild.diverged_at is not None and wild.diverged_at < 300
+    assert len(rows[1]) == wild.diverged_at + 1 and not np.isfinite(rows[1][-1][0])
+    assert np.isfinite(wild.model.theta).all() and wild.step == wild.diverged_at
+    assert calm.diverged_at is None and len(rows[0]) == 300 and race.finished
+    solo = Run.new(variants[0].config, DOCS)
+    want = np.array(train_losses(solo))
+    assert np.all(np.abs(np.array([r[0] for r in rows[0]]) - want) <= 1e-9 * want)
+    # the stopped variant's weights are those it stopped with: the race wrote no more into them
+    assert frozen is not None and np.array_equal(frozen, wild.model.theta) and wild.finished
+
+
+def test_a_variants_checkpoint_resumes_as_a_solo_run(tmp_path):
+    variants = race_configs(Config(num_steps=80), [race_axis("seed=5,6"), race_axis("lr=0.5,1.5")])
+    race = Race.new(variants, DOCS)
+    steps = race.steps()
+    for _ in range(30):
+        next(steps)
+    path = race.runs[2].save(tmp_path / "v3.npz")  # seed 6, lr 0.5
+    resumed = Run.resume(path, DOCS)
+    assert resumed.config == variants[2].config and resumed.step == 30
+    tail = train_losses(resumed)
+    solo = Run.new(variants[2].config, DOCS)
+    want = np.array(train_losses(solo))
+    got = np.array(resumed.history.losses)
+    assert len(tail) == 50 and np.all(np.abs(got - want) <= 1e-9 * want)
+    assert resumed.sample() == solo.sample()
+
+
+def test_a_rate_changed_mid_race_moves_that_variant_only():
+    variants = race_configs(Config(num_steps=40), [race_axis("lr=0.5,1")])
+    race = Race.new(variants, DOCS)
+    lrs: list[list[float]] = [[], []]
+    for records in race.steps():
+        for k, rec in enumerate(records):
+            lrs[k].append(rec.lr)
+        if records[0].step == 19:
+            race.runs[1].set_lr_base(0.25)
+    assert lrs[0] == [0.5 * (1 - s / 40) for s in range(40)]
+    assert lrs[1][:20] == [1.0 * (1 - s / 40) for s in range(20)]
+    assert lrs[1][20:] == [0.25 * (1 - s / 40) for s in range(20, 40)]
+    assert race.runs[1].lr_changes == [(0, 1.0), (20, 0.25)]
+
+
+# --- what is raced ------------------------------------------------------------------------------------
+def test_variants_are_every_combination_the_first_setting_slowest():
+    variants = race_configs(Config(), [race_axis("lr=0.5,1"), race_axis("seed=1,2,3")])
+    assert [v.number for v in variants] == [1, 2, 3, 4, 5, 6]
+    assert [v.label for v in variants] == ["lr 0.5, seed 1", "lr 0.5, seed 2", "lr 0.5, seed 3",
+                                           "lr 1.0, seed 1", "lr 1.0, seed 2", "lr 1.0, seed 3"]
+    assert [(v.config.learning_rate, v.config.seed) for v in variants] == [
+        (0.5, 1), (0.5, 2), (0.5, 3), (1.0, 1), (1.0, 2), (1.0, 3)]
+    widths = race_configs(Config(), [race_axis("n-embd=4,64")])
+    assert [v.config.hidden_size for v in widths] == [16, 256]  # the hidden width follows 4 x n_embd
+
+
+@pytest.mark.parametrize(("texts", "message"), [
+    (["lr=1,2", "seed=1,2,3,4,5,6,7,8,9"], f"--race makes 2 x 9 = 18 variants; at most {MAX_VARIANTS} race at once"),
+    (["depth=1,2"], "SETTING one of lr, seed, n-embd, hidden, schedule, gradient; got 'depth=1,2'"),
+    (["lr"], "--race takes SETTING=V1,V2,..."),
+    (["lr="], "--race lr= needs values separated by commas"),
+    (["lr=1,,2"], "--race lr= needs values separated by commas"),
+    (["lr=1,fast"], "--race lr: 'fast' is not a number"),
+    (["seed=1.5,2"], "--race seed: '1.5' is not a whole number"),
+    (["schedule=linear,step"], "--race schedule: 'step' is not one of linear, constant, cosine"),
+    (["lr=1,1"], "--race lr: a value is given twice"),
+    (["lr=1,2", "lr=3,4"], "--race lr is given twice"),
+    (["lr=0.5"], "--race needs at least two variants"),
+    (["lr=1,-2"], "--race variant 2: --lr must be a finite number > 0, got -2.0"),
+    (["n-embd=4,0"], "--race variant 2: --n-embd must be a whole number > 0, got 0"),
+])
+def test_bad_races_are_refused_with_one_line(texts, message):
+    with pytest.raises(ConfigError) as info:
+        race_configs(Config(), [race_axis(t) for t in texts])
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_standings_rank_by_the_whole_data_loss_a_slow_count_gives():
+    from engine.race import standings
+
+    variants = race_configs(Config(num_steps=120), [race_axis("lr=0.05,0.5,2,400")])
+    race = Race.new(variants, DOCS)
+    for run in race.runs:
+        run.track_exact()
+    for _ in race.steps():
+        pass
+    table = standings(race)
+    assert [s.number for s in table][-1] == 4 and table[-1].diverged_at is not None  # lr 400 diverged: last
+
+    def slow_whole(run: Run) -> float:  # every position of every name, one at a time
+        total, n = 0.0, 0
+        for i in range(len(run.dataset)):
+            tokens = run.dataset.doc_tokens(i)
+            total += run.model.loss(tokens) * (len(tokens) - 1)
+            n += len(tokens) - 1
+        return total / n
+
+    finite = [s for s in table if s.diverged_at is None]
+    assert [s.whole for s in finite] == sorted(s.whole for s in finite)
+    for s in finite:
+        assert s.whole == pytest.approx(slow_whole(race.runs[s.number - 1]), rel=1e-12)
+        assert s.step == 120 and s.label == variants[s.number - 1].label
+
+
+def test_a_race_written_on_one_line():
+    from engine.race import race_spec
+
+    assert race_spec("lr=0.5,1 seed=1,2") == [("lr", [0.5, 1.0]), ("seed", [1, 2])]
+    assert race_spec("gradient=name,data; schedule=linear,cosine") == [
+        ("gradient", ["name", "data"]), ("schedule", ["linear", "cosine"])]
+    with pytest.raises(ConfigError, match="a race needs at least one SETTING"):
+        race_spec("  ")
+
+
+def test_a_variants_live_curves_are_its_moving_average_and_measured_losses():
+    from engine.race import variant_curves
+
+    race = Race.new(race_configs(Config(num_steps=100), [race_axis("seed=1,2")]), DOCS)
+    run = race.runs[1]
+    run.track_exact()
+    steps = race.steps()
+    for _ in range(40):
+        next(steps)
+    ema, exact, _ = variant_curves(run).lines(np.array([10, 40, 41]))
+    assert ema[0] == run.history.ema[9] and ema[1] == run.history.ema[39]
+    assert np.isnan(ema[2]) and np.isnan(exact[2])  # beyond the steps taken
+    assert exact[1] == pytest.approx(run.dataset_loss(), rel=1e-12)  # measured after step 40

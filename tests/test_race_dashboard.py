@@ -1,0 +1,209 @@
+"""A race in the dashboard, as a learner sees it at 120x40 and 80x24: every variant's line in its own
+colour with its number in the key, the leaderboard (view 8) ranking them by whole-data loss, picking
+a variant by key and by click, the ready-made races, the settings form's race field, kept runs."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from helpers import until
+from textual.widgets import Input
+
+from engine import Config, Run
+from engine.race import READY_RACES, Race, race_configs, race_spec
+from tui.app import DashboardApp
+from tui.plumbing.training_loop import SPEEDS, State
+from tui.screens.settings_form import SettingsForm
+from tui.views.race import RaceView
+
+
+def race_of(spec: str, steps: int = 300) -> Race:
+    return Race.new(race_configs(Config(num_steps=steps), race_spec(spec)))
+
+
+async def finish(pilot, app) -> None:
+    await pilot.press("space")
+    await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=30)
+
+
+def cell_styles(app) -> list[str]:
+    return [st for row in app.plot.rows() for text, st in row for _ in text]
+
+
+def key_line(app) -> str:
+    return "".join(t for t, _ in app.plot.rows()[0])
+
+
+def board(app) -> list[str]:
+    view = app.panel.views[8]
+    assert isinstance(view, RaceView)
+    return view.text_lines()
+
+
+async def test_eight_seeds_at_120x40_every_line_in_its_colour_and_a_ranked_board():
+    race = race_of("seed=1,2,3,4,5,6,7,8")
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        styles = cell_styles(app)
+        for n in range(2, 9):  # every variant but the one shown (variant 1: the main line)
+            assert styles.count(f"race{n}") >= 20, n
+        assert "race1" not in styles and styles.count("ema") >= 20
+        assert "⠒2 ⠒3 ⠒4 ⠒5 ⠒6 ⠒7 ⠒8" in key_line(app)
+        await pilot.press("8")
+        await pilot.pause()
+        lines = board(app)
+        assert lines[0].startswith("race: ranked by whole-data loss")
+        rows = [line for line in lines[2:] if line.strip()]
+        assert len(rows) == 8
+        losses = [float(line.split()[-2]) for line in rows]
+        assert losses == sorted(losses)  # ranked, lowest first
+        # each row's figure is that variant's whole-data loss (its Run's, to the 4 decimals shown)
+        for line in rows:
+            number = int(line.split("⠒")[1].split()[0])
+            run = race.runs[number - 1]
+            assert f"seed {number}" in line and "300/300" in line
+            assert float(line.split()[-2]) == round(run.dataset_loss(), 4)
+        assert sum(line.startswith("▶") for line in rows) == 1 and "seed 1 " in next(r for r in rows if r[0] == "▶")
+        # the rows are drawn in the variants' colours: 8 different ones
+        view = app.panel.views[8]
+        colours = {seg.style.color for row in view.rows() for seg in row if "seed" in seg.text and seg.style
+                   and seg.style.color is not None and "▶" not in seg.text}
+        assert len(colours) >= 7  # the picked row is in the pick style
+
+
+async def test_picking_a_variant_by_key_and_by_click_shows_its_names_chart_and_line():
+    race = race_of("lr=0.25,0.5,1,2", steps=200)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        await pilot.press("v")
+        await until(pilot, lambda: app.loop.picked == 1)
+        assert app.training is race.runs[1] and app.shown_step == 200
+        assert (app.view_model.theta == race.runs[1].model.theta).all()  # the chart and views draw its weights
+        await pilot.pause()
+        assert "variant 2: lr 0.5" in "\n".join(app.names.text_lines)  # the names panel says whose names
+        assert "showing variant 2 (lr 0.5)" in app.note
+        styles = cell_styles(app)
+        assert "race2" not in styles and styles.count("race1") >= 20  # variant 1 is now a coloured line
+        assert "⠒1 ⠒3 ⠒4" in key_line(app)
+        await pilot.press("8")
+        await pilot.pause()
+        view = app.panel.views[8]
+        lines = board(app)
+        place = next(i for i, line in enumerate(lines) if "⠒ 4 lr 2.0" in line)
+        await pilot.click(view, offset=(10, place))
+        await until(pilot, lambda: app.loop.picked == 3)
+        assert app.training is race.runs[3]
+        assert next(line for line in board(app) if line.startswith("▶")).count("lr 2.0") == 1
+
+
+async def test_four_variants_at_80x24_are_readable():
+    race = race_of("lr=0.25,0.5,1,2", steps=200)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finish(pilot, app)
+        styles = cell_styles(app)
+        for n in (2, 3, 4):
+            assert styles.count(f"race{n}") >= 10
+        await pilot.press("8")
+        await pilot.pause()
+        rows = [line for line in board(app) if "/200" in line]
+        assert len(rows) == 4  # every variant's row fits (the title gives way)
+
+
+async def test_a_diverging_variant_stops_and_the_race_goes_on():
+    race = Race.new(race_configs(Config(num_steps=200, schedule="constant"), race_spec("lr=0.5,1000")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        assert race.runs[1].diverged_at is not None and race.runs[0].step == 200
+        await pilot.press("8")
+        await pilot.pause()
+        lines = board(app)
+        wild = next(line for line in lines if "lr 1000.0" in line)
+        assert "diverged" in wild and wild.split()[-2:] == ["--", "--"]  # no loss, no average
+        assert lines[2].split("⠒")[1].split()[0] == "1"  # the finite one ranks first
+
+
+async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_look_for():
+    app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for i, (title, spec, look) in enumerate(READY_RACES):
+            await app.run_action(f"ready_race({i})")
+            await until(pilot, lambda: app.race is not None and app.shown_step == 0)
+            assert [v.label.split()[0] for v in app.race.variants] == [spec.split("=")[0]] * len(app.race.variants)
+            assert app.note.startswith(f"{title}: {look[:30]}")
+            assert app.panel.current == 8
+        assert len(app.race.runs) == 5  # widths 4 .. 64
+        await finish(pilot, app)
+        ends = {r.step for r in app.race.runs}
+        assert ends == {100}
+
+
+async def test_the_settings_form_starts_a_race_and_refuses_a_bad_one():
+    app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        app.screen.query_one("#race", Input).value = "lr=1,x"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, SettingsForm)
+        assert "--race lr: 'x' is not a number" in app.screen.errors()["race"]
+        app.screen.query_one("#race", Input).value = "lr=0.5,1 seed=3,4"
+        await pilot.press("enter")
+        await until(pilot, lambda: app.race is not None)
+        assert [v.label for v in app.race.variants] == ["lr 0.5, seed 3", "lr 0.5, seed 4", "lr 1.0, seed 3",
+                                                        "lr 1.0, seed 4"]
+
+
+async def test_a_replaced_race_becomes_kept_runs():
+    race = race_of("lr=0.5,1", steps=100)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        await pilot.press("r")  # the same race again
+        await until(pilot, lambda: app.shown_step == 0 and app.race is not race)
+        kept = app.runs.list()
+        assert [k.label for k in kept] == ["race variant 1: lr 0.5", "race variant 2: lr 1.0"]
+        assert all(k.steps_taken == 100 and math.isfinite(k.whole_data) for k in kept)
+        assert "⠒ earlier" in key_line(app) and "⠒2" in key_line(app)  # kept runs dimmed, the new race in colour
+
+
+async def test_picking_while_the_race_trains_switches_between_two_steps_and_training_goes_on():
+    race = race_of("seed=1,2,3", steps=20000)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.step > 200)
+        await app.run_action("next_variant(1)")
+        assert app.loop.picked == 1 and app.training is race.runs[1]
+        at = race.step
+        await until(pilot, lambda: app.shown_step > at + 100)  # the screen follows variant 2 as it trains
+        assert app.loop.snapshot.picked == 1 and app.shown_state == State.RUNNING
+        await app.run_action("next_variant(-1)")
+        assert app.loop.picked == 0
+        await pilot.press("space")
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+@pytest.mark.parametrize("index", range(len(READY_RACES)))
+async def test_each_ready_made_race_draws_its_lines_key_and_board(index, size):
+    app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await app.run_action(f"ready_race({index})")
+        await until(pilot, lambda: app.race is not None)
+        await finish(pilot, app)
+        race = app.race
+        drawn = [n for n in range(2, len(race.runs) + 1) if n <= (8 if size[0] >= 100 else 4)]
+        styles = cell_styles(app)
+        for n in drawn:  # every other variant drawn, in its own colour (fewer on a narrow screen)
+            assert f"race{n}" in styles, (n, size)
+        key = key_line(app)
+        assert all(f"⠒{n}" in key for n in drawn)
+        lines = board(app)
+        rows = [line for line in lines if "60/60" in line or "diverged" in line]
+        assert len(rows) == min(len(race.runs), app.panel.views[8].content_size.height - 1)
+        assert rows and all(race.variants[0].label.split()[0] in row for row in rows)

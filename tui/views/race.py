@@ -1,0 +1,80 @@
+"""View 8, the race: every variant ranked live by its whole-data loss (engine.race.standings), each row
+in the colour of its line on the plot and naming what differs. The picked variant (the one the names,
+the next-token chart and the other views show, and the plot draws as its main line) is marked ▶; a
+click on a row, or `v` / `V`, picks another. Outside a race it says how to start one."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable
+
+from rich.segment import Segment
+from rich.style import Style
+
+from engine.race import READY_RACES, Standing, standings
+from tui.plumbing.line_colours import LINE_STYLES, line_style
+from tui.views import ViewInputs
+from tui.views.view import Palette, Row, View
+
+
+def colour_of(number: int) -> int:
+    """The colour index of variant `number`, here and on the plot (tui/plumbing/line_colours.py)."""
+    return number - 1
+
+
+def _num(value: float) -> str:
+    return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else "--"
+
+
+class RaceView(View):
+    COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES}
+
+    def inputs_key(self, inputs: ViewInputs) -> Hashable:
+        race = inputs.race
+        return (id(race), inputs.race_step, inputs.picked, inputs.race_drawn, inputs.state)
+
+    def compute(self, inputs: ViewInputs) -> object:
+        if inputs.race is None:
+            return None, (), inputs.picked, inputs.race_drawn
+        return inputs.race.num_steps, standings(inputs.race), inputs.picked, inputs.race_drawn
+
+    def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
+        total: int | None
+        table: list[Standing]
+        picked: int
+        drawn: tuple[int, ...]
+        total, table, picked, drawn = figures  # type: ignore[misc]
+        title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
+        if total is None:
+            out: list[Row] = [[Segment("no race: ctrl+p and 'race' offers ready-made ones, o has a race field, "
+                                       "or start with --race SETTING=V1,V2,...", title)]]
+            for name, spec, _ in READY_RACES[: max(height - 1, 0)]:
+                out.append([Segment(f"  {name:<38} {spec}", label)])
+            return out
+        held = any(math.isfinite(s.heldout) for s in table)
+        what = max([len(s.label) for s in table] + [7]) + 2
+        head = f"{'':4}{'#':>2} {'variant':<{what}}{'steps':>13}{'whole-data':>11}" + \
+            (f"{'held-out':>10}" if held else "") + f"{'avg':>8}"
+        out = [[Segment(head, label)]]
+        if height >= len(table) + 2:  # the title where there is room: every variant's row comes first
+            out.insert(0, [Segment("race: ranked by whole-data loss · v / V or a click on a row picks the "
+                                   "variant shown · ⠒ its line's colour on the plot", title)])
+        for place, s in enumerate(table[: max(height - len(out), 0)], start=1):
+            out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
+                                 pick, dim))
+        return out
+
+    def _row(self, s: Standing, place: int, total: int, what: int, held: bool, is_picked: bool, drawn: bool,
+             palette: Palette, pick: Style, dim: Style) -> Row:
+        colour = self.get_component_rich_style(f"view--{line_style(colour_of(s.number))}", partial=True)
+        click = Style(meta={"@click": f"app.pick_variant({s.number - 1})"})
+        steps = f"diverged {s.diverged_at + 1:,}" if s.diverged_at is not None else f"{s.step:,}/{total:,}"
+        mark = "▶" if is_picked else " "
+        glyph = "⠒" if drawn or is_picked else " "
+        text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{_num(s.whole):>11}"
+        if held:
+            text += f"{_num(s.heldout):>10}"
+        text += f"{_num(s.ema if s.diverged_at is None else math.nan):>8}"  # a diverged one's is meaningless
+        return [Segment(f"{mark}{place:>2}", (pick if is_picked else palette.style["label"]) + click),
+                Segment(f"{glyph}", colour + click),
+                Segment(text, (pick if is_picked else (dim if s.diverged_at is not None else colour)) + click)]
