@@ -36,7 +36,7 @@ from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import ExportPaths, export_files
 from tui.plumbing.layout import fit_heights
-from tui.plumbing.line_colours import LINE_HEX, run_colour
+from tui.plumbing.line_colours import run_colour
 from tui.plumbing.names import NameBatches, final_samples
 from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
@@ -158,10 +158,6 @@ class DashboardApp(App[int]):
         self._final_rng: object = None  # the run's random state before its final samples (to re-sample them)
         self._final_names: list[str] | None = None
         self._batch_t = ""  # the temperature the newest batch was first drawn at
-
-    def get_theme_variable_defaults(self) -> dict[str, str]:
-        """$line-0 .. $line-7 for every theme: the kept runs' colours (tui/plumbing/line_colours.py)."""
-        return {f"line-{i}": hex_colour for i, hex_colour in enumerate(LINE_HEX)}
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):

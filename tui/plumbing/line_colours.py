@@ -1,8 +1,8 @@
 """The colours of the plot's extra lines (kept runs, race variants): each such line carries a colour
 index, and the index names the same colour in the plot, the line's label and the runs view. The
-colours themselves are LINE_HEX, handed to every theme as `$line-0` .. `$line-7` (the app's
-get_theme_variable_defaults; used by app.tcss's `.loss-plot--line-N` and `.view--line-N`) and drawn by
-the exported picture (plot_svg.py): hues apart from the current run's lines, readable on dark and light."""
+colours themselves are LINE_HEX, written out as app.tcss's `$line-0` .. `$line-7` (used by
+`.loss-plot--line-N` and `.view--line-N`; a test checks the two agree) and drawn by the exported
+picture (plot_svg.py): hues apart from the current run's lines, readable on dark and light."""
 
 from __future__ import annotations
 
