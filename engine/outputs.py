@@ -39,11 +39,26 @@ class Target(NamedTuple):
     exists: bool
     std_fd: int | None = None  # the regular file is our own stdin/stdout/stderr: write through this fd
 
-    def open_stream(self, mode: str = "ab", **kwargs: object) -> IO:
+    def open_stream(self, mode: str = "ab", wait_for_reader: bool = True, **kwargs: object) -> IO:
         """Open a stream target for writing. Our own stdout's file is written through a copy of its
-        descriptor, so that its offset is shared and nothing already printed is overwritten."""
+        descriptor, so that its offset is shared and nothing already printed is overwritten. With
+        `wait_for_reader` False a FIFO is opened without waiting for a reader: none there is an
+        OutputError at once (an app must not hang on its own output), not a wait for ever."""
         if self.std_fd is not None:
             return open(os.dup(self.std_fd), mode, **kwargs)  # type: ignore[call-overload]
+        if not wait_for_reader:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # a FIFO that nobody reads
+                    raise OutputError(f"{self.path}: is a pipe with no reader; start its reader first") from None
+                raise
+            try:
+                os.set_blocking(fd, True)  # a reader is there: write as to any pipe
+                return open(fd, mode, **kwargs)  # type: ignore[call-overload]
+            except BaseException:
+                os.close(fd)
+                raise
         return open(self.path, mode, **kwargs)  # type: ignore[call-overload]
 
 
@@ -189,11 +204,12 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_file(target: Target, write: Callable[[BinaryIO], None]) -> None:
-    """Write through (a stream) or atomically (a regular file). Raises OSError; an interrupted or
-    failed atomic write removes its temporary file and leaves the previous file whole."""
+def write_file(target: Target, write: Callable[[BinaryIO], None], wait_for_reader: bool = True) -> None:
+    """Write through (a stream) or atomically (a regular file). Raises OSError (or OutputError: a
+    pipe with no reader, when not `wait_for_reader`); an interrupted or failed atomic write removes
+    its temporary file and leaves the previous file whole."""
     if target.stream:
-        with target.open_stream("ab") as f:
+        with target.open_stream("ab", wait_for_reader) as f:
             write(f)
             f.flush()
         return

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
+import sys
+import termios
+import threading
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -25,12 +27,14 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs
+from engine.printable import printable
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.layout import fit_heights
+from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.names import NameBatches, final_samples
-from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
+from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
@@ -48,6 +52,8 @@ from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
+QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
+OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
 
 
 class DashboardApp(App[int]):
@@ -96,10 +102,14 @@ class DashboardApp(App[int]):
     """The token whose next-token distribution is shown."""
 
     def __init__(self, run: Run, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
-                 data: str | None = None):
+                 data: str | None = None, metrics: str | None = None):
         super().__init__()
         self.training = run
+        self.first_step = run.step  # where the run on screen started in this session (--metrics rows)
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
+        self.outputs = FlagOutputs(save_path, metrics)  # what --save and --metrics ask for
+        self.lifeline: Lifeline | None = None  # run_dashboard's: ends the process if the app cannot
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
@@ -152,11 +162,7 @@ class DashboardApp(App[int]):
         self.help_panel = self.query_one(HelpPanel)
         self.key_bar = self.query_one(KeyBar)
         self._keys_shown: list[tuple[str, str, str]] = []
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
-            try:
-                asyncio.get_running_loop().add_signal_handler(sig, self._end_by_signal, sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread (tests) or no such signal here
+        self._event_loop = asyncio.get_running_loop()  # signals come from the lifeline's thread
         self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
@@ -284,9 +290,13 @@ class DashboardApp(App[int]):
         if snap.state == State.DIVERGED:
             self.set_note("training diverged: try a smaller --lr. The last finite weights can still be saved (s).",
                           sticky=True)
+            if self.outputs.due(self.training, self.first_step):
+                self._in_background(self._write_outputs_at_end)
             return
         self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature)
+        if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
+            self._in_background(self._write_outputs_at_end)
 
     @work(thread=True, group="final-samples")
     def _final_samples(self, run: Run, temperature: float) -> None:
@@ -467,6 +477,7 @@ class DashboardApp(App[int]):
             self.runs_version += 1
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
+        self.first_step = run.step
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
@@ -493,24 +504,62 @@ class DashboardApp(App[int]):
             return  # a key that arrives while the app is shutting down has no screen to go to
         await super().on_event(event)
 
-    def _end_by_signal(self, signum: int) -> None:
+    def request_exit(self, code: int) -> None:
+        """From any thread (the lifeline's, on a signal): end cleanly with `code`, without waiting."""
+        loop = self._event_loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.end_by_signal, code)
+
+    def end_by_signal(self, code: int) -> None:
+        """130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, as headless mode."""
+        self._stop_background()
+        self.exit(return_code=code)
+
+    def _stop_background(self) -> None:
+        """Everything running beside the screen is asked to stop; nothing is waited for."""
         self.loop.stop()
-        self.exit(return_code=128 + signum)  # 143 for SIGTERM, 129 for SIGHUP, as headless mode
+        self.panel.cancel_work()
+        self.workers.cancel_group(self, "final-samples")
 
     async def action_quit(self) -> None:
-        self.loop.stop()
+        self._stop_background()
+        if self.lifeline is not None:  # the process is gone within QUIT_SECONDS (+ the outputs)
+            self.lifeline.arm(0, QUIT_SECONDS)
         self.exit(0)
 
     def action_save(self) -> None:
         with self.loop.lock:  # between two steps
             ckpt = self.training.to_checkpoint()
         self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
-        self._save(ckpt, self.save_path)
+        self._in_background(self._save, ckpt, self.save_path)
 
-    @work(thread=True, group="save")
+    def _in_background(self, target: object, *args: object) -> None:
+        """A daemon thread: a write to a pipe or a slow disk never holds the screen or a quit."""
+        threading.Thread(target=target, args=args, daemon=True).start()  # type: ignore[arg-type]
+
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
         note, failed = save_checkpoint(ckpt, path)
-        self.call_from_thread(self.set_note, note, failed)  # a failure stays
+        self._from_thread(self.set_note, note, failed)  # a failure stays
+
+    def _from_thread(self, callback: object, *args: object) -> None:
+        """Hand a result to the screen's thread without waiting (the app may be ending meanwhile)."""
+        loop = self._event_loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(callback, *args)  # type: ignore[arg-type]
+            except RuntimeError:
+                pass  # the loop closed in between
+
+    def write_outputs(self) -> list[tuple[str, bool]]:
+        """--metrics and --save for the run on screen, if it trained since they were last written:
+        (line, failed) for each."""
+        return self.outputs.write(self.training, self.first_step, self.loop.lock)
+
+    def _write_outputs_at_end(self) -> None:
+        lines = self.write_outputs()
+        if lines:  # a failure stays on screen
+            self._from_thread(self.set_note, "; ".join(line for line, _ in lines), any(f for _, f in lines))
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -526,10 +575,39 @@ OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstan
 
 def make_app(run: Run, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
-    return DashboardApp(run, save_path=args.save, data=args.data)
+    return DashboardApp(run, save_path=args.save, data=args.data, metrics=getattr(args, "metrics", None))
+
+
+def _say(line: str) -> None:
+    try:
+        print(f"micromlp-tui: {printable(line)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def run_dashboard(run: Run, args: argparse.Namespace) -> int:
+    """Run the app; then --metrics / --save if the run trained since they were last written (one line
+    on stderr each). The lifeline (tui/plumbing/lifeline.py) ends the process on a signal or when the
+    terminal goes, even if the app's thread is stuck, and at the latest a few seconds after a quit."""
     app = make_app(run, args)
+    try:
+        modes = termios.tcgetattr(0)  # what the terminal was before the app: restored on a forced end
+    except (termios.error, OSError):
+        modes = None
+    lines: list[tuple[str, bool]] = []
+
+    def last_words() -> None:
+        lines.extend(app.write_outputs())
+
+    lifeline = Lifeline(app.request_exit, last_words, lambda: modes)
+    app.lifeline = lifeline
+    lifeline.start()
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    lifeline.arm(code, OUTPUT_SECONDS + 2)  # from here on: the outputs, then the end
+    lifeline.say_last_words(OUTPUT_SECONDS)
+    for line, _ in lines:
+        _say(line)
+    if app.outputs.wanted and not lines and app.outputs.due(app.training, app.first_step):
+        _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
+    return code
