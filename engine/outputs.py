@@ -13,7 +13,7 @@ Rules, the same for every output:
 - `check_output` refuses, before any training, what would fail at the end: a missing or unwritable
   folder, a file name too long for the folder's file system, a read-only target.
 - `check_distinct` refuses an output that is the same file as an input (--data, --load) or as the
-  other output.
+  other output, but for the pairs it is told are safe (--save onto --load: resume and save back).
 Every refusal is an OutputError with one line naming the path.
 """
 
@@ -165,20 +165,25 @@ def _identity(path: str | Path) -> tuple[object, ...]:
 
 
 def check_distinct(outputs: Iterable[tuple[str, str | Path | None]],
-                   inputs: Iterable[tuple[str, str | Path | None]]) -> None:
+                   inputs: Iterable[tuple[str, str | Path | None]],
+                   allowed: Iterable[tuple[str, str]] = ()) -> None:
     """Refuse an output that is the same file as an input or as another output (by device and inode
-    when the file exists, by resolved path when it does not yet)."""
-    seen: dict[tuple[object, ...], str] = {}
+    when the file exists, by resolved path when it does not yet). `allowed` holds the (output flag,
+    input flag) pairs that may be one file: ("--save", "--load") resumes a run and saves it back, which
+    the atomic write makes safe (the input was read whole before anything is written)."""
+    ok = set(allowed)
+    seen: dict[tuple[object, ...], list[tuple[str, str]]] = {}
     for flag, path in inputs:
         if path is not None:
-            seen.setdefault(_identity(path), f"{flag} {path}")
+            seen.setdefault(_identity(path), []).append((flag, f"{flag} {path}"))
     for flag, path in outputs:
         if path is None:
             continue
         key = _identity(path)
-        if key in seen:
-            raise OutputError(f"{flag} {path}: is the same file as {seen[key]}; it would be overwritten")
-        seen[key] = f"{flag} {path}"
+        clash = next((label for other, label in seen.get(key, []) if (flag, other) not in ok), None)
+        if clash is not None:
+            raise OutputError(f"{flag} {path}: is the same file as {clash}; it would be overwritten")
+        seen.setdefault(key, []).append((flag, f"{flag} {path}"))
 
 
 def temp_file_in(folder: Path) -> tuple[int, str]:

@@ -70,13 +70,14 @@ def check_writable(flag: str, path: str | None) -> None:
 
 def check_outputs(args: argparse.Namespace) -> None:
     """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
-    directory / block device / socket, and not the same file as an input or as the other output."""
+    directory / block device / socket, and not the same file as an input or as the other output
+    (but --save may be --load's file: a resumed run saved back)."""
     outputs = [("--save", args.save), ("--metrics", getattr(args, "metrics", None))]
     for flag, path in outputs:
         check_writable(flag, path)
     inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]
-    try:
-        check_distinct(outputs, inputs)
+    try:  # --save onto --load is resuming a run and saving it back: allowed (the save is atomic)
+        check_distinct(outputs, inputs, allowed=[("--save", "--load")])
     except OutputError as exc:
         raise ConfigError(str(exc)) from None
 
