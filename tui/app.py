@@ -27,6 +27,7 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, checkpoint, next_token_probs
+from engine.inspect import dead_units
 from engine.printable import printable
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.commands import COMMANDS
@@ -130,6 +131,9 @@ class DashboardApp(App[int]):
             self.training.track_exact()
         self.batches = NameBatches(self.training.config.max_len)
         self._final_shown = False
+        self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
+        self._dead_checked_step = -1  # ... and at which step
+        self._all_dead_said = False
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
@@ -221,9 +225,25 @@ class DashboardApp(App[int]):
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
             self._final_shown = True
             self._show_final(snap)
+        self._say_if_all_dead()
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
+
+    def _say_if_all_dead(self) -> None:
+        """Every hidden unit dead (its ReLU gives 0 after every token): no gradient reaches any weight
+        again, the model says the same uniform guess after every token. Said once a run (a lesson:
+        dead ReLUs), checked at most once a second (one forward pass over the vocabulary)."""
+        now, step = time.monotonic(), self.shown_step
+        if self._all_dead_said or now - self._dead_checked < 1.0 or step == self._dead_checked_step:
+            return
+        self._dead_checked, self._dead_checked_step = now, step
+        with np.errstate(all="ignore"):
+            if self.training.step > 0 and bool(dead_units(self.view_model).all()):
+                self._all_dead_said = True
+                self.set_note("every hidden unit is dead: each ReLU gives 0 after every token (dead ReLUs), so "
+                              "the gradient is 0 and no weight changes again; the loss stays at the random guess. "
+                              "r or n: a new run (a smaller lr makes it less likely)", sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
@@ -293,7 +313,13 @@ class DashboardApp(App[int]):
             if self.outputs.due(self.training, self.first_step):
                 self._in_background(self._write_outputs_at_end)
             return
-        self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
+        self._dead_checked, self._dead_checked_step = -1.0, -1
+        self._say_if_all_dead()
+        if self._all_dead_said:  # the end does not hide why the loss stayed up
+            self.set_note("finished with every hidden unit dead (dead ReLUs: the gradient is 0, the loss stays at "
+                          "the random guess): r runs it again, n runs it with a new seed", sticky=True)
+        else:
+            self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature)
         if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
             self._in_background(self._write_outputs_at_end)
@@ -467,14 +493,20 @@ class DashboardApp(App[int]):
     def action_remove_run(self, run_id: int | None = None) -> None:
         self.experiments.remove_run(run_id)
 
-    async def replace_run(self, run: Run, note: str) -> None:
-        """Stop the current run (kept as a ghost if it trained at all) and start `run` in its place."""
+    async def replace_run(self, run: Run, note: str, data: str | None | object = ...) -> None:
+        """Stop the current run (kept as a ghost if it trained at all, labelled with its own data) and
+        start `run` in its place, on `data` (left out: the same data). A new alphabet puts the chart's
+        context back to BOS (the old token may not exist, or be another letter, in the new one)."""
         await self._stop_worker()
         if self.training.step > 0:  # kept: a ghost line on the plot, a row in the runs view
             snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
             rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
             self.runs.keep(self.training, self.data, note, rate)
             self.runs_version += 1
+        if data is not ...:
+            self.data = data  # type: ignore[assignment]
+        if run.dataset.uchars != self.training.dataset.uchars or data is not ...:
+            self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.workers.cancel_group(self, "final-samples")
         self.training, self.loop = run, TrainingLoop(run, self.loop.speed_index)
         self.first_step = run.step
@@ -515,6 +547,10 @@ class DashboardApp(App[int]):
         """130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, as headless mode."""
         self._stop_background()
         self.exit(return_code=code)
+
+    def form_outputs(self) -> list[tuple[str, str | None]]:
+        """The files the app writes, which the settings form's data file may not be."""
+        return [("--save", str(self.save_path)), ("--metrics", self.outputs.metrics)]
 
     def _stop_background(self) -> None:
         """Everything running beside the screen is asked to stop; nothing is waited for."""

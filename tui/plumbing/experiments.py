@@ -31,7 +31,8 @@ class ExperimentsHost(Protocol):
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
     def draw_views(self) -> None: ...
-    def replace_run(self, run: Run, note: str) -> Coroutine[Any, Any, None]: ...
+    def replace_run(self, run: Run, note: str, data: str | None | object = ...) -> Coroutine[Any, Any, None]: ...
+    def form_outputs(self) -> list[tuple[str, str | None]]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
@@ -49,19 +50,22 @@ class Experiments:
     def open_settings(self) -> None:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature)  # the temperature on screen
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size), self._apply_settings)
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.form_outputs()),
+                      self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
         if settings is None:
             return
         h = self.host
-        try:
-            run = Run.new(settings.config, settings.data)
-        except MicroMLPError as exc:
-            h.set_note(f"settings not applied: {exc}", sticky=True)
-            return
-        h.data = settings.data
-        await h.replace_run(run, "a new run with the new settings")
+        run = settings.run  # built by the form, off the screen's thread
+        if run is None:
+            try:
+                run = Run.new(settings.config, settings.data)
+            except MicroMLPError as exc:
+                h.set_note(f"settings not applied: {exc}", sticky=True)
+                return
+        # the run on screen is kept with ITS data; the new one trains on the form's
+        await h.replace_run(run, "a new run with the new settings", data=settings.data)
 
     def scale_lr(self, factor: float) -> None:
         h = self.host
