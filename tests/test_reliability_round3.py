@@ -156,5 +156,5 @@ async def test_saving_to_a_pipe_with_no_reader_says_so_and_never_hangs(tmp_path)
         await until(pilot, lambda: app.shown_step == 1)
         await pilot.press("s")
         await until(pilot, lambda: "no reader" in str(app.note_line.content))
-        assert str(app.note_line.content).startswith(f"not saved: {fifo}: is a pipe with no reader")
+        assert str(app.note_line.content) == f"not saved: is a pipe with no reader; start its reader first: {fifo}"
         await pilot.press("q")

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import checkpoint
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -218,6 +220,53 @@ def test_q_ends_the_app_after_a_storm_of_resizes(tmp_path):
         _tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
         _tmux("send-keys", "-t", session, "q")
         assert _wait_file(exit_file, 8) == "0"
+        _restored(session)
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+@pytest.mark.parametrize("how,code", [("q", 0), ("TERM", 143)])
+def test_save_and_metrics_are_written_when_the_dashboard_ends(tmp_path, how, code):
+    """--save and --metrics do what they say in the dashboard too: the run on screen is written when
+    the app ends (it was written only by s, and the CSV never)."""
+    save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
+    session, exit_file, pid_file = _start(tmp_path, f"--steps 100000 --save {save} --metrics {metrics}")
+    try:
+        _wait_for(session, r"idle .*step 0/100000")
+        _tmux("send-keys", "-t", session, "space")
+        _wait_for(session, r"running .*step [1-9]")
+        _tmux("send-keys", "-t", session, "space")  # paused: the step on screen is the step saved
+        _wait_for(session, r"paused")
+        if how == "q":
+            _tmux("send-keys", "-t", session, "q")
+        else:
+            os.kill(int(_wait_file(pid_file, 5)), getattr(__import__("signal"), f"SIG{how}"))
+        assert _wait_file(exit_file, 10) == str(code)
+        _restored(session)
+        step = checkpoint.load(save).step
+        assert step > 0
+        rows = metrics.read_text().splitlines()
+        assert rows[0] == "step,loss,lr" and len(rows) == step + 1 and rows[-1].startswith(f"{step},")
+        screen = re.sub(r"\s", "", _screen(session))  # said on stderr at the end (wrapped at 100 columns)
+        assert re.sub(r"\s", "", f"saved step {step} to {save} (--save)") in screen
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
+    """s to a FIFO nobody reads, then q: the app hung (killed after 150 s). The save now says the pipe
+    has no reader, and q ends the app."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    session, exit_file, _ = _start(tmp_path, f"--steps 1000 --save {fifo}")
+    try:
+        _wait_for(session, r"idle .*step 0/1000")
+        _tmux("send-keys", "-t", session, ".")
+        _wait_for(session, r"step 1/1000")
+        _tmux("send-keys", "-t", session, "s")
+        _wait_for(session, r"not saved: .*no reader", timeout=5)
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_file(exit_file, 5) == "0"
         _restored(session)
     finally:
         _tmux("kill-session", "-t", session)

@@ -27,10 +27,19 @@ def save_checkpoint(ckpt: checkpoint.Checkpoint, path: Path) -> tuple[str, bool]
     try:
         where = checkpoint.save(path, ckpt, wait_for_reader=False)
     except MicroMLPError as exc:
-        return f"not saved: {exc}", True
+        return _reason_first(str(exc), path), True
     except OSError as exc:
-        return f"not saved: {path}: {exc.strerror or exc}", True
+        return _reason_first(f"{path}: {exc.strerror or exc}", path), True
     return f"saved step {ckpt.step} to {where.resolve()}", False
+
+
+def _reason_first(message: str, path: Path) -> str:
+    """'not saved: REASON: PATH': the note is one line, and a long path cut at its end still leaves
+    the reason on screen."""
+    head = f"{path}: "
+    if message.startswith(head):
+        message = f"{message[len(head):]}: {path}"
+    return f"not saved: {message}"
 
 
 def metrics_csv(run: Run, first: int) -> str:
