@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import math
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 from helpers import until
 from textual.widgets import Input
 
@@ -17,6 +21,7 @@ from tui.plumbing.training_loop import SPEEDS, State
 from tui.screens.settings_form import SettingsForm
 from tui.views.gradcheck import GradCheckView
 
+ROOT = Path(__file__).resolve().parent.parent
 FAST = SPEEDS.index(None)
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "zoe", "bob", "anna", "quinn", "xavier", "jack",
         "kyle", "walter", "yvonne", "gus", "hugh", "ruth", "pat", "don", "leo", "fay", "ike", "lux", "vic"]
@@ -158,3 +163,16 @@ async def test_saving_to_a_pipe_with_no_reader_says_so_and_never_hangs(tmp_path)
         await until(pilot, lambda: "no reader" in str(app.note_line.content))
         assert str(app.note_line.content) == f"not saved: is a pipe with no reader; start its reader first: {fifo}"
         await pilot.press("q")
+
+
+@pytest.mark.parametrize("face", [["--headless"], []])
+def test_holdout_with_one_name_is_a_clear_error_on_the_command_line(tmp_path, face):
+    """It trained with nothing held out and said nothing; now one line and exit 2, before any
+    terminal is taken (the dashboard face checks it too)."""
+    one = tmp_path / "one.txt"
+    one.write_text("anna\n")
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", *face, "--data", str(one), "--holdout", "0.5"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 2 and out.stdout == ""
+    assert out.stderr == ("micromlp-tui: error: --holdout 0.5: the data holds 1 name; holding some out needs at "
+                          "least 2 (one to train on); give more names or --holdout 0\n")
