@@ -42,8 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "their exact loss beside the training loss (default 0: train on every name, as the tutorial). "
                    "F x names is rounded to the nearest whole number, at least 1 held out and 1 left to train; "
                    "makemore holds out min(1000, 10%%), e.g. 0.1")
-    p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
-    p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
+    p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step (the "
+                   "dashboard: at the run's end and when it ends)")
+    p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training (the dashboard: also "
+                   "when it ends, and on s); may be the --load file")
     p.add_argument("--load", metavar="PATH", help="start from a checkpoint")
     p.add_argument("--compare", nargs="+", metavar="CKPT",
                    help="print the checkpoints' settings and final losses side by side, then exit; the exact "
