@@ -241,9 +241,8 @@ class DashboardApp(App[int]):
         with np.errstate(all="ignore"):
             if self.training.step > 0 and bool(dead_units(self.view_model).all()):
                 self._all_dead_said = True
-                self.set_note("every hidden unit is dead: each ReLU gives 0 after every token (dead ReLUs), so "
-                              "the gradient is 0 and no weight changes again; the loss stays at the random guess. "
-                              "r or n: a new run (a smaller lr makes it less likely)", sticky=True)
+                self.set_note("every hidden unit is dead (dead ReLUs): the gradient is 0, no weight changes again; "
+                              "r or n for a new run", sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
@@ -316,8 +315,8 @@ class DashboardApp(App[int]):
         self._dead_checked, self._dead_checked_step = -1.0, -1
         self._say_if_all_dead()
         if self._all_dead_said:  # the end does not hide why the loss stayed up
-            self.set_note("finished with every hidden unit dead (dead ReLUs: the gradient is 0, the loss stays at "
-                          "the random guess): r runs it again, n runs it with a new seed", sticky=True)
+            self.set_note("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
+                          "the guess; r or n: a new run", sticky=True)
         else:
             self.set_note("finished: r runs it again, n runs it with a new seed, s saves it", sticky=True)
         self._final_samples(self.training, self.temperature)

@@ -81,9 +81,10 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
         f"largest difference at {f.where}; ● on the diagonal: they agree",
         "x: analytic, y: numerical, same scale; c checks again",
     ]
-    if r.zero:  # nothing to compare: a zero gradient agrees with anything
-        facts[4:] = ["the gradient is ZERO everywhere: no hidden unit is active for this name (dead",
-                     "ReLUs), so no step can change a weight; nothing to compare. c checks again"]
+    if r.zero:  # nothing to compare: a zero gradient agrees with anything (said first: small screens)
+        facts = [facts[0], "the gradient is ZERO everywhere: no hidden unit is active",
+                 "for this name (dead ReLUs), so no step changes a weight", *facts[1:4],
+                 "nothing to compare; c checks again"]
     plot = scatter(r.analytic, r.numerical, h, w)
     for i in range(h):
         row: Row = [Segment("│" + plot[i], pal.style["hot"])]
