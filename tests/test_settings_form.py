@@ -279,6 +279,7 @@ async def test_apply_builds_off_the_screens_thread_and_escape_cancels(tmp_path, 
         await until(pilot, started.is_set)
         await pilot.pause(0.2)
         assert "reading the embedded names and building the model … (escape cancels)" in form.errors()["form"]
+        assert form.loading is False  # the form stays in sight (Textual's `loading` would hide it under dots)
         seed = form.query_one("#seed", Input)
         seed.focus()
         await pilot.press("end", "9")  # the screen answers keys meanwhile

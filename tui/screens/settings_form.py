@@ -251,7 +251,7 @@ class SettingsForm(ModalScreen[Settings | None]):
         self.vocab_size = vocab_size
         self.outputs = tuple(outputs)
         self.result: Settings | None = None  # what Apply dismissed with (tests read it too)
-        self.loading: threading.Event | None = None  # set while Apply's thread works: cancelled when set
+        self.applying: threading.Event | None = None  # set while Apply's thread works: cancelled when set
         self._outcome: tuple[Settings | None, dict[str, str]] | None = None
 
     def compose(self) -> ComposeResult:
@@ -313,7 +313,7 @@ class SettingsForm(ModalScreen[Settings | None]):
     def apply(self) -> None:
         """Check everything; dismiss with the new Settings (and its run), or show why not (and stay).
         The cheap checks run here; the data is read and the run built in a thread (see the module)."""
-        if self.loading is not None:
+        if self.applying is not None:
             return  # already applying
         texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data"]}
         errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), self.base)) is not None}
@@ -326,7 +326,7 @@ class SettingsForm(ModalScreen[Settings | None]):
             self._show(i, None)
         what = printable(texts.get("data", "").strip() or "the embedded names")
         self._show("form", f"reading {what} and building the model … (escape cancels)")
-        self.loading = cancelled = threading.Event()
+        self.applying = cancelled = threading.Event()
         self._outcome = None
         threading.Thread(target=self._prepare, args=(texts, cancelled), name="settings-apply", daemon=True).start()
         self._timer = self.set_interval(POLL, self._poll)
@@ -343,7 +343,7 @@ class SettingsForm(ModalScreen[Settings | None]):
         if self._outcome is None:
             return
         self._timer.stop()
-        (settings, errors), self._outcome, self.loading = self._outcome, None, None
+        (settings, errors), self._outcome, self.applying = self._outcome, None, None
         if settings is None:
             texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data"]}
             self._show_errors(texts, errors)
@@ -361,8 +361,8 @@ class SettingsForm(ModalScreen[Settings | None]):
             self.query_one(f"#{first}", Input).focus()
 
     def action_cancel(self) -> None:
-        if self.loading is not None:  # the thread's work is dropped; nothing waits for it
-            self.loading.set()
-            self.loading = None
+        if self.applying is not None:  # the thread's work is dropped; nothing waits for it
+            self.applying.set()
+            self.applying = None
             self._timer.stop()
         self.dismiss(None)
