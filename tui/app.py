@@ -54,6 +54,7 @@ FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
+DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second dead-unit check (n_embd 512: 28 million, ~20 ms)
 OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
 
 
@@ -235,6 +236,9 @@ class DashboardApp(App[int]):
         again, the model says the same uniform guess after every token. Said once a run (a lesson:
         dead ReLUs), checked at most once a second (one forward pass over the vocabulary)."""
         now, step = time.monotonic(), self.shown_step
+        m = self.view_model
+        if m.vocab_size * m.n_embd * m.hidden > DEAD_CHECK_MAX:  # too slow for the screen's thread
+            return
         if self._all_dead_said or now - self._dead_checked < 1.0 or step == self._dead_checked_step:
             return
         self._dead_checked, self._dead_checked_step = now, step

@@ -174,10 +174,11 @@ class GradCheckView(View):
             self._outcome = outcome
 
     def _poll(self) -> None:
-        outcome = self._outcome
+        outcome, f = self._outcome, self.figures
+        assert isinstance(f, CheckFigures)
         if outcome is None:
-            if self.running and self._done != self.figures.done:
-                self.figures = self.figures._replace(done=self._done)
+            if self.running and self._done != f.done:
+                self.figures = f._replace(done=self._done)
                 self.forget()
                 self.redraw()
             return
@@ -187,7 +188,7 @@ class GradCheckView(View):
         if outcome[0] == "done":
             self._finished(*outcome[1:])
         else:
-            self.figures = CheckFigures("failed", self.figures.doc, self.figures.step, None, outcome[1])
+            self.figures = CheckFigures("failed", f.doc, f.step, None, outcome[1])
             self._generation += 1
             self.forget()
             self.redraw()
