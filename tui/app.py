@@ -643,7 +643,7 @@ def run_dashboard(run: Run, args: argparse.Namespace) -> int:
     lifeline.start()
     app.run()
     code = app.return_code or 0
-    lifeline.arm(code, OUTPUT_SECONDS + 2)  # from here on: the outputs, then the end
+    lifeline.arm(code, OUTPUT_SECONDS + 2, replace=True)  # the app has ended: the outputs, then the end
     lifeline.say_last_words(OUTPUT_SECONDS)
     for line, _ in lines:
         _say(line)

@@ -73,12 +73,13 @@ class Lifeline:
         self._thread = threading.Thread(target=self._watch, name="micromlp-lifeline", daemon=True)
         self._thread.start()
 
-    def arm(self, code: int, seconds: float) -> None:
-        """The process is to end with `code`: if it has not within `seconds`, it is ended."""
-        if self.code is None:
+    def arm(self, code: int, seconds: float, replace: bool = False) -> None:
+        """The process is to end with `code`: if it has not within `seconds`, it is ended. An earlier
+        deadline stands, unless `replace` (the app has ended cleanly: its outputs get their time)."""
+        if self.code is None or replace:
             self.code = code
         deadline = time.monotonic() + seconds
-        if self._deadline is None or deadline < self._deadline:
+        if self._deadline is None or deadline < self._deadline or replace:
             self._deadline = deadline
 
     # --- the watching thread --------------------------------------------------------------------
