@@ -73,6 +73,12 @@ def save(path: str | Path, ckpt: Checkpoint, wait_for_reader: bool = True) -> Pa
     a FIFO with no reader is refused at once instead of waited on (engine.outputs.Target.open_stream)."""
     if not np.isfinite(ckpt.theta).all():
         raise CheckpointError(f"{path}: the weights are not finite (the run diverged); nothing was saved")
+    changes = ckpt.lr_changes or []
+    steps = [at for at, _ in changes]
+    if not (1 <= len(steps) <= ckpt.step + 1 and steps[0] == 0 and all(a < b for a, b in zip(steps, steps[1:]))
+            and steps[-1] <= ckpt.step):  # what load() reads back: never write a file it would refuse
+        raise CheckpointError(f"{path}: the learning-rate schedule ({len(steps):,} changes) is not one a "
+                              f"checkpoint at step {ckpt.step} can hold; nothing was saved")
     try:
         target = resolve_output(path)
         version, internal, gauss_next = ckpt.rng_state

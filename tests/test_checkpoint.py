@@ -337,3 +337,12 @@ def test_a_schedule_with_more_points_than_steps_is_refused_before_it_is_read(tmp
     np.savez(tmp_path / "bad.npz", **arrays)
     with pytest.raises(CheckpointError, match="damaged checkpoint: a learning-rate schedule of 7 steps"):
         ck.load(tmp_path / "bad.npz")
+
+
+def test_a_schedule_load_would_refuse_is_never_written(tmp_path):
+    run = Run.new(Config(num_steps=100), DOCS)
+    bad = run.to_checkpoint()
+    bad.lr_changes = [(0, 1.0), (3, 0.5)]  # a change beyond the step reached (0)
+    with pytest.raises(CheckpointError, match="nothing was saved"):
+        ck.save(tmp_path / "c.npz", bad)
+    assert not (tmp_path / "c.npz").exists() and list(tmp_path.iterdir()) == []
