@@ -36,7 +36,6 @@ from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in,
 MAGIC = "micromlp-tui checkpoint"
 VERSION = 3  # 2: + lr_steps / lr_bases, and the `holdout` setting; 3: + the `top_k` setting; older files load
 READABLE = (1, 2, 3)
-MAX_LR_CHANGES = 100_000  # (step, base) pairs in a schedule: each one a key press
 MAX_TEXT = 1 << 20  # characters in the settings' or the vocabulary's JSON
 RNG_STATE_SIZE = 625  # random.Random's Mersenne Twister state: 624 words and an index
 RngState = tuple[int, tuple[int, ...], float | None]  # what random.Random.getstate() returns
@@ -74,12 +73,19 @@ class Checkpoint:
             self.lr_changes = [(0, self.config.learning_rate)]
 
 
-def save(path: str | Path, ckpt: Checkpoint) -> Path:
+def save(path: str | Path, ckpt: Checkpoint, wait_for_reader: bool = True) -> Path:
     """Write `ckpt` to `path` (see engine.outputs). Refuses weights that are not finite. Any failure is
     a CheckpointError with one line naming the path; nothing else is raised (but KeyboardInterrupt,
-    after which the previous file is whole and no temporary file is left)."""
+    after which the previous file is whole and no temporary file is left). `wait_for_reader` False:
+    a FIFO with no reader is refused at once instead of waited on (engine.outputs.Target.open_stream)."""
     if not np.isfinite(ckpt.theta).all():
         raise CheckpointError(f"{path}: the weights are not finite (the run diverged); nothing was saved")
+    changes = ckpt.lr_changes or []
+    steps = [at for at, _ in changes]
+    if not (1 <= len(steps) <= ckpt.step + 1 and steps[0] == 0 and all(a < b for a, b in zip(steps, steps[1:]))
+            and steps[-1] <= ckpt.step):  # what load() reads back: never write a file it would refuse
+        raise CheckpointError(f"{path}: the learning-rate schedule ({len(steps):,} changes) is not one a "
+                              f"checkpoint at step {ckpt.step} can hold; nothing was saved")
     try:
         target = resolve_output(path)
         version, internal, gauss_next = ckpt.rng_state
@@ -101,7 +107,7 @@ def save(path: str | Path, ckpt: Checkpoint) -> Path:
             buffer = io.BytesIO()
             np.savez(buffer, **arrays)
             data = buffer.getvalue()
-            write_file(target, lambda f: f.write(data))
+            write_file(target, lambda f: f.write(data), wait_for_reader)
         else:
             write_file(target, lambda f: np.savez(f, **arrays))
     except OutputError as exc:
@@ -218,10 +224,12 @@ def _read(z: zipfile.ZipFile) -> Checkpoint:
 
 
 def _lr_changes(headers: dict, read: Callable[[str], np.ndarray], step: int) -> list[tuple[int, float]]:
-    """The schedule: 1 to MAX_LR_CHANGES pairs, steps from 0 rising and at most `step` (a change made
+    """The schedule: 1 to step + 1 pairs (no more can be made: one per step at most, each key press
+    between two steps replacing the last; so every schedule a run writes is read back, and the
+    bound is the losses' own), steps from 0 rising and at most `step` (a change made
     while paused shows at the next step), every base the --lr rules' (finite, > 0)."""
     n = headers["lr_steps"]
-    if n != headers["lr_bases"] or not 1 <= n[0] <= MAX_LR_CHANGES:
+    if n != headers["lr_bases"] or not 1 <= n[0] <= step + 1:
         raise CheckpointError(f"damaged checkpoint: a learning-rate schedule of {n[0]:,} steps and "
                               f"{headers['lr_bases'][0]:,} bases")
     steps = [int(s) for s in read("lr_steps").tolist()]

@@ -10,12 +10,13 @@ Diverged weights give NaN or inf figures, never a warning or an exception (`_qui
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
-from engine.model import Model, numerical_grad
+from engine.model import Model, numerical_grad_fast
 from engine.sampling import softmax_rows
 
 TINY = 1e-300  # denominator floor of the per-parameter relative error (both gradients exactly 0 -> 0)
@@ -255,23 +256,34 @@ class GradCheck:
     max_rel_err: float  # the relative error, max over parameters of |a - n| / max(|a|, |n|, TINY): 0 where both are 0
     scaled_err: float  # max |a - n| / max(max |a|, max |n|): what tests/test_gradient.py bounds by 1e-6
     worst: int  # index of the parameter with the largest |a - n|
+    largest: float = math.nan  # max(max |a|, max |n|): 0 when the gradient is zero (every unit dead)
+
+    @property
+    def zero(self) -> bool:
+        """Both gradients are exactly 0 everywhere: nothing to compare (e.g. every hidden unit dead)."""
+        return self.largest == 0.0
 
 
 @_quiet
-def gradient_check(model: Model, tokens: np.ndarray, doc: str = "", eps: float = 1e-5) -> GradCheck:
-    """Page 1.8's check at `model`'s weights on one document. Works on a copy: about 2 * P forward
-    passes (~0.1 s for the tutorial's 3,184 parameters), so run it off the UI thread."""
+def gradient_check(model: Model, tokens: np.ndarray, doc: str = "", eps: float = 1e-5,
+                   stop: Callable[[], bool] | None = None,
+                   progress: Callable[[float], None] | None = None) -> GradCheck:
+    """Page 1.8's check at `model`'s weights on one document. Works on a copy. The numerical side is
+    engine.model.numerical_grad_fast (the page's loop over the parameters, batched: ~10 ms for the
+    tutorial's 3,184 parameters on a short name), in chunks: between two, `stop()` may end it (raising
+    engine.model.Stopped) and `progress` gets the fraction done, so a front end can run it in a thread
+    that a quit never waits for."""
     work = model.copy()
     tokens = np.asarray(tokens, dtype=np.intp)
     loss, analytic = work.loss_and_grad(tokens)
-    numerical = numerical_grad(work, tokens, eps)
+    numerical = numerical_grad_fast(work, tokens, eps, stop, progress)
     diff = np.abs(analytic - numerical)  # (P,)
     size = np.maximum(np.maximum(np.abs(analytic), np.abs(numerical)), TINY)  # (P,) the larger of the two
     top = max(float(np.abs(analytic).max()), float(np.abs(numerical).max()))
     biggest = float(diff.max())
     scaled = biggest / top if top != 0 else biggest  # all-zero gradients: 0; NaN stays NaN
     return GradCheck(doc, tokens, loss, analytic, numerical, eps, biggest, float((diff / size).max()),
-                     scaled, int(diff.argmax()))
+                     scaled, int(diff.argmax()), top)
 
 
 def parameter_name(model: Model, index: int) -> tuple[str, int, int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 
@@ -18,7 +19,8 @@ from engine.config import CHUNK, Config, check_model_size, parameter_count
 # The fast softmax may overflow before it falls back to the stable one; its warnings are expected.
 warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"engine\.model")
 
-__all__ = ["CHUNK", "Model", "PairCounts", "numerical_grad"]  # CHUNK: positions per pass (engine.config)
+# CHUNK: positions per pass (engine.config)
+__all__ = ["CHUNK", "Model", "PairCounts", "Stopped", "numerical_grad", "numerical_grad_fast"]
 TINY_SCALE = 1e-150  # below this lr / n the step scales the gradient after the softmax, not inside it
 ONE_HOT_VOCAB = 512  # up to this vocabulary size the embedding gradient is a one-hot matmul ...
 ONE_HOT_MAX = 1 << 16  # ... for documents with at most this many (positions x vocabulary) cells
@@ -239,4 +241,109 @@ def numerical_grad(model: Model, tokens: np.ndarray, eps: float = 1e-5) -> np.nd
         down = model.loss(tokens)
         theta[i] = old
         grad[i] = (up - down) / (2 * eps)
+    return grad
+
+
+CHECK_CELLS = 1 << 17  # perturbed logits (values) per chunk of the fast numerical gradient: ~1 MB
+
+
+class Stopped(Exception):
+    """numerical_grad_fast was asked to stop (its `stop()` returned True between two chunks)."""
+
+
+def _doc_loss_terms(logits: np.ndarray, counts: np.ndarray, totals: np.ndarray) -> np.ndarray:
+    """Summed loss of the positions with each context row: totals * logsumexp(row) - counts . row,
+    over the last axis (the next token), for logits of any leading shape (..., R, V)."""
+    top = logits.max(axis=-1, keepdims=True)
+    lse = np.log(np.exp(logits - top).sum(axis=-1)) + top[..., 0]
+    return totals * lse - (counts * logits).sum(axis=-1)
+
+
+def numerical_grad_fast(model: Model, tokens: np.ndarray, eps: float = 1e-5,
+                        stop: Callable[[], bool] | None = None,
+                        progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """The same central differences as `numerical_grad`, (f(p + eps) - f(p - eps)) / 2 eps for every
+    parameter, with the perturbed forward passes batched in numpy, in chunks.
+
+    f is the document's mean loss written by (context, next) pairs: with one token of context it is
+    sum over the pairs (a, b) of count(a, b) * -log softmax(mlp(a))[b] / positions, so only the rows
+    of the document's contexts are computed, and a perturbation only recomputes what it changes:
+    a wte row moves its own row's logits; mlp_fc1[k, j] moves hidden unit k of every context row
+    (a rank-one change of the logits); mlp_fc2[b, k] moves column b of the logits. Each perturbed
+    loss is still computed whole from its perturbed logits (no derivative formula is used), so this is
+    an independent check of the analytic gradient, as the slow loop is; the two agree to round-off.
+    Between chunks (~CHECK_CELLS values each) `stop()` may end it (raising Stopped) and `progress`
+    gets the fraction done. Parameters the document never reaches (wte rows of tokens that are not a
+    context) get exactly 0, as the loop gives them."""
+    tokens = np.asarray(tokens, dtype=np.intp)
+    v, e, h = model.vocab_size, model.n_embd, model.hidden
+    n = len(tokens) - 1
+    pairs = np.bincount(tokens[:-1] * v + tokens[1:], minlength=v * v).reshape(v, v)
+    ctx = np.flatnonzero(pairs.sum(axis=1))  # (R,) the context tokens of the document
+    counts = pairs[ctx].astype(np.float64)  # (R, V)
+    totals = counts.sum(axis=1)  # (R,)
+    x = model.wte[ctx]  # (R, E)
+    h_pre = x @ model.fc1.T  # (R, H)
+    hid = np.maximum(h_pre, 0.0)  # (R, H)
+    logits = hid @ model.fc2.T  # (R, V)
+    r = len(ctx)
+    grad = np.zeros(model.num_params)
+    g_wte, g_fc1, g_fc2 = model._views(grad)
+    denom = 2 * eps * n
+    # the work, as (cells, job) pairs; each job fills its part of grad
+    jobs: list[tuple[int, Callable[[], None]]] = []
+
+    def wte_row(i: int, j0: int, j1: int) -> Callable[[], None]:
+        def job() -> None:  # wte[ctx[i], j0:j1] +- eps: that row's hidden pre-activations move
+            cols = model.fc1.T[j0:j1]  # (J, H)
+            out = []
+            for sign in (1.0, -1.0):
+                hp = h_pre[i] + sign * eps * cols  # (J, H)
+                out.append(_doc_loss_terms(np.maximum(hp, 0.0) @ model.fc2.T, counts[i], totals[i]))  # (J,)
+            g_wte[ctx[i], j0:j1] = (out[0] - out[1]) / denom
+        return job
+
+    def fc1_units(k0: int, k1: int) -> Callable[[], None]:
+        def job() -> None:  # mlp_fc1[k, j] +- eps: unit k of every context row moves by +- eps x[:, j]
+            base = _doc_loss_terms(logits, counts, totals)  # (R,)
+            out = []
+            for sign in (1.0, -1.0):
+                hp = h_pre.T[k0:k1, None, :] + sign * eps * x.T[None, :, :]  # (K, E, R)
+                dh = np.maximum(hp, 0.0) - hid.T[k0:k1, None, :]  # (K, E, R)
+                moved = logits + dh[..., None] * model.fc2.T[k0:k1, None, None, :]  # (K, E, R, V)
+                terms = _doc_loss_terms(moved, counts, totals)  # (K, E, R)
+                out.append(np.where(dh == 0.0, base, terms).sum(axis=-1))  # unmoved rows: exactly as before
+            g_fc1[k0:k1] = (out[0] - out[1]) / denom
+        return job
+
+    def fc2_rows(b0: int, b1: int) -> Callable[[], None]:
+        def job() -> None:  # mlp_fc2[b, k] +- eps: column b of the logits moves by +- eps hid[:, k]
+            out = []
+            for sign in (1.0, -1.0):
+                moved = np.repeat(np.repeat(logits[None, None], b1 - b0, 0), h, 1)  # (B, H, R, V)
+                for bi, b in enumerate(range(b0, b1)):
+                    moved[bi, :, :, b] += sign * eps * hid.T  # (H, R)
+                out.append(_doc_loss_terms(moved, counts, totals).sum(axis=-1))  # (B, H)
+            g_fc2[b0:b1] = (out[0] - out[1]) / denom
+        return job
+
+    step = max(1, CHECK_CELLS // max(h * v, 1))
+    for i in range(r):
+        for j0 in range(0, e, step):
+            jobs.append((min(step, e - j0) * h * v, wte_row(i, j0, min(j0 + step, e))))
+    step = max(1, CHECK_CELLS // max(e * r * v, 1))
+    for k0 in range(0, h, step):
+        jobs.append((min(step, h - k0) * e * r * v, fc1_units(k0, min(k0 + step, h))))
+    step = max(1, CHECK_CELLS // max(h * r * v, 1))
+    for b0 in range(0, v, step):
+        jobs.append((min(step, v - b0) * h * r * v, fc2_rows(b0, min(b0 + step, v))))
+    total = sum(cells for cells, _ in jobs) or 1
+    done = 0
+    for cells, job in jobs:
+        if stop is not None and stop():
+            raise Stopped
+        job()
+        done += cells
+        if progress is not None:
+            progress(done / total)
     return grad

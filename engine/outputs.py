@@ -13,7 +13,7 @@ Rules, the same for every output:
 - `check_output` refuses, before any training, what would fail at the end: a missing or unwritable
   folder, a file name too long for the folder's file system, a read-only target.
 - `check_distinct` refuses an output that is the same file as an input (--data, --load) or as the
-  other output.
+  other output, but for the pairs it is told are safe (--save onto --load: resume and save back).
 Every refusal is an OutputError with one line naming the path.
 """
 
@@ -39,11 +39,26 @@ class Target(NamedTuple):
     exists: bool
     std_fd: int | None = None  # the regular file is our own stdin/stdout/stderr: write through this fd
 
-    def open_stream(self, mode: str = "ab", **kwargs: object) -> IO:
+    def open_stream(self, mode: str = "ab", wait_for_reader: bool = True, **kwargs: object) -> IO:
         """Open a stream target for writing. Our own stdout's file is written through a copy of its
-        descriptor, so that its offset is shared and nothing already printed is overwritten."""
+        descriptor, so that its offset is shared and nothing already printed is overwritten. With
+        `wait_for_reader` False a FIFO is opened without waiting for a reader: none there is an
+        OutputError at once (an app must not hang on its own output), not a wait for ever."""
         if self.std_fd is not None:
             return open(os.dup(self.std_fd), mode, **kwargs)  # type: ignore[call-overload]
+        if not wait_for_reader:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # a FIFO that nobody reads
+                    raise OutputError(f"{self.path}: is a pipe with no reader; start its reader first") from None
+                raise
+            try:
+                os.set_blocking(fd, True)  # a reader is there: write as to any pipe
+                return open(fd, mode, **kwargs)  # type: ignore[call-overload]
+            except BaseException:
+                os.close(fd)
+                raise
         return open(self.path, mode, **kwargs)  # type: ignore[call-overload]
 
 
@@ -150,20 +165,25 @@ def _identity(path: str | Path) -> tuple[object, ...]:
 
 
 def check_distinct(outputs: Iterable[tuple[str, str | Path | None]],
-                   inputs: Iterable[tuple[str, str | Path | None]]) -> None:
+                   inputs: Iterable[tuple[str, str | Path | None]],
+                   allowed: Iterable[tuple[str, str]] = ()) -> None:
     """Refuse an output that is the same file as an input or as another output (by device and inode
-    when the file exists, by resolved path when it does not yet)."""
-    seen: dict[tuple[object, ...], str] = {}
+    when the file exists, by resolved path when it does not yet). `allowed` holds the (output flag,
+    input flag) pairs that may be one file: ("--save", "--load") resumes a run and saves it back, which
+    the atomic write makes safe (the input was read whole before anything is written)."""
+    ok = set(allowed)
+    seen: dict[tuple[object, ...], list[tuple[str, str]]] = {}
     for flag, path in inputs:
         if path is not None:
-            seen.setdefault(_identity(path), f"{flag} {path}")
+            seen.setdefault(_identity(path), []).append((flag, f"{flag} {path}"))
     for flag, path in outputs:
         if path is None:
             continue
         key = _identity(path)
-        if key in seen:
-            raise OutputError(f"{flag} {path}: is the same file as {seen[key]}; it would be overwritten")
-        seen[key] = f"{flag} {path}"
+        clash = next((label for other, label in seen.get(key, []) if (flag, other) not in ok), None)
+        if clash is not None:
+            raise OutputError(f"{flag} {path}: is the same file as {clash}; it would be overwritten")
+        seen.setdefault(key, []).append((flag, f"{flag} {path}"))
 
 
 def temp_file_in(folder: Path) -> tuple[int, str]:
@@ -189,11 +209,12 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_file(target: Target, write: Callable[[BinaryIO], None]) -> None:
-    """Write through (a stream) or atomically (a regular file). Raises OSError; an interrupted or
-    failed atomic write removes its temporary file and leaves the previous file whole."""
+def write_file(target: Target, write: Callable[[BinaryIO], None], wait_for_reader: bool = True) -> None:
+    """Write through (a stream) or atomically (a regular file). Raises OSError (or OutputError: a
+    pipe with no reader, when not `wait_for_reader`); an interrupted or failed atomic write removes
+    its temporary file and leaves the previous file whole."""
     if target.stream:
-        with target.open_stream("ab") as f:
+        with target.open_stream("ab", wait_for_reader) as f:
             write(f)
             f.flush()
         return

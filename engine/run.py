@@ -17,7 +17,7 @@ from engine import checkpoint
 from engine.config import Config, check_lr, holdout_count
 from engine.curve import EXACT_POINTS, ExactTrack
 from engine.dataset import Dataset
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, ConfigError
 from engine.history import LossHistory
 from engine.model import Model
 from engine.reference import Reference, log_probs
@@ -110,6 +110,9 @@ class Run:
         config.validate()
         rng = random.Random(config.seed)
         dataset = _dataset(data, rng, config.validate)  # the size check runs before any (V, V) table
+        if config.holdout > 0 and len(dataset) < 2:  # nothing can be held out and still train
+            raise ConfigError(f"--holdout {config.holdout!r}: the data holds {len(dataset)} name; holding some "
+                              f"out needs at least 2 (one to train on); give more names or --holdout 0")
         model = Model.init(dataset.vocab_size, config, rng)
         train, heldout = dataset.split(holdout_count(len(dataset), config.holdout))
         return cls(config, train, model, rng, heldout=heldout)

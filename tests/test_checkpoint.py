@@ -294,3 +294,55 @@ def _docs_file(tmp_path: Path) -> Path:
     path = tmp_path / "docs.txt"
     path.write_text("\n".join(DOCS) + "\n")
     return path
+
+
+# --- learning-rate schedules: whatever a run records is read back ------------------------------------
+def test_a_learning_rate_changed_at_every_step_is_saved_and_loaded(tmp_path):
+    """< and > between every two steps: one change per step, the most a run can record."""
+    run = Run.new(Config(num_steps=3000), DOCS)
+    gen = run.steps()
+    for i in range(2000):
+        run.scale_lr(0.5 if i % 2 else 2.0)
+        next(gen)
+    assert len(run.lr_changes) == 2000  # a new base at every step taken: the most a run can record
+    run.save(tmp_path / "c.npz")
+    back = Run.resume(tmp_path / "c.npz", DOCS)
+    assert back.lr_changes == run.lr_changes and back.step == 2000
+
+
+def test_the_largest_schedule_is_read_back_beyond_100_000_changes(tmp_path):
+    """Issue 16 §4: 100,004 changes were written, and --load called the file damaged. A schedule has
+    at most step + 1 points (rising steps from 0 to `step`): that is the bound now, so every schedule
+    a run can write is one a run can read."""
+    run = Run.new(Config(num_steps=200_000), DOCS)
+    step = 100_004
+    good = run.to_checkpoint()
+    changes = [(s, 0.5 if s % 2 else 1.0) for s in range(step + 1)]
+    big = ck.Checkpoint(good.config, good.uchars, good.theta, step, np.full(step, 3.0), good.rng_state, changes)
+    ck.save(tmp_path / "big.npz", big)
+    back = ck.load(tmp_path / "big.npz")
+    assert back.step == step and back.lr_changes == changes
+
+
+def test_a_schedule_with_more_points_than_steps_is_refused_before_it_is_read(tmp_path):
+    run = Run.new(Config(num_steps=100), DOCS)
+    gen = run.steps()
+    for _ in range(5):
+        next(gen)
+    run.save(tmp_path / "c.npz")
+    with np.load(tmp_path / "c.npz") as z:
+        arrays = dict(z)
+    arrays["lr_steps"] = np.arange(7, dtype=np.int64)  # 7 points for 5 steps
+    arrays["lr_bases"] = np.ones(7)
+    np.savez(tmp_path / "bad.npz", **arrays)
+    with pytest.raises(CheckpointError, match="damaged checkpoint: a learning-rate schedule of 7 steps"):
+        ck.load(tmp_path / "bad.npz")
+
+
+def test_a_schedule_load_would_refuse_is_never_written(tmp_path):
+    run = Run.new(Config(num_steps=100), DOCS)
+    bad = run.to_checkpoint()
+    bad.lr_changes = [(0, 1.0), (3, 0.5)]  # a change beyond the step reached (0)
+    with pytest.raises(CheckpointError, match="nothing was saved"):
+        ck.save(tmp_path / "c.npz", bad)
+    assert not (tmp_path / "c.npz").exists() and list(tmp_path.iterdir()) == []

@@ -156,6 +156,37 @@ def test_an_output_that_is_an_input_or_the_other_output_is_refused(tmp_path, cas
     assert not (tmp_path / "x").exists()
 
 
+@pytest.mark.parametrize("how", ["same path", "symlink"])
+def test_resuming_a_checkpoint_and_saving_it_back_is_allowed(tmp_path, how):
+    """--load ck.npz --save ck.npz: the most ordinary use of a checkpoint (issue 16 §4); the save is
+    atomic, so the file is replaced whole by the longer run, never half-written."""
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    ck = tmp_path / "c.npz"
+    Run.new(Config(num_steps=40), data).save(ck)
+    target = ck
+    if how == "symlink":
+        target = tmp_path / "link.npz"
+        target.symlink_to(ck)
+    out = cli("--headless", "--data", str(data), "--steps", "40", "--load", str(ck), "--save", str(target),
+              "--samples", "1")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    assert checkpoint.load(ck).step == 40  # was 0: trained 40 steps and saved back
+    no_temporaries(tmp_path)
+
+
+def test_save_onto_load_is_allowed_but_metrics_onto_load_is_not(tmp_path):
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(DOCS) + "\n")
+    ck = tmp_path / "c.npz"
+    Run.new(Config(num_steps=5), data).save(ck)
+    before = ck.read_bytes()
+    out = cli("--headless", "--data", str(data), "--load", str(ck), "--save", str(ck), "--metrics", str(ck))
+    one_error(out, "--metrics", "is the same file as --load")
+    assert ck.read_bytes() == before
+
+
 def test_the_dashboard_refuses_the_same_outputs_before_it_starts(tmp_path):
     out = cli("--save", str(tmp_path / "x"), "--metrics", str(tmp_path / "x"))
     one_error(out, "is the same file as")

@@ -3,11 +3,14 @@ of a tiny app that pushes it (type, enter, read the dismissed result; escape; er
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
+from helpers import until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.app import App
@@ -83,13 +86,13 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
 
 
 class FormApp(App):
-    def __init__(self, config: Config, data: str | None = None):
+    def __init__(self, config: Config, data: str | None = None, outputs: tuple = ()):
         super().__init__()
-        self.config, self.data = config, data
+        self.config, self.data, self.outputs = config, data, outputs
         self.results: list[Settings | None] = []
 
     def on_mount(self) -> None:
-        self.push_screen(SettingsForm(self.config, self.data, vocab_size=27), self.results.append)
+        self.push_screen(SettingsForm(self.config, self.data, 27, self.outputs), self.results.append)
 
 
 async def _type(pilot, field_id: str, text: str) -> None:
@@ -110,7 +113,7 @@ async def test_typing_values_and_enter_dismisses_with_the_new_settings():
         await _type(pilot, "n-embd", "32")
         await _type(pilot, "holdout", "0.1")
         await pilot.press("enter")
-        await pilot.pause()
+        await until(pilot, lambda: app.results)
         assert app.results == [Settings(Config(learning_rate=0.5, n_embd=32, holdout=0.1), None)]
         assert not isinstance(app.screen, SettingsForm)
 
@@ -132,7 +135,7 @@ async def test_an_invalid_value_shows_the_flags_message_and_does_not_dismiss():
         await _type(pilot, "lr", "0.25")
         assert form.errors() == {}
         await pilot.click("#apply")
-        await pilot.pause()
+        await until(pilot, lambda: app.results)
         assert app.results == [Settings(Config(num_steps=400, learning_rate=0.25), None)]
 
 
@@ -160,7 +163,7 @@ async def test_hostile_text_in_every_field_never_crashes_and_is_never_applied():
                 [f.id for f in FIELDS].index(field)].text(Config())
             await pilot.pause()
         form.apply()
-        await pilot.pause()
+        await until(pilot, lambda: app.results)
         assert app.results == [Settings(Config(), None)]
 
 
@@ -202,3 +205,113 @@ async def test_samples_are_in_the_form_and_the_tutorials_names_are_one_press_awa
 def test_settings_form_is_outside_the_engine():
     code = "import sys, engine, tui.console.headless, engine.runs; assert 'textual' not in sys.modules"
     assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, timeout=60).returncode == 0
+
+
+# --- issue 16: the data file against the outputs, tutorial, --holdout with one name, apply off-thread --
+@pytest.mark.parametrize("how", ["same path", "hard link", "symlink"])
+async def test_the_data_file_may_not_be_the_file_a_save_writes(tmp_path, how):
+    """--save N, then the form's data set to N, then s: the names would be overwritten by a
+    checkpoint (issue 16 §4). The form checks the data against the outputs as the command line does."""
+    names = tmp_path / "names.txt"
+    names.write_text("anna\nbob\ncarl\n")
+    data = {"same path": names, "hard link": tmp_path / "hard.txt", "symlink": tmp_path / "soft.txt"}[how]
+    if how == "hard link":
+        os.link(names, data)
+    elif how == "symlink":
+        data.symlink_to(names)
+    app = FormApp(Config(), None, [("--save", str(names)), ("--metrics", None)])
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.screen
+        await _type(pilot, "data", str(data))
+        form.apply()
+        await until(pilot, lambda: "data" in form.errors())
+        assert f"--save {names}: is the same file as --data {data}" in form.errors()["data"]
+        assert app.results == [] and app.screen is form
+    assert names.read_text() == "anna\nbob\ncarl\n"
+
+
+async def test_the_data_file_may_not_be_the_metrics_file(tmp_path):
+    metrics = tmp_path / "m.csv"
+    metrics.write_text("anna\nbob\n")
+    app = FormApp(Config(), None, [("--save", str(tmp_path / "c.npz")), ("--metrics", str(metrics))])
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.screen
+        await _type(pilot, "data", str(metrics))
+        form.apply()
+        await until(pilot, lambda: "data" in form.errors())
+        assert "--metrics" in form.errors()["data"] and "is the same file as --data" in form.errors()["data"]
+
+
+async def test_holdout_with_one_name_is_refused_in_the_form(tmp_path):
+    one = tmp_path / "one.txt"
+    one.write_text("anna\n")
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.screen
+        await _type(pilot, "data", str(one))
+        await _type(pilot, "holdout", "0.5")
+        form.apply()
+        await until(pilot, lambda: "holdout" in form.errors())
+        assert form.errors() == {"holdout": "--holdout 0.5: the data holds 1 name; holding some out needs at "
+                                            "least 2 (one to train on); give more names or --holdout 0"}
+        assert app.results == []
+        await _type(pilot, "holdout", "0")
+        form.apply()
+        await until(pilot, lambda: app.results)
+        assert app.results[0].run is not None and app.results[0].run.num_docs == 1
+
+
+async def test_tutorial_in_the_form_is_checked_as_the_flag_checks_it(tmp_path, monkeypatch):
+    """A file in the cache that is not the tutorial's names.txt is not trained on as if it were: the
+    form calls the flag's own check (size and SHA-256), which fetches it again (here: from a local
+    copy that is not it either, so the form says why)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache = tmp_path / "micromlp-tui"
+    cache.mkdir()
+    (cache / "names.txt").write_text("not\nthe\ntutorial\n")
+    fake = tmp_path / "fake.txt"
+    fake.write_text("also\nnot\n")
+    monkeypatch.setenv("MICROMLP_TUTORIAL_URL", fake.as_uri())
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.screen
+        await _type(pilot, "data", "tutorial")
+        form.apply()
+        await until(pilot, lambda: "data" in form.errors())
+        assert "not the tutorial's names.txt" in form.errors()["data"]
+        assert app.results == []
+
+
+async def test_apply_builds_off_the_screens_thread_and_escape_cancels(tmp_path, monkeypatch):
+    """Apply says what it does while it reads and builds (keys go on answering), and escape cancels:
+    the slow build (made slow here) is dropped and the form closes at once."""
+    import tui.screens.settings_form as form_module
+
+    started, release = threading.Event(), threading.Event()
+    real = form_module.prepare
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(form_module, "prepare", slow)
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.screen
+        form.apply()
+        await until(pilot, started.is_set)
+        await pilot.pause(0.2)
+        assert "reading the embedded names and building the model … (escape cancels)" in form.errors()["form"]
+        assert form.loading is False  # the form stays in sight (Textual's `loading` would hide it under dots)
+        seed = form.query_one("#seed", Input)
+        seed.focus()
+        await pilot.press("end", "9")  # the screen answers keys meanwhile
+        await pilot.pause()
+        assert seed.value == "429"
+        await pilot.press("escape")
+        await until(pilot, lambda: app.results)
+        assert app.results == [None] and not isinstance(app.screen, SettingsForm)
+        release.set()
+        await pilot.pause(0.3)
+        assert app.results == [None]  # the build that finished later is dropped

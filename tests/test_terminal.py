@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from engine import checkpoint
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -87,7 +89,7 @@ def _restored(session: str) -> None:
     assert flags == ["0", "0", "1"], f"terminal not restored: alternate screen, mouse, cursor = {flags}"
 
 
-@pytest.mark.parametrize("signame,code", [("TERM", 143), ("HUP", 129)])
+@pytest.mark.parametrize("signame,code", [("TERM", 143), ("HUP", 129), ("INT", 130)])
 def test_sigterm_and_sighup_end_the_dashboard_and_restore_the_terminal(tmp_path, signame, code):
     session, exit_file, pid_file = _start(tmp_path, "--steps 100000")
     try:
@@ -116,6 +118,155 @@ def test_q_quits_within_seconds_while_a_step_takes_a_second(tmp_path):
         _tmux("send-keys", "-t", session, "q")
         assert _wait_file(exit_file, 10) == "0"
         assert time.monotonic() - t0 < 5
+        _restored(session)
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def _gone(pid: int, timeout: float) -> bool:
+    """The process has ended (a zombie waiting for its new parent counts: it runs nothing)."""
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return True
+        if state == "Z":
+            return True
+        if time.monotonic() > end:
+            return False
+        time.sleep(0.02)
+
+
+def _kill_if_alive(pid: int) -> None:
+    if not _gone(pid, 0):
+        os.kill(pid, 9)
+
+
+CHECK_ARGS = "--n-embd 512 --steps 100000"  # 1.1 million parameters: the gradient check takes seconds
+
+
+@pytest.mark.parametrize("state,args,keys,shows", [
+    ("training at the default pace", "--steps 100000", ["space"], r"running .*step [1-9]"),
+    ("training flat out", "--steps 10000000", ["space", *"]]]]]]]]]"], r"pace \[◀ +max"),
+    ("during the gradient check", CHECK_ARGS, ["space", "c"], r"gradient check: running"),
+    ("with the help open", "--steps 100000", ["space", "?"], r"Keys"),
+])
+def test_closing_the_terminal_ends_the_app_within_2_seconds(tmp_path, state, args, keys, shows):
+    """tmux kill-session, as a closed window: the app must not outlive its terminal (issue 16: four
+    of ten did, stuck in Textual's full output queue, or spinning on a read that returns nothing)."""
+    session, _, pid_file = _start(tmp_path, args)
+    pid = None
+    try:
+        _wait_for(session, r"idle .*step 0/", timeout=30)
+        pid = int(_wait_file(pid_file, 5))
+        for key in keys:
+            _tmux("send-keys", "-t", session, key)
+        _wait_for(session, shows, timeout=15)
+        time.sleep(0.5)  # it goes on for a while: the output queue fills, the check computes
+        _tmux("kill-session", "-t", session)
+        assert _gone(pid, 2.0), f"the app ({state}) outlived its terminal by 2 s"
+    finally:
+        _tmux("kill-session", "-t", session)
+        if pid is not None:
+            _kill_if_alive(pid)
+
+
+@pytest.mark.parametrize("how,code", [("q", 0), ("HUP", 129), ("TERM", 143), ("INT", 130)])
+def test_q_and_signals_end_the_app_during_the_gradient_check(tmp_path, how, code):
+    """While the gradient check computes (seconds, for 1.1 million parameters) q and every signal
+    end the app at once with its code, and the terminal is restored (it used to hold the app 20 s+)."""
+    session, exit_file, pid_file = _start(tmp_path, CHECK_ARGS)
+    try:
+        _wait_for(session, r"idle .*step 0/", timeout=30)
+        _tmux("send-keys", "-t", session, "c")
+        _wait_for(session, r"gradient check: running", timeout=15)
+        time.sleep(0.5)
+        _wait_for(session, r"gradient check: running")  # still running
+        if how == "q":
+            _tmux("send-keys", "-t", session, "q")
+        else:
+            os.kill(int(_wait_file(pid_file, 5)), getattr(__import__("signal"), f"SIG{how}"))
+        assert _wait_file(exit_file, 4) == str(code)
+        _restored(session)
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def test_keys_answer_while_the_gradient_check_computes(tmp_path):
+    """The check runs beside the screen: a key pressed meanwhile shows at once (it took 10 s)."""
+    session, exit_file, _ = _start(tmp_path, CHECK_ARGS)
+    try:
+        _wait_for(session, r"idle .*step 0/", timeout=30)
+        _tmux("send-keys", "-t", session, "c")
+        _wait_for(session, r"gradient check: running", timeout=15)
+        _tmux("send-keys", "-t", session, "1")  # back to the chart: the check goes on unseen
+        _wait_for(session, r"next token after", timeout=3)
+        _tmux("send-keys", "-t", session, "6")
+        _wait_for(session, r"gradient check: running .* \d+%", timeout=3)
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_file(exit_file, 4) == "0"
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def test_q_ends_the_app_after_a_storm_of_resizes(tmp_path):
+    session, exit_file, _ = _start(tmp_path, "--steps 100000")
+    try:
+        _wait_for(session, r"idle .*step 0/")
+        _tmux("send-keys", "-t", session, "space")
+        for i in range(150):
+            _tmux("resize-window", "-t", session, "-x", str(60 + i % 70), "-y", str(15 + i % 30))
+        _tmux("resize-window", "-t", session, "-x", "100", "-y", "30")
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_file(exit_file, 8) == "0"
+        _restored(session)
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+@pytest.mark.parametrize("how,code", [("q", 0), ("TERM", 143)])
+def test_save_and_metrics_are_written_when_the_dashboard_ends(tmp_path, how, code):
+    """--save and --metrics do what they say in the dashboard too: the run on screen is written when
+    the app ends (it was written only by s, and the CSV never)."""
+    save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
+    session, exit_file, pid_file = _start(tmp_path, f"--steps 100000 --save {save} --metrics {metrics}")
+    try:
+        _wait_for(session, r"idle .*step 0/100000")
+        _tmux("send-keys", "-t", session, "space")
+        _wait_for(session, r"running .*step [1-9]")
+        _tmux("send-keys", "-t", session, "space")  # paused: the step on screen is the step saved
+        _wait_for(session, r"paused")
+        if how == "q":
+            _tmux("send-keys", "-t", session, "q")
+        else:
+            os.kill(int(_wait_file(pid_file, 5)), getattr(__import__("signal"), f"SIG{how}"))
+        assert _wait_file(exit_file, 10) == str(code)
+        _restored(session)
+        step = checkpoint.load(save).step
+        assert step > 0
+        rows = metrics.read_text().splitlines()
+        assert rows[0] == "step,loss,lr" and len(rows) == step + 1 and rows[-1].startswith(f"{step},")
+        screen = re.sub(r"\s", "", _screen(session))  # said on stderr at the end (wrapped at 100 columns)
+        assert re.sub(r"\s", "", f"saved step {step} to {save} (--save)") in screen
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
+    """s to a FIFO nobody reads, then q: the app hung (killed after 150 s). The save now says the pipe
+    has no reader, and q ends the app."""
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    session, exit_file, _ = _start(tmp_path, f"--steps 1000 --save {fifo}")
+    try:
+        _wait_for(session, r"idle .*step 0/1000")
+        _tmux("send-keys", "-t", session, ".")
+        _wait_for(session, r"step 1/1000")
+        _tmux("send-keys", "-t", session, "s")
+        _wait_for(session, r"not saved: .*no reader", timeout=5)
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_file(exit_file, 5) == "0"
         _restored(session)
     finally:
         _tmux("kill-session", "-t", session)

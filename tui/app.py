@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
-import signal
+import sys
+import termios
+import threading
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -28,6 +30,8 @@ from textual.worker import Worker, get_current_worker
 from engine import Config, Model, Run, checkpoint, next_token_probs
 from engine.errors import MicroMLPError
 from engine.export import ExportRun
+from engine.inspect import dead_units
+from engine.printable import printable
 from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
@@ -36,9 +40,10 @@ from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import ExportPaths, export_files
 from tui.plumbing.layout import fit_heights
+from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.names import NameBatches, final_samples
-from tui.plumbing.saving import DEFAULT_SAVE, save_checkpoint
+from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
@@ -59,6 +64,11 @@ FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
+QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
+DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second dead-unit check (n_embd 512: 28 million, ~20 ms)
+OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
+
+
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
@@ -118,13 +128,17 @@ class DashboardApp(App[int]):
     """Sampling draws from the top_k likeliest next tokens only (0: off, every token, the tutorial)."""
 
     def __init__(self, run: Run | Race, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
-                 data: str | None = None, plot_path: str | None = None):
+                 data: str | None = None, plot_path: str | None = None, metrics: str | None = None):
         super().__init__()
         self.race: Race | None = run if isinstance(run, Race) else None  # a race: every variant in lockstep
         self.loop = TrainingLoop(run, speed_index)
         run = self.loop.run  # in a race, the picked variant: what the names, the chart and the views show
         self.training = run
+        self.first_step = run.step  # where the run on screen started in this session (--metrics rows)
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
+        self.outputs = FlagOutputs(save_path, metrics)  # what --save and --metrics ask for
+        self.lifeline: Lifeline | None = None  # run_dashboard's: ends the process if the app cannot
+        self._event_loop: asyncio.AbstractEventLoop | None = None
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
@@ -148,6 +162,9 @@ class DashboardApp(App[int]):
                 run.track_exact()
         self.batches = NameBatches(self.training.config.max_len)
         self._final_shown = False
+        self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
+        self._dead_checked_step = -1  # ... and at which step
+        self._all_dead_said = False
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
@@ -190,11 +207,7 @@ class DashboardApp(App[int]):
         self.help_panel = self.query_one(HelpSheet)
         self.key_bar = self.query_one(KeyBar)
         self._keys_shown: list[tuple[str, str, str]] = []
-        for sig in (signal.SIGTERM, signal.SIGHUP):  # end cleanly: the terminal is restored
-            try:
-                asyncio.get_running_loop().add_signal_handler(sig, self._end_by_signal, sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread (tests) or no such signal here
+        self._event_loop = asyncio.get_running_loop()  # signals come from the lifeline's thread
         self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
@@ -259,9 +272,27 @@ class DashboardApp(App[int]):
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
             self._final_shown = True
             self._show_final(snap)
+        self._say_if_all_dead()
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
+
+    def _say_if_all_dead(self) -> None:
+        """Every hidden unit dead (its ReLU gives 0 after every token): no gradient reaches any weight
+        again, the model says the same uniform guess after every token. Said once a run (a lesson:
+        dead ReLUs), checked at most once a second (one forward pass over the vocabulary)."""
+        now, step = time.monotonic(), self.shown_step
+        m = self.view_model
+        if m.vocab_size * m.n_embd * m.hidden > DEAD_CHECK_MAX:  # too slow for the screen's thread
+            return
+        if self._all_dead_said or now - self._dead_checked < 1.0 or step == self._dead_checked_step:
+            return
+        self._dead_checked, self._dead_checked_step = now, step
+        with np.errstate(all="ignore"):
+            if self.training.step > 0 and bool(dead_units(self.view_model).all()):
+                self._all_dead_said = True
+                self.set_note("every hidden unit is dead (dead ReLUs): the gradient is 0, no weight changes again; "
+                              "r or n for a new run", sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
@@ -422,14 +453,23 @@ class DashboardApp(App[int]):
         if snap.state == State.DIVERGED:
             self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
                           "o opens the settings", sticky=True)
+            if self.outputs.due(self.training, self.first_step):
+                self._in_background(self._write_outputs_at_end)
             return
-        if self.race is not None:
+        self._dead_checked, self._dead_checked_step = -1.0, -1
+        self._say_if_all_dead()
+        if self._all_dead_said:  # the end does not hide why the loss stayed up
+            self.set_note("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
+                          "the guess; r or n: a new run", sticky=True)
+        elif self.race is not None:
             self.set_note("race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, "
                           "r races again", sticky=True)
         else:
             self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
                           sticky=True)
         self._final_samples(self.training, self.temperature, self.top_k)
+        if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
+            self._in_background(self._write_outputs_at_end)
 
     @work(thread=True, group="final-samples", exclusive=True)
     def _final_samples(self, run: Run, temperature: float, top_k: int = 0, state: object = None) -> None:
@@ -658,7 +698,8 @@ class DashboardApp(App[int]):
         """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
         embedded names; else on the same data). The old run is kept as a ghost if it trained at all, unless the
         new one will draw the very same curve (the same settings, data and seed, and a learning rate never
-        changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them)."""
+        changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them). A new
+        alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
         await self._stop_worker()
         old, old_data = self.training, self.data
         data = data if new_data else old_data
@@ -675,6 +716,8 @@ class DashboardApp(App[int]):
             self.runs_version += 1
         elif old.step > 0:
             note += " (the old run is not kept: this one draws the same curve)"
+        if run.dataset.uchars != old.dataset.uchars or new_data:
+            self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.workers.cancel_group(self, "final-samples")
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
@@ -682,6 +725,7 @@ class DashboardApp(App[int]):
             each.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
         run = self.loop.run
         self.training = run
+        self.first_step = run.step
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
@@ -711,19 +755,43 @@ class DashboardApp(App[int]):
             return  # a key that arrives while the app is shutting down has no screen to go to
         await super().on_event(event)
 
-    def _end_by_signal(self, signum: int) -> None:
+    def request_exit(self, code: int) -> None:
+        """From any thread (the lifeline's, on a signal): end cleanly with `code`, without waiting."""
+        loop = self._event_loop
+        if loop is None or loop.is_closed():
+            return
+        loop.call_soon_threadsafe(self.end_by_signal, code)
+
+    def end_by_signal(self, code: int) -> None:
+        """130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, as headless mode."""
+        self._stop_background()
+        self.exit(return_code=code)
+
+    def form_outputs(self) -> list[tuple[str, str | None]]:
+        """The files the app writes, which the settings form's data file may not be."""
+        return [("--save", str(self.save_path)), ("--metrics", self.outputs.metrics)]
+
+    def _stop_background(self) -> None:
+        """Everything running beside the screen is asked to stop; nothing is waited for."""
         self.loop.stop()
-        self.exit(return_code=128 + signum)  # 143 for SIGTERM, 129 for SIGHUP, as headless mode
+        self.panel.cancel_work()
+        self.workers.cancel_group(self, "final-samples")
 
     async def action_quit(self) -> None:
-        self.loop.stop()
+        self._stop_background()
+        if self.lifeline is not None:  # the process is gone within QUIT_SECONDS (+ the outputs)
+            self.lifeline.arm(0, QUIT_SECONDS)
         self.exit(0)
 
     def action_save(self) -> None:
         with self.loop.lock:  # between two steps
             ckpt = self.training.to_checkpoint()
         self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
-        self._save(ckpt, self.save_path)
+        self._in_background(self._save, ckpt, self.save_path)
+
+    def _in_background(self, target: object, *args: object) -> None:
+        """A daemon thread: a write to a pipe or a slow disk never holds the screen or a quit."""
+        threading.Thread(target=target, args=args, daemon=True).start()  # type: ignore[arg-type]
 
     def action_export(self) -> None:
         """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
@@ -742,10 +810,28 @@ class DashboardApp(App[int]):
         note, failed = export_files(runs, on_plot, paths)
         self.call_from_thread(self.set_note, note, failed)
 
-    @work(thread=True, group="save")
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
         note, failed = save_checkpoint(ckpt, path)
-        self.call_from_thread(self.set_note, note, failed)  # a failure stays
+        self._from_thread(self.set_note, note, failed)  # a failure stays
+
+    def _from_thread(self, callback: object, *args: object) -> None:
+        """Hand a result to the screen's thread without waiting (the app may be ending meanwhile)."""
+        loop = self._event_loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(callback, *args)  # type: ignore[arg-type]
+            except RuntimeError:
+                pass  # the loop closed in between
+
+    def write_outputs(self) -> list[tuple[str, bool]]:
+        """--metrics and --save for the run on screen, if it trained since they were last written:
+        (line, failed) for each."""
+        return self.outputs.write(self.training, self.first_step, self.loop.lock)
+
+    def _write_outputs_at_end(self) -> None:
+        lines = self.write_outputs()
+        if lines:  # a failure stays on screen
+            self._from_thread(self.set_note, "; ".join(line for line, _ in lines), any(f for _, f in lines))
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -777,10 +863,40 @@ OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstan
 
 def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
-    return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None))
+    return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None),
+                        metrics=getattr(args, "metrics", None))
+
+
+def _say(line: str) -> None:
+    try:
+        print(f"micromlp-tui: {printable(line)}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
 
 def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
+    """Run the app; then --metrics / --save if the run trained since they were last written (one line
+    on stderr each). The lifeline (tui/plumbing/lifeline.py) ends the process on a signal or when the
+    terminal goes, even if the app's thread is stuck, and at the latest a few seconds after a quit."""
     app = make_app(run, args)
+    try:
+        modes = termios.tcgetattr(0)  # what the terminal was before the app: restored on a forced end
+    except (termios.error, OSError):
+        modes = None
+    lines: list[tuple[str, bool]] = []
+
+    def last_words() -> None:
+        lines.extend(app.write_outputs())
+
+    lifeline = Lifeline(app.request_exit, last_words, lambda: modes)
+    app.lifeline = lifeline
+    lifeline.start()
     app.run()
-    return app.return_code or 0
+    code = app.return_code or 0
+    lifeline.arm(code, OUTPUT_SECONDS + 2, replace=True)  # the app has ended: the outputs, then the end
+    lifeline.say_last_words(OUTPUT_SECONDS)
+    for line, _ in lines:
+        _say(line)
+    if app.outputs.wanted and not lines and app.outputs.due(app.training, app.first_step):
+        _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
+    return code

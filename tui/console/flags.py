@@ -61,8 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "exactly the run its settings make alone. With --race, --metrics writes 'variant,step,loss,lr' "
                    "and --save PATH writes one checkpoint per variant: PATH's name with -v1, -v2, ... before "
                    "its suffix (run.npz -> run-v1.npz, run-v2.npz, ...)")
-    p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step")
-    p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training")
+    p.add_argument("--metrics", metavar="PATH", help="write a CSV 'step,loss,lr', one row per step (the "
+                   "dashboard: at the run's end and when it ends)")
+    p.add_argument("--save", metavar="PATH", help="save a checkpoint at the end of training (the dashboard: also "
+                   "when it ends, and on s); may be the --load file")
     p.add_argument("--plot", metavar="FILE.svg", help="headless: write the loss plot as an SVG picture at the end of "
                    "the run; in the dashboard: where the export key (e) writes the picture (default "
                    "micromlp-plot.svg beside --save, or in the current folder)")
@@ -101,16 +103,17 @@ def variant_path(path: str, number: int) -> str:
 
 def check_outputs(args: argparse.Namespace, variants: int = 0) -> None:
     """Every output flag checked before anything is loaded or trained: writable, a name that fits, not a
-    directory / block device / socket, and not the same file as an input or as the other output. In a
-    race (`variants` > 0) --save is checked as each variant's file."""
+    directory / block device / socket, and not the same file as an input or as the other output
+    (but --save may be --load's file: a resumed run saved back). In a race (`variants` > 0) --save is
+    checked as each variant's file."""
     saves = [("--save", args.save)] if not variants or args.save is None else [
         ("--save", variant_path(args.save, k)) for k in range(1, variants + 1)]
     outputs = [*saves, ("--metrics", getattr(args, "metrics", None)), ("--plot", getattr(args, "plot", None))]
     for flag, path in outputs:
         check_writable(flag, path)
     inputs = [("--data", args.data if args.data is not None else embedded_names_path()), ("--load", args.load)]
-    try:
-        check_distinct(outputs, inputs)
+    try:  # --save onto --load is resuming a run and saving it back: allowed (the save is atomic)
+        check_distinct(outputs, inputs, allowed=[("--save", "--load")])
     except OutputError as exc:
         raise ConfigError(str(exc)) from None
 

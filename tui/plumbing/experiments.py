@@ -38,6 +38,7 @@ class ExperimentsHost(Protocol):
     def replace_run(self, run: Run, note: str, data: str | None = None,
                     new_data: bool = False) -> Coroutine[Any, Any, None]: ...
     def start_race(self, spec: str, config: Config | None = None) -> Coroutine[Any, Any, None]: ...
+    def form_outputs(self) -> list[tuple[str, str | None]]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
@@ -56,7 +57,8 @@ class Experiments:
     def open_settings(self) -> None:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size), self._apply_settings)
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.form_outputs()),
+                      self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
         if settings is None:
@@ -66,11 +68,14 @@ class Experiments:
             h.data = settings.data
             await h.start_race(settings.race, settings.config)
             return
-        try:
-            run = Run.new(settings.config, settings.data)
-        except MicroMLPError as exc:
-            h.set_note(f"settings not applied: {exc}", sticky=True)
-            return
+        run = settings.run  # built by the form, off the screen's thread
+        if run is None:
+            try:
+                run = Run.new(settings.config, settings.data)
+            except MicroMLPError as exc:
+                h.set_note(f"settings not applied: {exc}", sticky=True)
+                return
+        # the run on screen is kept with ITS data; the new one trains on the form's
         await h.replace_run(run, "a new run with the new settings", settings.data, new_data=True)
         h.temperature, h.top_k = settings.config.temperature, settings.config.top_k  # the form's sampling on screen
 

@@ -1,21 +1,107 @@
-"""Saving a checkpoint from the dashboard (`s`): what was saved where, or why not, as one note line."""
+"""Saving from the dashboard: a checkpoint on `s`, and what the output flags ask for.
+
+`save_checkpoint` writes one checkpoint and says what was saved where, or why not, as one note line.
+`FlagOutputs` does what --save and --metrics say in the dashboard, as in --headless: at the end of
+the run, and when the app ends (q, ctrl+c, SIGINT / SIGTERM / SIGHUP, a closed terminal) if the run
+on screen trained since it was last written, --metrics gets the CSV `step,loss,lr` of the steps this
+run took in this session and --save its checkpoint. Each write is atomic (engine.outputs), and a pipe
+with no reader is never waited for (engine.checkpoint's `wait_for_reader=False`).
+"""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
+from typing import BinaryIO
 
-from engine import checkpoint
+from engine import Run, checkpoint
 from engine.errors import MicroMLPError
+from engine.outputs import describe, resolve_output, write_file
 
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
 
 
 def save_checkpoint(ckpt: checkpoint.Checkpoint, path: Path) -> tuple[str, bool]:
-    """Write `ckpt` to `path` (atomically: engine.checkpoint). Returns the note and whether it failed."""
+    """Write `ckpt` to `path` (atomically: engine.checkpoint; a pipe only if a reader is there).
+    Returns the note and whether it failed."""
     try:
-        where = checkpoint.save(path, ckpt)
+        where = checkpoint.save(path, ckpt, wait_for_reader=False)
     except MicroMLPError as exc:
-        return f"not saved: {exc}", True
+        return _reason_first(str(exc), path), True
     except OSError as exc:
-        return f"not saved: {path}: {exc.strerror or exc}", True
+        return _reason_first(f"{path}: {exc.strerror or exc}", path), True
     return f"saved step {ckpt.step} to {where.resolve()}", False
+
+
+def _reason_first(message: str, path: Path) -> str:
+    """'not saved: REASON: PATH': the note is one line, and a long path cut at its end still leaves
+    the reason on screen."""
+    head = f"{path}: "
+    if message.startswith(head):
+        message = f"{message[len(head):]}: {path}"
+    return f"not saved: {message}"
+
+
+def metrics_csv(run: Run, first: int) -> str:
+    """The --metrics CSV of steps first+1 .. run.step (as --headless writes it: the step number, the
+    loss, the learning rate that step used)."""
+    c, schedule = run.config, run.schedule
+    losses = run.history.losses
+    rows = ["step,loss,lr\n"]
+    for t in range(first, run.step):
+        lr = schedule.base_at(t) * (1 - t / c.num_steps)
+        rows.append(f"{t + 1},{float(losses[t])!r},{lr!r}\n")
+    return "".join(rows)
+
+
+class FlagOutputs:
+    """--save and --metrics of the dashboard (None: not given)."""
+
+    def __init__(self, save: str | None, metrics: str | None):
+        self.save, self.metrics = save, metrics
+        self.lock = threading.Lock()  # one writer at a time (the end of a run, the app's end)
+        self._written: tuple[int, int] | None = None  # (id of the run, step) last written
+
+    @property
+    def wanted(self) -> bool:
+        return self.save is not None or self.metrics is not None
+
+    def due(self, run: Run, first: int) -> bool:
+        """The run trained (this session) and has not been written at this step."""
+        return self.wanted and run.step > first and self._written != (id(run), run.step)
+
+    def write(self, run: Run, first: int, run_lock: threading.Lock | None = None) -> list[tuple[str, bool]]:
+        """Write what the flags ask for, if due. Returns (line, failed) per output: what was written,
+        or why not. Takes `run_lock` (the training loop's) while it copies the run."""
+        with self.lock:
+            if not self.due(run, first):
+                return []
+            if run_lock is not None:
+                with run_lock:
+                    ckpt, csv, step = run.to_checkpoint(), metrics_csv(run, first), run.step
+            else:
+                ckpt, csv, step = run.to_checkpoint(), metrics_csv(run, first), run.step
+            lines = []
+            if self.metrics is not None:
+                lines.append(self._write_metrics(csv, step, first))
+            if self.save is not None:
+                note, failed = save_checkpoint(ckpt, Path(self.save))
+                lines.append((f"--save: {note}" if failed else f"{note} (--save)", failed))
+            self._written = (id(run), step)
+            return lines
+
+    def _write_metrics(self, csv: str, step: int, first: int) -> tuple[str, bool]:
+        label = f"--metrics {self.metrics}"
+        try:
+            target = resolve_output(self.metrics or "", label)
+            data = csv.encode()
+
+            def write(f: BinaryIO) -> None:
+                f.write(data)
+
+            write_file(target, write, wait_for_reader=False)
+        except MicroMLPError as exc:
+            return f"not written: {exc}", True
+        except OSError as exc:
+            return f"not written: {label}: {describe(exc)}", True
+        return f"wrote steps {first + 1}-{step} to {self.metrics} (--metrics)", False

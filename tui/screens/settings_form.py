@@ -7,13 +7,22 @@ same "argument --steps: invalid int value: 'abc'") and then checked by the engin
 (`Config.validate`, the data readers), so a field shows the very message the flag would print, beside
 it, as it is typed. Apply checks all the fields again, then the data file (read, as a run would) and
 the model's size for that data's vocabulary. Any text at all gives a message, never an exception.
+
+Apply reads the data and builds the new run in a daemon thread, off the screen's thread (a 30 MB file
+or a wide model takes seconds): the form says what it is doing, keys go on answering, and escape
+cancels (the thread's work is then dropped). The data file is checked against the app's outputs
+(`s` / --save, --metrics) as the command line checks --data against them (the same file, links
+included, is refused: a save would overwrite the names), and `tutorial` gets the same size and
+checksum check as `--data tutorial` (engine.tutorial_data.tutorial_names_path).
 """
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Callable
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
@@ -28,9 +37,13 @@ from textual.widgets import Button, Input, Label, Static
 from engine.config import Config
 from engine.dataset import MAX_DATA_BYTES, read_text, split_docs
 from engine.errors import DataError, MicroMLPError
+from engine.outputs import check_distinct
 from engine.printable import printable
 from engine.race import race_configs, race_spec
-from engine.run import embedded_names_path
+from engine.run import Run, embedded_names_path
+
+Outputs = Sequence[tuple[str, "str | Path | None"]]  # ("--save", path), ("--metrics", path): what the app writes
+POLL = 0.1  # seconds between looks at the apply's thread
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class Settings:
     config: Config
     data: str | None
     race: str = ""  # a race of these settings ("lr=0.5,1 seed=1,2", engine.race.race_spec), or "": one run
+    run: Run | None = field(default=None, compare=False)  # the new run, built off the screen's thread
 
 
 def _int(flag: str, text: str) -> int:
@@ -149,9 +163,21 @@ def check_data(text: str) -> str | None:
     return None
 
 
-def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None, dict[str, str]]:
+def check_not_an_output(data: str | None, outputs: Outputs) -> str | None:
+    """None, or why the data file may not be used: it is the file an output writes (`s` / --save,
+    --metrics), by device and inode (links too) as the command line checks --data."""
+    try:
+        check_distinct(outputs, [("--data", data if data is not None else embedded_names_path())])
+    except MicroMLPError as exc:
+        return printable(str(exc))
+    return None
+
+
+def read_settings(texts: dict[str, str], base: Config, outputs: Outputs = ()
+                  ) -> tuple[Settings | None, dict[str, str]]:
     """(Settings, {}) or (None, {field id: message}): every field, then the data (read as a run reads it)
-    and the model's size for its vocabulary. `texts` maps field ids (and "data") to their text."""
+    and the model's size for its vocabulary. `texts` maps field ids (and "data") to their text.
+    The data may not be an output's file (`outputs`); `tutorial` is checked (size, SHA-256)."""
     errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), base)) is not None}
     if (m := check_data(texts.get("data", ""))) is not None:
         errors["data"] = m
@@ -164,6 +190,12 @@ def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None,
     try:
         config.validate()
         data = data_path(texts.get("data", ""))
+        if texts.get("data", "").strip() == "tutorial":  # as --data tutorial: size and checksum
+            from engine.tutorial_data import tutorial_names_path
+
+            data = tutorial_names_path(io.StringIO())
+        if (m := check_not_an_output(data, outputs)) is not None:
+            return None, {"data": m}
         docs = split_docs(read_text(embedded_names_path() if data is None else data))
         if not docs:
             return None, {"data": f"{printable(str(data))}: holds no names (it is empty or only blank lines)"}
@@ -175,6 +207,23 @@ def read_settings(texts: dict[str, str], base: Config) -> tuple[Settings | None,
     except MemoryError:
         return None, {"data": "out of memory reading the data"}
     return Settings(config, data, race), {}
+
+
+def prepare(texts: dict[str, str], base: Config, outputs: Outputs = ()) -> tuple[Settings | None, dict[str, str]]:
+    """read_settings, then the new run itself (Run.new: the data read, the model built): what Apply
+    runs off the screen's thread. A setting the data refuses (--holdout with one name) is that field's."""
+    settings, errors = read_settings(texts, base, outputs)
+    if settings is None or settings.race:  # a race is built by the app (engine.race)
+        return settings, errors
+    try:
+        run = Run.new(settings.config, settings.data)
+    except MicroMLPError as exc:
+        message = printable(str(exc))
+        where = next((f.id for f in FIELDS if message.startswith(f.flag + " ")), "data")
+        return None, {where: message}
+    except MemoryError:
+        return None, {"data": "out of memory building the run"}
+    return Settings(settings.config, settings.data, run=run), {}
 
 
 class _FieldValidator(Validator):
@@ -210,14 +259,19 @@ class SettingsForm(ModalScreen[Settings | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, config: Config, data: str | None = None, vocab_size: int | None = None):
+    def __init__(self, config: Config, data: str | None = None, vocab_size: int | None = None,
+                 outputs: Outputs = ()):
         """`config` and `data` fill the fields (the current run's); `vocab_size` (the current data's) lets
-        each field check the model's size as it is typed (Apply checks it for the chosen data anyway)."""
+        each field check the model's size as it is typed (Apply checks it for the chosen data anyway);
+        `outputs` are the files the app writes, which the data may not be."""
         super().__init__()
         self.base = config
         self.data = data
         self.vocab_size = vocab_size
+        self.outputs = tuple(outputs)
         self.result: Settings | None = None  # what Apply dismissed with (tests read it too)
+        self.applying: threading.Event | None = None  # set while Apply's thread works: cancelled when set
+        self._outcome: tuple[Settings | None, dict[str, str]] | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="settings-box"):
@@ -290,23 +344,60 @@ class SettingsForm(ModalScreen[Settings | None]):
         self.action_cancel()
 
     def apply(self) -> None:
-        """Check everything; dismiss with the new Settings, or show why not (and stay)."""
+        """Check everything; dismiss with the new Settings (and its run), or show why not (and stay).
+        The cheap checks run here; the data is read and the run built in a thread (see the module)."""
+        if self.applying is not None:
+            return  # already applying
         texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data", "race"]}
-        try:
-            settings, errors = read_settings(texts, self.base)
-        except Exception as exc:  # noqa: BLE001 - a form never crashes the app; say what happened
-            settings, errors = None, {"form": f"cannot apply: {type(exc).__name__}: {printable(str(exc))}"}
-        for i in [f.id for f in FIELDS] + ["data", "race"]:
-            self._show(i, errors.get(i))
-        self._show("form", errors.get("form"))
-        if settings is None:
-            first = next((i for i in texts if i in errors), None)
-            if first is not None:
-                self.query_one(f"#{first}", Input).focus()
+        errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), self.base)) is not None}
+        if (m := check_data(texts.get("data", ""))) is not None:
+            errors["data"] = m
+        if (m := check_race(texts.get("race", "").strip(), self.base)) is not None:
+            errors["race"] = m
+        if errors:
+            self._show_errors(texts, errors)
             return
+        for i in [f.id for f in FIELDS] + ["data", "race"]:
+            self._show(i, None)
+        what = printable(texts.get("data", "").strip() or "the embedded names")
+        self._show("form", f"reading {what} and building the model … (escape cancels)")
+        self.applying = cancelled = threading.Event()
+        self._outcome = None
+        threading.Thread(target=self._prepare, args=(texts, cancelled), name="settings-apply", daemon=True).start()
+        self._timer = self.set_interval(POLL, self._poll)
+
+    def _prepare(self, texts: dict[str, str], cancelled: threading.Event) -> None:
+        try:
+            outcome = prepare(texts, self.base, self.outputs)
+        except Exception as exc:  # noqa: BLE001 - a form never crashes the app; say what happened
+            outcome = None, {"form": f"cannot apply: {type(exc).__name__}: {printable(str(exc))}"}
+        if not cancelled.is_set():
+            self._outcome = outcome
+
+    def _poll(self) -> None:
+        if self._outcome is None:
+            return
+        self._timer.stop()
+        (settings, errors), self._outcome, self.applying = self._outcome, None, None
+        if settings is None:
+            texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data", "race"]}
+            self._show_errors(texts, errors)
+            return
+        self._show("form", None)
         self.result = settings
         self.dismiss(settings)
 
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+    def _show_errors(self, texts: dict[str, str], errors: dict[str, str]) -> None:
+        for i in [f.id for f in FIELDS] + ["data", "race"]:
+            self._show(i, errors.get(i))
+        self._show("form", errors.get("form"))
+        first = next((i for i in texts if i in errors), None)
+        if first is not None:
+            self.query_one(f"#{first}", Input).focus()
 
+    def action_cancel(self) -> None:
+        if self.applying is not None:  # the thread's work is dropped; nothing waits for it
+            self.applying.set()
+            self.applying = None
+            self._timer.stop()
+        self.dismiss(None)

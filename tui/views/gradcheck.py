@@ -2,7 +2,12 @@
 at the current weights against the central-difference one, every parameter, in a thread worker
 (never on the screen's thread, never inside a training step: it works on a copy of the weights).
 A scatter of (analytic, numerical): the points lie on the diagonal. Beside it the name, the largest
-absolute difference and the largest relative error (engine.inspect.gradient_check's own figures)."""
+absolute difference and the largest relative error (engine.inspect.gradient_check's own figures).
+
+The check runs in a daemon thread of its own (not a Textual worker, which a quit would wait for): it
+works in chunks, shows its progress, stops between two chunks when asked (a new check, the view
+unmounted at quit) and never delays an exit. A gradient that is exactly zero everywhere (every hidden
+unit dead for this name) is said to be zero, not "they agree"."""
 
 from __future__ import annotations
 
@@ -12,21 +17,24 @@ from typing import NamedTuple
 
 import numpy as np
 from rich.segment import Segment
-from textual import work
 
 from engine import Model
 from engine.inspect import GradCheck, gradient_check, parameter_name
+from engine.model import Stopped
 from engine.printable import printable
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View, fit, fmt
 
+POLL = 0.1  # seconds between looks at a running check (its progress, its result)
+
 
 class CheckFigures(NamedTuple):
-    status: str  # "ready", "running" or "done"
+    status: str  # "ready", "running", "done" or "failed" (then `where` says why)
     doc: str
     step: int
     result: GradCheck | None
     where: str  # the parameter with the largest difference, e.g. "mlp_fc2[3, 17]"
+    done: float = 0.0  # the fraction of the numerical gradient computed (while running)
 
 
 def scatter(a: np.ndarray, n: np.ndarray, rows: int, cols: int) -> list[str]:
@@ -61,7 +69,9 @@ def relative_error(figure: str, room: int) -> str:
 def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list[Row]:
     name = printable(f.doc)
     if f.status == "running":
-        head = fit([f"gradient check: running on '{name}' at step {f.step} …", "(page 1.8)"], width, " ")
+        head = fit([f"gradient check: running on '{name}' at step {f.step} … {f.done:.0%}", "(page 1.8)"], width, " ")
+    elif f.status == "failed":
+        head = fit([f"gradient check on '{name}' not done: {f.where}", "c tries again"], width, " · ")
     elif f.result is None:
         head = fit([f"gradient check: c runs it on '{name}'", "(the current step's name, at the current weights)"],
                    width, " ")
@@ -82,6 +92,10 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
         f"largest difference at {f.where}; ● on the diagonal: they agree",
         "x: analytic, y: numerical, same scale; c checks again",
     ]
+    if r.zero:  # nothing to compare: a zero gradient agrees with anything (said first: small screens)
+        facts = [facts[0], "the gradient is ZERO everywhere: no hidden unit is active",
+                 "for this name (dead ReLUs), so no step changes a weight", *facts[1:4],
+                 "nothing to compare; c checks again"]
     plot = scatter(r.analytic, r.numerical, h, w)
     for i in range(h):
         row: Row = [Segment("│" + plot[i], pal.style["hot"])]
@@ -98,6 +112,10 @@ class GradCheckView(View):
         self.running = False
         self.checked: tuple[np.ndarray, np.ndarray] | None = None  # (weights, tokens) of the last check
         self.checked_on_thread: int | None = None  # the thread the last check ran on
+        self.thread: threading.Thread | None = None  # the running check's thread
+        self._stop = threading.Event()  # set: the running check stops at its next chunk
+        self._outcome: tuple | None = None  # the thread's result, picked up by _poll on the screen's thread
+        self._done = 0.0  # the running check's progress, written by its thread
         self._generation = 0
         self._run: int | None = None  # id of the run the figures are about
 
@@ -112,7 +130,7 @@ class GradCheckView(View):
         f = self.figures
         assert isinstance(f, CheckFigures)
         if self.running or f.result is not None:  # the figures wait for the check, not for training
-            return self._generation, self.running
+            return self._generation, self.running, f.done
         return self._generation, inputs.current_doc(), inputs.step
 
     def compute(self, inputs: ViewInputs) -> CheckFigures:
@@ -133,15 +151,58 @@ class GradCheckView(View):
         self.figures = CheckFigures("running", doc, inputs.step, None, "")
         self.forget()
         self.redraw()
-        self._check(model, tokens, doc, inputs.step)
+        self._stop = stop = threading.Event()
+        self._outcome, self._done = None, 0.0
+        self.thread = threading.Thread(target=self._check, args=(model, tokens, doc, inputs.step, stop),
+                                       name="gradient-check", daemon=True)
+        self.thread.start()
+        self._timer = self.set_interval(POLL, self._poll)
         return True
 
-    @work(thread=True, exclusive=True, group="gradient-check", exit_on_error=False)
-    def _check(self, model: Model, tokens: np.ndarray, doc: str, step: int) -> None:
-        result = gradient_check(model, tokens, doc)
-        name, row, col = parameter_name(model, result.worst)
-        self.app.call_from_thread(self._finished, result, model, tokens, step, f"{name}[{row}, {col}]",
-                                  threading.get_ident())
+    def cancel(self) -> None:
+        """Stop a running check at its next chunk (within ~10 ms); nothing waits for it."""
+        self._stop.set()
+
+    def on_unmount(self) -> None:
+        self.cancel()
+
+    def _check(self, model: Model, tokens: np.ndarray, doc: str, step: int, stop: threading.Event) -> None:
+        """The check's thread: never touches a widget; _poll picks up what it leaves in _outcome."""
+        def progress(done: float) -> None:
+            self._done = done
+
+        try:
+            result = gradient_check(model, tokens, doc, stop=stop.is_set, progress=progress)
+            name, row, col = parameter_name(model, result.worst)
+            outcome: tuple = ("done", result, model, tokens, step, f"{name}[{row}, {col}]", threading.get_ident())
+        except Stopped:
+            outcome = ("stopped",)
+        except MemoryError:
+            outcome = ("failed", "out of memory")
+        except Exception as exc:  # noqa: BLE001 - said on screen, never a crash of the app
+            outcome = ("failed", f"{type(exc).__name__}: {exc}")
+        if not stop.is_set():
+            self._outcome = outcome
+
+    def _poll(self) -> None:
+        outcome, f = self._outcome, self.figures
+        assert isinstance(f, CheckFigures)
+        if outcome is None:
+            if self.running and self._done != f.done:
+                self.figures = f._replace(done=self._done)
+                self.forget()
+                self.redraw()
+            return
+        self._timer.stop()
+        self._outcome = None
+        self.running = False
+        if outcome[0] == "done":
+            self._finished(*outcome[1:])
+        else:
+            self.figures = CheckFigures("failed", f.doc, f.step, None, outcome[1])
+            self._generation += 1
+            self.forget()
+            self.redraw()
 
     def _finished(self, result: GradCheck, model: Model, tokens: np.ndarray, step: int, where: str,
                   thread: int) -> None:

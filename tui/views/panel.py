@@ -136,6 +136,12 @@ class LowerPanel(Vertical):
         if self.inputs is not None:
             self.show(self.inputs)
 
+    def cancel_work(self) -> None:
+        """Stop what a view computes in the background (the gradient check); nothing waits for it."""
+        check = self.views[6]
+        if isinstance(check, GradCheckView):
+            check.cancel()
+
     def check_gradient(self) -> None:
         """View 6, and a gradient check of the current name at the current weights."""
         self.switch(6)
