@@ -253,9 +253,9 @@ def test_the_old_dict_layout_loads_and_the_new_one_requires_its_fields(tmp_path)
     np.savez(tmp_path / "v2-half.npz", **{**fields, "version": np.array(2), "lr_steps": np.array([0])})
     with pytest.raises(CheckpointError, match="no 'lr_bases'"):
         ck.load(tmp_path / "v2-half.npz")
-    np.savez(tmp_path / "v3.npz", **{**fields, "version": np.array(3)})
-    with pytest.raises(CheckpointError, match="checkpoint format version 3, expected 1 to 2"):
-        ck.load(tmp_path / "v3.npz")
+    np.savez(tmp_path / "v4.npz", **{**fields, "version": np.array(4)})
+    with pytest.raises(CheckpointError, match="checkpoint format version 4, expected 1 to 3"):
+        ck.load(tmp_path / "v4.npz")
 
 
 @pytest.mark.parametrize(("steps", "bases", "message"), [

@@ -148,7 +148,7 @@ CHECK_ARGS = "--n-embd 512 --steps 100000"  # 1.1 million parameters: the gradie
 
 @pytest.mark.parametrize("state,args,keys,shows", [
     ("training at the default pace", "--steps 100000", ["space"], r"running .*step [1-9]"),
-    ("training flat out", "--steps 10000000", ["space", *"]]]]]]]]]"], r"pace \[◀ +max"),
+    ("training flat out", "--steps 10000000", ["space", *"]]]]]]]]]"], r"\[◀ +max ▶\]"),
     ("during the gradient check", CHECK_ARGS, ["space", "c"], r"gradient check: running"),
     ("with the help open", "--steps 100000", ["space", "?"], r"Keys"),
 ])

@@ -213,8 +213,9 @@ async def test_t_and_T_step_top_k_and_the_chart_marks_the_cut_tokens():
         logits = app.view_model.logits_all()[app.token]
         bars = text[-2]  # the bars' bottom row: a × in each cut token's model column
         assert bars.count("×") == len(logits) - 5
-        shown = " ".join(" ".join(app.names.text_lines).split())  # (a heading may wrap)
-        assert "T 0.50 · top-k 5 · same draws" in shown  # the newest batch again with the same draws
+        # the run is over: its final samples are drawn again with top-k (the same random numbers)
+        await until(pilot, lambda: any(line.startswith("finished") and "top-k 5" in line
+                                       for line in app.names.text_lines))
         await pilot.press("T", "T", "T")
         await until(pilot, lambda: app.top_k == 0)
         assert str(control.content) == "top-k [◀ off ▶]" and "×" not in "".join(_chart_text(app))

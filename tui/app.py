@@ -221,7 +221,8 @@ class DashboardApp(App[int]):
     def fit_layout(self, w: int, h: int) -> None:
         """Row heights for this terminal: the parts always add up to it, so nothing scrolls."""
         self.call_later(self.refresh_bindings)  # the key bar offers what fits the new width
-        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 28 if w >= 100 else 24
+        self.query_one(TemperatureGauge).styles.width = 34 if w >= 120 else 28 if w >= 100 else 22
+        self.query_one(PaceControl).compact = w < 100
         self.query_one(TopKControl).show(self.top_k, compact=w < 120)
         c = self.training.config
         heights = fit_heights(w, h, StatusLine.rows_at(w, c.num_steps, self.training.heldout is not None))
@@ -489,15 +490,16 @@ class DashboardApp(App[int]):
         if names is None:
             return
         known = [run.dataset.is_training_name(n) for n in names]
-        self.call_from_thread(self._show_final_names, run, names, temperature, known, state, rng is not None)
+        self.call_from_thread(self._show_final_names, run, names, (temperature, top_k), known, state,
+                              rng is not None)
 
-    def _show_final_names(self, run: Run, names: list[str], temperature: float, known: list[bool], state: object,
-                          again: bool) -> None:
+    def _show_final_names(self, run: Run, names: list[str], sampling: tuple[float, int], known: list[bool],
+                          state: object, again: bool) -> None:
         if run is not self.training:  # a new run started while they were drawn
             return
         self._final_names, self._final_rng = names, state
-        self.names.show_final(names, temperature, known, replace=again)
-        if temperature != self.temperature:  # changed while they were drawn: drawn again at the new one
+        self.names.show_final(names, sampling[0], known, replace=again, top_k=sampling[1])
+        if sampling != (self.temperature, self.top_k):  # changed while they were drawn: drawn again
             self._final_samples(run, self.temperature, self.top_k, state)
 
     # --- keys -------------------------------------------------------------------------------------
@@ -716,14 +718,14 @@ class DashboardApp(App[int]):
             self.runs_version += 1
         elif old.step > 0:
             note += " (the old run is not kept: this one draws the same curve)"
-        if run.dataset.uchars != old.dataset.uchars or new_data:
-            self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.workers.cancel_group(self, "final-samples")
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
         for each in (self.race.runs if self.race is not None else [self.loop.run]):
             each.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
         run = self.loop.run
+        if run.dataset.uchars != old.dataset.uchars or new_data:
+            self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.training = run
         self.first_step = run.step
         self.view_model = run.model.copy()

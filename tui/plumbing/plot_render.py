@@ -427,6 +427,15 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     return out
 
 
+MAX_EPOCH_MARKS = 16  # more passes than this over the names: their ends would fill the x axis; none marked
+
+
+def marks_epochs(figures: PlotFigures) -> bool:
+    """Are the ends of the passes over the names marked on the x axis (runs of 2 to MAX_EPOCH_MARKS passes)?"""
+    steps, per = figures.num_steps, figures.epoch_steps
+    return bool(per) and per < steps <= MAX_EPOCH_MARKS * per
+
+
 def _key(figures: PlotFigures, width: int, per: str) -> Run_:
     """The one-line key above the plot: every line, its glyph, its style; shorter when narrow."""
     w = figures.history.weight
@@ -468,7 +477,7 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         held = [(" ", "axis"), ("▪ held-out", "heldout")]
         long, short, compact = long + held, short + held, compact + held
         tiny = tiny + [(" ", "axis"), ("▪held", "heldout")]
-    if figures.epoch_steps and figures.num_steps > figures.epoch_steps:
+    if marks_epochs(figures):
         long, short = long + [("  ", "axis"), ("┴ a pass over the names ends", "epoch")], \
             short + [(" ", "axis"), ("┴ pass ends", "epoch")]
         compact = compact + [(" ", "axis"), ("┴ pass", "epoch")]
@@ -548,7 +557,7 @@ def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int,
         out.append(row)
     x_ticks = _x_ticks(figures.num_steps, cols)
     bottom = [BELOW if c in below else "─" for c in range(cols)]
-    if figures.epoch_steps and figures.num_steps > figures.epoch_steps:
+    if marks_epochs(figures):
         for end in range(figures.epoch_steps, figures.num_steps, figures.epoch_steps):
             bottom[_cell_of(b, end - 1)] = EPOCH
     for c, _ in x_ticks:

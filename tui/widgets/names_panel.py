@@ -59,12 +59,13 @@ class Batch:
 
     def title(self, width: int | None = None) -> str:
         """The heading in one line of at most `width` cells: its first part always, then the
-        temperature, the count of new names and the rest while they fit, in their own order. A first
+        temperature, the top-k, the count of new names and the rest while they fit, in their own order. A first
         part "finished: 20 samples" may shorten to "finished" when that lets more parts in."""
         parts = self.parts()
         if width is None:
             return SEP.join(parts)
         rank = sorted(range(1, len(parts)), key=lambda i: (not parts[i].startswith("T "),
+                                                            not parts[i].startswith("top-k "),
                                                             not parts[i].endswith(" new"), i))
         best: list[str] = []
         for first in dict.fromkeys([parts[0], parts[0].split(": ")[0]]):
@@ -146,12 +147,12 @@ class NamesPanel(ScrollView, can_focus=False):
         self._add(Batch(heading, tuple(names), _known(names, known)))
 
     def show_final(self, names: Sequence[str], temperature: float, known: Sequence[bool] | None = None,
-                   replace: bool = False) -> None:
+                   replace: bool = False, top_k: int = 0) -> None:
         """The run's final samples, one per line as the tutorial prints them. `replace`: in place of the
-        final samples shown (the same list drawn again at another temperature)."""
+        final samples shown (the same list drawn again at another temperature or top-k)."""
         if replace and self._batches and self._batches[-1].final:
             self._cache.pop(id(self._batches.pop()), None)
-        heading = f"finished: {len(names)} samples{SEP}T {temperature:.2f}"
+        heading = f"finished: {len(names)} samples{SEP}T {temperature:.2f}" + (f"{SEP}top-k {top_k}" if top_k else "")
         self._add(Batch(heading, tuple(names), _known(names, known), final=True))
 
     def clear(self, heading: str = "") -> None:

@@ -10,12 +10,13 @@ from textual.widgets import Static
 
 class PaceControl(Static):
     DEFAULT_CSS = "PaceControl { width: auto; height: 1; padding: 0 1; }"
+    compact = False  # narrow terminals (under 100 columns): the buttons and the pace, without the word
 
     def show(self, speed: str) -> None:
         text = Text.assemble(
-            ("pace ", "bold"),
+            ("" if self.compact else "pace ", "bold"),
             ("[◀", Style(reverse=True, meta={"@click": "app.speed(-1)"})),
-            f" {speed:>7} ",
+            f" {speed:>8} ",  # the widest label, "10,000/s", whole
             ("▶]", Style(reverse=True, meta={"@click": "app.speed(1)"})),
         )
         if str(self.content) != text.plain:
