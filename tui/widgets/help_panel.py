@@ -99,7 +99,8 @@ SECTIONS = [
         "column is drawn as it fills and is final once full. "
         "┴ on the x axis marks where a pass over the training names ends (an epoch), in runs of 2 to 16 "
         "passes (more would fill the axis). The cursor (the mouse over a column, or , and /) draws a line "
-        "down the column's empty cells and reads every line there on the key line; escape or moving the mouse away puts the key back.",
+        "down the column's empty cells and reads every line there on the key line; escape or moving the mouse "
+        "away puts the key back.",
         "A run diverges when the learning rate is too large: the losses grow until one overflows and training "
         "stops. A loss above 1000 is written '> 1000', one that is not a number at all 'NaN'. < starts a new run "
         "at half the learning rate; o opens the settings.",
