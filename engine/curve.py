@@ -334,6 +334,10 @@ def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
                 cand = (u, abs(k - 3), d, k, top)
                 best = cand if best is None or cand[:2] < best[:2] else best
                 break
-    assert best is not None  # the largest steps always reach
+    if best is None:  # too few rows to hold the range at any step (a plot 1 or 2 rows tall): one coarse row
+        span = hi - lo
+        power = 10.0 ** math.floor(math.log10(span)) if span > 0 else 1.0
+        u = next(m * power for m in (*NICE, 10.0, 20.0) if m * power >= span)
+        best = (u, 0, u, 1, math.ceil(round(hi / u, 9)) * u)
     u, _, d, k, top = best
     return Axis(top, u, rows, d, k, log)

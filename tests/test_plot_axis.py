@@ -367,3 +367,13 @@ def test_the_renderer_needs_no_textual():
     code = "import sys, tui.plumbing.plot_render; print('textual' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_plot_too_short_for_the_range_still_gets_an_axis():
+    # a browser tab or a terminal can be 5 rows tall: the plot then has a row or two, which cannot hold
+    # the range at any nice step; it still draws (found by a websocket client asking for 10x5)
+    from engine.curve import fit_axis
+
+    for rows in (1, 2):
+        axis = fit_axis(2.2, 3.4, rows)
+        assert axis.rows == rows and axis.per_row >= 1.2 and axis.ticks()

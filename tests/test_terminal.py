@@ -232,7 +232,7 @@ def test_save_and_metrics_are_written_when_the_dashboard_ends(tmp_path, how, cod
     save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
     session, exit_file, pid_file = _start(tmp_path, f"--steps 100000 --save {save} --metrics {metrics}")
     try:
-        _wait_for(session, r"idle .*step 0/100000")
+        _wait_for(session, r"idle .*step 0/100,000")
         _tmux("send-keys", "-t", session, "space")
         _wait_for(session, r"running .*step [1-9]")
         _tmux("send-keys", "-t", session, "space")  # paused: the step on screen is the step saved
@@ -260,9 +260,9 @@ def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
     os.mkfifo(fifo)
     session, exit_file, _ = _start(tmp_path, f"--steps 1000 --save {fifo}")
     try:
-        _wait_for(session, r"idle .*step 0/1000")
+        _wait_for(session, r"idle .*step 0/1,000")
         _tmux("send-keys", "-t", session, ".")
-        _wait_for(session, r"step 1/1000")
+        _wait_for(session, r"step 1/1,000")
         _tmux("send-keys", "-t", session, "s")
         _wait_for(session, r"not saved: .*no reader", timeout=5)
         _tmux("send-keys", "-t", session, "q")
