@@ -190,15 +190,26 @@ class Span:
     reached: bool  # False: no step of it is taken yet (first .. last are then its whole range)
 
 
+def decay_factors(t: np.ndarray, total: int, schedule: str = "linear") -> np.ndarray:
+    """engine.train.decay for many step indices at once (the same expressions, element by element)."""
+    t = np.asarray(t, dtype=np.float64)
+    if schedule == "constant":
+        return np.ones_like(t)
+    if schedule == "cosine":
+        return 0.5 * (1 + np.cos(math.pi * t / total))
+    return 1 - t / total
+
+
 def lr_used(lr_changes: list[tuple[int, float]] | tuple[tuple[int, float], ...], num_steps: int,
-            steps: np.ndarray) -> np.ndarray:
+            steps: np.ndarray, schedule: str = "linear") -> np.ndarray:
     """The learning rate the `steps`-th steps used (1-based): step index t = s - 1 used the base in force
-    at t (from `lr_changes`, (first step index, base) pairs) times (1 - t / num_steps)."""
+    at t (from `lr_changes`, (first step index, base) pairs) times the schedule's factor at t
+    (engine.train.decay: 1 - t / num_steps for the tutorial's linear decay)."""
     t = np.asarray(steps, dtype=np.int64) - 1
     starts = np.array([at for at, _ in lr_changes], dtype=np.int64)
     bases = np.array([base for _, base in lr_changes], dtype=np.float64)
     base = bases[np.maximum(np.searchsorted(starts, t, side="right") - 1, 0)]
-    return base * (1 - t / max(num_steps, 1))
+    return base * decay_factors(t, max(num_steps, 1), schedule)
 
 
 def _forward_fill(values: np.ndarray) -> np.ndarray:

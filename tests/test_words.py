@@ -125,8 +125,11 @@ async def test_the_step_line_keeps_the_loss_and_the_rate_whole(size):
         rec = app.loop.snapshot.record
         line = str(app.step_line.render())
         assert f"loss {wording.loss(rec.loss)}" in line and f"lr {rec.lr:.4f}" in line and "…" not in line[-8:]
-        drawn = next(row for row in screen_lines(app) if f"lr {rec.lr:.4f}" in row)
+        drawn = next(row for row in screen_lines(app) if f"lr {rec.lr:.4f}" in row and "loss" in row)
         assert "temperature" in drawn
+        # the plot's lr row says the same figure, written the same way: the rate the last step used
+        assert any(row.startswith("lr ") and row.rstrip("│╯ ").endswith(f"lr {rec.lr:.4f}")
+                   or f" lr {rec.lr:.4f} " in row for row in screen_lines(app) if row.startswith("lr "))
 
 
 def test_a_narrow_step_line_cuts_the_name_never_the_figures():

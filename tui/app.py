@@ -300,7 +300,7 @@ class DashboardApp(App[int]):
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
                                    self.experiments.ghosts() + self.variant_lines(), tuple(run.lr_changes),
-                                   len(run.dataset)))
+                                   len(run.dataset), run.config.schedule))
 
     # --- a race ------------------------------------------------------------------------------------
     @property

@@ -38,6 +38,7 @@ import numpy as np
 from engine import LossHistory
 from engine.curve import Axis, CurveBuckets, ExactTrack, GapRange, LossRange, fit_axis, lr_used
 from tui.plumbing.line_colours import LINE_STYLES, line_style
+from tui.plumbing.wording import learning_rate
 
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
@@ -66,6 +67,7 @@ class PlotFigures:
     ghosts: tuple[Ghost, ...] = ()  # earlier runs of the session (or race variants), under this one
     lr_changes: tuple[tuple[int, float], ...] = ()  # (step, new base) where the rate was changed mid-run
     epoch_steps: int = 0  # steps in one pass over the training names (0: not marked)
+    schedule: str = "linear"  # the learning rate's schedule over the run (engine.train.decay)
 
 
 class Curves(Protocol):
@@ -524,7 +526,7 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
         parts.append((f"{ghost.tag} {value}",) * 2 + (ghost.style,))
     if span.reached:
         changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
-        lr = figure(float(lr_used(changes, figures.num_steps, end)[0]), 6)
+        lr = learning_rate(float(lr_used(changes, figures.num_steps, end, figures.schedule)[0]))
         parts.append((f"lr {lr}",) * 2 + ("lr",))
     named = [(f"steps {steps}", "title")] + [(f"  {n}", st) for n, _, st in parts]
     if sum(len(t) for t, _ in named) <= width:
@@ -599,16 +601,14 @@ def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> 
     run has been, dim ahead of it; a change mid-run shows as a step in it."""
     ends = b.edges[2::2][:cols] if len(b.edges) > 2 else np.zeros(0)
     changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
-    starts = np.array([step for step, _ in changes])
     bases = np.array([base for _, base in changes])
-    base_at = bases[np.maximum(np.searchsorted(starts, ends, side="right") - 1, 0)]
-    frac = base_at * (1 - ends / max(figures.num_steps, 1)) / max(float(bases.max()), 1e-300)
+    rates = lr_used(changes, figures.num_steps, np.asarray(ends, dtype=np.int64) + 1, figures.schedule)
+    frac = rates / max(float(bases.max()), 1e-300)
     chars = "".join(BLOCKS[int(round(min(max(f, 0.0), 1.0) * 8))] for f in frac.tolist()).ljust(cols)
     passed = (b.current + 1) // 2 if b.current >= 0 else 0
-    taken = len(figures.history)
-    base_now = float(bases[max(int(np.searchsorted(starts, taken, side="right")) - 1, 0)])
-    lr_now = base_now * (1 - taken / max(figures.num_steps, 1))
-    margin = f" lr {figure(lr_now, 6)}"[: geo.margin_w] if geo.margin_w else ""
+    taken = len(figures.history)  # the rate the last step used, as the step line says it (step 1's before any)
+    lr_now = float(lr_used(changes, figures.num_steps, np.array([max(taken, 1)]), figures.schedule)[0])
+    margin = f" lr {learning_rate(lr_now)}"[: geo.margin_w] if geo.margin_w else ""
     return [("lr".ljust(geo.label_w), "axis"), (chars[:passed], "lr"), (chars[passed:], "lr-future"),
             (" " + margin.ljust(geo.margin_w), "axis")]
 
