@@ -158,12 +158,18 @@ def setting_differences(current: Config, other: Config, current_data: str = EMBE
     return out
 
 
+SAMPLING = ("temperature", "top_k", "samples", "max_len")  # settings that change the names, not the curve
+
+
 def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
                         other_data: str = EMBEDDED) -> str:
-    """The label of `other` beside `current`: each setting that differs, with OTHER's value, in a fixed
-    order ("lr 0.5, seed 7"); "same settings" when none does. The hidden width counts when the widths
-    differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the default width is "n_embd 32"."""
-    parts = [f"{name} {theirs}" for name, _, theirs in setting_differences(current, other, current_data, other_data)]
+    """The label of `other` beside `current`: each training setting (and the data) that differs, with
+    OTHER's value, in a fixed order ("lr 0.5, seed 7"); "same settings" when none does. The sampling
+    settings are left out: they change the names drawn, never the loss curve the label names. The hidden
+    width counts when the widths differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the
+    default width is "n_embd 32"."""
+    parts = [f"{name} {theirs}" for name, _, theirs in setting_differences(current, other, current_data, other_data)
+             if name not in SAMPLING]
     return ", ".join(parts) if parts else "same settings"
 
 

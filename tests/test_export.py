@@ -354,3 +354,27 @@ def test_a_diverged_run_exports_its_finite_losses_and_marks_the_step():
     svg = render_svg(plot_series([ExportRun.of_run(run, "x")]))
     diverged = [p for p in _paths(svg) if p.get("data-line") == "diverged"]
     assert len(diverged) == 1 and diverged[0].find(f"{SVG}title").text == f"diverged at step {run.diverged_at + 1}"
+
+
+async def test_export_in_a_race_writes_every_variant():
+    # a race's point is its variants side by side: the export holds each, not only the one shown
+    import tempfile
+
+    from engine.race import Race, race_configs, race_spec
+    from tui.app import DashboardApp
+
+    race = Race.new(race_configs(Config(num_steps=40), race_spec("lr=0.5,1")), None)
+    app = DashboardApp(race)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.export_paths = type(app.export_paths)(Path(tmp_dir := tempfile.mkdtemp()) / "r.csv",
+                                                  Path(tmp_dir) / "p.svg")
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step == 40, timeout=30)
+        await pilot.press("e")
+        await until(pilot, lambda: "exported" in app.note, timeout=30)
+        with open(Path(tmp_dir) / "r.csv", newline="") as f:
+            names = {row["run"] for row in csv.DictReader(f)}
+        assert names == {"v1", "v2"}
+        root = ET.parse(Path(tmp_dir) / "p.svg").getroot()
+        titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+        assert any(t and "race variant 2: lr 1.0" in t for t in titles)

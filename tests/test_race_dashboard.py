@@ -176,7 +176,7 @@ async def test_a_replaced_race_becomes_kept_runs():
 
 
 async def test_picking_while_the_race_trains_switches_between_two_steps_and_training_goes_on():
-    race = race_of("seed=1,2,3", steps=20000)
+    race = race_of("seed=1,2,3", steps=400_000)  # long enough to be still training at any speed
     app = DashboardApp(race, speed_index=SPEEDS.index(None))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")

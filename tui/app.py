@@ -38,7 +38,7 @@ from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.experiments import Experiments
-from tui.plumbing.exporting import ExportPaths, export_files
+from tui.plumbing.exporting import ExportPaths, export_files, race_runs
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.line_colours import run_colour
@@ -160,7 +160,7 @@ class DashboardApp(App[int]):
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
-        self.batches = NameBatches(self.training.config.max_len)
+        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
         self._final_shown = False
         self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
         self._dead_checked_step = -1  # ... and at which step
@@ -344,7 +344,7 @@ class DashboardApp(App[int]):
         self.view_model = self.training.model.copy()
         self.plot.new_run()
         self._shown = None
-        self.batches = NameBatches(self.training.config.max_len)
+        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
         self._final_shown = False
         v = self.race.variants[index]
         self.names.clear(f"variant {v.number}: {v.label}")
@@ -798,12 +798,13 @@ class DashboardApp(App[int]):
     def action_export(self) -> None:
         """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
         with self.loop.lock:  # between two steps
-            current = ExportRun.of_run(self.training, data_name(self.data))
+            live = ([ExportRun.of_run(self.training, data_name(self.data))] if self.race is None
+                    else race_runs(self.race, self.loop.picked, data_name(self.data)))
         labels = self.runs.labels(self.training.config, data_name(self.data))
         kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == self.runs.baseline_id, run_colour(r.id)))
                 for r in self.runs.list()]
-        runs = [current, *(e for _, e in kept)]
-        on_plot = [current, *(e for r, e in kept if not r.hidden)]
+        runs = [*live, *(e for _, e in kept)]
+        on_plot = [*live, *(e for r, e in kept if not r.hidden)]
         self.set_note(f"exporting {len(runs)} run{'s' if len(runs) != 1 else ''} ...")
         self._export(runs, on_plot, self.export_paths)
 

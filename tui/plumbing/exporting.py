@@ -4,12 +4,24 @@ says where they went, or why not. No widgets here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from engine.errors import MicroMLPError
 from engine.export import CSV_NAME, PLOT_NAME, ExportRun, plot_series, save_csv
+from engine.race import Race
 from tui.plumbing.plot_svg import save_svg
+from tui.views.race import colour_of
+
+
+def race_runs(race: Race, picked: int, data: str) -> list[ExportRun]:
+    """A race's variants as exported (call between two steps): the one shown is drawn as the current
+    run is, the others as lines in their colours on screen; each named v1, v2, ... with what differs."""
+    out = []
+    for i, (v, run) in enumerate(zip(race.variants, race.runs)):
+        e = ExportRun.of_run(run, data, name=f"v{v.number}", label=f"race variant {v.number}: {v.label}")
+        out.append(e if i == picked else replace(e, current=False, colour=colour_of(v.number)))
+    return out
 
 
 @dataclass(frozen=True)

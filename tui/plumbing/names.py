@@ -19,12 +19,15 @@ FINAL_CHUNK = 100  # final samples are drawn this many at a time, so a cancel is
 
 class NameBatches:
     """Batches of NAMES_PER_BATCH names drawn with fixed uniform draws (a grid): re-sampling the newest
-    batch at another temperature uses the same draws, so the change seen is the temperature's."""
+    batch at another temperature uses the same draws, so the change seen is the temperature's. The
+    draws follow the run's seed: another seed draws other names from its first batch on (the same seed,
+    the same draws)."""
 
-    def __init__(self, max_len: int):
+    def __init__(self, max_len: int, seed: int = 0):
         self.max_len = max_len
+        self._base = (seed % 2**31) * 1_000_003  # batch k of a run uses the grid of seed base + k
         self._seed = 0
-        self._grid = uniform_grid(seed=0, count=NAMES_PER_BATCH, max_len=max_len)
+        self._grid = uniform_grid(seed=self._base, count=NAMES_PER_BATCH, max_len=max_len)
         self._last = 0.0
 
     def due(self) -> bool:
@@ -36,7 +39,7 @@ class NameBatches:
         """The batch's names and, for each, whether it is a training name. `new_draws`: the next grid."""
         if new_draws:
             self._seed += 1
-            self._grid = uniform_grid(self._seed, NAMES_PER_BATCH, self.max_len)
+            self._grid = uniform_grid(self._base + self._seed, NAMES_PER_BATCH, self.max_len)
         with np.errstate(all="ignore"):
             names = sample_names_from_grid(model, dataset, temperature, self._grid, top_k)
         self._last = time.monotonic()

@@ -418,7 +418,8 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         if not len(finite):
             continue
         label = (BASELINE + " " if ghost.baseline else "") + ghost.label
-        parts = textwrap.wrap(label, mw - 1, break_on_hyphens=False) or [label]
+        parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
+                 for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
         r0 = axis.row(float(finite[-1]))
         for d in sorted(range(-rows, rows), key=lambda d: (abs(d), -d)):
             start = r0 + d
@@ -523,7 +524,8 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
     for ghost in figures.ghosts:
         g_ema, g_exact, _ = ghost.curves.lines(end)
         value = figure(float(g_exact[0]) - figures.floor if figures.gap_view else float(g_ema[0]))
-        parts.append((f"{ghost.tag} {value}",) * 2 + (ghost.style,))
+        tag = f"⠒{ghost.tag}" if ghost.variant else ghost.tag  # a race's variant as the key line names it
+        parts.append((f"{tag} {value}",) * 2 + (ghost.style,))
     if span.reached:
         changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
         lr = learning_rate(float(lr_used(changes, figures.num_steps, end, figures.schedule)[0]))
@@ -531,7 +533,7 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
     named = [(f"steps {steps}", "title")] + [(f"  {n}", st) for n, _, st in parts]
     if sum(len(t) for t, _ in named) <= width:
         return named
-    out: Run_ = [(steps, "title")]
+    out: Run_ = [(steps, "title")]  # narrow: by glyphs alone (the help says the first figures are steps)
     used = len(steps)
     for _, short, st in parts:
         if used + 1 + len(short) <= width:

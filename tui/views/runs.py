@@ -136,5 +136,6 @@ class RunsView(View):
                           Segment(" "), Segment("[x]", Style(meta={"@click": f"app.remove_run({row.id})"}) + label)]
             out.append(cells)
         if len(table) == 1 and height > 3:
-            out.append([Segment("  (no earlier runs yet: r, n or o start another, and this one is kept)", dim)])
+            out.append([Segment("  (no earlier runs yet: n or o start another and keep this one; r keeps it only "
+                                "if the new run would differ)", dim)])
         return out
