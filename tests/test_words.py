@@ -292,3 +292,23 @@ def test_tiny_learning_rates_give_the_true_losses():
         want = [model.loss(np.array(ds.encode(d))) for d in ds.docs[:20]]
         got = [rec.loss for rec in run.steps()]
         assert np.allclose(got, want, rtol=0, atol=1e-12), lr
+
+
+def test_a_narrow_step_line_of_a_diverged_run_keeps_its_loss_whole():
+    from engine import StepRecord
+
+    rec = StepRecord(166, float("inf"), 8.0, "maximiliano")
+    for width in (24, 29, 40):
+        text = step_text(rec, True, width).plain
+        assert len(text) <= width and text.startswith("diverged") and text.endswith("loss > 1000"), text
+
+
+async def test_at_80_columns_the_plots_key_names_its_lines_in_words():
+    # a learner at 80x24 reads what each line is: the guess and the floor by name, not bare glyphs
+    app = _app(steps=100)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await until_long(pilot, lambda: app.shown_state == State.FINISHED)
+        key = "".join(t for t, _ in app.plot.rows()[0])
+        for word in ("lo/hi", "avg", "whole-data", "guess", "floor"):
+            assert word in key, key

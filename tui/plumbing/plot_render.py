@@ -451,15 +451,16 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
         long = [(f"• lowest & highest one-name loss of the {names} in a column (▴▾ beyond)", "dots"), ("  ", "axis"),
-                (f"⠒ moving avg, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
+                (f"⠒ moving average, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
                 ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
         short = [(f"• low/high of {names}", "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
-        compact = [(f"• lo/hi of {names}", "dots")] + short[1:5] + short[7:]  # without "⣿ both"
-        tiny = [(f"•lo/hi {per}", "dots"), (" ", "axis"), (f"⠒{w:g}", "ema"), (" ", "axis"), ("▀data", "exact"),
-                (" ", "axis"), ("┄", "guess"), ("┄", "floor")]
+        compact = [(f"• lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
+                   ("▀ whole-data", "exact")] + short[7:]  # without "⣿ both" and the smoothing's weight
+        tiny = [(f"•lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
+                (" ", "axis"), ("┄guess", "guess"), (" ", "axis"), ("┄floor", "floor")]
     variants = [g for g in figures.ghosts if g.variant]
     if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
         marks = [(f"⠒{g.tag} ", g.style) for g in variants]
@@ -494,7 +495,8 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         glyphs[0] = (f"•lo/hi{per}", "dots")  # what a dot is, at every width
     if figures.diverged_at is not None:
         note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1}", "diverged")]
-        long, short, compact, tiny = long + note, short + note, compact + note, tiny + [(" ┆ diverged", "diverged")]
+        long, short = long + note, short + note
+        compact, tiny = compact + [(" ┆ diverged", "diverged")], tiny + [(" ┆ diverged", "diverged")]
         glyphs = glyphs + [(" ┆ diverged", "diverged")]
     for runs in (long, short, compact, tiny, glyphs):
         if sum(len(t) for t, _ in runs) <= width:

@@ -39,8 +39,11 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
     # narrow (80 columns): the status says the step; the figures stay whole and the name is cut to fit
     figures = " ".join(parts)
     room = width - len(figures) - 1
-    if diverged or room < 4:
-        return Text.assemble((head, style), " ", figures) if diverged else Text(figures)
+    if diverged:  # the step where it diverged, if it fits; the status line says it anyway
+        whole = Text.assemble((head, style), " ", figures)
+        return whole if whole.cell_len <= width else Text.assemble(("diverged", style), " ", figures)
+    if room < 4:
+        return Text(figures)
     cut = name if len(name) <= room else name[: room - 1] + "…"
     return Text.assemble((cut, "bold"), " ", figures)
 
