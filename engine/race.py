@@ -39,6 +39,7 @@ MAX_VARIANTS = 16
 BLOCK = 128  # steps whose names' token indices are gathered at once (a race step's set-up, amortised)
 BLOCK_LONGEST = 64  # ... when no name in the block is longer (else step by step)
 # what a race can vary: the flag's name -> the Config field it sets
+RACE_LABELS = {"n-embd": "n_embd"}  # a variant's label names a setting as every other label does
 RACE_SETTINGS = {"lr": "learning_rate", "seed": "seed", "n-embd": "n_embd", "hidden": "hidden",
                  "schedule": "schedule", "gradient": "gradient"}
 
@@ -108,7 +109,7 @@ def race_configs(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> 
             config = base.with_(**changes).validate()
         except ConfigError as exc:
             raise ConfigError(f"--race variant {number}: {exc}") from None
-        label = ", ".join(f"{name} {_show(value)}" for name, value in zip(names, combo))
+        label = ", ".join(f"{RACE_LABELS.get(name, name)} {_show(value)}" for name, value in zip(names, combo))
         variants.append(Variant(number, config, label))
     return variants
 

@@ -47,7 +47,7 @@ def test_a_learning_rate_race_writes_what_four_solo_runs_write(tmp_path):
         row = next(line for line in out.stdout.splitlines() if line.startswith(f"{number:>2} lr "))
         assert row.split()[1:] == ["lr", str(float(lr)), "1,000/1,000", whole, floor]
     lines = out.stdout.splitlines()
-    assert lines[0].endswith("a race of 4 variants in lockstep, steps 1-1000: 1 lr 0.25; 2 lr 0.5; 3 lr 1.0; 4 lr 2.0")
+    assert lines[0].endswith("a race of 4 variants in lockstep, steps 1-1,000: 1 lr 0.25; 2 lr 0.5; 3 lr 1.0; 4 lr 2.0")
     assert sum(line.startswith("step ") for line in lines) == 10  # one progress line for the race
     assert "sample" not in out.stdout  # samples only on request
 
@@ -68,7 +68,7 @@ def test_each_variant_saves_a_checkpoint_that_resumes_as_a_solo_run(tmp_path):
         assert np.allclose(loaded.model.theta, solo.model.theta, rtol=0, atol=1e-9)
         names = solo.sample()
         line = next(x for x in out.stdout.splitlines() if x.startswith(f"variant {number} ("))
-        assert line == f"variant {number} (seed {seed}, n-embd {n_embd}) samples: {', '.join(names)}"
+        assert line == f"variant {number} (seed {seed}, n_embd {n_embd}) samples: {', '.join(names)}"
         assert len(list(loaded.steps())) == 30  # and it trains on, as a solo run
 
 

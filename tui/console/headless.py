@@ -346,15 +346,15 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
     except OSError as exc:
         raise ConfigError(f"--metrics {args.metrics}: cannot write ({describe(exc)})") from None
     runs, total = race.runs, race.num_steps
-    every, width = max(1, total // 10), len(str(total))
+    every, width = max(1, total // 10), len(f"{total:,}")
     first = runs[0]
     start = time.perf_counter()
     interruption: BaseException | None = None
     try:
         progress.stage, progress.step = "training", race.step
-        held = f" ({len(first.heldout):,} held out)" if first.heldout is not None else ""
-        say(f"{first.num_docs} names{held}, vocabulary {first.dataset.vocab_size} tokens; a race of "
-            f"{len(runs)} variants in lockstep, steps 1-{total}: " + "; ".join(
+        held = len(first.heldout) if first.heldout is not None else 0
+        say(f"{wording.data_label(args.data, first.num_docs, held)}, vocabulary {first.dataset.vocab_size} tokens; "
+            f"a race of {len(runs)} variants in lockstep, steps 1-{total:,}: " + "; ".join(
                 f"{v.number} {v.label}" for v in race.variants), race.step)
         for records in race.steps():
             if metrics:
@@ -407,10 +407,10 @@ def _race_progress(race: Race, width: int) -> str:
     """One line for the whole race: the step, the best and worst moving average, how many still run."""
     running = sum(1 for r in race.runs if r.diverged_at is None)
     live = [(r.history.last_ema, v) for r, v in zip(race.runs, race.variants) if r.diverged_at is None]
-    text = f"step {race.step:>{width}}/{race.num_steps} | "
+    text = f"step {race.step:>{width},}/{race.num_steps:,} | "
     if live:
         best, worst = min(live, key=lambda p: p[0]), max(live, key=lambda p: p[0])
-        text += (f"avg loss best {best[0]:.4f} ({best[1].number}: {best[1].label}), "
+        text += (f"moving average best {best[0]:.4f} ({best[1].number}: {best[1].label}), "
                  f"worst {worst[0]:.4f} ({worst[1].number}: {worst[1].label}) | ")
     return text + f"{running}/{len(race.runs)} running"
 
