@@ -11,7 +11,7 @@ from helpers import until
 from textual.widgets import Input
 
 from engine import Config, Run
-from engine.race import READY_RACES, Race, race_configs, race_spec
+from engine.race import RACE_LABELS, READY_RACES, Race, race_configs, race_spec
 from tui.app import DashboardApp
 from tui.plumbing.line_colours import line_style
 from tui.plumbing.training_loop import SPEEDS, State
@@ -136,7 +136,9 @@ async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_l
         for i, (title, spec, look) in enumerate(READY_RACES):
             await app.run_action(f"ready_race({i})")
             await until(pilot, lambda: app.race is not None and app.shown_step == 0)
-            assert [v.label.split()[0] for v in app.race.variants] == [spec.split("=")[0]] * len(app.race.variants)
+            setting = spec.split("=")[0]
+            named = RACE_LABELS.get(setting, setting)  # labels name a setting as every label does (n_embd)
+            assert [v.label.split()[0] for v in app.race.variants] == [named] * len(app.race.variants)
             assert app.note.startswith(f"{title}: {look[:30]}")
             assert app.panel.current == 8
         assert len(app.race.runs) == 5  # widths 4 .. 64
