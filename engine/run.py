@@ -213,8 +213,10 @@ class Run:
                                      self.step, self.history.losses.copy(), self.rng.getstate(),
                                      self.lr_changes)
 
-    def save(self, path: str | Path) -> Path:
-        return checkpoint.save(path, self.to_checkpoint())
+    def save(self, path: str | Path, wait_for_reader: bool = True) -> Path:
+        """The run as a checkpoint at `path` (engine.checkpoint.save; `wait_for_reader` False: a pipe
+        with no reader is refused at once, not waited on)."""
+        return checkpoint.save(path, self.to_checkpoint(), wait_for_reader)
 
 
 def _dataset(data: str | Path | list[str] | None, rng: random.Random,

@@ -245,3 +245,15 @@ def test_temporary_names_are_short_whatever_the_target(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", spy)
     Run.new(Config(num_steps=5), DOCS).save(tmp_path / ("c" * 255))
     assert seen and all(len(name) <= 20 and name.startswith(".mmlp-") for name in seen)
+
+
+@pytest.mark.parametrize("flag, code", [("--save", 3), ("--metrics", 2), ("--plot", 3)])
+def test_headless_never_waits_on_a_pipe_with_no_reader(tmp_path, flag, code):
+    # an output that is a FIFO nobody reads: refused at once (set-up for --metrics, the end for the
+    # others, exit 3 as any lost output), never a wait for ever (the subprocess timeout would raise)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--steps", "5", "--samples", "0",
+                          flag, str(fifo)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == code and "is a pipe with no reader" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr

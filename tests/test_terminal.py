@@ -270,3 +270,19 @@ def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
         _restored(session)
     finally:
         _tmux("kill-session", "-t", session)
+
+
+def test_a_save_lost_when_the_dashboard_ends_gives_exit_3_as_headless(tmp_path):
+    """--save /dev/full: the run trains, q ends the app, the save at the end fails: one line on stderr
+    and exit 3 (what a flag asked for was not written), as the headless face does."""
+    session, exit_file, _ = _start(tmp_path, "--steps 100000 --save /dev/full")
+    try:
+        _wait_for(session, r"idle .*step 0/100,000")
+        _tmux("send-keys", "-t", session, "space")
+        _wait_for(session, r"running .*step [1-9]")
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_file(exit_file, 15) == "3"
+        _restored(session)
+        assert "notsaved" in re.sub(r"\s", "", _screen(session))
+    finally:
+        _tmux("kill-session", "-t", session)

@@ -64,6 +64,7 @@ FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
+EXIT_OUTPUT_LOST = 3  # the exit code when --save or --metrics could not be written (as headless)
 QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
 DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second dead-unit check (n_embd 512: 28 million, ~20 ms)
 OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
@@ -900,6 +901,8 @@ def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
     lifeline.say_last_words(OUTPUT_SECONDS)
     for line, _ in lines:
         _say(line)
+    lost = any(failed for _, failed in lines)
     if app.outputs.wanted and not lines and app.outputs.due(app.training, app.first_step):
         _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
-    return code
+        lost = True
+    return EXIT_OUTPUT_LOST if lost and code == 0 else code  # as headless: what a flag asked for was lost

@@ -101,7 +101,9 @@ class MetricsWriter:
         self.target = resolve_output(path, self.label)
         if self.target.stream:
             # a line at a time, so that rows never interleave with other output mid-line
-            self._f: TextIO = self.target.open_stream("a", encoding="utf-8", newline="", buffering=1)
+            # (a pipe with no reader is refused at once: the command never hangs on its own output)
+            self._f: TextIO = self.target.open_stream("a", wait_for_reader=False, encoding="utf-8", newline="",
+                                                      buffering=1)
         else:
             fd, self._tmp = temp_file_in(self.target.real.parent)
             try:
@@ -322,7 +324,7 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
             say(f"wrote the loss plot (step {run.step}) to {printable(str(where))}", run.step)
     if args.save:
         try:
-            where = run.save(args.save)
+            where = run.save(args.save, wait_for_reader=False)
         except CheckpointError as exc:
             lost.append(str(exc))
         else:
@@ -454,7 +456,7 @@ def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWr
         written = []
         for v, run in zip(race.variants, race.runs):
             try:
-                written.append(run.save(variant_path(args.save, v.number)))
+                written.append(run.save(variant_path(args.save, v.number), wait_for_reader=False))
             except CheckpointError as exc:
                 lost.append(str(exc))
         if written:

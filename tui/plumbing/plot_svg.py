@@ -211,12 +211,13 @@ def _key(series: PlotSeries, x0: float, y0: float, room: float) -> list[str]:
 
 def save_svg(path: str | Path, series: PlotSeries, label: str | None = None) -> Path:
     """Write the picture to `path` atomically (engine.outputs: a temporary file renamed into place; a
-    device or a pipe is written through). Raises OutputError (one line) or OSError. Returns where."""
+    device or a pipe is written through, and a pipe with no reader is refused at once, never waited
+    on). Raises OutputError (one line) or OSError. Returns where."""
     target = resolve_output(path, label)
     data = render_svg(series).encode("utf-8")
 
     def write(f: BinaryIO) -> None:
         f.write(data)
 
-    write_file(target, write)
+    write_file(target, write, wait_for_reader=False)
     return target.real
