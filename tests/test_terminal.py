@@ -255,7 +255,7 @@ def test_save_and_metrics_are_written_when_the_dashboard_ends(tmp_path, how, cod
 
 def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
     """s to a FIFO nobody reads, then q: the app hung (killed after 150 s). The save now says the pipe
-    has no reader, and q ends the app."""
+    has no reader, and q ends the app: with exit 3, since what --save asked for was never written."""
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     session, exit_file, _ = _start(tmp_path, f"--steps 1000 --save {fifo}")
@@ -266,7 +266,7 @@ def test_save_to_a_pipe_with_no_reader_then_q_ends_at_once(tmp_path):
         _tmux("send-keys", "-t", session, "s")
         _wait_for(session, r"not saved: .*no reader", timeout=5)
         _tmux("send-keys", "-t", session, "q")
-        assert _wait_file(exit_file, 5) == "0"
+        assert _wait_file(exit_file, 5) == "3"
         _restored(session)
     finally:
         _tmux("kill-session", "-t", session)
