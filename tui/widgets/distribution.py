@@ -240,14 +240,17 @@ class DistributionChart(Widget):
         ms, ds = self._style("model"), self._style("data")
         gutter = self._gutter(lay, rows)
         cut = figures.cut[lay.order].tolist() if figures.cut is not None else [False] * len(lay.order)
+        # one Segment per block height (made once a redraw): rows then share them, and compare fast
+        model_bar = [Segment(ch * mw, ms) for ch in BLOCKS]
+        data_bar = [Segment(ch * dw, ds) for ch in BLOCKS]
+        cut_bar, space = Segment(CUT * mw, ms), Segment(" " * gap)
         lines = []
         for r in range(rows, 0, -1):
             mi = np.clip(m - (r - 1) * 8, 0, 8).tolist()
             di = np.clip(d - (r - 1) * 8, 0, 8).tolist()
             line = list(gutter[rows - r])
             for a, b, gone in zip(mi, di, cut):
-                bar = CUT if gone and r == 1 else BLOCKS[a]
-                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
+                line += [cut_bar if gone and r == 1 else model_bar[a], data_bar[b], space]
             lines.append(line)
         return lines
 
