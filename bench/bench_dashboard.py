@@ -72,7 +72,8 @@ class Timed:
 
     def __init__(self) -> None:
         self.costs: list[float] = []
-        original = LossPlot.build_rows
+        name = "build_rows" if hasattr(LossPlot, "build_rows") else "build_strips"  # (before build_rows existed)
+        original = getattr(LossPlot, name)
 
         def render(plot: LossPlot, *args):  # type: ignore[no-untyped-def]
             t0 = time.perf_counter()
@@ -80,7 +81,7 @@ class Timed:
             self.costs.append(time.perf_counter() - t0)
             return out
 
-        LossPlot.build_rows = render  # type: ignore[method-assign]
+        setattr(LossPlot, name, render)
 
 
 def kept_runs(app: DashboardApp, count: int, num_steps: int) -> None:
