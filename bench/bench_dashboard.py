@@ -185,6 +185,42 @@ async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 
     return out
 
 
+async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: int = 0) -> dict[str, float]:
+    """The app flat out and the headless engine in alternating slices of `seconds` / `slices` each (as
+    bench_race.py does), so that both see the same load on a shared machine: the app trains for a slice,
+    then is paused while a headless run of its own steps on the screen's thread (which draws nothing then).
+    Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices."""
+    app = DashboardApp(Run.new(Config(num_steps=10**7)), speed_index=FAST)
+    kept_runs(app, ghosts, 10**7)
+    head = Run.new(Config(num_steps=10**7))
+    gen = head.steps()
+    slice_s = seconds / slices
+    app_steps = app_time = head_steps = head_time = ui = 0.0
+    frames = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_view(view)
+        await pilot.pause(0.3)
+        for _ in range(slices):
+            app.action_play()
+            await asyncio.sleep(0.3)  # running again before the slice
+            s0, f0, t0, c0 = app.training.step, app.frames, time.perf_counter(), time.thread_time()
+            await asyncio.sleep(slice_s)
+            app_time += time.perf_counter() - t0
+            app_steps += app.training.step - s0
+            ui += time.thread_time() - c0
+            frames += app.frames - f0
+            app.action_pause()
+            await asyncio.sleep(0.2)  # the worker has stopped
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < slice_s:
+                for _ in range(200):
+                    next(gen)
+                head_steps += 200
+            head_time += time.perf_counter() - t0
+    return {"app": app_steps / app_time, "head": head_steps / head_time, "ui_ms": ui / max(frames, 1) * 1e3,
+            "fps": frames / app_time}
+
+
 async def growth(steps: int) -> dict[str, float]:
     """Flat out for `steps` steps (default view): how much the process grew from the first frame to the end."""
     app = DashboardApp(Run.new(Config(num_steps=steps)), speed_index=FAST)
@@ -306,6 +342,11 @@ def main() -> None:
         if "--growth-steps" not in sys.argv:
             a.growth_steps = 10_000_000
     timed = Timed()
+    for view, ghosts, label in [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
+            + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]:
+        t = asyncio.run(alternating(2 * a.seconds, view=view, ghosts=ghosts))
+        print(f"alternating slices, {label:<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} steps/s = "
+              f"{t['app'] / t['head']:.0%}; screen thread {t['ui_ms']:.1f} ms CPU a frame, {t['fps']:.1f} frames/s")
     base = headless_rate(a.seconds)
     r = asyncio.run(in_app(a.seconds, a.soak_steps, timed))
     after = headless_rate(a.seconds)
