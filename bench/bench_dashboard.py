@@ -1,13 +1,22 @@
 """The dashboard's speed figures, measured in one run (figures, not tests).
 
     python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux] [--views] [--ghosts 8]
+                                    [--race] [--growth-steps 10000000] [--issue]
 
 1. training throughput in the app at the fastest setting vs the headless engine, and frames/s;
 2. how long a key press takes to show its effect while training runs flat out;
 3. after --soak-steps steps in the app: the cost of a frame, and how much the process has grown;
 4. from the command to the first drawn frame, in a real terminal (tmux);
-5. with --views, for each view of the lower panel (keys 1..6): the app's fastest steps/s as a fraction
-   of headless with that view on show, and the cost of a frame with it after --soak-steps steps.
+5. with --views, for each view of the lower panel (keys 1..8): the app's fastest steps/s as a fraction
+   of headless with that view on show, and the cost of a frame with it after --soak-steps steps;
+6. with --ghosts N, also flat out with N earlier runs kept on the plot (ghost lines);
+7. with --race, a race of 8 seeds flat out in the app vs the same race headless (bench_race.py's);
+8. with --growth-steps N (N > 0), how much the process grows over N steps flat out (takes long);
+9. --issue: all of the above as issue 14 asks (views, 8 kept runs, a race of 8, 10,000,000 steps).
+
+Each app figure is set against a headless figure measured just before it (the machine may be shared:
+compare within one run). Beside each ratio: the screen's own thread time per frame (CPU, ms), the time
+the screen takes from the training (they share the GIL), which a loaded machine does not distort much.
 """
 
 from __future__ import annotations
@@ -34,7 +43,8 @@ from tui.plumbing.training_loop import SPEEDS, State  # noqa: E402
 from tui.views.view import View  # noqa: E402
 from tui.widgets.loss_plot import LossPlot  # noqa: E402
 
-VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "forward pass", 6: "gradient check"}
+VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "forward pass", 6: "gradient check",
+              7: "runs", 8: "race (none)"}
 
 FAST = SPEEDS.index(None)
 
@@ -57,20 +67,28 @@ def headless_rate(seconds: float) -> float:
     return n / (time.perf_counter() - t0)
 
 
+def every_line(widget) -> None:  # type: ignore[no-untyped-def]
+    """Every line of `widget` as the screen asks for them: built then if the frame did not build them
+    already (so that a forced frame costs the same work whichever of the two a version of the app does)."""
+    for y in range(widget.size.height):
+        widget.render_line(y)
+
+
 class Timed:
-    """Wraps LossPlot.build_strips (the plot's redraw, the costliest part of a frame) to time it."""
+    """Wraps LossPlot.build_rows (the plot's redraw, the costliest part of a frame) to time it."""
 
     def __init__(self) -> None:
         self.costs: list[float] = []
-        original = LossPlot.build_strips
+        name = "build_rows" if hasattr(LossPlot, "build_rows") else "build_strips"  # (before build_rows existed)
+        original = getattr(LossPlot, name)
 
-        def render(plot: LossPlot):  # type: ignore[no-untyped-def]
+        def render(plot: LossPlot, *args):  # type: ignore[no-untyped-def]
             t0 = time.perf_counter()
-            out = original(plot)
+            out = original(plot, *args)
             self.costs.append(time.perf_counter() - t0)
             return out
 
-        LossPlot.build_strips = render  # type: ignore[method-assign]
+        setattr(LossPlot, name, render)
 
 
 def kept_runs(app: DashboardApp, count: int, num_steps: int) -> None:
@@ -93,12 +111,13 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0)
         rss0 = rss_mb()
         await pilot.press("space")
         await pilot.pause(1.0)
-        s0, f0, t0 = app.training.step, app.frames, time.perf_counter()
+        s0, f0, t0, c0, n0 = app.training.step, app.frames, time.perf_counter(), time.thread_time(), len(timed.costs)
         await asyncio.sleep(seconds)
         dt = time.perf_counter() - t0
         out["app_rate"] = (app.training.step - s0) / dt
         out["fps"] = (app.frames - f0) / dt
-        costs = timed.costs[-int(out["fps"] * seconds):]
+        out["ui_ms"] = (time.thread_time() - c0) / max(app.frames - f0, 1) * 1e3
+        costs = timed.costs[n0:]
         out["plot_ms_median"] = statistics.median(costs) * 1e3 if costs else float("nan")
         while app.shown_state != State.FINISHED:
             await asyncio.sleep(0.5)
@@ -108,7 +127,7 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0)
         for _ in range(10):
             t0 = time.perf_counter()
             app.refresh_view(force=True)
-            app.plot.build_strips()
+            every_line(app.plot)  # as the screen asks for them: built now if refresh_view did not build them
             frame.append(time.perf_counter() - t0)
         out["frame_ms_after_soak"] = statistics.median(frame) * 1e3
     return out
@@ -126,11 +145,12 @@ async def view_rate(view: int, seconds: float, size: tuple[int, int] = (120, 40)
         await pilot.pause(0.3)
         app.action_play()
         await asyncio.sleep(1.0)
-        s0, f0, t0 = app.training.step, app.frames, time.perf_counter()
+        s0, f0, t0, c0 = app.training.step, app.frames, time.perf_counter(), time.thread_time()
         await asyncio.sleep(seconds)
         dt = time.perf_counter() - t0
         shown = app.panel.views[view]
         out = {"rate": (app.training.step - s0) / dt, "fps": (app.frames - f0) / dt,
+               "ui_ms": (time.thread_time() - c0) / max(app.frames - f0, 1) * 1e3,
                "computes": float(shown.computes) if isinstance(shown, View) else float("nan")}
         app.action_pause()
     return out
@@ -152,18 +172,77 @@ async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 
                     await asyncio.sleep(0.05)
             await pilot.pause()
             shown = app.panel.views[view]
-            w, h = shown.content_size.width, shown.content_size.height
             costs = []
             for _ in range(10):
                 t0 = time.perf_counter()
                 if isinstance(shown, View):
                     shown.forget()  # recompute its figures as if the weights had changed
                 app.refresh_view(force=True)
-                app.plot.build_strips()
-                shown.build_strips(w, h)  # type: ignore[attr-defined]
+                every_line(app.plot)
+                every_line(shown)
                 costs.append(time.perf_counter() - t0)
             out[view] = statistics.median(costs) * 1e3
     return out
+
+
+async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: int = 0) -> dict[str, float]:
+    """The app flat out and the headless engine in alternating slices of `seconds` / `slices` each (as
+    bench_race.py does), so that both see the same load on a shared machine: the app trains for a slice,
+    then is paused while a headless run of its own steps on the screen's thread (which draws nothing then).
+    Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices."""
+    app = DashboardApp(Run.new(Config(num_steps=10**7)), speed_index=FAST)
+    kept_runs(app, ghosts, 10**7)
+    head = Run.new(Config(num_steps=10**7))
+    gen = head.steps()
+    slice_s = seconds / slices
+    app_steps = app_time = head_steps = head_time = ui = 0.0
+    frames = 0
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.action_view(view)
+        await pilot.pause(0.3)
+        for _ in range(slices):
+            app.action_play()
+            await asyncio.sleep(0.3)  # running again before the slice
+            s0, f0, t0, c0 = app.training.step, app.frames, time.perf_counter(), time.thread_time()
+            await asyncio.sleep(slice_s)
+            app_time += time.perf_counter() - t0
+            app_steps += app.training.step - s0
+            ui += time.thread_time() - c0
+            frames += app.frames - f0
+            app.action_pause()
+            await asyncio.sleep(0.2)  # the worker has stopped
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < slice_s:
+                for _ in range(200):
+                    next(gen)
+                head_steps += 200
+            head_time += time.perf_counter() - t0
+    return {"app": app_steps / app_time, "head": head_steps / head_time, "ui_ms": ui / max(frames, 1) * 1e3,
+            "fps": frames / app_time}
+
+
+async def growth(steps: int) -> dict[str, float]:
+    """Flat out for `steps` steps (default view): how much the process grew from the first frame to the end."""
+    app = DashboardApp(Run.new(Config(num_steps=steps)), speed_index=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        rss0, t0 = rss_mb(), time.perf_counter()
+        app.action_play()
+        while app.shown_state != State.FINISHED:
+            await asyncio.sleep(1.0)
+        await pilot.pause(0.5)
+        return {"steps": app.training.step, "grew_mb": rss_mb() - rss0, "seconds": time.perf_counter() - t0}
+
+
+def race_figures(seconds: float) -> dict[str, float]:
+    """bench_race.py --dashboard's race of 8 seeds, flat out in the app, against the same race headless."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_race  # noqa: PLC0415 (a sibling script, only for --race)
+
+    docs = Run.new(Config()).original_docs()
+    head = bench_race.headless_race_rate(docs, seconds)
+    d = asyncio.run(bench_race.dashboard(docs, seconds, 125_000))  # bench_race.py's own soak: it outlasts the timing
+    return {"head": head, **d}
 
 
 class Terminal:
@@ -241,6 +320,11 @@ def in_terminal(seconds: float) -> dict[str, float]:
         term.close()
 
 
+def ratio_line(label: str, rate: float, base: float, fps: float, ui_ms: float, unit: str = "steps/s") -> str:
+    return (f"{label:<27}{rate:10,.0f} {unit} = {rate / base:.0%} of headless ({base:,.0f} just before); "
+            f"{fps:.1f} frames/s, screen thread {ui_ms:.1f} ms CPU a frame ({ui_ms * fps / 10:.1f}% of the time)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=8.0)
@@ -248,33 +332,60 @@ def main() -> None:
     p.add_argument("--skip-tmux", action="store_true")
     p.add_argument("--views", action="store_true", help="per view: steps/s vs headless, frame after the soak")
     p.add_argument("--ghosts", type=int, default=0, help="earlier runs kept on the plot (ghost lines), e.g. 8")
+    p.add_argument("--race", action="store_true", help="a race of 8 flat out vs the same race headless")
+    p.add_argument("--growth-steps", type=int, default=0, help="process growth over this many steps (0: skip)")
+    p.add_argument("--issue", action="store_true", help="issue 14's figures: --views --ghosts 8 --race "
+                   "--growth-steps 10000000 (add --growth-steps 0 after it to skip the long one)")
     a = p.parse_args()
+    if a.issue:
+        a.views, a.ghosts, a.race = True, a.ghosts or 8, True
+        if "--growth-steps" not in sys.argv:
+            a.growth_steps = 10_000_000
     timed = Timed()
+    for view, ghosts, label in [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
+            + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]:
+        t = asyncio.run(alternating(2 * a.seconds, view=view, ghosts=ghosts))
+        print(f"alternating slices, {label:<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} steps/s = "
+              f"{t['app'] / t['head']:.0%}; screen thread {t['ui_ms']:.1f} ms CPU a frame, {t['fps']:.1f} frames/s")
     base = headless_rate(a.seconds)
-    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed, a.ghosts))
-    if a.ghosts:
-        print(f"(with {a.ghosts} earlier runs kept on the plot as ghost lines)")
+    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed))
     after = headless_rate(a.seconds)
     print(f"headless engine            {base:10,.0f} steps/s (again after the app: {after:,.0f})")
-    print(f"in the app, fastest        {r['app_rate']:10,.0f} steps/s = {r['app_rate'] / base:.0%} of headless")
+    print(ratio_line("in the app, fastest", r["app_rate"], base, r["fps"], r["ui_ms"]) + " [default view]")
     print(f"screen refresh             {r['fps']:10.1f} frames/s (plot redraw median {r['plot_ms_median']:.1f} ms)")
     print(f"after {r['soak_steps']:,.0f} steps       frame {r['frame_ms_after_soak']:.1f} ms (plot + widgets, "
           f"forced), process grew {r['soak_growth_mb']:.1f} MB since the first frame")
-    if not a.skip_tmux and shutil.which("tmux"):
-        t = in_terminal(a.seconds)
-        print(f"in a real terminal, fastest{t['rate']:10,.0f} steps/s = {t['rate'] / base:.0%} of headless "
-              f"(the status line's own figure, tmux 120x40)")
-        print(f"key press -> on screen     {t['key_median']:10.1f} ms median, {t['key_max']:.1f} ms max "
-              f"(tmux send-keys to capture-pane, training flat out)")
-        ff = first_frame_seconds()
-        print(f"command -> first frame     {statistics.median(ff):10.2f} s median of {len(ff)} (tmux 120x40)")
+    if a.ghosts:
+        base = headless_rate(a.seconds)
+        g = asyncio.run(in_app(a.seconds, a.soak_steps, timed, a.ghosts))
+        print(ratio_line(f"with {a.ghosts} kept runs", g["app_rate"], base, g["fps"], g["ui_ms"])
+              + f"; frame after {g['soak_steps']:,.0f} steps {g['frame_ms_after_soak']:.1f} ms")
     if a.views:
         frames = asyncio.run(view_frames_after_soak(a.soak_steps))
         for view, name in VIEW_NAMES.items():
+            base = headless_rate(a.seconds)
             v = asyncio.run(view_rate(view, a.seconds))
-            print(f"view {view} {name:<16}  {v['rate']:10,.0f} steps/s = {v['rate'] / base:.0%} of headless, "
-                  f"{v['fps']:.1f} frames/s, {v['computes']:.0f} recomputes; frame after {a.soak_steps:,} steps "
-                  f"{frames[view]:.1f} ms (forced: plot + view)")
+            print(ratio_line(f"view {view} {name}", v["rate"], base, v["fps"], v["ui_ms"])
+                  + f"; {v['computes']:.0f} recomputes; frame after {a.soak_steps:,} steps {frames[view]:.1f} ms "
+                  "(forced: plot + view)")
+    if a.race:
+        d = race_figures(a.seconds)
+        print(f"a race of 8 seeds, flat out{d['app_rate']:10,.0f} race steps/s = {d['app_rate'] / d['head']:.0%} of "
+              f"the same race headless ({d['head']:,.0f} just before; 120x40, view 8); v to the variant shown "
+              f"{d['key_ms_max']:.0f} ms max of 5")
+    if not a.skip_tmux and shutil.which("tmux"):
+        base = headless_rate(a.seconds)
+        t = in_terminal(a.seconds)
+        print(f"in a real terminal, fastest{t['rate']:10,.0f} steps/s = {t['rate'] / base:.0%} of headless "
+              f"({base:,.0f} just before; the status line's own figure, tmux 120x40)")
+        print(f"key press -> on screen     {t['key_median']:10.1f} ms median, {t['key_max']:.1f} ms max of 10 "
+              f"(tmux send-keys to capture-pane, training flat out)")
+        ff = first_frame_seconds()
+        print(f"command -> first frame     {statistics.median(ff):10.2f} s median of {len(ff)} (tmux 120x40)")
+    if a.growth_steps > 0:
+        m = asyncio.run(growth(a.growth_steps))
+        print(f"after {m['steps']:,.0f} steps flat out ({m['seconds']:.0f} s): the process grew {m['grew_mb']:.1f} MB "
+              "since the first frame")
 
 
 if __name__ == "__main__":

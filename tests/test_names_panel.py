@@ -282,3 +282,28 @@ def test_the_help_says_names_are_cut_at_16_and_how_a_cut_name_looks():
 
     names = " ".join(next(text for title, text in SECTIONS if "names" in title.lower()))
     assert "16 characters" in names and f"'{CUT_MARK}'" in names
+
+
+async def test_new_batches_under_a_shown_scrollbar_need_no_layout_and_the_newest_is_on_screen():
+    """A batch comes every 2 s while training: once the scrollbar shows, a new one scrolls the panel to
+    it and moves the scrollbar's thumb to the bottom without a layout of the whole screen."""
+    app = NamesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        panel = app.query_one(NamesPanel)
+        for i in range(6):
+            panel.add_batch(f"step {i} · T 1.00", NAMES, known=[False] * len(NAMES))
+        await pilot.pause()
+        assert panel.show_vertical_scrollbar
+        layouts = []
+        original = app.screen._refresh_layout
+        app.screen._refresh_layout = lambda *a, **k: layouts.append(1) or original(*a, **k)  # type: ignore
+        for i in range(6, 9):
+            panel.add_batch(f"step {i} · T 1.00", ["zed", "quinn"], known=[False, False])
+            await pilot.pause()
+            await pilot.pause()
+            shown = [line.rstrip() for line in panel.shown_lines]
+            assert shown[-2] == f"step {i} · T 1.00 · 2/2 new" and shown[-1].split() == ["zed", "quinn"]
+            bar = panel.vertical_scrollbar
+            assert bar.window_virtual_size == len(panel.text_lines)  # the thumb's range is the new length
+            assert panel.scroll_offset.y == panel.max_scroll_y > 0  # at the newest
+        assert layouts == []

@@ -127,8 +127,8 @@ async def test_every_view_shows_its_figures_at_every_size(size):
 # --- switching -------------------------------------------------------------------------------------
 async def test_keys_and_tab_clicks_switch_views_and_hidden_views_cost_nothing(monkeypatch):
     chart_builds = []
-    original = DistributionChart.build_strips
-    monkeypatch.setattr(DistributionChart, "build_strips",
+    original = DistributionChart.build_rows  # the chart's redraw (its rows, before they become Strips)
+    monkeypatch.setattr(DistributionChart, "build_rows",
                         lambda self, w, h: chart_builds.append(1) or original(self, w, h))
     app = _app(speed=SPEEDS.index(3_000))
     async with app.run_test(size=(120, 40)) as pilot:

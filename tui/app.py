@@ -158,6 +158,7 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
+        self._drawn: Snapshot | None = None  # the snapshot the plot and the lower panel last drew
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
@@ -260,8 +261,12 @@ class DashboardApp(App[int]):
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
-            self.draw_plot()
-            self.draw_views()
+            # flat out, the plot and the lower panel follow every other frame (5 a second: they still
+            # move smoothly, and the training gets the screen's time back); the step line and the status
+            # every frame; a key draws at once
+            flat_out = snap.state == State.RUNNING and self.loop.speed is None
+            if force or state_changed or not flat_out or self.frames % 2 == 0:
+                self._draw_figures(snap)
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED,
                                        snap.step)
             if self._names_after_step and snap.step != self._names_after_step_from:
@@ -269,6 +274,8 @@ class DashboardApp(App[int]):
                 self.sample_batch(stepped=True)
             if state_changed:
                 self.refresh_bindings()
+        elif self._drawn is not snap:  # the frame after a skipped one, when no newer snapshot came
+            self._draw_figures(snap)
         if snap.state == State.RUNNING and self.batches.due():
             self.sample_batch()
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
@@ -278,6 +285,11 @@ class DashboardApp(App[int]):
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
+
+    def _draw_figures(self, snap: Snapshot) -> None:
+        self._drawn = snap
+        self.draw_plot()
+        self.draw_views()
 
     def _say_if_all_dead(self) -> None:
         """Every hidden unit dead (its ReLU gives 0 after every token): no gradient reaches any weight

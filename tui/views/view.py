@@ -14,6 +14,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.printable import printable
+from tui.plumbing.drawn_rows import DrawnRows
 from tui.views import ViewInputs
 
 LEVELS = 8  # colour steps on each side of the diverging scale (and of the sequential one)
@@ -129,8 +130,7 @@ class View(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.figures: object | None = None
         self._key: Hashable | None = None
-        self._strips: list[Strip] = []
-        self._built_for: tuple[int, int] = (0, 0)
+        self._drawn = DrawnRows()
         self._palette: Palette | None = None
         self.computes = 0  # how often the figures were computed (tests and the benchmark count them)
         self.builds = 0  # how often the rows were built (drawn)
@@ -155,8 +155,14 @@ class View(Widget):
         self.redraw()
 
     def redraw(self) -> None:
-        self._strips = []
-        self.refresh()
+        """Draw the figures again: on show, only the rows that changed are repainted."""
+        size = (self.content_size.width, self.content_size.height)
+        if not self.display or not self._drawn.ready or size != self._drawn.size or 0 in size:
+            self._drawn.clear()  # drawn when next rendered
+            self.refresh()
+            return
+        for region in self._drawn.take(self.build_rows(*size), size, self.rich_style):
+            self.refresh(region)
 
     def forget(self) -> None:
         """The next `show` recomputes whatever its inputs (after a change of mode)."""
@@ -164,7 +170,8 @@ class View(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._palette, self._strips = None, []
+        self._palette = None
+        self._drawn.clear()
 
     @property
     def palette(self) -> Palette:
@@ -179,9 +186,13 @@ class View(Widget):
         return self.render_rows(self.figures, w, h, self.palette)
 
     def build_strips(self, width: int, height: int) -> list[Strip]:
-        self.builds += 1
         base = self.rich_style  # the panel's colours under every cell (line-API strips carry their own)
-        return [Strip(row).crop_extend(0, width, None).apply_style(base) for row in self.rows(width, height)[:height]]
+        return [Strip(row).crop_extend(0, width, None).apply_style(base) for row in self.build_rows(width, height)]
+
+    def build_rows(self, width: int, height: int) -> list[Row]:
+        """The view's rows at this size (a redraw: `builds` counts them)."""
+        self.builds += 1
+        return self.rows(width, height)[:height]
 
     def text_lines(self, width: int | None = None, height: int | None = None) -> list[str]:
         """The view as plain text, at its size or the one given (for tests and terminal checks)."""
@@ -190,6 +201,7 @@ class View(Widget):
 
     def render_line(self, y: int) -> Strip:
         size = (self.content_size.width, self.content_size.height)
-        if not self._strips or size != self._built_for:
-            self._strips, self._built_for = self.build_strips(*size), size
-        return self._strips[y] if y < len(self._strips) else Strip.blank(size[0], self.rich_style)
+        if not self._drawn.ready or size != self._drawn.size:
+            self._drawn.clear()
+            self._drawn.take(self.build_rows(*size), size, self.rich_style)
+        return self._drawn.line(y, self.rich_style)

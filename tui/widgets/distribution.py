@@ -11,8 +11,9 @@ model's probabilities are not finite (a diverged run) no model bar is drawn and 
 on the first row, whatever the height. A click on a bar or its letter posts `TokenPicked`: the app
 makes that token the context, so a learner can walk a name letter by letter.
 
-Drawn with Textual's line API (a Strip of Segments per row), rebuilt only when the figures, the size
-or the theme change: it is redrawn several times a second while training runs."""
+Drawn with Textual's line API (a Strip of Segments per row), rebuilt when the figures, the size or the
+theme change: it is redrawn several times a second while training runs, and only the rows that came
+out different are repainted (tui/plumbing/drawn_rows.py)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from engine.printable import printable
+from tui.plumbing.drawn_rows import DrawnRows
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 CUT = "×"  # under a next token that top-k sampling cuts (its model bar is 0)
@@ -138,19 +140,23 @@ class DistributionChart(Widget):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.figures: Figures | None = None
         self._lay = Layout(0, 0, np.arange(0), MIN_COLUMNS)  # as last drawn
-        self._strips: list[Strip] = []
-        self._built_for: tuple[int, int] = (0, 0)
+        self._drawn = DrawnRows()
         self._tokens_at: list[int | None] = []  # the token drawn in each column (None: gutter, gaps)
 
     def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float,
              cut: np.ndarray | None = None) -> None:
         self.figures = Figures(labels, model, data, context, temperature, cut)
-        self._strips = []
-        self.refresh()
+        size = (self.content_size.width, self.content_size.height)
+        if not self._drawn.ready or size != self._drawn.size or 0 in size:
+            self._drawn.clear()
+            self.refresh()
+            return
+        for region in self._drawn.take(self.build_rows(*size), size, self.rich_style):
+            self.refresh(region)  # only the rows that changed are repainted
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._strips = []  # a theme change: the styles baked into the strips are stale
+        self._drawn.clear()  # a theme change: the styles baked into the strips are stale
 
     @property
     def finite(self) -> bool:
@@ -164,8 +170,12 @@ class DistributionChart(Widget):
     def build_strips(self, width: int, height: int) -> list[Strip]:
         """`height` rows of `width` cells: the title, the bars, the next tokens' letters. When the
         model's probabilities are not finite the title (which says so) is the first row at any height."""
+        return [Strip(line).crop_extend(0, width, Style()) for line in self.build_rows(width, height)]
+
+    def build_rows(self, width: int, height: int) -> list[list[Segment]]:
+        """build_strips' rows as lists of Segments (not yet cut or padded to the width)."""
         if self.figures is None or width <= 0 or height <= 0:
-            return [Strip.blank(width) for _ in range(max(height, 0))]
+            return [[Segment(" " * max(width, 0))] for _ in range(max(height, 0))]
         finite = self.finite
         lay = self._lay = layout(self.figures.model, self.figures.data, width)
         title, letters = self._title(width, len(lay.order), finite), self._letters(lay, width)
@@ -176,7 +186,7 @@ class DistributionChart(Widget):
         else:  # too low for the title: the bars' one row and the letters
             lines = [*self._bars(lay, 1, finite), letters][-height:]
         self._tokens_at = [None] * (lay.block + lay.axis) + [int(t) for t in lay.order for _ in range(lay.cw)]
-        return [Strip(line).crop_extend(0, width, Style()) for line in lines]
+        return lines
 
     def _label(self, token: int) -> str:
         assert self.figures is not None
@@ -230,14 +240,17 @@ class DistributionChart(Widget):
         ms, ds = self._style("model"), self._style("data")
         gutter = self._gutter(lay, rows)
         cut = figures.cut[lay.order].tolist() if figures.cut is not None else [False] * len(lay.order)
+        # one Segment per block height (made once a redraw): rows then share them, and compare fast
+        model_bar = [Segment(ch * mw, ms) for ch in BLOCKS]
+        data_bar = [Segment(ch * dw, ds) for ch in BLOCKS]
+        cut_bar, space = Segment(CUT * mw, ms), Segment(" " * gap)
         lines = []
         for r in range(rows, 0, -1):
             mi = np.clip(m - (r - 1) * 8, 0, 8).tolist()
             di = np.clip(d - (r - 1) * 8, 0, 8).tolist()
             line = list(gutter[rows - r])
             for a, b, gone in zip(mi, di, cut):
-                bar = CUT if gone and r == 1 else BLOCKS[a]
-                line += [Segment(bar * mw, ms), Segment(BLOCKS[b] * dw, ds), Segment(" " * gap)]
+                line += [cut_bar if gone and r == 1 else model_bar[a], data_bar[b], space]
             lines.append(line)
         return lines
 
@@ -284,10 +297,11 @@ class DistributionChart(Widget):
 
     def render_line(self, y: int) -> Strip:
         size = (self.content_size.width, self.content_size.height)
-        if not self._strips or size != self._built_for:
-            base = self.rich_style  # the widget's own colours under the bars (a light theme stays light)
-            self._strips, self._built_for = [s.apply_style(base) for s in self.build_strips(*size)], size
-        return self._strips[y] if y < len(self._strips) else Strip.blank(size[0])
+        if not self._drawn.ready or size != self._drawn.size:
+            # on the widget's own colours under the bars (a light theme stays light)
+            self._drawn.clear()
+            self._drawn.take(self.build_rows(*size), size, self.rich_style)
+        return self._drawn.line(y)
 
     # --- the mouse ----------------------------------------------------------------------------------
     def token_at(self, x: int) -> int | None:

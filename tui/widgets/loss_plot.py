@@ -1,6 +1,7 @@
 """The loss plot widget: draws `tui.plumbing.plot_render.render_plot()`'s rows with the theme's styles
 (component classes `loss-plot--<style>`, set in app.tcss), caches them until the figures, the cursor or
-the size change, and owns the cursor: the mouse over a data column, or `move_cursor()` from the keys.
+the size change (then repaints only the rows that came out different), and owns the cursor: the mouse
+over a data column, or `move_cursor()` from the keys.
 What is drawn, and why, is said in plot_render's docstring.
 """
 
@@ -12,6 +13,7 @@ from textual import events
 from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.plumbing.drawn_rows import DrawnRows
 from tui.plumbing.plot_render import (
     HALF_BITS,
     STYLES,
@@ -42,8 +44,7 @@ class LossPlot(Widget):
         self.figures: PlotFigures | None = None
         self.state: PlotState | None = None
         self.cursor: int | None = None  # the data column under the cursor (None: no cursor)
-        self._strips: list[Strip] = []
-        self._built_for: tuple[int, int] = (0, 0)
+        self._drawn = DrawnRows()
         self._styles: dict[str, Style] | None = None
         self.builds = 0  # redraws so far (the benchmark and the tests count them)
 
@@ -59,8 +60,17 @@ class LossPlot(Widget):
         if self.state is None:
             self.state = PlotState.for_run(figures)
         self.figures = figures
-        self._strips = []
-        self.refresh()
+        self._redraw()
+
+    def _redraw(self) -> None:
+        """Draw the figures again; repaint only the rows that changed (all of them at a new size)."""
+        size = (self.size.width, self.size.height)
+        if not self._drawn.ready or size != self._drawn.size or 0 in size:
+            self._drawn.clear()
+            self.refresh()
+            return
+        for region in self._drawn.take(self.build_rows(), size, self.rich_style):
+            self.refresh(region)
 
     def layout_now(self) -> Layout | None:
         if self.figures is None or self.state is None:
@@ -70,8 +80,7 @@ class LossPlot(Widget):
     def set_cursor(self, column: int | None) -> None:
         if column != self.cursor:
             self.cursor = column
-            self._strips = []
-            self.refresh()
+            self._redraw()
 
     def move_cursor(self, delta: int) -> None:
         """A column left (-1) or right (+1); from no cursor, the newest column the run has reached."""
@@ -97,7 +106,8 @@ class LossPlot(Widget):
 
     def notify_style_update(self) -> None:
         super().notify_style_update()
-        self._styles, self._strips = None, []
+        self._styles = None
+        self._drawn.clear()
 
     def styles_by_name(self) -> dict[str, Style]:
         if self._styles is None:
@@ -113,14 +123,19 @@ class LossPlot(Widget):
         return render_plot(self.figures, self.state, w, h, self.cursor)
 
     def build_strips(self, width: int | None = None, height: int | None = None) -> list[Strip]:
+        w = max(width or self.size.width, 1)
+        return [Strip(row, w) for row in self.build_rows(width, height)]
+
+    def build_rows(self, width: int | None = None, height: int | None = None) -> list[list[Segment]]:
+        """The plot's rows as Segments in the theme's styles (a redraw: `builds` counts them)."""
         self.builds += 1
         styles = self.styles_by_name()
-        w = max(width or self.size.width, 1)
-        return [Strip([Segment(t, styles[s]) for t, s in row], w) for row in self.rows(width, height)]
+        return [[Segment(t, styles[s]) for t, s in row] for row in self.rows(width, height)]
 
     def render_line(self, y: int) -> Strip:
-        key = (self.size.width, self.size.height)
-        if not self._strips or key != self._built_for:
-            base = self.rich_style  # the widget's own colours under the plot: a light theme stays light
-            self._strips, self._built_for = [s.apply_style(base) for s in self.build_strips()], key
-        return self._strips[y] if y < len(self._strips) else Strip.blank(self.size.width)
+        size = (self.size.width, self.size.height)
+        if not self._drawn.ready or size != self._drawn.size:
+            # on the widget's own colours under the plot: a light theme stays light
+            self._drawn.clear()
+            self._drawn.take(self.build_rows(), size, self.rich_style)
+        return self._drawn.line(y)

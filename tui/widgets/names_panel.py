@@ -225,7 +225,14 @@ class NamesPanel(ScrollView, can_focus=False):
             lines += cached[1]
             pins += [None] * heading + [cached[1][0]] * (len(cached[1]) - heading)
         self._lines, self._pins, self._laid_for, self._strips = lines, pins, width, {}
-        self.virtual_size = Size(width, len(lines))
+        size = Size(width, len(lines))
+        if size.width == self.virtual_size.width and self.show_vertical_scrollbar:
+            # only longer or shorter, its scrollbar already on show (in its stable gutter): the scrollbar
+            # is updated without a layout of the whole screen (a new batch comes every 2 s while training)
+            self.set_reactive(NamesPanel.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
         self.scroll_end(animate=False, x_axis=False)  # after the refresh that shows the scrollbar
         self.refresh()
 
