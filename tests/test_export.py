@@ -362,6 +362,7 @@ async def test_export_in_a_race_writes_every_variant():
 
     from engine.race import Race, race_configs, race_spec
     from tui.app import DashboardApp
+    from tui.plumbing.training_loop import State
 
     race = Race.new(race_configs(Config(num_steps=40), race_spec("lr=0.5,1")), None)
     app = DashboardApp(race)
@@ -369,9 +370,11 @@ async def test_export_in_a_race_writes_every_variant():
         app.export_paths = type(app.export_paths)(Path(tmp_dir := tempfile.mkdtemp()) / "r.csv",
                                                   Path(tmp_dir) / "p.svg")
         await pilot.press("space")
-        await until(pilot, lambda: app.shown_step == 40, timeout=30)
-        await pilot.press("e")
-        await until(pilot, lambda: "exported" in app.note, timeout=30)
+        await until(pilot, lambda: app.shown_state == State.FINISHED and app._final_names is not None,
+                    timeout=60)
+        await pilot.pause(0.2)
+        await app.run_action("export")  # as the e key (and the palette) do
+        await until(pilot, lambda: (Path(tmp_dir) / "p.svg").exists() and "exported" in app.note, timeout=60)
         with open(Path(tmp_dir) / "r.csv", newline="") as f:
             names = {row["run"] for row in csv.DictReader(f)}
         assert names == {"v1", "v2"}

@@ -264,7 +264,8 @@ async def test_at_the_end_the_final_heading_stays_in_view_on_one_line(size):
     async with app.run_test(size=size) as pilot:
         await pilot.press("space")
         await until(pilot, lambda: app.names.last[0].startswith("finished"))
-        await pilot.pause()
+        # the panel scrolls to the newest batch on its next refresh (later under load): wait for it
+        await until(pilot, lambda: app.names.shown_lines[-1].startswith("sample 20: "))
         width = app.names.scrollable_content_region.width
         shown = [line.rstrip() for line in app.names.shown_lines]
         assert shown[0].startswith("finished · T 0.50"), shown[0]  # pinned, whole
