@@ -262,10 +262,7 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
             metrics.discard()
         raise
     if interruption is not None:
-        for message in lost:
-            fail(message)
-        return fail(f"interrupted by {signal_name(interruption)} at step {run.step}; "
-                    f"{', '.join(progress.saved) or 'nothing'} written", code)
+        return _stopped(interruption, run.step, lost, progress)
     progress.stage = "sampling"
     if code == 0:
         for i, name in enumerate(run.sample()):
@@ -382,10 +379,7 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
             metrics.discard()
         raise
     if interruption is not None:
-        for message in lost:
-            fail(message)
-        return fail(f"interrupted by {signal_name(interruption)} at step {race.step}; "
-                    f"{', '.join(progress.saved) or 'nothing'} written", interrupt_code(interruption))
+        return _stopped(interruption, race.step, lost, progress)
     progress.stage = "sampling"
     for line in race_table(race):
         say(line, race.step)
@@ -403,6 +397,15 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
     for message in lost:
         fail(message)
     return EXIT_OUTPUT_LOST if lost else 0
+
+
+def _stopped(interruption: BaseException, step: int, lost: list[str], progress: _Progress) -> int:
+    """A run or race stopped by a signal at `step`: a line per output lost, then what was written; 128 +
+    the signal."""
+    for message in lost:
+        fail(message)
+    return fail(f"interrupted by {signal_name(interruption)} at step {step}; "
+                f"{', '.join(progress.saved) or 'nothing'} written", interrupt_code(interruption))
 
 
 def _race_progress(race: Race, width: int) -> str:
