@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, BinaryIO
 import numpy as np
 
 from engine.config import Config
-from engine.curve import CurveBuckets, ExactTrack, LossRange
+from engine.curve import CurveBuckets, ExactTrack, LossRange, lr_used
 from engine.outputs import resolve_output, write_file
 
 if TYPE_CHECKING:
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from engine.runs import RunSummary
 
 CSV_NAME, PLOT_NAME = "micromlp-runs.csv", "micromlp-plot.svg"  # the dashboard's default file names
-SETTINGS = ("data", "seed", "lr_start", "steps", "n_embd", "hidden", "holdout", "top_k")
+SETTINGS = ("data", "seed", "lr_start", "schedule", "gradient", "steps", "n_embd", "hidden", "holdout", "top_k")
 FIGURES = ("step", "loss", "moving_avg", "whole_data", "held_out", "lr")
 COLUMNS = ("run", "label", "baseline", *SETTINGS, *FIGURES)
 
@@ -94,9 +94,10 @@ class ExportRun:
         return _Losses(self.losses, self.ema)
 
     def lr_of_steps(self, steps: np.ndarray) -> np.ndarray:
-        """The learning rate step s (1-based) used: base * (1 - (s - 1) / num_steps), with the base in
-        force at step s - 1 (the training loop's own expression, so the figures are equal)."""
-        return lr_of_steps(self.lr_changes, self.config.num_steps, steps)
+        """The learning rate step s (1-based) used: the base in force at step s - 1 times the run's
+        schedule's factor there (engine.curve.lr_used: the training loop's own expressions, so the
+        figures are equal; linear: base * (1 - (s - 1) / num_steps))."""
+        return lr_used(self.lr_changes, self.config.num_steps, steps, self.config.schedule)
 
 
 class _Losses:
@@ -109,14 +110,6 @@ class _Losses:
         return len(self.losses)
 
 
-def lr_of_steps(lr_changes: Sequence[tuple[int, float]], num_steps: int, steps: np.ndarray) -> np.ndarray:
-    t = np.asarray(steps, dtype=np.int64) - 1  # 0-based step index
-    starts = np.array([s for s, _ in lr_changes], dtype=np.int64)
-    bases = np.array([b for _, b in lr_changes], dtype=np.float64)
-    base = bases[np.maximum(np.searchsorted(starts, t, side="right") - 1, 0)]
-    return base * (1 - t / num_steps)
-
-
 # --- the CSV --------------------------------------------------------------------------------------
 def _cell(value: float) -> str:
     return repr(float(value)) if value == value else ""
@@ -124,8 +117,8 @@ def _cell(value: float) -> str:
 
 def _settings(r: ExportRun) -> list[str]:
     c = r.config
-    return [r.data, str(c.seed), repr(c.learning_rate), str(c.num_steps), str(c.n_embd), str(c.hidden_size),
-            repr(c.holdout), str(getattr(c, "top_k", 0))]
+    return [r.data, str(c.seed), repr(c.learning_rate), c.schedule, c.gradient, str(c.num_steps), str(c.n_embd),
+            str(c.hidden_size), repr(c.holdout), str(c.top_k)]
 
 
 def _at(steps: np.ndarray, at: np.ndarray, values: np.ndarray) -> np.ndarray:

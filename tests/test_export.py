@@ -381,3 +381,16 @@ async def test_export_in_a_race_writes_every_variant():
         root = ET.parse(Path(tmp_dir) / "p.svg").getroot()
         titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
         assert any(t and "race variant 2: lr 1.0" in t for t in titles)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "cosine"])
+def test_the_lr_column_follows_the_runs_schedule(schedule):
+    """A run on another schedule than the tutorial's decay: each step's lr in the CSV is the one its step
+    used (the StepRecord's), and the settings columns say which schedule and gradient it trained with."""
+    run = Run.new(Config(num_steps=400, learning_rate=0.5, schedule=schedule, gradient="data"), DOCS)
+    taken = _train(run, steps=300, halve_at=100)
+    rows = _csv([ExportRun.of_run(run, "names.txt")])
+    assert rows[0]["schedule"] == schedule and rows[0]["gradient"] == "data"
+    got = [float(r["lr"]) for r in rows if r["lr"]]
+    assert got == [lr for _, lr in taken]
+    assert len(set(got)) == 2 if schedule == "constant" else len(set(got)) > 100  # the halving; cosine's own change
