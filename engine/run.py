@@ -84,11 +84,12 @@ class Run:
     # --- learning rate changed mid-run --------------------------------------------------------------
     @property
     def lr_base(self) -> float:
-        """The base the next step uses: its lr is lr_base * (1 - step / num_steps)."""
+        """The base the next step uses: its lr is lr_base times the schedule's factor (engine.train.decay;
+        linear, the tutorial's: 1 - step / num_steps)."""
         return self.schedule.base
 
     def set_lr_base(self, base: float) -> float:
-        """From the NEXT step on, decay linearly from `base` (the --lr rules: finite and > 0; else
+        """From the NEXT step on, follow the schedule from `base` (the --lr rules: finite and > 0; else
         ConfigError). Safe from another thread while the generator runs: the step that first uses it
         records the change. Returns the new base."""
         self.schedule.base = check_lr(base)

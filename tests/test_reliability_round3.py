@@ -117,18 +117,20 @@ async def test_a_live_model_is_not_said_to_be_dead():
         assert "dead" not in str(app.note_line.content)
 
 
-async def test_save_and_metrics_flags_are_written_at_the_end_of_the_run(tmp_path):
+@pytest.mark.parametrize("schedule", ["linear", "cosine", "constant"])
+async def test_save_and_metrics_flags_are_written_at_the_end_of_the_run(tmp_path, schedule):
     """The dashboard did not write --metrics and wrote --save only on s. Now both are written when
-    the run ends, as --headless writes them: the CSV of every step (its loss and lr) and the checkpoint."""
+    the run ends, as --headless writes them: the CSV of every step (its loss and the lr it used, on
+    whichever schedule) and the checkpoint."""
     save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
-    app = DashboardApp(Run.new(Config(num_steps=60), DOCS), save_path=str(save), metrics=str(metrics),
-                       speed_index=FAST)
+    app = DashboardApp(Run.new(Config(num_steps=60, schedule=schedule), DOCS), save_path=str(save),
+                       metrics=str(metrics), speed_index=FAST)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
         await until(pilot, lambda: "(--save)" in str(app.note_line.content), timeout=15)
         assert "wrote steps 1-60" in str(app.note_line.content)
     assert checkpoint.load(save).step == 60
-    expected = Run.new(Config(num_steps=60), DOCS)  # the same run, trained here: its records
+    expected = Run.new(Config(num_steps=60, schedule=schedule), DOCS)  # the same run, trained here: its records
     records = list(expected.steps())
     lines = metrics.read_text().splitlines()
     assert lines[0] == "step,loss,lr" and len(lines) == 61

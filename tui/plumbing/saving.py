@@ -17,6 +17,7 @@ from typing import BinaryIO
 from engine import Run, checkpoint
 from engine.errors import MicroMLPError
 from engine.outputs import describe, resolve_output, write_file
+from engine.train import decay
 
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
 
@@ -49,7 +50,7 @@ def metrics_csv(run: Run, first: int) -> str:
     losses = run.history.losses
     rows = ["step,loss,lr\n"]
     for t in range(first, run.step):
-        lr = schedule.base_at(t) * (1 - t / c.num_steps)
+        lr = schedule.base_at(t) * decay(t, c.num_steps, c.schedule)  # as engine.train computes it
         rows.append(f"{t + 1},{float(losses[t])!r},{lr!r}\n")
     return "".join(rows)
 
