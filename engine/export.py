@@ -66,6 +66,7 @@ class ExportRun:
     baseline: bool = False
     colour: int = 0  # its line's colour index (the front end's palette), as on screen
     current: bool = False  # the live run: drawn as the screen draws it (dots, moving average, whole-data)
+    smoothing: float = math.nan  # the moving average's weight (the live run's; NaN: not known)
 
     @classmethod
     def of_run(cls, run: Run, data: str, name: str = "current", label: str = "current run") -> ExportRun:
@@ -76,7 +77,7 @@ class ExportRun:
         track = run.exact_track.copy() if run.exact_track is not None else None
         return cls(name, label, run.config, data, taken, np.arange(1, taken + 1, dtype=np.int64), ema, track,
                    run.lr_changes, losses, run.reference.random_guess, run.reference.floor, run.diverged_at,
-                   current=True)
+                   current=True, smoothing=run.history.weight)
 
     @classmethod
     def of_summary(cls, summary: RunSummary, label: str, baseline: bool = False, colour: int = 0) -> ExportRun:
@@ -191,6 +192,9 @@ class PlotSeries:
     x_ticks: list[float] = field(default_factory=list)
     y_ticks: list[float] = field(default_factory=list)
     title: str = ""
+    x_label: str = "steps (one name each)"
+    dots_label: str = "one name (low/high)"  # what a dot is: each step's loss, the lowest and highest of a column
+    ema_label: str = "moving average"
 
 
 def nice_ticks(lo: float, hi: float, count: int) -> list[float]:
@@ -228,10 +232,10 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
         ok = np.isfinite(pts)
         lines.append(Line("one name (low/high)", "one-name", xs[ok], pts[ok], points=True))
         ema_line = b.ema[:k]
-        lines.append(Line("moving avg", "moving-avg", ends.astype(np.float64), ema_line))
+        lines.append(Line("moving average", "moving-avg", ends.astype(np.float64), ema_line))
     elif len(main.ema):
         ema_line = main.ema
-        lines.append(Line("moving avg", "moving-avg", main.ema_steps.astype(np.float64), main.ema))
+        lines.append(Line("moving average", "moving-avg", main.ema_steps.astype(np.float64), main.ema))
     ex = main.exact
     if ex is not None and len(ex):
         n = len(ex)
@@ -276,10 +280,16 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
     if math.isfinite(main.floor):
         refs.append((main.floor, "floor", f"bigram floor {main.floor:.3f}"))
     c = main.config
-    title = (f"loss per name, {main.steps_taken:,} of {num_steps:,} steps · lr {c.learning_rate!r} · "
-             f"n_embd {c.n_embd} · hidden {c.hidden_size} · seed {c.seed} · {main.data}")
+    whole = c.gradient == "data"  # full-batch gradient descent: each step's loss is the whole data's
+    schedule = "" if c.schedule == "linear" else f" {c.schedule}"
+    title = (f"{'whole-data loss' if whole else 'loss per name'}, {main.steps_taken:,} of {num_steps:,} steps · "
+             f"lr {c.learning_rate!r}{schedule} · n_embd {c.n_embd} · hidden {c.hidden_size} · seed {c.seed} · "
+             f"{main.data}")
+    ema_label = "moving average" + (f", smoothing {main.smoothing:g}" if math.isfinite(main.smoothing) else "")
     return PlotSeries(num_steps, y_lo, y_hi, lines, refs, nice_ticks(0, num_steps, 4),
-                      nice_ticks(y_lo, y_hi, 6), title)
+                      nice_ticks(y_lo, y_hi, 6), title,
+                      "steps (the whole data each)" if whole else "steps (one name each)",
+                      "whole-data loss (low/high)" if whole else "one name (low/high)", ema_label)
 
 
 def save_csv(path: str | Path, runs: Sequence[ExportRun], label: str | None = None) -> Path:

@@ -171,8 +171,8 @@ def test_the_svg_parses_and_holds_one_path_per_line_with_the_keys_labels():
     titles = {p.get("data-line"): p.find(f"{SVG}title").text for p in _paths(svg)}
     assert titles["kept"] == "#1 lr 1.0, holdout 0.0" and titles["baseline"].endswith("(baseline)")
     texts = _texts(svg)
-    for label in ("one name (low/high)", "moving avg", "whole-data", "held-out", "random guess", "bigram floor",
-                  "earlier runs"):
+    for label in ("one name (low/high)", f"moving average, smoothing {current.history.weight:g}", "whole-data",
+                  "held-out", "random guess", "bigram floor", "earlier runs", "steps (one name each)"):
         assert label in texts, label
     guess = current.reference.random_guess
     assert f"random guess {guess:.3f}" in texts and f"bigram floor {current.reference.floor:.3f}" in texts
@@ -394,3 +394,17 @@ def test_the_lr_column_follows_the_runs_schedule(schedule):
     got = [float(r["lr"]) for r in rows if r["lr"]]
     assert got == [lr for _, lr in taken]
     assert len(set(got)) == 2 if schedule == "constant" else len(set(got)) > 100  # the halving; cosine's own change
+
+
+def test_a_whole_data_run_s_picture_says_its_dots_are_whole_data_losses():
+    """With --gradient data each step's loss is the whole data's: the picture's key, axis and title say
+    so, and nowhere that a step is one name; a schedule other than the tutorial's is named in the title."""
+    run = Run.new(Config(num_steps=200, gradient="data", schedule="cosine"), DOCS)
+    run.track_exact()
+    _train(run, steps=100)
+    run.history.set_weight(0.9)
+    texts = _texts(render_svg(plot_series([ExportRun.of_run(run, "embedded names")])))
+    for label in ("whole-data loss (low/high)", "moving average, smoothing 0.9", "steps (the whole data each)"):
+        assert label in texts, label
+    assert not [t for t in texts if "one name" in t or "per name" in t]
+    assert any(t.startswith("whole-data loss, 100 of 200 steps · lr 1.0 cosine · ") for t in texts)

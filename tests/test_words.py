@@ -312,3 +312,31 @@ async def test_at_80_columns_the_plots_key_names_its_lines_in_words():
         key = "".join(t for t, _ in app.plot.rows()[0])
         for word in ("lo/hi", "avg", "whole-data", "guess", "floor"):
             assert word in key, key
+
+
+def test_the_run_line_names_a_schedule_and_a_gradient_other_than_the_tutorials():
+    tutorial = wording.run_line("census names (5,163)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 200)
+    assert "linear" not in tutorial and "gradient" not in tutorial  # the page's run says nothing more
+    other = wording.run_line("census names (5,163)", [(0, 1.0), (300, 0.5)], 16, 64, 42, 1000, 3184, 200,
+                             "cosine", "data")
+    assert other.startswith("census names (5,163) · lr 1.0, 0.5 from step 301 cosine · whole-data gradient · ")
+    narrow = wording.run_line("census names (5,163)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 60, "constant", "data")
+    assert "constant" in narrow and "whole-data gradient" in narrow and len(narrow) <= 60
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_whole_data_run_says_so_in_the_plots_key_and_the_run_line(size):
+    """--gradient data: each step's loss is the whole data's, so the key's dots are not one-name losses
+    and no pass over the names is marked (every step is one); the run line names gradient and schedule."""
+    app = _app(steps=60, gradient="data", schedule="constant")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until_long(pilot, lambda: app.shown_state == State.FINISHED)
+        await pilot.pause(0.2)
+        key = "".join(t for t, _ in app.plot.rows()[0])
+        assert "name" not in key and "pass" not in key, key
+        if size[0] >= 120:  # a column a step here: the dot is that step's whole-data loss
+            assert key.startswith("• whole-data loss "), key
+        status = str(app.status_line.render()).splitlines()
+        assert "constant" in status[-1] and "whole-data gradient" in status[-1], status
+        assert "┴" not in screen(app)

@@ -313,7 +313,8 @@ class DashboardApp(App[int]):
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
                                    self.experiments.ghosts() + self.variant_lines(), tuple(run.lr_changes),
-                                   len(run.dataset), run.config.schedule))
+                                   len(run.dataset) if run.config.gradient == "name" else 0, run.config.schedule,
+                                   run.config.gradient))
 
     # --- a race ------------------------------------------------------------------------------------
     @property
@@ -426,7 +427,7 @@ class DashboardApp(App[int]):
             held = len(run.heldout) if run.heldout is not None else 0
             self._data_label = wording.data_label(self.data, run.num_docs, held)
         return wording.run_line(self._data_label, run.lr_changes, c.n_embd, c.hidden_size, c.seed, c.num_steps,
-                                run.model.num_params, width)
+                                run.model.num_params, width, c.schedule, c.gradient)
 
     def set_note(self, note: str, sticky: bool = False) -> None:
         """A line under the status. It fades after NOTE_SECONDS unless it is `sticky` (it stays until

@@ -68,6 +68,7 @@ class PlotFigures:
     lr_changes: tuple[tuple[int, float], ...] = ()  # (step, new base) where the rate was changed mid-run
     epoch_steps: int = 0  # steps in one pass over the training names (0: not marked)
     schedule: str = "linear"  # the learning rate's schedule over the run (engine.train.decay)
+    gradient: str = "name"  # each step's gradient: one name's, or the whole data's (a step's loss is then that)
 
 
 class Curves(Protocol):
@@ -442,7 +443,9 @@ def marks_epochs(figures: PlotFigures) -> bool:
 def _key(figures: PlotFigures, width: int, per: str) -> Run_:
     """The one-line key above the plot: every line, its glyph, its style; shorter when narrow."""
     w = figures.history.weight
-    names = "one name" if per == "1" else f"{per} names"
+    whole = figures.gradient == "data"  # each step's loss is the whole data's (full-batch gradient descent)
+    names = ("one step" if per == "1" else f"{per} steps") if whole else ("one name" if per == "1" else f"{per} names")
+    dots = "whole-data loss" if whole else "one-name loss"
     if figures.gap_view:
         long = [("left to learn (log) ", "title"), ("▀ whole-data loss − bigram floor", "exact"), ("  ", "axis"),
                 ("┄ at the start", "guess")]
@@ -450,11 +453,11 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         compact = short
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
-        long = [(f"• lowest & highest one-name loss of the {names} in a column (▴▾ beyond)", "dots"), ("  ", "axis"),
+        long = [(f"• lowest & highest {dots} of the {names} in a column (▴▾ beyond)", "dots"), ("  ", "axis"),
                 (f"⠒ moving average, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
                 ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
-        short = [(f"• low/high of {names}", "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
+        short = [("• whole-data loss" if whole and per == "1" else f"• low/high of {names}", "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
         compact = [(f"• lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),

@@ -36,7 +36,7 @@ STROKES = {  # (width, dash) of each kind
 }
 KEY_ORDER = ("one-name", "moving-avg", "whole-data", "held-out", "guess", "floor", "kept", "baseline", "beyond",
              "lr-change", "diverged")
-KEY_TEXT = {"one-name": "one name (low/high)", "moving-avg": "moving avg", "whole-data": "whole-data",
+KEY_TEXT = {"one-name": "one name (low/high)", "moving-avg": "moving average", "whole-data": "whole-data",
             "held-out": "held-out", "guess": "random guess", "floor": "bigram floor", "kept": "earlier runs",
             "beyond": "beyond the axis"}
 FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\""
@@ -96,7 +96,7 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
         out.append(f'<text class="x-tick" x="{_num(float(px(v)))}" y="{top + ph + 18}" fill="{axis}" '
                    f'text-anchor="middle">{escape(_tick_text(v, x_step))}</text>')
     out.append(f'<text x="{left + pw / 2:.0f}" y="{top + ph + 38}" fill="{axis}" text-anchor="middle">'
-               f"steps (one name each)</text>")
+               f"{escape(series.x_label)}</text>")
     ys = series.y_ticks
     y_step = ys[1] - ys[0] if len(ys) > 1 else 1.0
     for v in ys:
@@ -187,7 +187,8 @@ def _key(series: PlotSeries, x0: float, y0: float, room: float) -> list[str]:
         if kind not in kinds:
             continue
         line = kinds[kind]
-        text = KEY_TEXT.get(kind) or (line.key if isinstance(line, Line) else kind)
+        said = {"one-name": series.dots_label, "moving-avg": series.ema_label}  # what this picture's run says
+        text = said.get(kind) or KEY_TEXT.get(kind) or (line.key if isinstance(line, Line) else kind)
         w = 26 + 7.2 * len(text) + 16
         if x + w > x0 + room and x > x0:
             x, y = x0, y + 16

@@ -92,19 +92,27 @@ def data_label(data: str | Path | None, names: int, heldout: int = 0) -> str:
     return f"{name} ({names:,}{held})"
 
 
-def lr_schedule(changes: Sequence[tuple[int, float]]) -> str:
-    """'lr 1.0', or with changes mid-run 'lr 1.0, 0.5 from step 301'. Bases as given (repr)."""
+def lr_schedule(changes: Sequence[tuple[int, float]], schedule: str = "linear") -> str:
+    """'lr 1.0', or with changes mid-run 'lr 1.0, 0.5 from step 301'. Bases as given (repr). On another
+    schedule than the tutorial's linear decay, it is named: 'lr 1.0 cosine', 'lr 1.0 constant'."""
     first = f"lr {changes[0][1]!r}" if changes else "lr ?"
-    return ", ".join([first, *(f"{base!r} from step {step + 1:,}" for step, base in changes[1:])])
+    text = ", ".join([first, *(f"{base!r} from step {step + 1:,}" for step, base in changes[1:])])
+    return text if schedule == "linear" else f"{text} {schedule}"
+
+
+GRADIENT_WORDS = {"name": "one name a step", "data": "whole-data gradient"}  # how the run line says `gradient`
 
 
 def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidden: int, seed: int,
-             num_steps: int, num_params: int, width: int) -> str:
+             num_steps: int, num_params: int, width: int, schedule: str = "linear", gradient: str = "name") -> str:
     """The current run in one line of at most `width` characters: its data, learning rate (and its
-    changes), sizes, seed, steps and parameter count. What does not fit gives way whole, least needed
-    first: the steps (the status says them), the page's figure, then the seed, the sizes; only the data
-    and the rate are ever cut (with an ellipsis)."""
-    lr, sizes, seed_ = lr_schedule(changes), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
+    changes, and its schedule unless the tutorial's), the gradient unless the tutorial's one name a step,
+    sizes, seed, steps and parameter count. What does not fit gives way whole, least needed first: the
+    steps (the status says them), the page's figure, then the seed, the sizes; only the data and the
+    rate are ever cut (with an ellipsis)."""
+    lr, sizes, seed_ = lr_schedule(changes, schedule), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
+    if gradient != "name":
+        lr = f"{lr} · {GRADIENT_WORDS.get(gradient, gradient)}"
     steps, full, short = f"{num_steps:,} steps", params(num_params), params(num_params, False)
     for items in ([data, lr, *sizes, seed_, steps, full], [data, lr, *sizes, seed_, full],
                   [data, lr, *sizes, seed_, steps, short], [data, lr, *sizes, seed_, short],

@@ -116,7 +116,8 @@ SECTIONS = [
         "runs keep the smoothing they were kept with. The last 8 runs are kept; the runs view (7) lists them "
         "with their final figures, and hides, shows or removes them.",
         "< and > change the learning rate's base from the next step on: lr = base x (1 - step / steps), so the "
-        "decay to 0 goes on from the new base (with --schedule constant, lr = base; cosine, base x its factor). A ╎ marks the step in the plot, the key line gives the new base, "
+        "decay to 0 goes on from the new base (with --schedule constant, lr = base; cosine, base x its factor). "
+        "A ╎ marks the step in the plot, the key line gives the new base, "
         "and the lr row under the x axis shows the step in the schedule. A run where it never happens is "
         "exactly the tutorial's.",
         "--holdout F (or the form's hold-out field) keeps the last fraction F of the shuffled names out of "
