@@ -150,9 +150,9 @@ class _Group:
             self.n_docs = len(runs[0].dataset)
             self.eye = np.eye(self.vocab)
             self.ones = np.ones((self.vocab, 1))  # row sums as one matrix product
-            # 0s and 1s as (K, L, H) arrays (numpy's ufuncs are several times faster on two whole arrays
-            # than on an array and a scalar), grown as needed
-            self._zeros, self._ones = np.zeros(0), np.zeros(0)
+            # L -> 0s and 1s as (K, L, H) arrays (numpy's ufuncs are several times faster on two whole
+            # arrays than on an array and a scalar)
+            self._filled: dict[int, tuple[np.ndarray, np.ndarray]] = {}
             self.cols = np.arange(CHUNK + 1)
             self._block: tuple | None = None  # BLOCK steps' indices (see _indices)
 
@@ -200,6 +200,7 @@ class _Group:
         else:
             self.offs = self.offs[keep]
             self._block = None
+            self._filled = {}
         self._share()
 
     def rates(self, step: int) -> np.ndarray:
@@ -288,13 +289,14 @@ class _Group:
         return np.arange(k)[:, None] * (self.width // self.n_embd)
 
     def _softmax(self, logits: np.ndarray, target: np.ndarray, weight: np.ndarray) -> tuple:
-        """exp(logits) in place, each row's sum (K L, 1) and each member's mean loss over its real
-        positions (weight: valid / n)."""
+        """exp(logits) in place (also as (K L, V) rows), each row's sum (K L, 1) and each member's mean
+        loss over its real positions (weight: valid / n)."""
         picked = logits.take(target)  # (K L,) the target's logit at each position
         probs = np.exp(logits, out=logits)
-        sums = np.dot(probs.reshape(-1, self.vocab), self.ones)  # (K L, 1)
+        rows = probs.reshape(-1, self.vocab)
+        sums = np.dot(rows, self.ones)  # (K L, 1)
         nll = np.log(sums[:, 0]) - picked  # each position's loss
-        return probs, sums, np.vecdot(nll.reshape(weight.shape), weight)
+        return probs, rows, sums, np.vecdot(nll.reshape(weight.shape), weight)
 
     def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
         """Each member's name for this step, padded to the longest (`_indices`); `self.grad` = lr * each
@@ -304,25 +306,25 @@ class _Group:
             return self._one_by_one(step, lrs)
         n, length, x_ids, x_rows, target, valid, weight = got
         matmul = np.matmul
-        size = x_ids.size * self.hidden
-        if len(self._zeros) < size:
-            self._zeros, self._ones = np.zeros(size), np.ones(size)
-        shape = (*x_ids.shape, self.hidden)
-        zeros, ones = self._zeros[:size].reshape(shape), self._ones[:size].reshape(shape)
+        filled = self._filled.get(length)
+        if filled is None:
+            shape = (*x_ids.shape, self.hidden)
+            filled = self._filled[length] = (np.zeros(shape), np.ones(shape))
+        zeros, ones = filled
         with np.errstate(all="ignore"):  # a diverging member's overflow, inf - inf: NaN, its loss says so
             x = self.embed_rows.take(x_rows, axis=0)  # (K, L, E)
             h_pre = matmul(x, self.fc1_t)  # (K, L, H)
             h = np.maximum(h_pre, zeros)
             # exp without the max subtracted first (as Model._softmax_grad_fast); if a loss is then not
             # finite, again with it subtracted (the same numbers up to round-off)
-            probs, sums, loss = self._softmax(matmul(h, self.fc2_t), target, weight)  # (K, L, V)
+            probs, rows, sums, loss = self._softmax(matmul(h, self.fc2_t), target, weight)  # (K, L, V)
             if not math.isfinite(sum(loss.tolist())):
                 logits = matmul(h, self.fc2_t)
                 logits -= logits.max(axis=2, keepdims=True)
-                probs, sums, loss = self._softmax(logits, target, weight)
-            scale = valid * (lrs / n)[:, None]  # (K, L): lr / n at a real position, 0 on padding
-            probs *= (scale.reshape(-1, 1) / sums).reshape(*scale.shape, 1)  # scale * softmax
-            probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
+                probs, rows, sums, loss = self._softmax(logits, target, weight)
+            scale = (valid * (lrs / n)[:, None]).reshape(-1, 1)  # (K L, 1): lr / n at a real position, 0 on padding
+            rows *= scale / sums  # scale * softmax
+            rows.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
             matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
             dh = matmul(probs, self.fc2)  # (K, L, H)
             gate = np.minimum(h, ones)
@@ -413,8 +415,8 @@ class Race:
             for group in list(self.groups):
                 lrs = group.rates(step)
                 losses = group.step(step, lrs)
-                made = list(map(StepRecord, itertools.repeat(step, len(losses)), losses, lrs.tolist(),
-                                group.docs(step)))
+                made = list(map(StepRecord._make, zip(itertools.repeat(step), losses, lrs.tolist(),
+                                                      group.docs(step))))
                 for k, run, record in zip(group.members, group.runs, made):
                     run.note(record)
                     records[k] = record
