@@ -336,12 +336,12 @@ class _Group:
         return loss
 
     def _one_by_one(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """Each member on its own, as a solo step does (its model's grad is its row of self.grad)."""
         loss = np.empty(len(self.runs))
         for j, (run, lr) in enumerate(zip(self.runs, lrs.tolist())):
-            model = run.model
-            n = len(run.dataset.doc_tokens(step % self.n_docs)) - 1
-            loss[j] = model._sum_grad(run.dataset.doc_tokens(step % self.n_docs), lr / n) / n
-            self.grad[j] = model.grad
+            tokens = run.dataset.doc_tokens(step % self.n_docs)
+            n = len(tokens) - 1
+            loss[j] = run.model._sum_grad(tokens, lr / n) / n
         return loss
 
     def _data(self, lrs: np.ndarray) -> np.ndarray:

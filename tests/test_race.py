@@ -78,6 +78,19 @@ def test_a_name_longer_than_a_chunk_is_still_exact():
     _assert_equals_solo(race, docs, rows)
 
 
+def test_a_long_name_with_rows_not_a_whole_number_of_embedding_rows():
+    # the block's rows are P rounded up to whole n_embd-wide rows (engine.race._Group); a name longer
+    # than a chunk is stepped one model at a time, into its own row
+    docs = [*DOCS[:5], "ab" * 2500]
+    variants = race_configs(Config(num_steps=12, n_embd=7, hidden=5, learning_rate=0.3),
+                            [race_axis("seed=3,4")])
+    race = Race.new(variants, docs)
+    assert race.groups[0].width != race.runs[0].model.num_params  # the case this test is for
+    rows = _race_records(race)
+    assert any(len(doc) == 5000 for row in rows for _, _, doc in row)
+    _assert_equals_solo(race, docs, rows)
+
+
 def test_a_diverging_variant_stops_with_finite_weights_and_the_others_go_on():
     variants = race_configs(Config(num_steps=300, schedule="constant"), [race_axis("lr=0.5,1000")])
     race = Race.new(variants, DOCS)
