@@ -417,9 +417,13 @@ class Race:
                 losses = group.step(step, lrs)
                 made = list(map(StepRecord._make, zip(itertools.repeat(step), losses, lrs.tolist(),
                                                       group.docs(step))))
-                for k, run, record in zip(group.members, group.runs, made):
+                for run, record in zip(group.runs, made):
                     run.note(record)
-                    records[k] = record
+                if len(made) == len(runs):  # one group of every variant, in order
+                    records[:] = made
+                else:
+                    for k, record in zip(group.members, made):
+                        records[k] = record
                 if not math.isfinite(sum(losses)):  # (a finite sum: every loss is finite)
                     stopped = [j for j, loss in enumerate(losses) if not math.isfinite(loss)]
                     if stopped:  # diverged: they stop there, the others go on
