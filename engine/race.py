@@ -3,7 +3,8 @@
 Each variant is a whole `Run` (its own settings, seed, name order, initial weights, random generator,
 loss history, checkpoint), made exactly as `Run.new` makes it. Variants of the same shapes and the
 same kind of gradient form a group whose weights are ONE (K, P) block: row k is variant k's flat
-parameter buffer (engine.model: its Model shares the row), so one batched forward and backward pass
+parameter buffer (engine.model: its Model shares the row; a row may end in a few unused 0s, see
+_Group._share), so one batched forward and backward pass
 over the group (np.matmul over the K rows) and one subtraction step every variant. With one name per
 step the K names differ in length: they are padded to the longest with positions that count zero.
 A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
