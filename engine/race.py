@@ -295,7 +295,9 @@ class _Group:
         picked = logits.take(target)  # (K L,) the target's logit at each position
         probs = np.exp(logits, out=logits)
         rows = probs.reshape(-1, self.vocab)
-        sums = np.dot(rows, self.ones)  # (K L, 1)
+        # (K L, 1): per member the very product a solo step makes (one 2-D product over all K L rows
+        # adds in another order, and a diverging run amplifies that last bit until a tie flips)
+        sums = np.matmul(probs, self.ones).reshape(-1, 1)
         nll = np.log(sums[:, 0]) - picked  # each position's loss
         return probs, rows, sums, np.vecdot(nll.reshape(weight.shape), weight)
 
@@ -316,15 +318,17 @@ class _Group:
             x = self.embed_rows.take(x_rows, axis=0)  # (K, L, E)
             h_pre = matmul(x, self.fc1_t)  # (K, L, H)
             h = np.maximum(h_pre, zeros)
-            # exp without the max subtracted first (as Model._softmax_grad_fast); if a loss is then not
-            # finite, again with it subtracted (the same numbers up to round-off)
-            probs, rows, sums, loss = self._softmax(matmul(h, self.fc2_t), target, weight)  # (K, L, V)
-            if not math.isfinite(sum(loss.tolist())):
-                logits = matmul(h, self.fc2_t)
-                logits -= logits.max(axis=2, keepdims=True)
-                probs, rows, sums, loss = self._softmax(logits, target, weight)
+            # exp without the max subtracted first, as Model._softmax_grad_fast; a member whose solo step
+            # would find that pass wanting has its logits' max subtracted first, as _softmax_grad_stable
             scale = (valid * (lrs / n)[:, None]).reshape(-1, 1)  # (K L, 1): lr / n at a real position, 0 on padding
+            probs, rows, sums, loss = self._softmax(matmul(h, self.fc2_t), target, weight)  # (K, L, V)
             rows *= scale / sums  # scale * softmax
+            redo = self._redo(loss, rows, target, valid, length, lrs)
+            if redo is not None:
+                logits = matmul(h, self.fc2_t)  # the others' logits again, the same numbers
+                logits[redo] -= logits[redo].max(axis=2, keepdims=True)
+                probs, rows, sums, loss = self._softmax(logits, target, weight)
+                rows *= scale / sums
             rows.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
             matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
             dh = matmul(probs, self.fc2)  # (K, L, H)
@@ -335,6 +339,23 @@ class _Group:
             one_hot = self.eye.take(x_ids, axis=0)  # (K, L, V)
             matmul(one_hot.transpose(0, 2, 1), dx, out=self.gwte)  # (K, V, E): rows of the name's tokens
         return loss
+
+    @staticmethod
+    def _redo(loss: np.ndarray, rows: np.ndarray, target: np.ndarray, valid: np.ndarray, length: int,
+              lrs: np.ndarray) -> np.ndarray | None:
+        """Which members' fast pass their solo step would redo (None: none): Model._softmax_grad_fast
+        gives up when a target's scaled probability lr / n * softmax is 0 or NaN (also when the sum
+        overflows: then they are all 0). Since it is the same number here, the test is the same, so a
+        diverging variant goes the way its solo run went, bit for bit (its huge weights amplify any
+        other rounding until a tie in the softmax flips). A probability can only reach 0 when a position's
+        loss nll > 744 + log(lr / n), and nll <= L * its name's mean loss: the cheap test first."""
+        losses = loss.tolist()
+        worst = max(losses)
+        if math.isfinite(sum(losses)) and worst * length < 700 + math.log(min(lrs.tolist()) / length):
+            return None
+        picked = rows.ravel()[target].reshape(valid.shape)  # (K, L) lr / n * p(target); 0 on padding
+        redo = ~((picked > 0) | (valid == 0)).all(axis=1) | ~np.isfinite(loss)
+        return redo if redo.any() else None
 
     def _one_by_one(self, step: int, lrs: np.ndarray) -> np.ndarray:
         """Each member on its own, as a solo step does (its model's grad is its row of self.grad)."""

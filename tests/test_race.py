@@ -114,6 +114,29 @@ def test_a_diverging_variant_stops_with_finite_weights_and_the_others_go_on():
     assert frozen is not None and np.array_equal(frozen, wild.model.theta) and wild.finished
 
 
+def test_a_diverging_variant_is_its_solo_run_up_to_the_step_it_diverges():
+    # rates 3 .. 8 on the embedded names: each loss grows past 1e100 before it is NaN; in that regime
+    # the smallest difference in how a step adds up grows until a tie in the softmax flips
+    variants = race_configs(Config(), [race_axis("lr=3,4,5,6,8")])
+    race = Race.new(variants)
+    rows = _race_records(race)
+    assert race.finished and all(run.diverged_at is not None for run in race.runs)
+    for variant, row, wild in zip(variants, rows, race.runs):
+        _assert_diverged_as_solo(variant, row, wild)
+
+
+def _assert_diverged_as_solo(variant, row, wild) -> None:
+    solo = Run.new(variant.config)
+    want = np.array(train_losses(solo))
+    got = np.array([r[0] for r in row])
+    assert wild.diverged_at is not None and wild.diverged_at == solo.diverged_at, variant.label
+    assert len(got) == len(want) == wild.diverged_at + 1 and not np.isfinite(got[-1])
+    assert want[:-1].max() > 1e100  # it went through the regime this test is for
+    assert np.all(np.abs(got[:-1] - want[:-1]) <= 1e-9 * want[:-1]), variant.label
+    theta = np.abs(solo.model.theta)
+    assert np.abs(wild.model.theta - solo.model.theta).max() <= 1e-9 * theta.max()  # frozen where the solo stopped
+
+
 def test_a_variants_checkpoint_resumes_as_a_solo_run(tmp_path):
     variants = race_configs(Config(num_steps=80), [race_axis("seed=5,6"), race_axis("lr=0.5,1.5")])
     race = Race.new(variants, DOCS)
