@@ -9,8 +9,10 @@ over the group (np.matmul over the K rows) and one subtraction step every varian
 step the K names differ in length: they are padded to the longest with positions that count zero.
 A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
 noted on its Run as `Run.steps()` notes it, so per step a variant's loss, lr and name are the solo
-run's (to rounding: the batched sums add in another order, ~1e-16 a step), as are its samples and
-its checkpoint, which resumes as a solo run. A variant whose loss is not finite stops there with
+run's, as are its samples and its checkpoint, which resumes as a solo run. With one name for all (a race
+of rates or schedules) each member's products have its solo step's shapes and its weights are the solo
+run's bit for bit, also while it diverges; names padded to the longest add up in another order (~1e-16
+a step). A variant whose loss is not finite stops there with
 the weights of its last finite step (its row leaves the block); the others go on.
 
 `race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
@@ -345,10 +347,11 @@ class _Group:
               lrs: np.ndarray) -> np.ndarray | None:
         """Which members' fast pass their solo step would redo (None: none): Model._softmax_grad_fast
         gives up when a target's scaled probability lr / n * softmax is 0 or NaN (also when the sum
-        overflows: then they are all 0). Since it is the same number here, the test is the same, so a
-        diverging variant goes the way its solo run went, bit for bit (its huge weights amplify any
-        other rounding until a tie in the softmax flips). A probability can only reach 0 when a position's
-        loss nll > 744 + log(lr / n), and nll <= L * its name's mean loss: the cheap test first."""
+        overflows: then they are all 0). It is the same number here, so the same test makes a diverging
+        variant go the way its solo run went (its huge weights amplify any other rounding until a tie
+        in the softmax flips: redoing every member when one needs it did that). A probability can only
+        reach 0 when a position's loss nll > 744 + log(lr / n), and nll <= L * its name's mean loss: the
+        cheap test first."""
         losses = loss.tolist()
         worst = max(losses)
         if math.isfinite(sum(losses)) and worst * length < 700 + math.log(min(lrs.tolist()) / length):
