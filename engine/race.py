@@ -4,16 +4,16 @@ Each variant is a whole `Run` (its own settings, seed, name order, initial weigh
 loss history, checkpoint), made exactly as `Run.new` makes it. Variants of the same shapes and the
 same kind of gradient form a group whose weights are ONE (K, P) block: row k is variant k's flat
 parameter buffer (engine.model: its Model shares the row; a row may end in a few unused 0s, see
-_Group._share), so one batched forward and backward pass
-over the group (np.matmul over the K rows) and one subtraction step every variant. With one name per
-step the K names differ in length: they are padded to the longest with positions that count zero.
-A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
-noted on its Run as `Run.steps()` notes it, so per step a variant's loss, lr and name are the solo
-run's, as are its samples and its checkpoint, which resumes as a solo run. With one name for all (a race
-of rates or schedules) each member's products have its solo step's shapes and its weights are the solo
-run's bit for bit, also while it diverges; names padded to the longest add up in another order (~1e-16
-a step). A variant whose loss is not finite stops there with
-the weights of its last finite step (its row leaves the block); the others go on.
+_Group._share), so one batched forward and backward pass over the group (np.matmul over the K rows)
+and one subtraction step every variant. With one name per step the K names differ in length: they are
+padded to the longest with positions that count zero. A race's step yields every variant's
+`StepRecord` (None for a variant that has stopped); each is noted on its Run as `Run.steps()` notes
+it, so per step a variant's loss, lr and name are the solo run's, as are its samples and its
+checkpoint, which resumes as a solo run. With one name for all (a race of rates or schedules) each
+member's products have its solo step's shapes and its weights are the solo run's bit for bit, also
+while it diverges; names padded to the longest add up in another order (~1e-16 a step). A variant
+whose loss is not finite stops there with the weights of its last finite step (its row leaves the
+block); the others go on.
 
 `race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
 combination (the first setting varying slowest), at most MAX_VARIANTS. `standings(race)` ranks the
