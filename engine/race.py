@@ -11,7 +11,8 @@ padded to the longest with positions that count zero. A race's step yields every
 it, so per step a variant's loss, lr and name are the solo run's, as are its samples and its
 checkpoint, which resumes as a solo run. With one name for all (a race of rates or schedules) each
 member's products have its solo step's shapes and its weights are the solo run's bit for bit, also
-while it diverges; names padded to the longest add up in another order (~1e-16 a step). A variant
+while it diverges (where Model takes the embedding's gradient as a one-hot product: engine.model
+ONE_HOT_VOCAB, ONE_HOT_MAX); names padded to the longest add up in another order (~1e-16 a step). A variant
 whose loss is not finite stops there with the weights of its last finite step (its row leaves the
 block); the others go on.
 
