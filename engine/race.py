@@ -245,19 +245,17 @@ class _Group:
         """This step's (n, L, x_ids, x_rows, target, valid, weight): each member's name (document step % N
         of its own order) as (K, L) token ids padded to the longest (padding repeats the last position),
         the rows of embed_rows they pick, the flat index of each target in a (K, L, V) array, 1.0 at the
-        real positions and 0.0 on padding, and valid / n (each position's share of its name's mean loss);
-        n as floats. Gathered BLOCK steps at a time, the integers in one array and the floats in another
-        (a step takes two slices of them, not five); None for a name longer than CHUNK."""
+        real positions and 0.0 on padding, and valid / n (each position's share of its name's mean loss).
+        Gathered BLOCK steps at a time; None for a name longer than CHUNK."""
         b = self._block
         if b is None or not b[0] <= step < b[0] + BLOCK:
             b = self._block = self._gather(step)
         if b[1] is None:  # a block with a long name: this step alone
             return self._gather_one(step)
         j = step - b[0]
-        length = b[4][j]
-        x_ids, x_rows, target = b[1][j, :, :, :length]
-        valid, weight = b[2][j, :, :, :length]
-        return b[3][j], length, x_ids, x_rows, target.ravel(), valid, weight
+        length = b[6][j]
+        return (b[5][j], length, b[1][j, :, :length], b[7][j, :, :length], b[2][j, :, :length].ravel(),
+                b[3][j, :, :length], b[4][j, :, :length])
 
     def _gather(self, s0: int) -> tuple:
         steps = np.arange(s0, s0 + BLOCK)
@@ -274,9 +272,7 @@ class _Group:
         k = n.shape[1]
         rows = (np.arange(k)[None, :, None] * longest[:, None, None] + cols) * self.vocab + y  # (k L + l) V + y
         valid = (cols < n[:, :, None]).astype(np.float64)
-        ints = np.stack([x, x + self._row_starts(k), rows], axis=1)  # (B, 3, K, top)
-        floats = np.stack([valid, valid / n[:, :, None]], axis=1)  # (B, 2, K, top)
-        return (s0, ints, floats, n.astype(np.float64), longest.tolist())
+        return (s0, x, rows, valid, valid / n[:, :, None], n, longest.tolist(), x + self._row_starts(k))
 
     def _gather_one(self, step: int) -> tuple | None:
         i = step % self.n_docs
@@ -290,8 +286,7 @@ class _Group:
         pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])
         x_ids, y_ids = self.tokens[pos], self.tokens[pos + 1]
         target = (np.arange(x_ids.size).reshape(x_ids.shape) * self.vocab + y_ids).ravel()
-        return (n.astype(np.float64), length, x_ids, x_ids + self._row_starts(len(n)), target, valid,
-                valid / n[:, None])
+        return n, length, x_ids, x_ids + self._row_starts(len(n)), target, valid, valid / n[:, None]
 
     def _row_starts(self, k: int) -> np.ndarray:
         """(K, 1): where each member's wte rows start in embed_rows."""
