@@ -3,14 +3,18 @@
 Each variant is a whole `Run` (its own settings, seed, name order, initial weights, random generator,
 loss history, checkpoint), made exactly as `Run.new` makes it. Variants of the same shapes and the
 same kind of gradient form a group whose weights are ONE (K, P) block: row k is variant k's flat
-parameter buffer (engine.model: its Model shares the row), so one batched forward and backward pass
-over the group (np.matmul over the K rows) and one subtraction step every variant. With one name per
-step the K names differ in length: they are padded to the longest with positions that count zero.
-A race's step yields every variant's `StepRecord` (None for a variant that has stopped); each is
-noted on its Run as `Run.steps()` notes it, so per step a variant's loss, lr and name are the solo
-run's (to rounding: the batched sums add in another order, ~1e-16 a step), as are its samples and
-its checkpoint, which resumes as a solo run. A variant whose loss is not finite stops there with
-the weights of its last finite step (its row leaves the block); the others go on.
+parameter buffer (engine.model: its Model shares the row; a row may end in a few unused 0s, see
+_Group._share), so one batched forward and backward pass over the group (np.matmul over the K rows)
+and one subtraction step every variant. With one name per step the K names differ in length: they are
+padded to the longest with positions that count zero. A race's step yields every variant's
+`StepRecord` (None for a variant that has stopped); each is noted on its Run as `Run.steps()` notes
+it, so per step a variant's loss, lr and name are the solo run's, as are its samples and its
+checkpoint, which resumes as a solo run. With one name for all (a race of rates or schedules) each
+member's products have its solo step's shapes and its weights are the solo run's bit for bit, also
+while it diverges (where Model takes the embedding's gradient as a one-hot product: engine.model
+ONE_HOT_VOCAB, ONE_HOT_MAX); names padded to the longest add up in another order (~1e-16 a step). A variant
+whose loss is not finite stops there with the weights of its last finite step (its row leaves the
+block); the others go on.
 
 `race_axis("lr=0.25,0.5")` reads one raced setting; `race_configs(base, axes)` makes every
 combination (the first setting varying slowest), at most MAX_VARIANTS. `standings(race)` ranks the
@@ -120,7 +124,11 @@ def _show(value: object) -> str:
 
 # --- the lockstep trainer ------------------------------------------------------------------------------
 class _Group:
-    """Variants of one shape and one kind of gradient: their weights one (K, P) block, stepped together."""
+    """Variants of one shape and one kind of gradient: their weights one (K, P) block, stepped together.
+
+    A step is ~25 numpy calls whatever K (the solo step's own dozen and a half, batched), and the
+    bookkeeping around it is batched too (the K rates in one multiplication, `rates`; the K names by
+    one list lookup each, `docs`), so that a race of K costs much less than K solo steps."""
 
     def __init__(self, members: list[int], runs: list[Run]):
         self.members = members  # indices into the race's variants, in order
@@ -128,6 +136,9 @@ class _Group:
         first = runs[0]
         self.vocab, self.n_embd, self.hidden = first.model.vocab_size, first.model.n_embd, first.model.hidden
         self.data = first.config.gradient == "data"
+        self.total = first.config.num_steps
+        # the base each member's steps so far used (LrSchedule: a change is noted by the step that uses it)
+        self.used = [r.schedule.changes[-1][1] for r in runs]
         self._share()
         if self.data:
             pairs = [PairCounts(r.dataset.counts) for r in runs]
@@ -142,30 +153,42 @@ class _Group:
             self.offs = np.stack([r.dataset.offsets + b for r, b in zip(runs, bases)])
             self.n_docs = len(runs[0].dataset)
             self.eye = np.eye(self.vocab)
-            self.ones = np.ones((self.vocab, 1))  # row sums as one matmul
+            self.ones = np.ones((self.vocab, 1))  # row sums as one matrix product
+            # L -> 0s and 1s as (K, L, H) arrays (numpy's ufuncs are several times faster on two whole
+            # arrays than on an array and a scalar)
+            self._filled: dict[int, tuple[np.ndarray, np.ndarray]] = {}
             self.cols = np.arange(CHUNK + 1)
             self._block: tuple | None = None  # BLOCK steps' indices (see _indices)
 
     def _share(self) -> None:
-        """One block for the members' weights, each Run's model re-made on its row (no copy after this)."""
+        """One block for the members' weights, each Run's model re-made on its row (no copy after this);
+        and what a step reads of the members, in their order."""
         v, e, h = self.vocab, self.n_embd, self.hidden
-        k = len(self.runs)
-        self.block = np.stack([r.model.theta for r in self.runs])  # (K, P)
+        k, p = len(self.runs), self.runs[0].model.num_params
+        # a row is P rounded up to whole E-wide rows (the tail stays 0), so that block.reshape(-1, E)
+        # holds every member's wte rows: one `take` gathers a step's inputs
+        self.width = -(-p // e) * e
+        self.block = np.zeros((k, self.width))  # (K, P')
+        self.block[:, :p] = [r.model.theta for r in self.runs]
         self.grad = np.zeros_like(self.block)
-        for run, row, grad in zip(self.runs, self.block, self.grad):
+        for run, row, grad in zip(self.runs, self.block[:, :p], self.grad[:, :p]):
             model = Model(v, e, h, row, share=True)
             model.grad = grad  # the last step's lr * gradient, as a solo model holds it (a screen shows it)
             model.gwte, model.gfc1, model.gfc2 = model._views(grad)
             run.model = model
+        self.embed_rows = self.block.reshape(-1, e)  # row k * P' / E + t: member k's wte[t]
         a, b = v * e, v * e + h * e
         self.wte = self.block[:, :a].reshape(k, v, e)
         self.fc1 = self.block[:, a:b].reshape(k, h, e)
-        self.fc2 = self.block[:, b:].reshape(k, v, h)
+        self.fc2 = self.block[:, b:p].reshape(k, v, h)
         self.gwte = self.grad[:, :a].reshape(k, v, e)
         self.gfc1 = self.grad[:, a:b].reshape(k, h, e)
-        self.gfc2 = self.grad[:, b:].reshape(k, v, h)
+        self.gfc2 = self.grad[:, b:p].reshape(k, v, h)
         self.fc1_t, self.fc2_t = self.fc1.transpose(0, 2, 1), self.fc2.transpose(0, 2, 1)
-        self.kk = np.arange(k)[:, None]
+        self.doc_lists = [r.dataset.docs for r in self.runs]
+        self.bases = np.array(self.used)
+        kinds = {r.config.schedule for r in self.runs}
+        self.kind = kinds.pop() if len(kinds) == 1 else None  # the members' one schedule, if they share one
 
     def drop(self, stopped: list[int]) -> None:
         """Take these positions (into self.runs) out: their models keep the rows of the old block, which
@@ -173,6 +196,7 @@ class _Group:
         keep = [j for j in range(len(self.runs)) if j not in stopped]
         self.members = [self.members[j] for j in keep]
         self.runs = [self.runs[j] for j in keep]
+        self.used = [self.used[j] for j in keep]
         if not self.runs:
             return
         if self.data:
@@ -180,24 +204,49 @@ class _Group:
         else:
             self.offs = self.offs[keep]
             self._block = None
+            self._filled = {}
         self._share()
 
-    def step(self, step: int, lrs: np.ndarray) -> np.ndarray:
+    def rates(self, step: int) -> np.ndarray:
+        """Each member's rate at `step`: its base (LrSchedule: a change is noted by the step that first
+        uses it) times its schedule's factor, the same float multiplication engine.train.train does."""
+        runs = self.runs
+        bases = [r.schedule.base for r in runs]
+        if bases != self.used:  # a rate changed (Run.set_lr_base, from any thread)
+            for run, base, used in zip(runs, bases, self.used):
+                if base != used:
+                    run.schedule.note(step, base)
+            self.used, self.bases = bases, np.array(bases)
+        total = self.total
+        if self.kind == "linear":
+            return self.bases * (1 - step / total)
+        if self.kind is not None:
+            return self.bases * decay(step, total, self.kind)
+        return self.bases * np.array([decay(step, total, r.config.schedule) for r in runs])
+
+    def docs(self, step: int) -> list[str]:
+        """Each member's document at `step` (its StepRecord's doc)."""
+        if self.data:
+            return [WHOLE_DATA] * len(self.runs)
+        i = step % self.n_docs
+        return [docs[i] for docs in self.doc_lists]
+
+    def step(self, step: int, lrs: np.ndarray) -> list[float]:
         """One step of every member at its own lr; returns each member's loss before the step. A member
         whose loss is not finite is not updated."""
         loss = self._data(lrs) if self.data else self._names(step, lrs)
-        ok = np.isfinite(loss)
-        if not ok.all():
-            self.grad[~ok] = 0.0  # (a masked subtract costs more than the whole step)
+        losses = loss.tolist()
+        if not math.isfinite(sum(losses)):  # a NaN or an inf among them (a finite sum: none)
+            self.grad[~np.isfinite(loss)] = 0.0  # (a masked subtract costs more than the whole step)
         np.subtract(self.block, self.grad, out=self.block)
-        return loss
+        return losses
 
     def _indices(self, step: int) -> tuple | None:
-        """This step's (n, L, x_ids, y_ids, target, valid): each member's name (document step % N of its own
-        order) as (K, L) token ids padded to the longest (padding repeats the last position), the flat
-        index of each target in a (K, L, V) array, the real positions (None: no padding, every name as
-        long, as in a race of rates: one name for all). Gathered BLOCK steps at a time; None for a name
-        longer than CHUNK."""
+        """This step's (n, L, x_ids, x_rows, target, valid, weight): each member's name (document step % N
+        of its own order) as (K, L) token ids padded to the longest (padding repeats the last position),
+        the rows of embed_rows they pick, the flat index of each target in a (K, L, V) array, 1.0 at the
+        real positions and 0.0 on padding, and valid / n (each position's share of its name's mean loss).
+        Gathered BLOCK steps at a time; None for a name longer than CHUNK."""
         b = self._block
         if b is None or not b[0] <= step < b[0] + BLOCK:
             b = self._block = self._gather(step)
@@ -205,8 +254,8 @@ class _Group:
             return self._gather_one(step)
         j = step - b[0]
         length = b[6][j]
-        x, y, rows, valid = b[1][j, :, :length], b[2][j, :, :length], b[3][j, :, :length], b[4][j, :, :length]
-        return b[5][j], length, x, y, rows.ravel(), None if b[7][j] else valid
+        return (b[5][j], length, b[1][j, :, :length], b[7][j, :, :length], b[2][j, :, :length].ravel(),
+                b[3][j, :, :length], b[4][j, :, :length])
 
     def _gather(self, s0: int) -> tuple:
         steps = np.arange(s0, s0 + BLOCK)
@@ -222,8 +271,8 @@ class _Group:
         x, y = self.tokens[pos], self.tokens[pos + 1]
         k = n.shape[1]
         rows = (np.arange(k)[None, :, None] * longest[:, None, None] + cols) * self.vocab + y  # (k L + l) V + y
-        valid = cols < n[:, :, None]
-        return (s0, x, y, rows, valid, n, longest.tolist(), (n.min(axis=1) == longest).tolist())
+        valid = (cols < n[:, :, None]).astype(np.float64)
+        return (s0, x, rows, valid, valid / n[:, :, None], n, longest.tolist(), x + self._row_starts(k))
 
     def _gather_one(self, step: int) -> tuple | None:
         i = step % self.n_docs
@@ -233,11 +282,27 @@ class _Group:
         if length > CHUNK:
             return None
         cols = self.cols[:length]
-        valid = cols < n[:, None]
+        valid = (cols < n[:, None]).astype(np.float64)
         pos = np.minimum(start[:, None] + cols, (end - 1)[:, None])
         x_ids, y_ids = self.tokens[pos], self.tokens[pos + 1]
         target = (np.arange(x_ids.size).reshape(x_ids.shape) * self.vocab + y_ids).ravel()
-        return n, length, x_ids, y_ids, target, None if int(n.min()) == length else valid
+        return n, length, x_ids, x_ids + self._row_starts(len(n)), target, valid, valid / n[:, None]
+
+    def _row_starts(self, k: int) -> np.ndarray:
+        """(K, 1): where each member's wte rows start in embed_rows."""
+        return np.arange(k)[:, None] * (self.width // self.n_embd)
+
+    def _softmax(self, logits: np.ndarray, target: np.ndarray, weight: np.ndarray) -> tuple:
+        """exp(logits) in place (also as (K L, V) rows), each row's sum (K L, 1) and each member's mean
+        loss over its real positions (weight: valid / n)."""
+        picked = logits.take(target)  # (K L,) the target's logit at each position
+        probs = np.exp(logits, out=logits)
+        rows = probs.reshape(-1, self.vocab)
+        # (K L, 1): per member the very product a solo step makes (one 2-D product over all K L rows
+        # adds in another order, and a diverging run amplifies that last bit until a tie flips)
+        sums = np.matmul(probs, self.ones).reshape(-1, 1)
+        nll = np.log(sums[:, 0]) - picked  # each position's loss
+        return probs, rows, sums, np.vecdot(nll.reshape(weight.shape), weight)
 
     def _names(self, step: int, lrs: np.ndarray) -> np.ndarray:
         """Each member's name for this step, padded to the longest (`_indices`); `self.grad` = lr * each
@@ -245,46 +310,64 @@ class _Group:
         got = self._indices(step)
         if got is None:  # a very long name: each model on its own, in chunks, as a solo run
             return self._one_by_one(step, lrs)
-        n, length, x_ids, y_ids, target, valid = got
+        n, length, x_ids, x_rows, target, valid, weight = got
         matmul = np.matmul
+        filled = self._filled.get(length)
+        if filled is None:
+            shape = (*x_ids.shape, self.hidden)
+            filled = self._filled[length] = (np.zeros(shape), np.ones(shape))
+        zeros, ones = filled
         with np.errstate(all="ignore"):  # a diverging member's overflow, inf - inf: NaN, its loss says so
-            x = self.wte[self.kk, x_ids]  # (K, L, E)
+            x = self.embed_rows.take(x_rows, axis=0)  # (K, L, E)
             h_pre = matmul(x, self.fc1_t)  # (K, L, H)
-            h = np.maximum(h_pre, 0.0)
-            logits = matmul(h, self.fc2_t)  # (K, L, V)
-            picked = logits.take(target).reshape(x_ids.shape)
-            # exp without the max subtracted first (as Model._softmax_grad_fast); if a loss is then not
-            # finite, again with it subtracted (the same numbers up to round-off)
-            probs = np.exp(logits)
-            sums = matmul(probs, self.ones)[:, :, 0]  # (K, L)
-            nll = np.log(sums) - picked  # (K, L): each position's loss
-            loss = (nll if valid is None else nll * valid).sum(axis=1) / n
-            if not np.isfinite(loss).all():
-                logits -= logits.max(axis=2, keepdims=True)
-                picked = logits.take(target).reshape(x_ids.shape)
-                probs = np.exp(logits)
-                sums = matmul(probs, self.ones)[:, :, 0]
-                nll = np.log(sums) - picked
-                loss = (nll if valid is None else nll * valid).sum(axis=1) / n
-            # (K, L): lr / n at a real position, 0 on padding
-            scale = np.repeat((lrs / n)[:, None], length, axis=1) if valid is None else valid * (lrs / n)[:, None]
-            probs *= (scale / sums)[:, :, None]  # scale * softmax
-            probs.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
+            h = np.maximum(h_pre, zeros)
+            # exp without the max subtracted first, as Model._softmax_grad_fast; a member whose solo step
+            # would find that pass wanting has its logits' max subtracted first, as _softmax_grad_stable
+            scale = (valid * (lrs / n)[:, None]).reshape(-1, 1)  # (K L, 1): lr / n at a real position, 0 on padding
+            probs, rows, sums, loss = self._softmax(matmul(h, self.fc2_t), target, weight)  # (K, L, V)
+            rows *= scale / sums  # scale * softmax
+            redo = self._redo(loss, rows, target, valid, length, lrs)
+            if redo is not None:
+                logits = matmul(h, self.fc2_t)  # the others' logits again, the same numbers
+                logits[redo] -= logits[redo].max(axis=2, keepdims=True)
+                probs, rows, sums, loss = self._softmax(logits, target, weight)
+                rows *= scale / sums
+            rows.ravel()[target] -= scale.ravel()  # (K, L, V): scale * dloss/dlogits
             matmul(probs.transpose(0, 2, 1), h, out=self.gfc2)  # (K, V, H)
             dh = matmul(probs, self.fc2)  # (K, L, H)
-            dh *= h_pre > 0
+            gate = np.minimum(h, ones)
+            dh *= np.ceil(gate, out=gate)  # ReLU's gate: 1.0 where h > 0 (floats: no bool-to-float cast)
             matmul(dh.transpose(0, 2, 1), x, out=self.gfc1)  # (K, H, E)
             dx = matmul(dh, self.fc1)  # (K, L, E)
-            matmul(self.eye[x_ids].transpose(0, 2, 1), dx, out=self.gwte)  # (K, V, E): rows of the name's tokens
+            one_hot = self.eye.take(x_ids, axis=0)  # (K, L, V)
+            matmul(one_hot.transpose(0, 2, 1), dx, out=self.gwte)  # (K, V, E): rows of the name's tokens
         return loss
 
+    @staticmethod
+    def _redo(loss: np.ndarray, rows: np.ndarray, target: np.ndarray, valid: np.ndarray, length: int,
+              lrs: np.ndarray) -> np.ndarray | None:
+        """Which members' fast pass their solo step would redo (None: none): Model._softmax_grad_fast
+        gives up when a target's scaled probability lr / n * softmax is 0 or NaN (also when the sum
+        overflows: then they are all 0). It is the same number here, so the same test makes a diverging
+        variant go the way its solo run went (its huge weights amplify any other rounding until a tie
+        in the softmax flips: redoing every member when one needs it did that). A probability can only
+        reach 0 when a position's loss nll > 744 + log(lr / n), and nll <= L * its name's mean loss: the
+        cheap test first."""
+        losses = loss.tolist()
+        worst = max(losses)
+        if math.isfinite(sum(losses)) and worst * length < 700 + math.log(min(lrs.tolist()) / length):
+            return None
+        picked = rows.ravel()[target].reshape(valid.shape)  # (K, L) lr / n * p(target); 0 on padding
+        redo = ~((picked > 0) | (valid == 0)).all(axis=1) | ~np.isfinite(loss)
+        return redo if redo.any() else None
+
     def _one_by_one(self, step: int, lrs: np.ndarray) -> np.ndarray:
+        """Each member on its own, as a solo step does (its model's grad is its row of self.grad)."""
         loss = np.empty(len(self.runs))
         for j, (run, lr) in enumerate(zip(self.runs, lrs.tolist())):
-            model = run.model
-            n = len(run.dataset.doc_tokens(step % self.n_docs)) - 1
-            loss[j] = model._sum_grad(run.dataset.doc_tokens(step % self.n_docs), lr / n) / n
-            self.grad[j] = model.grad
+            tokens = run.dataset.doc_tokens(step % self.n_docs)
+            n = len(tokens) - 1
+            loss[j] = run.model._sum_grad(tokens, lr / n) / n
         return loss
 
     def _data(self, lrs: np.ndarray) -> np.ndarray:
@@ -326,8 +409,6 @@ class Race:
         for k, run in enumerate(runs):
             keys.setdefault((run.model.n_embd, run.model.hidden, run.config.gradient), []).append(k)
         self.groups = [_Group(members, [runs[k] for k in members]) for members in keys.values()]
-        # the base each variant's steps so far used (LrSchedule: a change is noted by the step that uses it)
-        self._used = [r.schedule.changes[-1][1] for r in runs]
 
     @classmethod
     def new(cls, variants: list[Variant], data: str | Path | list[str] | None = None) -> Race:
@@ -350,25 +431,6 @@ class Race:
     def finished(self) -> bool:
         return not any(self.running)
 
-    def _lrs(self, members: list[int], step: int) -> list[float]:
-        """Each member's rate at `step`: its base (LrSchedule: a change is noted by the step that first
-        uses it) times its schedule's factor, computed as engine.train.train computes it."""
-        runs, used, total = self.runs, self._used, self.num_steps
-        factors = {"linear": 1 - step / total}
-        out = []
-        for k in members:
-            run = runs[k]
-            base = run.schedule.base
-            if base != used[k]:
-                run.schedule.note(step, base)
-                used[k] = base
-            kind = run.config.schedule
-            factor = factors.get(kind)
-            if factor is None:
-                factor = factors[kind] = decay(step, total, kind)
-            out.append(base * factor)
-        return out
-
     def steps(self) -> Iterator[list[StepRecord | None]]:
         """One lockstep step per next(): every variant's record (None for one that has stopped), each
         also noted on its Run. Ends when every variant has stopped."""
@@ -377,21 +439,23 @@ class Race:
             step = self.step
             records: list[StepRecord | None] = [None] * len(runs)
             for group in list(self.groups):
-                lrs = self._lrs(group.members, step)
-                losses = group.step(step, np.array(lrs)).tolist()
-                stopped = []
-                for j, (k, loss, lr) in enumerate(zip(group.members, losses, lrs)):
-                    run = runs[k]
-                    doc = WHOLE_DATA if group.data else run.dataset.docs[step % group.n_docs]
-                    record = StepRecord(step, loss, lr, doc)
+                lrs = group.rates(step)
+                losses = group.step(step, lrs)
+                made = list(map(StepRecord._make, zip(itertools.repeat(step), losses, lrs.tolist(),
+                                                      group.docs(step))))
+                for run, record in zip(group.runs, made):
                     run.note(record)
-                    records[k] = record
-                    if record.diverged:
-                        stopped.append(j)
-                if stopped:
-                    group.drop(stopped)
-                    if not group.runs:
-                        self.groups.remove(group)
+                if len(made) == len(runs):  # one group of every variant, in order
+                    records[:] = made
+                else:
+                    for k, record in zip(group.members, made):
+                        records[k] = record
+                if not math.isfinite(sum(losses)):  # (a finite sum: every loss is finite)
+                    stopped = [j for j, loss in enumerate(losses) if not math.isfinite(loss)]
+                    if stopped:  # diverged: they stop there, the others go on
+                        group.drop(stopped)
+                        if not group.runs:
+                            self.groups.remove(group)
             self.step = step + 1
             yield records
 

@@ -78,6 +78,19 @@ def test_a_name_longer_than_a_chunk_is_still_exact():
     _assert_equals_solo(race, docs, rows)
 
 
+def test_a_long_name_with_rows_not_a_whole_number_of_embedding_rows():
+    # the block's rows are P rounded up to whole n_embd-wide rows (engine.race._Group); a name longer
+    # than a chunk is stepped one model at a time, into its own row
+    docs = [*DOCS[:5], "ab" * 2500]
+    variants = race_configs(Config(num_steps=12, n_embd=7, hidden=5, learning_rate=0.3),
+                            [race_axis("seed=3,4")])
+    race = Race.new(variants, docs)
+    assert race.groups[0].width != race.runs[0].model.num_params  # the case this test is for
+    rows = _race_records(race)
+    assert any(len(doc) == 5000 for row in rows for _, _, doc in row)
+    _assert_equals_solo(race, docs, rows)
+
+
 def test_a_diverging_variant_stops_with_finite_weights_and_the_others_go_on():
     variants = race_configs(Config(num_steps=300, schedule="constant"), [race_axis("lr=0.5,1000")])
     race = Race.new(variants, DOCS)
@@ -99,6 +112,29 @@ def test_a_diverging_variant_stops_with_finite_weights_and_the_others_go_on():
     assert np.all(np.abs(np.array([r[0] for r in rows[0]]) - want) <= 1e-9 * want)
     # the stopped variant's weights are those it stopped with: the race wrote no more into them
     assert frozen is not None and np.array_equal(frozen, wild.model.theta) and wild.finished
+
+
+def test_a_diverging_variant_is_its_solo_run_up_to_the_step_it_diverges():
+    # rates 3 .. 8 on the embedded names: each loss grows past 1e100 before it is NaN; in that regime
+    # the smallest difference in how a step adds up grows until a tie in the softmax flips
+    variants = race_configs(Config(), [race_axis("lr=3,4,5,6,8")])
+    race = Race.new(variants)
+    rows = _race_records(race)
+    assert race.finished and all(run.diverged_at is not None for run in race.runs)
+    for variant, row, wild in zip(variants, rows, race.runs):
+        _assert_diverged_as_solo(variant, row, wild)
+
+
+def _assert_diverged_as_solo(variant, row, wild) -> None:
+    solo = Run.new(variant.config)
+    want = np.array(train_losses(solo))
+    got = np.array([r[0] for r in row])
+    assert wild.diverged_at is not None and wild.diverged_at == solo.diverged_at, variant.label
+    assert len(got) == len(want) == wild.diverged_at + 1 and not np.isfinite(got[-1])
+    assert want[:-1].max() > 1e100  # it went through the regime this test is for
+    assert np.all(np.abs(got[:-1] - want[:-1]) <= 1e-9 * want[:-1]), variant.label
+    theta = np.abs(solo.model.theta)
+    assert np.abs(wild.model.theta - solo.model.theta).max() <= 1e-9 * theta.max()  # frozen where the solo stopped
 
 
 def test_a_variants_checkpoint_resumes_as_a_solo_run(tmp_path):
