@@ -1,17 +1,19 @@
 """The loss history's cost: microseconds per append (the training's hot path) and how much the process
 grows over a long headless run (a quick stand-in for bench_dashboard.py --growth-steps, engine only).
 
-    python bench/bench_history.py [--appends 1000000] [--repeats 5] [--steps 2000000]
+    python bench/bench_history.py [--appends 1000000] [--repeats 5] [--steps 2000000] [--trace]
 
 1. LossHistory.append alone, `--appends` times into a fresh history, median of `--repeats` (us/append);
-2. Run.steps for `--steps` steps headless (a short run of the tutorial's default settings, cycled): the
-   process's RSS growth and tracemalloc's peak and end for the history's own allocations (0: skip).
+2. Run.steps for `--steps` steps headless (0: skip): how much the process grew (RSS), and what the
+   history keeps in memory; with --trace also tracemalloc's figures at the end and at the peak (this
+   makes the run 2-3 times slower).
 Figures, not tests: the machine may be shared, so compare within one run.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
@@ -47,19 +49,21 @@ def append_us(appends: int, repeats: int) -> list[float]:
     return out
 
 
-def growth(steps: int) -> dict[str, float]:
-    """Headless training of `steps` steps: RSS growth, and the history's allocations (tracemalloc)."""
+def growth(steps: int, trace: bool) -> dict[str, float]:
+    """Headless training of `steps` steps: RSS growth, and (trace) all allocations made since (tracemalloc)."""
     run = Run.new(Config(num_steps=steps))
     gen = run.steps()
     next(gen)
     rss0, t0 = rss_mb(), time.perf_counter()
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     for _ in gen:
         pass
-    end, peak = tracemalloc.get_traced_memory()
+    end, peak = tracemalloc.get_traced_memory() if trace else (math.nan, math.nan)
     tracemalloc.stop()
+    kept = getattr(run.history, "nbytes_in_memory", math.nan)  # (a version without it: NaN)
     return {"steps": run.step, "rss": rss_mb() - rss0, "traced": end / 2**20, "peak": peak / 2**20,
-            "seconds": time.perf_counter() - t0}
+            "kept": kept / 2**20, "seconds": time.perf_counter() - t0}
 
 
 def main() -> None:
@@ -67,14 +71,18 @@ def main() -> None:
     p.add_argument("--appends", type=int, default=1_000_000)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--steps", type=int, default=2_000_000)
+    p.add_argument("--trace", action="store_true", help="tracemalloc's figures too (slower)")
     a = p.parse_args()
     us = append_us(a.appends, a.repeats)
     print(f"LossHistory.append: {statistics.median(us):.3f} us median of {a.repeats} x {a.appends:,} "
           f"(min {min(us):.3f}, max {max(us):.3f})")
     if a.steps > 0:
-        g = growth(a.steps)
-        print(f"headless {g['steps']:,} steps ({g['seconds']:.0f} s, tracemalloc on): the process grew "
-              f"{g['rss']:.1f} MB; allocations traced {g['traced']:.1f} MB at the end, {g['peak']:.1f} MB at the peak")
+        g = growth(a.steps, a.trace)
+        print(f"headless {g['steps']:,} steps ({g['seconds']:.0f} s): the process grew {g['rss']:.1f} MB; the "
+              f"history keeps {g['kept']:.1f} MB of values in memory")
+        if a.trace:
+            print(f"allocations since the first step (tracemalloc): {g['traced']:.1f} MB at the end, "
+                  f"{g['peak']:.1f} MB at the peak")
 
 
 if __name__ == "__main__":
