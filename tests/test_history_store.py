@@ -237,3 +237,16 @@ def test_a_trained_run_saves_resumes_and_exports_its_losses_exactly(small, tmp_p
     by_step = {int(r[11]): r for r in rows}
     assert [float(by_step[s][12]) for s in range(1, 651)] == plain.losses
     assert [float(by_step[s][13]) for s in range(1, 651)] == plain.ema
+
+
+def test_the_dashboards_metrics_csv_reads_every_loss_across_written_chunks(small):
+    from tui.plumbing.saving import metrics_csv
+
+    run = Run.new(Config(num_steps=400))
+    plain = PlainHistory()
+    for rec in run.steps():
+        plain.append(rec.loss)
+    rows = metrics_csv(run, 150).splitlines()
+    assert rows[0] == "step,loss,lr" and len(rows) == 1 + 250
+    assert [int(r.split(",")[0]) for r in rows[1:]] == list(range(151, 401))
+    assert [float(r.split(",")[1]) for r in rows[1:]] == plain.losses[150:]
