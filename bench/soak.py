@@ -41,7 +41,8 @@ def main() -> None:
             print(f"step {rec.step + 1:>9,}: +{rss_mb() - start:6.1f} MB")
     dt = time.perf_counter() - t0
     print(f"step {run.step:>9,}: +{rss_mb() - start:6.1f} MB after {dt:.0f} s ({run.step / dt:,.0f} steps/s); "
-          f"the loss history itself is {2 * run.history._loss.nbytes / 1024**2:.0f} MB (two float64 arrays)")
+          f"the loss history keeps {run.history.nbytes_in_memory / 1024**2:.1f} MB in memory (the chunks being "
+          f"filled; the rest, 16 bytes a step, is in its temporary files)")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def parameter_count(vocab_size: int, n_embd: int, hidden: int) -> int:
 PARAM_COPIES = 6  # weights, gradient, chunk sum; the screen's copy, a snapshot, a checkpoint's copy
 VV_TABLES = 10  # pair counts, the reference's tables, logits_all / probabilities / cumulative sums
 # (each made with a temporary or two), the sampler's rows, the dashboard's chart tables, one-hot rows
-HISTORY_BYTES_PER_STEP = 32  # the loss and its average, float64, up to twice that while growing
+HISTORY_BYTES_PER_STEP = 32  # the loss and its average, float64 (in memory when no temporary file can take
+# them, engine.history), and the copies an export or a checkpoint makes of them
 
 
 def model_bytes(vocab_size: int, n_embd: int, hidden: int, num_steps: int = 0) -> int:

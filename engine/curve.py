@@ -3,8 +3,9 @@
 A plot of width n columns cuts the run's `num_steps` steps into n fixed buckets (`bucket_edges`);
 `CurveBuckets` summarises each bucket: the lowest and highest one-name loss in it, the moving average
 and the whole-data loss at its last step. A bucket the run has passed is final: it is computed once
-and kept. The whole-data loss is measured by the trainer at fixed steps (`ExactTrack`), not whenever a
-screen happens to look, so the curve is the same at any speed. `LossRange` and `GapRange` are the
+and kept; each loss is read once (the current bucket's lowest and highest are carried on). The
+whole-data loss is measured by the trainer at fixed steps (`ExactTrack`), not whenever a screen happens
+to look, so the curve is the same at any speed. `LossRange` and `GapRange` are the
 plot's y ranges: fixed for a run, grown only in coarse steps when a line leaves them. `fit_axis` lays
 such a range out on a plot's rows: one linear map from value to row (log10 of the value on a log axis)
 under which the ticks fall an equal whole number of rows apart, and every line is drawn by that map.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.history import LossHistory
+from engine.history import PIECE, LossHistory
 
 EXACT_POINTS = 1024  # whole-data loss measurements per run, at most (about 50 us each)
 
@@ -115,6 +116,10 @@ class CurveBuckets:
     def __init__(self, num_steps: int, n: int):
         self.num_steps, self.n = num_steps, n
         self.edges = bucket_edges(num_steps, n)
+        self._clear()
+
+    def _clear(self) -> None:
+        n = self.n
         self.lo = np.full(n, np.nan)  # lowest one-name loss in the bucket
         self.hi = np.full(n, np.nan)  # highest
         self.ema = np.full(n, np.nan)  # moving average after the bucket's last step so far
@@ -123,11 +128,14 @@ class CurveBuckets:
         # (all four are NaN for a bucket without steps: a run shorter than the plot is wide)
         self.done = 0  # buckets 0 .. done-1 are final
         self.current = -1  # the bucket the run is in (-1: no step yet)
+        self.read = 0  # losses folded into lo and hi so far: each is read once
 
     def update(self, history: LossHistory, track: ExactTrack | None) -> None:
         taken = len(history)  # first: the arrays hold at least this many values
         if taken == 0:
             return
+        if taken < self.read:  # another history than before: start again
+            self._clear()
         e, n = self.edges, self.n
         done = min(int(np.searchsorted(e[1:], taken, side="right")), n)  # buckets with e[b + 1] <= taken
         current = min(max(int(np.searchsorted(e[1:], taken - 1, side="right")), done - 1), n - 1)
@@ -135,18 +143,34 @@ class CurveBuckets:
         if len(span):
             starts, ends = e[span], np.minimum(e[span + 1], taken)
             filled = ends > starts
-            if filled.any():  # the buckets are contiguous: one slice, cut at the filled ones' starts
-                s0 = int(starts[filled][0])
-                seg = history.losses[s0 : int(ends[filled][-1])]
-                cuts = starts[filled] - s0
-                self.lo[span[filled]] = np.minimum.reduceat(seg, cuts)
-                self.hi[span[filled]] = np.maximum.reduceat(seg, cuts)
+            if filled.any():
+                self._reduce(history, span, np.maximum(starts, self.read), ends, taken)
                 self.ema[span[filled]] = history.ema[ends[filled] - 1]
                 if track is not None:
                     self.exact[span[filled]] = track.at(ends[filled])
                     if track.heldout_values is not None:
                         self.heldout[span[filled]] = track.heldout_at(ends[filled])
-        self.done, self.current = done, current
+        self.done, self.current, self.read = done, current, taken
+
+    def _reduce(self, history: LossHistory, span: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                taken: int) -> None:
+        """Fold the losses not read yet (self.read .. taken - 1) into the lowest and highest of the buckets
+        `span` (starts: each one's first step not read yet), at most PIECE losses at a time. The buckets
+        with new steps tile that range: each piece is one slice cut at their starts."""
+        new = ends > starts
+        if not new.any():
+            return
+        span, starts = span[new], starts[new]
+        a = int(starts[0])
+        for p in range(a, taken, PIECE):
+            q = min(p + PIECE, taken)
+            seg = history.losses[p:q]
+            i0 = int(np.searchsorted(starts, p, side="right")) - 1  # the bucket holding step p
+            i1 = int(np.searchsorted(starts, q, side="left"))  # the buckets starting before q
+            cuts = np.maximum(starts[i0:i1], p) - p
+            b = span[i0:i1]
+            self.lo[b] = np.fmin(self.lo[b], np.minimum.reduceat(seg, cuts))  # (NaN: not read before)
+            self.hi[b] = np.fmax(self.hi[b], np.maximum.reduceat(seg, cuts))
 
     def lines(self) -> tuple[np.ndarray, np.ndarray]:
         """The moving average and whole-data loss per bucket up to the current one, with an empty

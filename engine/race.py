@@ -502,7 +502,7 @@ def variant_curves(run: Run) -> RunCurves:
     track = run.exact_track
     exact = track.copy() if track is not None and len(track) else ExactTrack.from_arrays(
         c.num_steps, CURVE_POINTS, np.zeros(0, dtype=np.int64), np.zeros(0))
-    return RunCurves(ema_curve(run.history.ema[:taken], c.num_steps), exact, taken)
+    return RunCurves(ema_curve(run.history.ema.head(taken), c.num_steps), exact, taken)
 
 
 def race_spec(text: str) -> list[tuple[str, list[object]]]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from engine.config import Config
 from engine.curve import ExactTrack
+from engine.history import Series
 
 if TYPE_CHECKING:
     from engine.run import Run
@@ -61,7 +62,7 @@ class RunCurves:
                 + self.exact.values.nbytes + (hv.nbytes if hv is not None else 0))
 
 
-def ema_curve(ema: np.ndarray, num_steps: int, points: int = CURVE_POINTS) -> ExactTrack:
+def ema_curve(ema: np.ndarray | Series, num_steps: int, points: int = CURVE_POINTS) -> ExactTrack:
     """The moving average after every `every` steps (ExactTrack's fixed grid for `points`) up to the
     steps taken, and after the last step taken. `ema[i]` is the average after i + 1 steps."""
     track = ExactTrack(num_steps, points)
@@ -107,7 +108,7 @@ class RunSummary:
         else:  # never tracked (headless): the final figures alone
             hv = np.array([held]) if run.heldout is not None else None
             exact = ExactTrack.from_arrays(c.num_steps, points, np.array([taken]), np.array([whole]), hv)
-        curves = RunCurves(ema_curve(run.history.ema[:taken], c.num_steps, points), exact, taken)
+        curves = RunCurves(ema_curve(run.history.ema.head(taken), c.num_steps, points), exact, taken)
         losses = run.history.losses[:taken].copy() if taken <= LOSSES_KEPT_UP_TO else None
         return cls(0, label, c, data_name(data), taken, c.num_steps, run.history.last_ema, whole, held,
                    run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves,

@@ -457,7 +457,8 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
                 (f"⠒ moving average, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
                 ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
-        short = [("• whole-data loss" if whole and per == "1" else f"• low/high of {names}", "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
+        dots_short = "• whole-data loss" if whole and per == "1" else f"• low/high of {names}"
+        short = [(dots_short, "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
         compact = [(f"• lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),

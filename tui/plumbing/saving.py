@@ -47,11 +47,13 @@ def metrics_csv(run: Run, first: int) -> str:
     """The --metrics CSV of steps first+1 .. run.step (as --headless writes it: the step number, the
     loss, the learning rate that step used)."""
     c, schedule = run.config, run.schedule
-    losses = run.history.losses
     rows = ["step,loss,lr\n"]
-    for t in range(first, run.step):
-        lr = schedule.base_at(t) * decay(t, c.num_steps, c.schedule)  # as engine.train computes it
-        rows.append(f"{t + 1},{float(losses[t])!r},{lr!r}\n")
+    t = first
+    for piece in run.history.losses.pieces(first, run.step):  # read a piece at a time (engine.history)
+        for loss in piece.tolist():
+            lr = schedule.base_at(t) * decay(t, c.num_steps, c.schedule)  # as engine.train computes it
+            rows.append(f"{t + 1},{loss!r},{lr!r}\n")
+            t += 1
     return "".join(rows)
 
 
