@@ -17,7 +17,7 @@ from engine import Config, Run, checkpoint
 from engine import curve as curve_module
 from engine import history as history_module
 from engine.curve import CurveBuckets
-from engine.export import ExportRun, csv_rows
+from engine.export import COLUMNS, ExportRun, csv_rows
 from engine.history import SMOOTHING, SMOOTHING_LEVELS, LossHistory, smooth, smooth_pieces
 
 
@@ -243,9 +243,10 @@ def test_a_trained_run_saves_resumes_and_exports_its_losses_exactly(small, tmp_p
     back = Run.resume(path)
     _same(back.history, PlainHistory(plain.losses))
     rows = list(csv_rows(ExportRun.of_run(run, "embedded names")))
-    by_step = {int(r[11]): r for r in rows}
-    assert [float(by_step[s][12]) for s in range(1, 651)] == plain.losses
-    assert [float(by_step[s][13]) for s in range(1, 651)] == plain.ema
+    step, loss, ema = (COLUMNS.index(name) for name in ("step", "loss", "moving_avg"))
+    by_step = {int(r[step]): r for r in rows}
+    assert [float(by_step[s][loss]) for s in range(1, 651)] == plain.losses
+    assert [float(by_step[s][ema]) for s in range(1, 651)] == plain.ema
 
 
 def test_the_dashboards_metrics_csv_reads_every_loss_across_written_chunks(small):
