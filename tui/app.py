@@ -28,11 +28,10 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Config, Model, Run, checkpoint, next_token_probs
-from engine.errors import MicroMLPError
 from engine.export import ExportRun
 from engine.inspect import dead_units
 from engine.printable import printable
-from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
+from engine.race import Race
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
@@ -43,16 +42,16 @@ from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.names import NameBatches, final_samples
+from tui.plumbing.racing import Racing
 from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
-from tui.views.race import colour_of
 from tui.views.runs import RunsView
 from tui.widgets.distribution import DistributionChart
 from tui.widgets.help_panel import HelpSheet
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.loss_plot import Ghost, LossPlot, PlotFigures
+from tui.widgets.loss_plot import LossPlot, PlotFigures
 from tui.widgets.names_panel import NamesPanel
 from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusFigures, StatusLine
@@ -143,6 +142,7 @@ class DashboardApp(App[int]):
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
+        self.racing = Racing(self, lambda: self.size.width)
         self.save_path = Path(save_path or DEFAULT_SAVE)
         self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
@@ -312,77 +312,30 @@ class DashboardApp(App[int]):
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
-                                   self.experiments.ghosts() + self.variant_lines(), tuple(run.lr_changes),
+                                   self.experiments.ghosts() + self.racing.variant_lines(), tuple(run.lr_changes),
                                    len(run.dataset), run.config.schedule))
 
-    # --- a race ------------------------------------------------------------------------------------
-    @property
-    def race_lines(self) -> int:
-        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
-        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
-        return 8 if self.size.width >= 100 else 4
-
-    def drawn_variants(self) -> tuple[int, ...]:
-        """The numbers of the variants whose lines are on the plot (the picked one is the main line)."""
-        if self.race is None:
-            return ()
-        return tuple(v.number for v in self.race.variants[: self.race_lines]) + (self.loop.picked + 1,)
-
-    def variant_lines(self) -> tuple[Ghost, ...]:
-        """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
-        if self.race is None:
-            return ()
-        drawn = self.drawn_variants()
-        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run), colour_of(v.number), variant=True)
-                     for v, run in zip(self.race.variants, self.race.runs)
-                     if v.number in drawn and v.number != self.loop.picked + 1)
-
+    # --- a race (tui/plumbing/racing.py) -------------------------------------------------------------
     async def action_next_variant(self, delta: int) -> None:
-        if self.race is not None:
-            await self.action_pick_variant((self.loop.picked + delta) % len(self.race.runs))
+        await self.racing.next_variant(delta)
 
     async def action_pick_variant(self, index: int) -> None:
-        """Show variant `index` (0-based): its names, next-token chart, views and its line as the main one."""
-        if self.race is None or not 0 <= index < len(self.race.runs) or index == self.loop.picked:
-            return
-        loop = self.loop
-        loop.pick(index)
-        for _ in range(200):  # the worker switches between two steps: within STEP_TIME (0.05 s)
-            if loop.picked == index or loop is not self.loop:
-                break
-            await asyncio.sleep(0.002)
-        if loop is not self.loop or loop.picked != index:
-            return
+        await self.racing.pick_variant(index)
+
+    async def action_ready_race(self, index: int) -> None:
+        await self.racing.ready_race(index)
+
+    def show_picked(self, heading: str) -> None:
+        """The race's picked variant (loop.run) on screen in place of the one shown: its weights, line, names."""
         self.training = self.loop.run
         self.view_model = self.training.model.copy()
         self.plot.new_run()
         self._shown = None
         self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
         self._final_shown = False
-        v = self.race.variants[index]
-        self.names.clear(f"variant {v.number}: {v.label}")
+        self.names.clear(heading)
         self.refresh_view(force=True)
         self.sample_batch()
-        self.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
-
-    async def start_race(self, spec: str, config: Config | None = None) -> None:
-        """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""
-        base = config or self.training.config.with_(temperature=self.temperature)
-        try:
-            variants = race_configs(base, race_spec(spec))
-            race = Race.new(variants, self.data)
-        except MicroMLPError as exc:
-            self.set_note(f"race not started: {exc}", sticky=True)
-            return
-        await self.replace_run(race, f"a race of {len(variants)} variants: {spec}")
-        self.panel.switch(8)
-        self.draw_views()
-
-    async def action_ready_race(self, index: int) -> None:
-        title, spec, look = READY_RACES[index]
-        await self.start_race(spec)
-        if self.race is not None:
-            self.set_note(f"{title}: {look}", sticky=True)
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -402,7 +355,7 @@ class DashboardApp(App[int]):
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
                                    self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
-                                   snap.race_step, snap.picked, self.drawn_variants()))
+                                   snap.race_step, snap.picked, self.racing.drawn_variants()))
 
     def draw_status(self, snap: Snapshot) -> None:
         run, track = self.training, self.training.exact_track

@@ -9,12 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 
-from engine import Config, Run
+from engine import Run
 from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
 from engine.runs import RunRegistry, data_name
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.plot_render import Ghost
+from tui.plumbing.racing import Racing
 from tui.plumbing.training_loop import State, TrainingLoop
 from tui.screens.settings_form import Settings, SettingsForm
 from tui.views.runs import RunsView
@@ -31,13 +32,13 @@ class ExperimentsHost(Protocol):
     temperature: float
     smoothing: float
     top_k: int
+    racing: Racing
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
     def draw_views(self) -> None: ...
     def replace_run(self, run: Run, note: str, data: str | None = None,
                     new_data: bool = False) -> Coroutine[Any, Any, None]: ...
-    def start_race(self, spec: str, config: Config | None = None) -> Coroutine[Any, Any, None]: ...
     def form_outputs(self) -> list[tuple[str, str | None]]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
@@ -66,7 +67,7 @@ class Experiments:
         h = self.host
         if settings.race:
             h.data = settings.data
-            await h.start_race(settings.race, settings.config)
+            await h.racing.start(settings.race, settings.config)
             return
         run = settings.run  # built by the form, off the screen's thread
         if run is None:
