@@ -370,7 +370,7 @@ async def test_export_in_a_race_writes_every_variant():
         app.export_paths = type(app.export_paths)(Path(tmp_dir := tempfile.mkdtemp()) / "r.csv",
                                                   Path(tmp_dir) / "p.svg")
         await pilot.press("space")
-        await until(pilot, lambda: app.shown_state == State.FINISHED and app._final_names is not None,
+        await until(pilot, lambda: app.shown_state == State.FINISHED and app.naming.final_names is not None,
                     timeout=60)
         await pilot.pause(0.2)
         await app.run_action("export")  # as the e key (and the palette) do

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import random
 import sys
 import termios
 import threading
@@ -41,7 +40,7 @@ from tui.plumbing.exporting import ExportPaths, export_files, race_runs
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.line_colours import run_colour
-from tui.plumbing.names import NameBatches, final_samples
+from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
 from tui.plumbing.racing import Racing
 from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
@@ -154,6 +153,7 @@ class DashboardApp(App[int]):
         self.frames = 0
         self.gap_view = False  # the "left to learn" view of the plot
         self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
+        self.naming = NamesOnScreen(self)  # the names' batches and final samples (tui/plumbing/names.py)
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
@@ -162,7 +162,7 @@ class DashboardApp(App[int]):
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
-        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
+        self.naming.new_run()
         self._final_shown = False
         self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
         self._dead_checked_step = -1  # ... and at which step
@@ -171,12 +171,6 @@ class DashboardApp(App[int]):
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
         self._data_label: str | None = None  # the run line's name of the data (wording.data_label)
-        self._names_after_step = False  # `.` was pressed: a batch of names when its step is shown
-        self._names_after_step_from = 0
-        self._stepped_batch = False  # the newest batch was drawn after a `.` step (the next one replaces it)
-        self._final_rng: object = None  # the run's random state before its final samples (to re-sample them)
-        self._final_names: list[str] | None = None
-        self._batch_t = ""  # the temperature the newest batch was first drawn at
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -214,7 +208,7 @@ class DashboardApp(App[int]):
         self.refresh_bindings()
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch()
+        self.naming.sample_batch()
         self.set_interval(FRAME, self.refresh_view)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -269,15 +263,13 @@ class DashboardApp(App[int]):
                 self._draw_figures(snap)
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED,
                                        snap.step)
-            if self._names_after_step and snap.step != self._names_after_step_from:
-                self._names_after_step = False
-                self.sample_batch(stepped=True)
+            self.naming.step_shown(snap.step)
             if state_changed:
                 self.refresh_bindings()
         elif self._drawn is not snap:  # the frame after a skipped one, when no newer snapshot came
             self._draw_figures(snap)
-        if snap.state == State.RUNNING and self.batches.due():
-            self.sample_batch()
+        if snap.state == State.RUNNING and self.naming.batches.due():
+            self.naming.sample_batch()
         if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
             self._final_shown = True
             self._show_final(snap)
@@ -331,11 +323,11 @@ class DashboardApp(App[int]):
         self.view_model = self.training.model.copy()
         self.plot.new_run()
         self._shown = None
-        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
+        self.naming.new_draws()
         self._final_shown = False
         self.names.clear(heading)
         self.refresh_view(force=True)
-        self.sample_batch()
+        self.naming.sample_batch()
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -388,34 +380,7 @@ class DashboardApp(App[int]):
         self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
         self.note_line.update(note, layout=False)
 
-    # --- names ------------------------------------------------------------------------------------
-    def sample_batch(self, asked: bool = False, again: bool = False, stepped: bool = False) -> None:
-        """A batch of names. `again`: the newest batch drawn again at the new temperature with the same
-        random numbers (in place; after the end, the final samples); `stepped`: after a `.` step, the
-        same random numbers at the new weights, replacing the batch of the previous `.`; else a new batch.
-        `asked`: by a key (a note says why no names come)."""
-        if not np.isfinite(self.view_model.theta).all() or self.training.diverged_at is not None:
-            if asked or again:
-                self.set_note("no names: the run diverged, its probabilities are not finite "
-                              "(< starts again at half the learning rate, o opens the settings)")
-            return
-        if again and self._final_rng is not None:  # after the end: the final samples, drawn again
-            self._final_samples(self.training, self.temperature, self.top_k, self._final_rng)
-            return
-        t = f"{self.temperature:.2f}"
-        same = again or (stepped and self._stepped_batch)
-        if not again:
-            self._batch_t = t
-        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, not same,
-                                         self.top_k)
-        heading = (f"step {self.shown_step:,} · T " + (f"{self._batch_t}→{t}" if self._batch_t != t else t)
-                   + (f" · top-k {self.top_k}" if self.top_k else ""))
-        if same:
-            self.names.replace_last(heading, names, known)
-        else:
-            self.names.add_batch(heading, names, known)
-        self._stepped_batch = stepped or (again and self._stepped_batch)
-
+    # --- the run's end ------------------------------------------------------------------------------
     def _show_final(self, snap: Snapshot) -> None:
         if snap.state == State.DIVERGED:
             self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
@@ -434,39 +399,9 @@ class DashboardApp(App[int]):
         else:
             self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
                           sticky=True)
-        self._final_samples(self.training, self.temperature, self.top_k)
+        self.naming.final_samples(self.training, self.temperature, self.top_k)
         if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
             self._in_background(self._write_outputs_at_end)
-
-    @work(thread=True, group="final-samples", exclusive=True)
-    def _final_samples(self, run: Run, temperature: float, top_k: int = 0, state: object = None) -> None:
-        """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
-        chunks, so that even --samples in the thousands never holds up a key. `state`: the run's random
-        state before its first samples: the same list drawn again at another temperature, in place of
-        the first (the run's own stream is not touched)."""
-        worker = get_current_worker()
-        rng = None
-        if state is None:
-            state = run.rng.getstate()  # before the samples: a redraw starts from here
-        else:
-            rng = random.Random()
-            rng.setstate(state)  # type: ignore[arg-type]
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k,
-                              rng)
-        if names is None:
-            return
-        known = [run.dataset.is_training_name(n) for n in names]
-        self.call_from_thread(self._show_final_names, run, names, (temperature, top_k), known, state,
-                              rng is not None)
-
-    def _show_final_names(self, run: Run, names: list[str], sampling: tuple[float, int], known: list[bool],
-                          state: object, again: bool) -> None:
-        if run is not self.training:  # a new run started while they were drawn
-            return
-        self._final_names, self._final_rng = names, state
-        self.names.show_final(names, sampling[0], known, replace=again, top_k=sampling[1])
-        if sampling != (self.temperature, self.top_k):  # changed while they were drawn: drawn again
-            self._final_samples(run, self.temperature, self.top_k, state)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
@@ -543,7 +478,7 @@ class DashboardApp(App[int]):
         self.set_note("this run is over: r runs it again, n runs it with a new seed")
 
     def action_step(self) -> None:
-        self._names_after_step, self._names_after_step_from = True, self.shown_step
+        self.naming.stepped(self.shown_step)
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
@@ -558,7 +493,7 @@ class DashboardApp(App[int]):
 
     def watch_temperature(self) -> None:
         self.gauge.value = self.temperature
-        self.sample_batch(again=True)
+        self.naming.sample_batch(again=True)
         self.draw_views()
         self.draw_status(self.loop.snapshot)
 
@@ -570,7 +505,7 @@ class DashboardApp(App[int]):
 
     def watch_top_k(self) -> None:
         self.top_k_control.show(self.top_k, compact=self.size.width < 120)
-        self.sample_batch(again=True)  # the newest batch again, with the same draws: the change is top-k's
+        self.naming.sample_batch(again=True)  # the newest batch again, with the same draws: the change is top-k's
         self.draw_views()
         self.set_note(f"top-k {k_label(self.top_k)}: " + ("names are drawn from every next token (the tutorial)"
                       if not self.top_k else f"names are drawn from the {self.top_k} likeliest next tokens only"))
@@ -593,7 +528,7 @@ class DashboardApp(App[int]):
         self.token = message.token
 
     def action_sample(self) -> None:
-        self.sample_batch(asked=True)
+        self.naming.sample_batch(asked=True)
 
     def action_speed(self, delta: int) -> None:
         self.loop.change_speed(delta)
@@ -684,7 +619,7 @@ class DashboardApp(App[int]):
             self.runs_version += 1
         elif old.step > 0:
             note += " (the old run is not kept: this one draws the same curve)"
-        self.workers.cancel_group(self, "final-samples")
+        self.workers.cancel_group(self, FINAL_GROUP)
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
         for each in (self.race.runs if self.race is not None else [self.loop.run]):
@@ -704,7 +639,7 @@ class DashboardApp(App[int]):
         self.names.clear(f"a new run: {what}")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch()
+        self.naming.sample_batch()
         self.refresh_bindings()
 
     async def _stop_worker(self) -> None:
@@ -743,7 +678,7 @@ class DashboardApp(App[int]):
         """Everything running beside the screen is asked to stop; nothing is waited for."""
         self.loop.stop()
         self.panel.cancel_work()
-        self.workers.cancel_group(self, "final-samples")
+        self.workers.cancel_group(self, FINAL_GROUP)
 
     async def action_quit(self) -> None:
         self._stop_background()
