@@ -28,13 +28,13 @@ from textual.worker import Worker, get_current_worker
 
 from engine import Config, Model, Run, checkpoint, next_token_probs
 from engine.export import ExportRun
-from engine.inspect import dead_units
 from engine.printable import printable
 from engine.race import Race
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.commands import COMMANDS
+from tui.plumbing.dead_watch import ALL_DEAD, FINISHED_DEAD, DeadUnitWatch
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import ExportPaths, export_files, race_runs
 from tui.plumbing.layout import fit_heights
@@ -64,7 +64,6 @@ KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, whe
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 EXIT_OUTPUT_LOST = 3  # the exit code when --save or --metrics could not be written (as headless)
 QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
-DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second dead-unit check (n_embd 512: 28 million, ~20 ms)
 OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
 
 
@@ -164,9 +163,7 @@ class DashboardApp(App[int]):
                 run.track_exact()
         self.naming.new_run()
         self._final_shown = False
-        self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
-        self._dead_checked_step = -1  # ... and at which step
-        self._all_dead_said = False
+        self.dead_watch = DeadUnitWatch()
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
@@ -284,21 +281,9 @@ class DashboardApp(App[int]):
         self.draw_views()
 
     def _say_if_all_dead(self) -> None:
-        """Every hidden unit dead (its ReLU gives 0 after every token): no gradient reaches any weight
-        again, the model says the same uniform guess after every token. Said once a run (a lesson:
-        dead ReLUs), checked at most once a second (one forward pass over the vocabulary)."""
-        now, step = time.monotonic(), self.shown_step
-        m = self.view_model
-        if m.vocab_size * m.n_embd * m.hidden > DEAD_CHECK_MAX:  # too slow for the screen's thread
-            return
-        if self._all_dead_said or now - self._dead_checked < 1.0 or step == self._dead_checked_step:
-            return
-        self._dead_checked, self._dead_checked_step = now, step
-        with np.errstate(all="ignore"):
-            if self.training.step > 0 and bool(dead_units(self.view_model).all()):
-                self._all_dead_said = True
-                self.set_note("every hidden unit is dead (dead ReLUs): the gradient is 0, no weight changes again; "
-                              "r or n for a new run", sticky=True)
+        """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
+        if self.dead_watch.look(self.view_model, self.shown_step, self.training.step > 0):
+            self.set_note(ALL_DEAD, sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
@@ -388,11 +373,10 @@ class DashboardApp(App[int]):
             if self.outputs.due(self.training, self.first_step):
                 self._in_background(self._write_outputs_at_end)
             return
-        self._dead_checked, self._dead_checked_step = -1.0, -1
+        self.dead_watch.look_again()
         self._say_if_all_dead()
-        if self._all_dead_said:  # the end does not hide why the loss stayed up
-            self.set_note("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
-                          "the guess; r or n: a new run", sticky=True)
+        if self.dead_watch.said:  # the end does not hide why the loss stayed up
+            self.set_note(FINISHED_DEAD, sticky=True)
         elif self.race is not None:
             self.set_note("race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, "
                           "r races again", sticky=True)
