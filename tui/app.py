@@ -10,11 +10,9 @@ import argparse
 import asyncio
 import sys
 import termios
-import threading
 import time
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from textual import events, work
@@ -26,13 +24,14 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Config, Model, Run, checkpoint, next_token_probs
+from engine import Config, Model, Run, next_token_probs
 from engine.export import ExportRun
 from engine.printable import printable
 from engine.race import Race
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
+from tui.plumbing.background import Background
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.dead_watch import ALL_DEAD, FINISHED_DEAD, DeadUnitWatch
 from tui.plumbing.experiments import Experiments
@@ -42,7 +41,7 @@ from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
 from tui.plumbing.racing import Racing
-from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
+from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
@@ -132,17 +131,15 @@ class DashboardApp(App[int]):
         self.loop = TrainingLoop(run, speed_index)
         run = self.loop.run  # in a race, the picked variant: what the names, the chart and the views show
         self.training = run
-        self.first_step = run.step  # where the run on screen started in this session (--metrics rows)
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
-        self.outputs = FlagOutputs(save_path, metrics)  # what --save and --metrics ask for
         self.lifeline: Lifeline | None = None  # run_dashboard's: ends the process if the app cannot
-        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self.background = Background()  # daemon threads for writes, their notes handed back
+        self.saving = Saving(self, self.background, save_path, metrics)  # s, --save, --metrics
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.racing = Racing(self, lambda: self.size.width)
-        self.save_path = Path(save_path or DEFAULT_SAVE)
-        self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
+        self.export_paths = ExportPaths.beside(self.saving.path, plot_path)  # where `e` writes
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
@@ -200,7 +197,7 @@ class DashboardApp(App[int]):
         self.help_panel = self.query_one(HelpSheet)
         self.key_bar = self.query_one(KeyBar)
         self._keys_shown: list[tuple[str, str, str]] = []
-        self._event_loop = asyncio.get_running_loop()  # signals come from the lifeline's thread
+        self.background.attach()  # notes from threads (and signals from the lifeline's) come to this loop
         self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
@@ -370,8 +367,7 @@ class DashboardApp(App[int]):
         if snap.state == State.DIVERGED:
             self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
                           "o opens the settings", sticky=True)
-            if self.outputs.due(self.training, self.first_step):
-                self._in_background(self._write_outputs_at_end)
+            self.saving.write_at_end()
             return
         self.dead_watch.look_again()
         self._say_if_all_dead()
@@ -384,8 +380,7 @@ class DashboardApp(App[int]):
             self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
                           sticky=True)
         self.naming.final_samples(self.training, self.temperature, self.top_k)
-        if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
-            self._in_background(self._write_outputs_at_end)
+        self.saving.write_at_end()  # what --save / --metrics ask for
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
@@ -612,7 +607,7 @@ class DashboardApp(App[int]):
         if run.dataset.uchars != old.dataset.uchars or new_data:
             self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.training = run
-        self.first_step = run.step
+        self.saving.new_run(run)
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
@@ -644,19 +639,12 @@ class DashboardApp(App[int]):
 
     def request_exit(self, code: int) -> None:
         """From any thread (the lifeline's, on a signal): end cleanly with `code`, without waiting."""
-        loop = self._event_loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self.end_by_signal, code)
+        self.background.hand_back(self.end_by_signal, code)
 
     def end_by_signal(self, code: int) -> None:
         """130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, as headless mode."""
         self._stop_background()
         self.exit(return_code=code)
-
-    def form_outputs(self) -> list[tuple[str, str | None]]:
-        """The files the app writes, which the settings form's data file may not be."""
-        return [("--save", str(self.save_path)), ("--metrics", self.outputs.metrics)]
 
     def _stop_background(self) -> None:
         """Everything running beside the screen is asked to stop; nothing is waited for."""
@@ -671,14 +659,7 @@ class DashboardApp(App[int]):
         self.exit(0)
 
     def action_save(self) -> None:
-        with self.loop.lock:  # between two steps
-            ckpt = self.training.to_checkpoint()
-        self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
-        self._in_background(self._save, ckpt, self.save_path)
-
-    def _in_background(self, target: object, *args: object) -> None:
-        """A daemon thread: a write to a pipe or a slow disk never holds the screen or a quit."""
-        threading.Thread(target=target, args=args, daemon=True).start()  # type: ignore[arg-type]
+        self.saving.save()
 
     def action_export(self) -> None:
         """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
@@ -698,28 +679,9 @@ class DashboardApp(App[int]):
         note, failed = export_files(runs, on_plot, paths)
         self.call_from_thread(self.set_note, note, failed)
 
-    def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
-        note, failed = save_checkpoint(ckpt, path)
-        self._from_thread(self.set_note, note, failed)  # a failure stays
-
-    def _from_thread(self, callback: object, *args: object) -> None:
-        """Hand a result to the screen's thread without waiting (the app may be ending meanwhile)."""
-        loop = self._event_loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(callback, *args)  # type: ignore[arg-type]
-            except RuntimeError:
-                pass  # the loop closed in between
-
     def write_outputs(self) -> list[tuple[str, bool]]:
-        """--metrics and --save for the run on screen, if it trained since they were last written:
-        (line, failed) for each."""
-        return self.outputs.write(self.training, self.first_step, self.loop.lock)
-
-    def _write_outputs_at_end(self) -> None:
-        lines = self.write_outputs()
-        if lines:  # a failure stays on screen
-            self._from_thread(self.set_note, "; ".join(line for line, _ in lines), any(f for _, f in lines))
+        """--metrics and --save, if due (tui/plumbing/saving.py): what run_dashboard writes at the end."""
+        return self.saving.write_outputs()
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -786,7 +748,7 @@ def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
     for line, _ in lines:
         _say(line)
     lost = any(failed for _, failed in lines)
-    if app.outputs.wanted and not lines and app.outputs.due(app.training, app.first_step):
+    if not lines and app.saving.unwritten():
         _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
         lost = True
     return EXIT_OUTPUT_LOST if lost and code == 0 else code  # as headless: what a flag asked for was lost

@@ -16,6 +16,7 @@ from engine.runs import RunRegistry, data_name
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.racing import Racing
+from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import State, TrainingLoop
 from tui.screens.settings_form import Settings, SettingsForm
 from tui.views.runs import RunsView
@@ -33,13 +34,13 @@ class ExperimentsHost(Protocol):
     smoothing: float
     top_k: int
     racing: Racing
+    saving: Saving
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
     def draw_views(self) -> None: ...
     def replace_run(self, run: Run, note: str, data: str | None = None,
                     new_data: bool = False) -> Coroutine[Any, Any, None]: ...
-    def form_outputs(self) -> list[tuple[str, str | None]]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
@@ -58,7 +59,7 @@ class Experiments:
     def open_settings(self) -> None:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.form_outputs()),
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs()),
                       self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
