@@ -25,7 +25,6 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Config, Model, Run, next_token_probs
-from engine.export import ExportRun
 from engine.printable import printable
 from engine.race import Race
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
@@ -35,10 +34,9 @@ from tui.plumbing.background import Background
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.dead_watch import ALL_DEAD, FINISHED_DEAD, DeadUnitWatch
 from tui.plumbing.experiments import Experiments
-from tui.plumbing.exporting import ExportPaths, export_files, race_runs
+from tui.plumbing.exporting import Exporting, ExportPaths
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
-from tui.plumbing.line_colours import run_colour
 from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
 from tui.plumbing.racing import Racing
 from tui.plumbing.saving import Saving
@@ -139,7 +137,7 @@ class DashboardApp(App[int]):
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.racing = Racing(self, lambda: self.size.width)
-        self.export_paths = ExportPaths.beside(self.saving.path, plot_path)  # where `e` writes
+        self.exporting = Exporting(self, ExportPaths.beside(self.saving.path, plot_path))  # `e`
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
@@ -662,22 +660,7 @@ class DashboardApp(App[int]):
         self.saving.save()
 
     def action_export(self) -> None:
-        """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
-        with self.loop.lock:  # between two steps
-            live = ([ExportRun.of_run(self.training, data_name(self.data))] if self.race is None
-                    else race_runs(self.race, self.loop.picked, data_name(self.data)))
-        labels = self.runs.labels(self.training.config, data_name(self.data))
-        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == self.runs.baseline_id, run_colour(r.id)))
-                for r in self.runs.list()]
-        runs = [*live, *(e for _, e in kept)]
-        on_plot = [*live, *(e for r, e in kept if not r.hidden)]
-        self.set_note(f"exporting {len(runs)} run{'s' if len(runs) != 1 else ''} ...")
-        self._export(runs, on_plot, self.export_paths)
-
-    @work(thread=True, group="export")
-    def _export(self, runs: list[ExportRun], on_plot: list[ExportRun], paths: ExportPaths) -> None:
-        note, failed = export_files(runs, on_plot, paths)
-        self.call_from_thread(self.set_note, note, failed)
+        self.exporting.export()  # the session's runs to a CSV, the plot to an SVG (tui/plumbing/exporting.py)
 
     def write_outputs(self) -> list[tuple[str, bool]]:
         """--metrics and --save, if due (tui/plumbing/saving.py): what run_dashboard writes at the end."""
