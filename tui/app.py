@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
-import termios
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -25,7 +23,6 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Config, Model, Run, next_token_probs
-from engine.printable import printable
 from engine.race import Race
 from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
 from engine.sampling import cut_by_top_k
@@ -33,6 +30,7 @@ from tui.plumbing import wording
 from tui.plumbing.background import Background
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.dead_watch import ALL_DEAD, FINISHED_DEAD, DeadUnitWatch
+from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import Exporting, ExportPaths
 from tui.plumbing.layout import fit_heights
@@ -59,9 +57,6 @@ FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
 HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
-EXIT_OUTPUT_LOST = 3  # the exit code when --save or --metrics could not be written (as headless)
-QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
-OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
 
 
 class DashboardApp(App[int]):
@@ -662,10 +657,6 @@ class DashboardApp(App[int]):
     def action_export(self) -> None:
         self.exporting.export()  # the session's runs to a CSV, the plot to an SVG (tui/plumbing/exporting.py)
 
-    def write_outputs(self) -> list[tuple[str, bool]]:
-        """--metrics and --save, if due (tui/plumbing/saving.py): what run_dashboard writes at the end."""
-        return self.saving.write_outputs()
-
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the keys, as "group: action" commands, beside Textual's own (themes, screenshot,
@@ -700,38 +691,7 @@ def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
                         metrics=getattr(args, "metrics", None))
 
 
-def _say(line: str) -> None:
-    try:
-        print(f"micromlp-tui: {printable(line)}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
 def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
-    """Run the app; then --metrics / --save if the run trained since they were last written (one line
-    on stderr each). The lifeline (tui/plumbing/lifeline.py) ends the process on a signal or when the
-    terminal goes, even if the app's thread is stuck, and at the latest a few seconds after a quit."""
-    app = make_app(run, args)
-    try:
-        modes = termios.tcgetattr(0)  # what the terminal was before the app: restored on a forced end
-    except (termios.error, OSError):
-        modes = None
-    lines: list[tuple[str, bool]] = []
-
-    def last_words() -> None:
-        lines.extend(app.write_outputs())
-
-    lifeline = Lifeline(app.request_exit, last_words, lambda: modes)
-    app.lifeline = lifeline
-    lifeline.start()
-    app.run()
-    code = app.return_code or 0
-    lifeline.arm(code, OUTPUT_SECONDS + 2, replace=True)  # the app has ended: the outputs, then the end
-    lifeline.say_last_words(OUTPUT_SECONDS)
-    for line, _ in lines:
-        _say(line)
-    lost = any(failed for _, failed in lines)
-    if not lines and app.saving.unwritten():
-        _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
-        lost = True
-    return EXIT_OUTPUT_LOST if lost and code == 0 else code  # as headless: what a flag asked for was lost
+    """The dashboard under its lifeline (tui/plumbing/ending.py): signals and a closed terminal end it,
+    --save / --metrics are written at its end, and the exit code says if they were lost."""
+    return run_under_lifeline(make_app(run, args))
