@@ -29,7 +29,7 @@ from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.background import Background
 from tui.plumbing.commands import COMMANDS
-from tui.plumbing.dead_watch import ALL_DEAD, FINISHED_DEAD, DeadUnitWatch
+from tui.plumbing.dead_watch import ALL_DEAD, DeadUnitWatch
 from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import Exporting, ExportPaths
@@ -37,6 +37,7 @@ from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
 from tui.plumbing.racing import Racing
+from tui.plumbing.run_end import RunEnd
 from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
@@ -152,7 +153,7 @@ class DashboardApp(App[int]):
             if run.exact_track is None:
                 run.track_exact()
         self.naming.new_run()
-        self._final_shown = False
+        self.run_end = RunEnd(self)  # the note, the final samples and the outputs when the run ends
         self.dead_watch = DeadUnitWatch()
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
@@ -257,10 +258,8 @@ class DashboardApp(App[int]):
             self._draw_figures(snap)
         if snap.state == State.RUNNING and self.naming.batches.due():
             self.naming.sample_batch()
-        if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
-            self._final_shown = True
-            self._show_final(snap)
-        self._say_if_all_dead()
+        self.run_end.follow(snap.state)
+        self.say_if_all_dead()
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
@@ -270,7 +269,7 @@ class DashboardApp(App[int]):
         self.draw_plot()
         self.draw_views()
 
-    def _say_if_all_dead(self) -> None:
+    def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
         if self.dead_watch.look(self.view_model, self.shown_step, self.training.step > 0):
             self.set_note(ALL_DEAD, sticky=True)
@@ -299,7 +298,7 @@ class DashboardApp(App[int]):
         self.plot.new_run()
         self._shown = None
         self.naming.new_draws()
-        self._final_shown = False
+        self.run_end.shown = False
         self.names.clear(heading)
         self.refresh_view(force=True)
         self.naming.sample_batch()
@@ -354,26 +353,6 @@ class DashboardApp(App[int]):
         self.note = note
         self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
         self.note_line.update(note, layout=False)
-
-    # --- the run's end ------------------------------------------------------------------------------
-    def _show_final(self, snap: Snapshot) -> None:
-        if snap.state == State.DIVERGED:
-            self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
-                          "o opens the settings", sticky=True)
-            self.saving.write_at_end()
-            return
-        self.dead_watch.look_again()
-        self._say_if_all_dead()
-        if self.dead_watch.said:  # the end does not hide why the loss stayed up
-            self.set_note(FINISHED_DEAD, sticky=True)
-        elif self.race is not None:
-            self.set_note("race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, "
-                          "r races again", sticky=True)
-        else:
-            self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
-                          sticky=True)
-        self.naming.final_samples(self.training, self.temperature, self.top_k)
-        self.saving.write_at_end()  # what --save / --metrics ask for
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
