@@ -22,9 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Config, Model, Run, next_token_probs
+from engine import Model, Run, next_token_probs
 from engine.race import Race
-from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
+from engine.runs import RunRegistry, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.background import Background
@@ -550,26 +550,12 @@ class DashboardApp(App[int]):
 
     async def replace_run(self, run: Run | Race, note: str, data: str | None = None, new_data: bool = False) -> None:
         """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
-        embedded names; else on the same data). The old run is kept as a ghost if it trained at all, unless the
-        new one will draw the very same curve (the same settings, data and seed, and a learning rate never
-        changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them). A new
-        alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
+        embedded names; else on the same data). The old one is kept as a ghost (Experiments.keep_outgoing). A
+        new alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
         await self._stop_worker()
         old, old_data = self.training, self.data
         data = data if new_data else old_data
-        snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
-        same = self.race is None and isinstance(run, Run) and same_curve(old, run, old_data, data)
-        if self.race is not None and snap.race_step > 0:
-            rate = snap.race_step / snap.elapsed if snap.elapsed > 0 else None
-            for v, variant_run in zip(self.race.variants, self.race.runs):
-                self.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
-            self.runs_version += 1
-        elif self.race is None and old.step > 0 and not same:  # kept: a ghost line, a row in the runs view
-            rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
-            self.runs.keep(old, old_data, note, rate)
-            self.runs_version += 1
-        elif old.step > 0:
-            note += " (the old run is not kept: this one draws the same curve)"
+        note = self.experiments.keep_outgoing(run, data, note)  # a ghost line, a row in the runs view
         self.workers.cancel_group(self, FINAL_GROUP)
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
@@ -645,20 +631,8 @@ class DashboardApp(App[int]):
                 yield command
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
-        labels = self.runs.labels(self.training.config, data_name(self.data))
-        for r in self.runs.list():  # one command per kept run: the palette reaches them from any view
-            pinned = r.id == self.runs.baseline_id
-            yield SystemCommand(f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
-                                "b in the runs view (7): the runs view shows every run as differences from it",
-                                partial(self.experiments.pin_baseline, r.id))
-
-
-def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -> bool:
-    """Will `new`, trained from step 0, draw exactly `old`'s curve? (Sampling settings do not count.)"""
-    def training(c: Config) -> Config:
-        return c.with_(temperature=0.5, num_samples=0)
-    return (new.step == 0 and old_data == new_data and training(old.config) == training(new.config)
-            and len(old.lr_changes) == 1)
+        for title, help_text, callback in self.experiments.palette_commands():  # one per kept run
+            yield SystemCommand(title, help_text, callback)
 
 
 OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
