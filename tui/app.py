@@ -15,7 +15,6 @@ from functools import partial
 import numpy as np
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -33,6 +32,7 @@ from tui.plumbing.dead_watch import ALL_DEAD, DeadUnitWatch
 from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import Exporting, ExportPaths
+from tui.plumbing.keys import HELP_KEYS, KEYS, OUR_ACTIONS, key_bar_items
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
@@ -56,60 +56,12 @@ from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
-KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
-HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
 
 
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
-    BINDINGS = [  # the footer shows what fits in 80 columns; the pairs are clickable controls on screen
-        Binding("space", "play", "Run"),
-        Binding("space", "pause", "Pause"),
-        Binding("space", "finished_hint", "Run", show=False),
-        Binding("full_stop", "step", "Step", key_display="."),
-        Binding("r", "reset", "Reset"),
-        Binding("n", "new_seed", "Seed"),
-        Binding("plus,equals_sign", "temperature(1)", "Hotter", show=False),
-        Binding("minus", "temperature(-1)", "Colder", show=False),
-        Binding("t", "top_k(-1)", "Top-k: fewer tokens", show=False),
-        Binding("T", "top_k(1)", "Top-k: more tokens", show=False),
-        Binding("left", "token(-1)", "Previous token", show=False),
-        Binding("right", "token(1)", "Next token", show=False),
-        Binding("g", "sample", "New"),
-        Binding("right_square_bracket", "speed(1)", "Faster", show=False),
-        Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "gap_view", "View:loss"),  # says which view is on (as titled); l switches to the other
-        Binding("l", "loss_view", f"View:{wording.LEFT_TO_LEARN}"),
-        Binding("s", "save", "Save"),
-        Binding("e", "export", "Export", show=False),
-        Binding("o", "settings", "Setup"),
-        Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
-        Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 9)],
-        Binding("v", "next_variant(1)", "Next variant", show=False),
-        Binding("V", "next_variant(-1)", "Previous variant", show=False),
-        Binding("j", "pick_run(1)", "Next run", show=False),
-        Binding("k", "pick_run(-1)", "Previous run", show=False),
-        Binding("h", "toggle_run", "Hide / show run", show=False),
-        Binding("x", "remove_run", "Remove run", show=False),
-        Binding("b", "pin_baseline", "Pin / unpin baseline", show=False),
-        Binding("u", "weights_update", "Weights / update", show=False),
-        Binding("c", "check_gradient", "Gradient check", show=False),
-        Binding("comma", "cursor(-1)", "Cursor left", show=False, key_display=","),
-        Binding("slash", "cursor(1)", "Cursor right", show=False, key_display="/"),
-        Binding("left_curly_bracket", "smoothing(-1)", "Less smoothing", show=False, key_display="{"),
-        Binding("right_curly_bracket", "smoothing(1)", "More smoothing", show=False, key_display="}"),
-        Binding("escape", "hide_cursor", "Hide the cursor", show=False),  # (else escape closes the help)
-        Binding("escape", "close_help", "Close help", show=False),
-        Binding("up", "scroll_help(-1)", show=False),
-        Binding("down", "scroll_help(1)", show=False),
-        Binding("pageup", "scroll_help(-10)", show=False),
-        Binding("pagedown", "scroll_help(10)", show=False),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-    ]
+    BINDINGS = KEYS  # tui/plumbing/keys.py
 
     temperature: reactive[float] = reactive(0.5, init=False)
     """Sampling temperature for the names and the next-token chart."""
@@ -363,19 +315,7 @@ class DashboardApp(App[int]):
         """The key bar shows the keys that apply now (check_action); redrawn only when they change."""
         if not hasattr(self, "key_bar"):
             return
-        items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
-                 if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
-
-        def fits(keys: list[tuple[str, str, str]]) -> bool:
-            return sum(len(k) + len(d) + 2 for k, d, _ in keys) <= self.size.width
-
-        for action in KEY_BAR_GIVES_WAY:  # too narrow: the least needed keys give way (the help lists all)
-            if fits(items):
-                break
-            items = [item for item in items if item[2] != action]
-        palette = ("^p", "Palette", "command_palette")
-        if fits([*items, palette]):
-            items.append(palette)  # where it fits: it is in the help too
+        items = key_bar_items(lambda action: self.check_action(action, ()) is True, self.size.width)
         if items != self._keys_shown:
             self._keys_shown = items
             self.key_bar.show(items)
@@ -633,9 +573,6 @@ class DashboardApp(App[int]):
             yield SystemCommand(title, help_text, partial(self.run_action, action))
         for title, help_text, callback in self.experiments.palette_commands():  # one per kept run
             yield SystemCommand(title, help_text, callback)
-
-
-OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
 
 
 def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
