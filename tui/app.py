@@ -7,7 +7,6 @@ Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -492,7 +491,8 @@ class DashboardApp(App[int]):
         """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
         embedded names; else on the same data). The old one is kept as a ghost (Experiments.keep_outgoing). A
         new alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
-        await self._stop_worker()
+        if not await self.loop.halt():  # the training thread, stopped (not cancelled: TrainingLoop.halt)
+            self.log.error("the training thread did not stop within 5 s")
         old, old_data = self.training, self.data
         data = data if new_data else old_data
         note = self.experiments.keep_outgoing(run, data, note)  # a ghost line, a row in the runs view
@@ -518,17 +518,6 @@ class DashboardApp(App[int]):
         self.refresh_view(force=True)
         self.naming.sample_batch()
         self.refresh_bindings()
-
-    async def _stop_worker(self) -> None:
-        """Stop the training thread and wait until it has really returned. The Textual worker is
-        not cancelled: one cancelled before its thread began would never run, and so never say it
-        stopped; asked to stop, the loop returns at once, even if it only begins afterwards."""
-        self.loop.stop()
-        for _ in range(1000):  # 5 s at the very most; it takes at most 0.1 s
-            if self.loop.stopped.is_set():
-                return
-            await asyncio.sleep(0.005)
-        self.log.error("the training thread did not stop within 5 s")
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not self.screen_stack:
