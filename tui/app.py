@@ -1,4 +1,6 @@
-"""The dashboard: the app owns the state and the keys; the widgets draw what they are given.
+"""The dashboard: the app composes the screen, routes the keys and hands snapshots down; the widgets draw
+what they are given, and the app's workings (a race, the names, a run's end, saving, exporting, the
+experiments, the end of the process) are objects of tui/plumbing/ it owns, which reach it through Protocols.
 
 Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker -> `loop.snapshot`
 -> `refresh_view()` on a 10 Hz timer -> widgets. The worker never touches a widget.
@@ -231,28 +233,6 @@ class DashboardApp(App[int]):
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
                                    self.experiments.ghosts() + self.racing.variant_lines(), tuple(run.lr_changes),
                                    len(run.dataset), run.config.schedule))
-
-    # --- a race (tui/plumbing/racing.py) -------------------------------------------------------------
-    async def action_next_variant(self, delta: int) -> None:
-        await self.racing.next_variant(delta)
-
-    async def action_pick_variant(self, index: int) -> None:
-        await self.racing.pick_variant(index)
-
-    async def action_ready_race(self, index: int) -> None:
-        await self.racing.ready_race(index)
-
-    def show_picked(self, heading: str) -> None:
-        """The race's picked variant (loop.run) on screen in place of the one shown: its weights, line, names."""
-        self.training = self.loop.run
-        self.view_model = self.training.model.copy()
-        self.plot.new_run()
-        self._shown = None
-        self.naming.new_draws()
-        self.run_end.shown = False
-        self.names.clear(heading)
-        self.refresh_view(force=True)
-        self.naming.sample_batch()
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -487,6 +467,29 @@ class DashboardApp(App[int]):
     def action_pin_baseline(self, run_id: int | None = None) -> None:
         self.experiments.pin_baseline(run_id)
 
+    # --- a race (tui/plumbing/racing.py) -------------------------------------------------------------
+    async def action_next_variant(self, delta: int) -> None:
+        await self.racing.next_variant(delta)
+
+    async def action_pick_variant(self, index: int) -> None:
+        await self.racing.pick_variant(index)
+
+    async def action_ready_race(self, index: int) -> None:
+        await self.racing.ready_race(index)
+
+    # --- a new run on screen -------------------------------------------------------------------------
+    def show_picked(self, heading: str) -> None:
+        """The race's picked variant (loop.run) on screen in place of the one shown: its weights, line, names."""
+        self.training = self.loop.run
+        self.view_model = self.training.model.copy()
+        self.plot.new_run()
+        self._shown = None
+        self.naming.new_draws()
+        self.run_end.shown = False
+        self.names.clear(heading)
+        self.refresh_view(force=True)
+        self.naming.sample_batch()
+
     async def replace_run(self, run: Run | Race, note: str, data: str | None = None, new_data: bool = False) -> None:
         """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
         embedded names; else on the same data). The old one is kept as a ghost (Experiments.keep_outgoing). A
@@ -519,6 +522,7 @@ class DashboardApp(App[int]):
         self.naming.sample_batch()
         self.refresh_bindings()
 
+    # --- the end (tui/plumbing/ending.py), saving and exporting --------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not self.screen_stack:
             return  # a key that arrives while the app is shutting down has no screen to go to
