@@ -200,4 +200,4 @@ async def test_works_at_80x24_and_resizes():
 def test_factory_reads_the_flags(tmp_path):
     args = build_parser().parse_args(["--steps", "50", "--save", str(tmp_path / "x.npz")])
     app = make_app(Run.new(Config(num_steps=50)), args)
-    assert app.save_path == tmp_path / "x.npz"
+    assert app.saving.path == tmp_path / "x.npz"

@@ -367,10 +367,10 @@ async def test_export_in_a_race_writes_every_variant():
     race = Race.new(race_configs(Config(num_steps=40), race_spec("lr=0.5,1")), None)
     app = DashboardApp(race)
     async with app.run_test(size=(120, 40)) as pilot:
-        app.export_paths = type(app.export_paths)(Path(tmp_dir := tempfile.mkdtemp()) / "r.csv",
-                                                  Path(tmp_dir) / "p.svg")
+        app.exporting.paths = type(app.exporting.paths)(Path(tmp_dir := tempfile.mkdtemp()) / "r.csv",
+                                                        Path(tmp_dir) / "p.svg")
         await pilot.press("space")
-        await until(pilot, lambda: app.shown_state == State.FINISHED and app._final_names is not None,
+        await until(pilot, lambda: app.shown_state == State.FINISHED and app.naming.final_names is not None,
                     timeout=60)
         await pilot.pause(0.2)
         await app.run_action("export")  # as the e key (and the palette) do

@@ -144,12 +144,12 @@ async def test_outputs_are_written_when_the_app_ends_only_if_the_run_trained(tmp
     save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
     app = DashboardApp(Run.new(Config(num_steps=1000), DOCS), save_path=str(save), metrics=str(metrics))
     async with app.run_test(size=(120, 40)) as pilot:
-        assert app.write_outputs() == []  # nothing trained: nothing written
+        assert app.saving.write_outputs() == []  # nothing trained: nothing written
         await pilot.press("full_stop", "full_stop", "full_stop")
         await until(pilot, lambda: app.shown_step == 3)
-        lines = app.write_outputs()  # what run_dashboard does when the app ends
+        lines = app.saving.write_outputs()  # what run_dashboard does when the app ends
         assert [failed for _, failed in lines] == [False, False]
-        assert app.write_outputs() == []  # already written at this step
+        assert app.saving.write_outputs() == []  # already written at this step
     assert checkpoint.load(save).step == 3 and len(metrics.read_text().splitlines()) == 4
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 

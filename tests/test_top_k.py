@@ -234,7 +234,7 @@ async def test_the_names_on_screen_are_drawn_with_top_k():
         for _ in range(6):
             await pilot.press("t")
         await until(pilot, lambda: app.top_k == 1)
-        greedy = sample_names_from_grid(run.model, run.dataset, app.temperature, app.batches._grid, top_k=1)
+        greedy = sample_names_from_grid(run.model, run.dataset, app.temperature, app.naming.batches._grid, top_k=1)
         assert len(set(greedy)) == 1
         await until(pilot, lambda: greedy[0] in "\n".join(app.names.text_lines))
 

@@ -223,9 +223,9 @@ async def test_after_the_end_plus_and_minus_redraw_the_final_samples_in_place():
     app = _app(steps=100)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
-        await until_long(pilot, lambda: app._final_names is not None)
+        await until_long(pilot, lambda: app.naming.final_names is not None)
         await pilot.pause(0.1)
-        first = list(app._final_names)
+        first = list(app.naming.final_names)
         lines = app.names.text_lines
         assert sum(line.startswith("finished") and "T 0.50" in line for line in lines) == 1
         batches = app.names.batches
@@ -238,7 +238,7 @@ async def test_after_the_end_plus_and_minus_redraw_the_final_samples_in_place():
         await pilot.press("minus", "minus")
         await until_long(pilot, lambda: any(line.startswith("finished") and "T 0.50" in line
                                             for line in app.names.text_lines))
-        await until_long(pilot, lambda: app._final_names == first)  # the same random numbers: the same list
+        await until_long(pilot, lambda: app.naming.final_names == first)  # the same random numbers: the same list
 
 
 async def test_reset_with_unchanged_settings_keeps_no_ghost_but_a_new_seed_does():

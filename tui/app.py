@@ -1,4 +1,6 @@
-"""The dashboard: the app owns the state and the keys; the widgets draw what they are given.
+"""The dashboard: the app composes the screen, routes the keys and hands snapshots down; the widgets draw
+what they are given, and the app's workings (a race, the names, a run's end, saving, exporting, the
+experiments, the end of the process) are objects of tui/plumbing/ it owns, which reach it through Protocols.
 
 Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker -> `loop.snapshot`
 -> `refresh_view()` on a 10 Hz timer -> widgets. The worker never touches a widget.
@@ -7,52 +9,45 @@ Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import random
-import sys
-import termios
-import threading
 import time
 from collections.abc import Iterable
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
-from engine import Config, Model, Run, checkpoint, next_token_probs
-from engine.errors import MicroMLPError
-from engine.export import ExportRun
-from engine.inspect import dead_units
-from engine.printable import printable
-from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
-from engine.runs import RunRegistry, RunSummary, data_name, describe_difference
+from engine import Model, Run, next_token_probs
+from engine.race import Race
+from engine.runs import RunRegistry, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
+from tui.plumbing.background import Background
 from tui.plumbing.commands import COMMANDS
+from tui.plumbing.dead_watch import ALL_DEAD, DeadUnitWatch
+from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
 from tui.plumbing.experiments import Experiments
-from tui.plumbing.exporting import ExportPaths, export_files, race_runs
+from tui.plumbing.exporting import Exporting, ExportPaths
+from tui.plumbing.keys import HELP_KEYS, KEYS, OUR_ACTIONS, key_bar_items
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
-from tui.plumbing.line_colours import run_colour
-from tui.plumbing.names import NameBatches, final_samples
-from tui.plumbing.saving import DEFAULT_SAVE, FlagOutputs, save_checkpoint
+from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
+from tui.plumbing.racing import Racing
+from tui.plumbing.run_end import RunEnd
+from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
-from tui.views.race import colour_of
 from tui.views.runs import RunsView
 from tui.widgets.distribution import DistributionChart
 from tui.widgets.help_panel import HelpSheet
 from tui.widgets.key_bar import KeyBar
-from tui.widgets.loss_plot import Ghost, LossPlot, PlotFigures
+from tui.widgets.loss_plot import LossPlot, PlotFigures
 from tui.widgets.names_panel import NamesPanel
 from tui.widgets.pace_control import PaceControl
 from tui.widgets.status_line import StatusFigures, StatusLine
@@ -62,64 +57,12 @@ from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
-KEY_BAR_GIVES_WAY = ("sample", "new_seed", "save", "step")  # in this order, when the key bar is too narrow
-HELP_KEYS = {"help", "close_help", "scroll_help", "quit"}  # the only actions while the help is open
-EXIT_OUTPUT_LOST = 3  # the exit code when --save or --metrics could not be written (as headless)
-QUIT_SECONDS = 3.0  # after q the process is gone within this, whatever is still running
-DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second dead-unit check (n_embd 512: 28 million, ~20 ms)
-OUTPUT_SECONDS = 10.0  # --save / --metrics at the end are given this long (a pipe nobody reads)
 
 
 class DashboardApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "micromlp-tui"
-    BINDINGS = [  # the footer shows what fits in 80 columns; the pairs are clickable controls on screen
-        Binding("space", "play", "Run"),
-        Binding("space", "pause", "Pause"),
-        Binding("space", "finished_hint", "Run", show=False),
-        Binding("full_stop", "step", "Step", key_display="."),
-        Binding("r", "reset", "Reset"),
-        Binding("n", "new_seed", "Seed"),
-        Binding("plus,equals_sign", "temperature(1)", "Hotter", show=False),
-        Binding("minus", "temperature(-1)", "Colder", show=False),
-        Binding("t", "top_k(-1)", "Top-k: fewer tokens", show=False),
-        Binding("T", "top_k(1)", "Top-k: more tokens", show=False),
-        Binding("left", "token(-1)", "Previous token", show=False),
-        Binding("right", "token(1)", "Next token", show=False),
-        Binding("g", "sample", "New"),
-        Binding("right_square_bracket", "speed(1)", "Faster", show=False),
-        Binding("left_square_bracket", "speed(-1)", "Slower", show=False),
-        Binding("l", "gap_view", "View:loss"),  # says which view is on (as titled); l switches to the other
-        Binding("l", "loss_view", f"View:{wording.LEFT_TO_LEARN}"),
-        Binding("s", "save", "Save"),
-        Binding("e", "export", "Export", show=False),
-        Binding("o", "settings", "Setup"),
-        Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
-        Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("q", "quit", "Quit"),
-        *[Binding(str(n), f"view({n})", f"View {n}", show=False) for n in range(1, 9)],
-        Binding("v", "next_variant(1)", "Next variant", show=False),
-        Binding("V", "next_variant(-1)", "Previous variant", show=False),
-        Binding("j", "pick_run(1)", "Next run", show=False),
-        Binding("k", "pick_run(-1)", "Previous run", show=False),
-        Binding("h", "toggle_run", "Hide / show run", show=False),
-        Binding("x", "remove_run", "Remove run", show=False),
-        Binding("b", "pin_baseline", "Pin / unpin baseline", show=False),
-        Binding("u", "weights_update", "Weights / update", show=False),
-        Binding("c", "check_gradient", "Gradient check", show=False),
-        Binding("comma", "cursor(-1)", "Cursor left", show=False, key_display=","),
-        Binding("slash", "cursor(1)", "Cursor right", show=False, key_display="/"),
-        Binding("left_curly_bracket", "smoothing(-1)", "Less smoothing", show=False, key_display="{"),
-        Binding("right_curly_bracket", "smoothing(1)", "More smoothing", show=False, key_display="}"),
-        Binding("escape", "hide_cursor", "Hide the cursor", show=False),  # (else escape closes the help)
-        Binding("escape", "close_help", "Close help", show=False),
-        Binding("up", "scroll_help(-1)", show=False),
-        Binding("down", "scroll_help(1)", show=False),
-        Binding("pageup", "scroll_help(-10)", show=False),
-        Binding("pagedown", "scroll_help(10)", show=False),
-        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
-    ]
+    BINDINGS = KEYS  # tui/plumbing/keys.py
 
     temperature: reactive[float] = reactive(0.5, init=False)
     """Sampling temperature for the names and the next-token chart."""
@@ -135,16 +78,15 @@ class DashboardApp(App[int]):
         self.loop = TrainingLoop(run, speed_index)
         run = self.loop.run  # in a race, the picked variant: what the names, the chart and the views show
         self.training = run
-        self.first_step = run.step  # where the run on screen started in this session (--metrics rows)
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
-        self.outputs = FlagOutputs(save_path, metrics)  # what --save and --metrics ask for
         self.lifeline: Lifeline | None = None  # run_dashboard's: ends the process if the app cannot
-        self._event_loop: asyncio.AbstractEventLoop | None = None
+        self.background = Background()  # daemon threads for writes, their notes handed back
+        self.saving = Saving(self, self.background, save_path, metrics)  # s, --save, --metrics
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
-        self.save_path = Path(save_path or DEFAULT_SAVE)
-        self.export_paths = ExportPaths.beside(self.save_path, plot_path)  # where `e` writes
+        self.racing = Racing(self, lambda: self.size.width)
+        self.exporting = Exporting(self, ExportPaths.beside(self.saving.path, plot_path))  # `e`
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
@@ -154,6 +96,7 @@ class DashboardApp(App[int]):
         self.frames = 0
         self.gap_view = False  # the "left to learn" view of the plot
         self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
+        self.naming = NamesOnScreen(self)  # the names' batches and final samples (tui/plumbing/names.py)
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
@@ -162,21 +105,13 @@ class DashboardApp(App[int]):
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
-        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
-        self._final_shown = False
-        self._dead_checked = -1.0  # when every unit was last checked for being dead (monotonic) ...
-        self._dead_checked_step = -1  # ... and at which step
-        self._all_dead_said = False
+        self.naming.new_run()
+        self.run_end = RunEnd(self)  # the note, the final samples and the outputs when the run ends
+        self.dead_watch = DeadUnitWatch()
         self._worker: Worker[None] | None = None
         ds = self.training.dataset
         self._labels = [ds.token_label(i) for i in range(ds.vocab_size)]
         self._data_label: str | None = None  # the run line's name of the data (wording.data_label)
-        self._names_after_step = False  # `.` was pressed: a batch of names when its step is shown
-        self._names_after_step_from = 0
-        self._stepped_batch = False  # the newest batch was drawn after a `.` step (the next one replaces it)
-        self._final_rng: object = None  # the run's random state before its final samples (to re-sample them)
-        self._final_names: list[str] | None = None
-        self._batch_t = ""  # the temperature the newest batch was first drawn at
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -209,12 +144,12 @@ class DashboardApp(App[int]):
         self.help_panel = self.query_one(HelpSheet)
         self.key_bar = self.query_one(KeyBar)
         self._keys_shown: list[tuple[str, str, str]] = []
-        self._event_loop = asyncio.get_running_loop()  # signals come from the lifeline's thread
+        self.background.attach()  # notes from threads (and signals from the lifeline's) come to this loop
         self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch()
+        self.naming.sample_batch()
         self.set_interval(FRAME, self.refresh_view)
 
     def on_resize(self, event: events.Resize) -> None:
@@ -269,19 +204,15 @@ class DashboardApp(App[int]):
                 self._draw_figures(snap)
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED,
                                        snap.step)
-            if self._names_after_step and snap.step != self._names_after_step_from:
-                self._names_after_step = False
-                self.sample_batch(stepped=True)
+            self.naming.step_shown(snap.step)
             if state_changed:
                 self.refresh_bindings()
         elif self._drawn is not snap:  # the frame after a skipped one, when no newer snapshot came
             self._draw_figures(snap)
-        if snap.state == State.RUNNING and self.batches.due():
-            self.sample_batch()
-        if snap.state in (State.FINISHED, State.DIVERGED) and not self._final_shown:
-            self._final_shown = True
-            self._show_final(snap)
-        self._say_if_all_dead()
+        if snap.state == State.RUNNING and self.naming.batches.due():
+            self.naming.sample_batch()
+        self.run_end.follow(snap.state)
+        self.say_if_all_dead()
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
@@ -291,99 +222,18 @@ class DashboardApp(App[int]):
         self.draw_plot()
         self.draw_views()
 
-    def _say_if_all_dead(self) -> None:
-        """Every hidden unit dead (its ReLU gives 0 after every token): no gradient reaches any weight
-        again, the model says the same uniform guess after every token. Said once a run (a lesson:
-        dead ReLUs), checked at most once a second (one forward pass over the vocabulary)."""
-        now, step = time.monotonic(), self.shown_step
-        m = self.view_model
-        if m.vocab_size * m.n_embd * m.hidden > DEAD_CHECK_MAX:  # too slow for the screen's thread
-            return
-        if self._all_dead_said or now - self._dead_checked < 1.0 or step == self._dead_checked_step:
-            return
-        self._dead_checked, self._dead_checked_step = now, step
-        with np.errstate(all="ignore"):
-            if self.training.step > 0 and bool(dead_units(self.view_model).all()):
-                self._all_dead_said = True
-                self.set_note("every hidden unit is dead (dead ReLUs): the gradient is 0, no weight changes again; "
-                              "r or n for a new run", sticky=True)
+    def say_if_all_dead(self) -> None:
+        """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
+        if self.dead_watch.look(self.view_model, self.shown_step, self.training.step > 0):
+            self.set_note(ALL_DEAD, sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference
         self.plot.show(PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
-                                   self.experiments.ghosts() + self.variant_lines(), tuple(run.lr_changes),
+                                   self.experiments.ghosts() + self.racing.variant_lines(), tuple(run.lr_changes),
                                    len(run.dataset) if run.config.gradient == "name" else 0, run.config.schedule,
                                    run.config.gradient))
-
-    # --- a race ------------------------------------------------------------------------------------
-    @property
-    def race_lines(self) -> int:
-        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
-        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
-        return 8 if self.size.width >= 100 else 4
-
-    def drawn_variants(self) -> tuple[int, ...]:
-        """The numbers of the variants whose lines are on the plot (the picked one is the main line)."""
-        if self.race is None:
-            return ()
-        return tuple(v.number for v in self.race.variants[: self.race_lines]) + (self.loop.picked + 1,)
-
-    def variant_lines(self) -> tuple[Ghost, ...]:
-        """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
-        if self.race is None:
-            return ()
-        drawn = self.drawn_variants()
-        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run), colour_of(v.number), variant=True)
-                     for v, run in zip(self.race.variants, self.race.runs)
-                     if v.number in drawn and v.number != self.loop.picked + 1)
-
-    async def action_next_variant(self, delta: int) -> None:
-        if self.race is not None:
-            await self.action_pick_variant((self.loop.picked + delta) % len(self.race.runs))
-
-    async def action_pick_variant(self, index: int) -> None:
-        """Show variant `index` (0-based): its names, next-token chart, views and its line as the main one."""
-        if self.race is None or not 0 <= index < len(self.race.runs) or index == self.loop.picked:
-            return
-        loop = self.loop
-        loop.pick(index)
-        for _ in range(200):  # the worker switches between two steps: within STEP_TIME (0.05 s)
-            if loop.picked == index or loop is not self.loop:
-                break
-            await asyncio.sleep(0.002)
-        if loop is not self.loop or loop.picked != index:
-            return
-        self.training = self.loop.run
-        self.view_model = self.training.model.copy()
-        self.plot.new_run()
-        self._shown = None
-        self.batches = NameBatches(self.training.config.max_len, self.training.config.seed)
-        self._final_shown = False
-        v = self.race.variants[index]
-        self.names.clear(f"variant {v.number}: {v.label}")
-        self.refresh_view(force=True)
-        self.sample_batch()
-        self.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
-
-    async def start_race(self, spec: str, config: Config | None = None) -> None:
-        """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""
-        base = config or self.training.config.with_(temperature=self.temperature)
-        try:
-            variants = race_configs(base, race_spec(spec))
-            race = Race.new(variants, self.data)
-        except MicroMLPError as exc:
-            self.set_note(f"race not started: {exc}", sticky=True)
-            return
-        await self.replace_run(race, f"a race of {len(variants)} variants: {spec}")
-        self.panel.switch(8)
-        self.draw_views()
-
-    async def action_ready_race(self, index: int) -> None:
-        title, spec, look = READY_RACES[index]
-        await self.start_race(spec)
-        if self.race is not None:
-            self.set_note(f"{title}: {look}", sticky=True)
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token
@@ -403,7 +253,7 @@ class DashboardApp(App[int]):
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
                                    self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
-                                   snap.race_step, snap.picked, self.drawn_variants()))
+                                   snap.race_step, snap.picked, self.racing.drawn_variants()))
 
     def draw_status(self, snap: Snapshot) -> None:
         run, track = self.training, self.training.exact_track
@@ -436,86 +286,6 @@ class DashboardApp(App[int]):
         self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
         self.note_line.update(note, layout=False)
 
-    # --- names ------------------------------------------------------------------------------------
-    def sample_batch(self, asked: bool = False, again: bool = False, stepped: bool = False) -> None:
-        """A batch of names. `again`: the newest batch drawn again at the new temperature with the same
-        random numbers (in place; after the end, the final samples); `stepped`: after a `.` step, the
-        same random numbers at the new weights, replacing the batch of the previous `.`; else a new batch.
-        `asked`: by a key (a note says why no names come)."""
-        if not np.isfinite(self.view_model.theta).all() or self.training.diverged_at is not None:
-            if asked or again:
-                self.set_note("no names: the run diverged, its probabilities are not finite "
-                              "(< starts again at half the learning rate, o opens the settings)")
-            return
-        if again and self._final_rng is not None:  # after the end: the final samples, drawn again
-            self._final_samples(self.training, self.temperature, self.top_k, self._final_rng)
-            return
-        t = f"{self.temperature:.2f}"
-        same = again or (stepped and self._stepped_batch)
-        if not again:
-            self._batch_t = t
-        names, known = self.batches.draw(self.view_model, self.training.dataset, self.temperature, not same,
-                                         self.top_k)
-        heading = (f"step {self.shown_step:,} · T " + (f"{self._batch_t}→{t}" if self._batch_t != t else t)
-                   + (f" · top-k {self.top_k}" if self.top_k else ""))
-        if same:
-            self.names.replace_last(heading, names, known)
-        else:
-            self.names.add_batch(heading, names, known)
-        self._stepped_batch = stepped or (again and self._stepped_batch)
-
-    def _show_final(self, snap: Snapshot) -> None:
-        if snap.state == State.DIVERGED:
-            self.set_note(f"diverged: < starts again at half the learning rate ({self.training.lr_base / 2:g}), "
-                          "o opens the settings", sticky=True)
-            if self.outputs.due(self.training, self.first_step):
-                self._in_background(self._write_outputs_at_end)
-            return
-        self._dead_checked, self._dead_checked_step = -1.0, -1
-        self._say_if_all_dead()
-        if self._all_dead_said:  # the end does not hide why the loss stayed up
-            self.set_note("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
-                          "the guess; r or n: a new run", sticky=True)
-        elif self.race is not None:
-            self.set_note("race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, "
-                          "r races again", sticky=True)
-        else:
-            self.set_note("finished: r runs it again, n with a new seed, o with new settings, s saves it",
-                          sticky=True)
-        self._final_samples(self.training, self.temperature, self.top_k)
-        if self.outputs.due(self.training, self.first_step):  # what --save / --metrics ask for
-            self._in_background(self._write_outputs_at_end)
-
-    @work(thread=True, group="final-samples", exclusive=True)
-    def _final_samples(self, run: Run, temperature: float, top_k: int = 0, state: object = None) -> None:
-        """The run's own samples (its random stream: the tutorial's), drawn off the screen's thread in
-        chunks, so that even --samples in the thousands never holds up a key. `state`: the run's random
-        state before its first samples: the same list drawn again at another temperature, in place of
-        the first (the run's own stream is not touched)."""
-        worker = get_current_worker()
-        rng = None
-        if state is None:
-            state = run.rng.getstate()  # before the samples: a redraw starts from here
-        else:
-            rng = random.Random()
-            rng.setstate(state)  # type: ignore[arg-type]
-        names = final_samples(run, temperature, lambda: worker.is_cancelled or run is not self.training, top_k,
-                              rng)
-        if names is None:
-            return
-        known = [run.dataset.is_training_name(n) for n in names]
-        self.call_from_thread(self._show_final_names, run, names, (temperature, top_k), known, state,
-                              rng is not None)
-
-    def _show_final_names(self, run: Run, names: list[str], sampling: tuple[float, int], known: list[bool],
-                          state: object, again: bool) -> None:
-        if run is not self.training:  # a new run started while they were drawn
-            return
-        self._final_names, self._final_rng = names, state
-        self.names.show_final(names, sampling[0], known, replace=again, top_k=sampling[1])
-        if sampling != (self.temperature, self.top_k):  # changed while they were drawn: drawn again
-            self._final_samples(run, self.temperature, self.top_k, state)
-
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:
         super().refresh_bindings()
@@ -525,19 +295,7 @@ class DashboardApp(App[int]):
         """The key bar shows the keys that apply now (check_action); redrawn only when they change."""
         if not hasattr(self, "key_bar"):
             return
-        items = [(b.key_display or b.key, b.description, b.action) for b in self.BINDINGS
-                 if isinstance(b, Binding) and b.show and self.check_action(b.action.split("(")[0], ()) is True]
-
-        def fits(keys: list[tuple[str, str, str]]) -> bool:
-            return sum(len(k) + len(d) + 2 for k, d, _ in keys) <= self.size.width
-
-        for action in KEY_BAR_GIVES_WAY:  # too narrow: the least needed keys give way (the help lists all)
-            if fits(items):
-                break
-            items = [item for item in items if item[2] != action]
-        palette = ("^p", "Palette", "command_palette")
-        if fits([*items, palette]):
-            items.append(palette)  # where it fits: it is in the help too
+        items = key_bar_items(lambda action: self.check_action(action, ()) is True, self.size.width)
         if items != self._keys_shown:
             self._keys_shown = items
             self.key_bar.show(items)
@@ -591,7 +349,7 @@ class DashboardApp(App[int]):
         self.set_note("this run is over: r runs it again, n runs it with a new seed")
 
     def action_step(self) -> None:
-        self._names_after_step, self._names_after_step_from = True, self.shown_step
+        self.naming.stepped(self.shown_step)
         self.loop.step_once()
 
     def action_temperature(self, direction: int) -> None:
@@ -606,7 +364,7 @@ class DashboardApp(App[int]):
 
     def watch_temperature(self) -> None:
         self.gauge.value = self.temperature
-        self.sample_batch(again=True)
+        self.naming.sample_batch(again=True)
         self.draw_views()
         self.draw_status(self.loop.snapshot)
 
@@ -618,7 +376,7 @@ class DashboardApp(App[int]):
 
     def watch_top_k(self) -> None:
         self.top_k_control.show(self.top_k, compact=self.size.width < 120)
-        self.sample_batch(again=True)  # the newest batch again, with the same draws: the change is top-k's
+        self.naming.sample_batch(again=True)  # the newest batch again, with the same draws: the change is top-k's
         self.draw_views()
         self.set_note(f"top-k {k_label(self.top_k)}: " + ("names are drawn from every next token (the tutorial)"
                       if not self.top_k else f"names are drawn from the {self.top_k} likeliest next tokens only"))
@@ -641,7 +399,7 @@ class DashboardApp(App[int]):
         self.token = message.token
 
     def action_sample(self) -> None:
-        self.sample_batch(asked=True)
+        self.naming.sample_batch(asked=True)
 
     def action_speed(self, delta: int) -> None:
         self.loop.change_speed(delta)
@@ -710,29 +468,39 @@ class DashboardApp(App[int]):
     def action_pin_baseline(self, run_id: int | None = None) -> None:
         self.experiments.pin_baseline(run_id)
 
+    # --- a race (tui/plumbing/racing.py) -------------------------------------------------------------
+    async def action_next_variant(self, delta: int) -> None:
+        await self.racing.next_variant(delta)
+
+    async def action_pick_variant(self, index: int) -> None:
+        await self.racing.pick_variant(index)
+
+    async def action_ready_race(self, index: int) -> None:
+        await self.racing.ready_race(index)
+
+    # --- a new run on screen -------------------------------------------------------------------------
+    def show_picked(self, heading: str) -> None:
+        """The race's picked variant (loop.run) on screen in place of the one shown: its weights, line, names."""
+        self.training = self.loop.run
+        self.view_model = self.training.model.copy()
+        self.plot.new_run()
+        self._shown = None
+        self.naming.new_draws()
+        self.run_end.shown = False
+        self.names.clear(heading)
+        self.refresh_view(force=True)
+        self.naming.sample_batch()
+
     async def replace_run(self, run: Run | Race, note: str, data: str | None = None, new_data: bool = False) -> None:
         """Stop the current run (or race) and start `run` in its place (on `data` if `new_data`, None being the
-        embedded names; else on the same data). The old run is kept as a ghost if it trained at all, unless the
-        new one will draw the very same curve (the same settings, data and seed, and a learning rate never
-        changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them). A new
-        alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
-        await self._stop_worker()
+        embedded names; else on the same data). The old one is kept as a ghost (Experiments.keep_outgoing). A
+        new alphabet puts the chart's context back to BOS (the old token may not exist, or be another letter)."""
+        if not await self.loop.halt():  # the training thread, stopped (not cancelled: TrainingLoop.halt)
+            self.log.error("the training thread did not stop within 5 s")
         old, old_data = self.training, self.data
         data = data if new_data else old_data
-        snap = self.loop.snapshot  # its mean pace while it ran (pauses excluded)
-        same = self.race is None and isinstance(run, Run) and same_curve(old, run, old_data, data)
-        if self.race is not None and snap.race_step > 0:
-            rate = snap.race_step / snap.elapsed if snap.elapsed > 0 else None
-            for v, variant_run in zip(self.race.variants, self.race.runs):
-                self.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
-            self.runs_version += 1
-        elif self.race is None and old.step > 0 and not same:  # kept: a ghost line, a row in the runs view
-            rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
-            self.runs.keep(old, old_data, note, rate)
-            self.runs_version += 1
-        elif old.step > 0:
-            note += " (the old run is not kept: this one draws the same curve)"
-        self.workers.cancel_group(self, "final-samples")
+        note = self.experiments.keep_outgoing(run, data, note)  # a ghost line, a row in the runs view
+        self.workers.cancel_group(self, FINAL_GROUP)
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
         for each in (self.race.runs if self.race is not None else [self.loop.run]):
@@ -741,7 +509,7 @@ class DashboardApp(App[int]):
         if run.dataset.uchars != old.dataset.uchars or new_data:
             self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.training = run
-        self.first_step = run.step
+        self.saving.new_run(run)
         self.view_model = run.model.copy()
         self.plot.new_run()
         self._reset_view_state()
@@ -752,20 +520,10 @@ class DashboardApp(App[int]):
         self.names.clear(f"a new run: {what}")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
-        self.sample_batch()
+        self.naming.sample_batch()
         self.refresh_bindings()
 
-    async def _stop_worker(self) -> None:
-        """Stop the training thread and wait until it has really returned. The Textual worker is
-        not cancelled: one cancelled before its thread began would never run, and so never say it
-        stopped; asked to stop, the loop returns at once, even if it only begins afterwards."""
-        self.loop.stop()
-        for _ in range(1000):  # 5 s at the very most; it takes at most 0.1 s
-            if self.loop.stopped.is_set():
-                return
-            await asyncio.sleep(0.005)
-        self.log.error("the training thread did not stop within 5 s")
-
+    # --- the end (tui/plumbing/ending.py), saving and exporting --------------------------------------
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not self.screen_stack:
             return  # a key that arrives while the app is shutting down has no screen to go to
@@ -773,25 +531,18 @@ class DashboardApp(App[int]):
 
     def request_exit(self, code: int) -> None:
         """From any thread (the lifeline's, on a signal): end cleanly with `code`, without waiting."""
-        loop = self._event_loop
-        if loop is None or loop.is_closed():
-            return
-        loop.call_soon_threadsafe(self.end_by_signal, code)
+        self.background.hand_back(self.end_by_signal, code)
 
     def end_by_signal(self, code: int) -> None:
         """130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP, as headless mode."""
         self._stop_background()
         self.exit(return_code=code)
 
-    def form_outputs(self) -> list[tuple[str, str | None]]:
-        """The files the app writes, which the settings form's data file may not be."""
-        return [("--save", str(self.save_path)), ("--metrics", self.outputs.metrics)]
-
     def _stop_background(self) -> None:
         """Everything running beside the screen is asked to stop; nothing is waited for."""
         self.loop.stop()
         self.panel.cancel_work()
-        self.workers.cancel_group(self, "final-samples")
+        self.workers.cancel_group(self, FINAL_GROUP)
 
     async def action_quit(self) -> None:
         self._stop_background()
@@ -800,55 +551,10 @@ class DashboardApp(App[int]):
         self.exit(0)
 
     def action_save(self) -> None:
-        with self.loop.lock:  # between two steps
-            ckpt = self.training.to_checkpoint()
-        self.set_note(f"saving step {ckpt.step} to {self.save_path} ...")
-        self._in_background(self._save, ckpt, self.save_path)
-
-    def _in_background(self, target: object, *args: object) -> None:
-        """A daemon thread: a write to a pipe or a slow disk never holds the screen or a quit."""
-        threading.Thread(target=target, args=args, daemon=True).start()  # type: ignore[arg-type]
+        self.saving.save()
 
     def action_export(self) -> None:
-        """The session's runs to a CSV and the loss plot to an SVG picture (tui/plumbing/exporting.py)."""
-        with self.loop.lock:  # between two steps
-            live = ([ExportRun.of_run(self.training, data_name(self.data))] if self.race is None
-                    else race_runs(self.race, self.loop.picked, data_name(self.data)))
-        labels = self.runs.labels(self.training.config, data_name(self.data))
-        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == self.runs.baseline_id, run_colour(r.id)))
-                for r in self.runs.list()]
-        runs = [*live, *(e for _, e in kept)]
-        on_plot = [*live, *(e for r, e in kept if not r.hidden)]
-        self.set_note(f"exporting {len(runs)} run{'s' if len(runs) != 1 else ''} ...")
-        self._export(runs, on_plot, self.export_paths)
-
-    @work(thread=True, group="export")
-    def _export(self, runs: list[ExportRun], on_plot: list[ExportRun], paths: ExportPaths) -> None:
-        note, failed = export_files(runs, on_plot, paths)
-        self.call_from_thread(self.set_note, note, failed)
-
-    def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
-        note, failed = save_checkpoint(ckpt, path)
-        self._from_thread(self.set_note, note, failed)  # a failure stays
-
-    def _from_thread(self, callback: object, *args: object) -> None:
-        """Hand a result to the screen's thread without waiting (the app may be ending meanwhile)."""
-        loop = self._event_loop
-        if loop is not None and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(callback, *args)  # type: ignore[arg-type]
-            except RuntimeError:
-                pass  # the loop closed in between
-
-    def write_outputs(self) -> list[tuple[str, bool]]:
-        """--metrics and --save for the run on screen, if it trained since they were last written:
-        (line, failed) for each."""
-        return self.outputs.write(self.training, self.first_step, self.loop.lock)
-
-    def _write_outputs_at_end(self) -> None:
-        lines = self.write_outputs()
-        if lines:  # a failure stays on screen
-            self._from_thread(self.set_note, "; ".join(line for line, _ in lines), any(f for _, f in lines))
+        self.exporting.export()  # the session's runs to a CSV, the plot to an SVG (tui/plumbing/exporting.py)
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -859,23 +565,8 @@ class DashboardApp(App[int]):
                 yield command
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
-        labels = self.runs.labels(self.training.config, data_name(self.data))
-        for r in self.runs.list():  # one command per kept run: the palette reaches them from any view
-            pinned = r.id == self.runs.baseline_id
-            yield SystemCommand(f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
-                                "b in the runs view (7): the runs view shows every run as differences from it",
-                                partial(self.experiments.pin_baseline, r.id))
-
-
-def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -> bool:
-    """Will `new`, trained from step 0, draw exactly `old`'s curve? (Sampling settings do not count.)"""
-    def training(c: Config) -> Config:
-        return c.with_(temperature=0.5, num_samples=0)
-    return (new.step == 0 and old_data == new_data and training(old.config) == training(new.config)
-            and len(old.lr_changes) == 1)
-
-
-OUR_ACTIONS = {b.action.split("(")[0] for b in DashboardApp.BINDINGS if isinstance(b, Binding)}
+        for title, help_text, callback in self.experiments.palette_commands():  # one per kept run
+            yield SystemCommand(title, help_text, callback)
 
 
 def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
@@ -884,38 +575,7 @@ def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
                         metrics=getattr(args, "metrics", None))
 
 
-def _say(line: str) -> None:
-    try:
-        print(f"micromlp-tui: {printable(line)}", file=sys.stderr, flush=True)
-    except (OSError, ValueError):
-        pass
-
-
 def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
-    """Run the app; then --metrics / --save if the run trained since they were last written (one line
-    on stderr each). The lifeline (tui/plumbing/lifeline.py) ends the process on a signal or when the
-    terminal goes, even if the app's thread is stuck, and at the latest a few seconds after a quit."""
-    app = make_app(run, args)
-    try:
-        modes = termios.tcgetattr(0)  # what the terminal was before the app: restored on a forced end
-    except (termios.error, OSError):
-        modes = None
-    lines: list[tuple[str, bool]] = []
-
-    def last_words() -> None:
-        lines.extend(app.write_outputs())
-
-    lifeline = Lifeline(app.request_exit, last_words, lambda: modes)
-    app.lifeline = lifeline
-    lifeline.start()
-    app.run()
-    code = app.return_code or 0
-    lifeline.arm(code, OUTPUT_SECONDS + 2, replace=True)  # the app has ended: the outputs, then the end
-    lifeline.say_last_words(OUTPUT_SECONDS)
-    for line, _ in lines:
-        _say(line)
-    lost = any(failed for _, failed in lines)
-    if app.outputs.wanted and not lines and app.outputs.due(app.training, app.first_step):
-        _say(f"--save / --metrics: not written within {OUTPUT_SECONDS:.0f} s (a pipe nobody reads?)")
-        lost = True
-    return EXIT_OUTPUT_LOST if lost and code == 0 else code  # as headless: what a flag asked for was lost
+    """The dashboard under its lifeline (tui/plumbing/ending.py): signals and a closed terminal end it,
+    --save / --metrics are written at its end, and the exit code says if they were lost."""
+    return run_under_lifeline(make_app(run, args))

@@ -6,15 +6,19 @@ imports the app (the app owns an `Experiments` and routes the keys to it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from functools import partial
 from typing import Any, Protocol
 
 from engine import Config, Run
 from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
-from engine.runs import RunRegistry, data_name
+from engine.race import Race
+from engine.runs import RunRegistry, RunSummary, data_name
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.plot_render import Ghost
+from tui.plumbing.racing import Racing
+from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import State, TrainingLoop
 from tui.screens.settings_form import Settings, SettingsForm
 from tui.views.runs import RunsView
@@ -24,6 +28,7 @@ class ExperimentsHost(Protocol):
     """What the experiments need of the app."""
 
     training: Run
+    race: Race | None
     loop: TrainingLoop
     data: str | None
     runs: RunRegistry
@@ -31,15 +36,23 @@ class ExperimentsHost(Protocol):
     temperature: float
     smoothing: float
     top_k: int
+    racing: Racing
+    saving: Saving
 
     def set_note(self, note: str, sticky: bool = False) -> None: ...
     def draw_plot(self) -> None: ...
     def draw_views(self) -> None: ...
-    def replace_run(self, run: Run, note: str, data: str | None = None,
+    def replace_run(self, run: Run | Race, note: str, data: str | None = None,
                     new_data: bool = False) -> Coroutine[Any, Any, None]: ...
-    def start_race(self, spec: str, config: Config | None = None) -> Coroutine[Any, Any, None]: ...
-    def form_outputs(self) -> list[tuple[str, str | None]]: ...
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
+
+
+def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -> bool:
+    """Will `new`, trained from step 0, draw exactly `old`'s curve? (Sampling settings do not count.)"""
+    def training(c: Config) -> Config:
+        return c.with_(temperature=0.5, num_samples=0)
+    return (new.step == 0 and old_data == new_data and training(old.config) == training(new.config)
+            and len(old.lr_changes) == 1)
 
 
 class Experiments:
@@ -54,10 +67,32 @@ class Experiments:
         return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, run_colour(r.id), baseline=r.id == h.runs.baseline_id)
                      for r in h.runs.visible())
 
+    def keep_outgoing(self, new: Run | Race, data: str | None, note: str) -> str:
+        """The run (or race) on screen is about to give way to `new` (on `data`): kept as a ghost if it trained
+        at all, unless `new` will draw the very same curve (the same settings, data and seed, and a learning
+        rate never changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them).
+        Returns `note`, which says if the old run is not kept. Call it with the training thread stopped."""
+        h = self.host
+        old, old_data = h.training, h.data
+        snap = h.loop.snapshot  # its mean pace while it ran (pauses excluded)
+        same = h.race is None and isinstance(new, Run) and same_curve(old, new, old_data, data)
+        if h.race is not None and snap.race_step > 0:
+            rate = snap.race_step / snap.elapsed if snap.elapsed > 0 else None
+            for v, variant_run in zip(h.race.variants, h.race.runs):
+                h.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
+            h.runs_version += 1
+        elif h.race is None and old.step > 0 and not same:  # kept: a ghost line, a row in the runs view
+            rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
+            h.runs.keep(old, old_data, note, rate)
+            h.runs_version += 1
+        elif old.step > 0:
+            note += " (the old run is not kept: this one draws the same curve)"
+        return note
+
     def open_settings(self) -> None:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.form_outputs()),
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs()),
                       self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
@@ -66,7 +101,7 @@ class Experiments:
         h = self.host
         if settings.race:
             h.data = settings.data
-            await h.start_race(settings.race, settings.config)
+            await h.racing.start(settings.race, settings.config)
             return
         run = settings.run  # built by the form, off the screen's thread
         if run is None:
@@ -148,6 +183,16 @@ class Experiments:
         h.set_note(f"run #{run_id} is the baseline: the runs view shows every run as differences from it"
                    if pinned else f"run #{run_id} is no longer the baseline")
         self._changed()
+
+    def palette_commands(self) -> Iterator[tuple[str, str, Callable[[], None]]]:
+        """One command per kept run, (title, help, what it does): the palette reaches them from any view."""
+        h = self.host
+        labels = h.runs.labels(h.training.config, data_name(h.data))
+        for r in h.runs.list():
+            pinned = r.id == h.runs.baseline_id
+            yield (f"Runs: {'unpin' if pinned else 'pin'} #{r.id} {labels[r.id]} as the baseline",
+                   "b in the runs view (7): the runs view shows every run as differences from it",
+                   partial(self.pin_baseline, r.id))
 
     def remove_run(self, run_id: int | None = None) -> None:
         run_id = self._runs_view().selected_id if run_id is None else run_id

@@ -6,18 +6,22 @@ the run, and when the app ends (q, ctrl+c, SIGINT / SIGTERM / SIGHUP, a closed t
 on screen trained since it was last written, --metrics gets the CSV `step,loss,lr` of the steps this
 run took in this session and --save its checkpoint. Each write is atomic (engine.outputs), and a pipe
 with no reader is never waited for (engine.checkpoint's `wait_for_reader=False`).
+`Saving` is both in the app: it acts on the app through `SavingHost`, the few things it needs of it, so
+this module never imports the app (the app owns a `Saving` and routes `s` to it).
 """
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from engine import Run, checkpoint
 from engine.errors import MicroMLPError
 from engine.outputs import describe, resolve_output, write_file
 from engine.train import decay
+from tui.plumbing.background import Background
+from tui.plumbing.training_loop import TrainingLoop
 
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
 
@@ -108,3 +112,62 @@ class FlagOutputs:
         except OSError as exc:
             return f"not written: {label}: {describe(exc)}", True
         return f"wrote steps {first + 1}-{step} to {self.metrics} (--metrics)", False
+
+
+class SavingHost(Protocol):
+    """What saving needs of the app."""
+
+    training: Run
+    loop: TrainingLoop
+
+    def set_note(self, note: str, sticky: bool = False) -> None: ...
+
+
+class Saving:
+    """`s` and the output flags of the dashboard: every write in a daemon thread (a pipe nobody reads,
+    a slow disk never hold the screen or a quit), its note handed back to the screen."""
+
+    def __init__(self, host: SavingHost, background: Background, save: str | None, metrics: str | None):
+        self.host, self.background = host, background
+        self.outputs = FlagOutputs(save, metrics)  # what --save and --metrics ask for
+        self.path = Path(save or DEFAULT_SAVE)  # where `s` writes
+        self.first_step = host.training.step  # where the run on screen started in this session (--metrics rows)
+
+    def new_run(self, run: Run) -> None:
+        self.first_step = run.step
+
+    def form_outputs(self) -> list[tuple[str, str | None]]:
+        """The files the app writes, which the settings form's data file may not be."""
+        return [("--save", str(self.path)), ("--metrics", self.outputs.metrics)]
+
+    def save(self) -> None:
+        """`s`: the run on screen, as it is between two steps, to the checkpoint file."""
+        h = self.host
+        with h.loop.lock:  # between two steps
+            ckpt = h.training.to_checkpoint()
+        h.set_note(f"saving step {ckpt.step} to {self.path} ...")
+        self.background.start(self._save, ckpt, self.path)
+
+    def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:
+        note, failed = save_checkpoint(ckpt, path)
+        self.background.hand_back(self.host.set_note, note, failed)  # a failure stays
+
+    def write_outputs(self) -> list[tuple[str, bool]]:
+        """--metrics and --save for the run on screen, if it trained since they were last written:
+        (line, failed) for each."""
+        return self.outputs.write(self.host.training, self.first_step, self.host.loop.lock)
+
+    def unwritten(self) -> bool:
+        """--save or --metrics was asked for, and the run on screen trained since they were written."""
+        return self.outputs.due(self.host.training, self.first_step)
+
+    def write_at_end(self) -> None:
+        """At the run's end: what --save and --metrics ask for, if due, in the background."""
+        if self.unwritten():
+            self.background.start(self._write_at_end)
+
+    def _write_at_end(self) -> None:
+        lines = self.write_outputs()
+        if lines:  # a failure stays on screen
+            self.background.hand_back(self.host.set_note, "; ".join(line for line, _ in lines),
+                                      any(f for _, f in lines))

@@ -10,6 +10,7 @@ worker publishes an immutable `Snapshot` (a copy of the weights and the figures)
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -127,6 +128,18 @@ class TrainingLoop:
         """Ask work() to return (within 0.1 s); `stopped` is set when it has."""
         self._stop = True
         self._wake.set()
+
+    async def halt(self) -> bool:
+        """Stop work() and wait, without holding the screen's event loop, until it has really returned:
+        True once it has (at most 0.1 s), False if not within 5 s. Asked to stop, work() returns at once,
+        even if it only begins afterwards: so the worker running it need not (and must not) be cancelled;
+        one cancelled before its thread began would never run, and so never say it stopped."""
+        self.stop()
+        for _ in range(1000):
+            if self.stopped.is_set():
+                return True
+            await asyncio.sleep(0.005)
+        return False
 
     def change_speed(self, delta: int) -> None:
         self.speed_index = min(max(self.speed_index + delta, 0), len(SPEEDS) - 1)

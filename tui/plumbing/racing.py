@@ -1,0 +1,107 @@
+"""A race in the dashboard: which variants' lines the plot draws, the variant the screen shows (v / V, a
+click in view 8), and a race started from the palette's ready races or the settings form's race field.
+
+It acts on the app through `RacingHost`, the few things it needs of it, so this module never imports the
+app (the app owns a `Racing` and routes the keys to it)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
+
+from engine import Config, Run
+from engine.errors import MicroMLPError
+from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
+from tui.plumbing.plot_render import Ghost
+from tui.plumbing.training_loop import TrainingLoop
+from tui.views.race import colour_of
+
+RACE_VIEW = 8  # the lower panel's view that ranks the variants
+
+
+class RacingHost(Protocol):
+    """What a race needs of the app."""
+
+    race: Race | None
+    loop: TrainingLoop
+    training: Run
+    data: str | None
+    temperature: float
+
+    def set_note(self, note: str, sticky: bool = False) -> None: ...
+    def replace_run(self, run: Run | Race, note: str, data: str | None = None,
+                    new_data: bool = False) -> Coroutine[Any, Any, None]: ...
+    def show_picked(self, heading: str) -> None: ...
+    def action_view(self, number: int) -> None: ...
+
+
+class Racing:
+    def __init__(self, host: RacingHost, width: Callable[[], int]):
+        self.host = host
+        self._width = width  # the screen's width, looked up when needed (it changes)
+
+    @property
+    def lines(self) -> int:
+        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
+        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
+        return 8 if self._width() >= 100 else 4
+
+    def drawn_variants(self) -> tuple[int, ...]:
+        """The numbers of the variants whose lines are on the plot (the picked one is the main line)."""
+        race = self.host.race
+        if race is None:
+            return ()
+        return tuple(v.number for v in race.variants[: self.lines]) + (self.host.loop.picked + 1,)
+
+    def variant_lines(self) -> tuple[Ghost, ...]:
+        """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
+        race = self.host.race
+        if race is None:
+            return ()
+        drawn, picked = self.drawn_variants(), self.host.loop.picked + 1
+        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run), colour_of(v.number), variant=True)
+                     for v, run in zip(race.variants, race.runs)
+                     if v.number in drawn and v.number != picked)
+
+    async def next_variant(self, delta: int) -> None:
+        race = self.host.race
+        if race is not None:
+            await self.pick_variant((self.host.loop.picked + delta) % len(race.runs))
+
+    async def pick_variant(self, index: int) -> None:
+        """Show variant `index` (0-based): its names, next-token chart, views and its line as the main one."""
+        h = self.host
+        race, loop = h.race, h.loop
+        if race is None or not 0 <= index < len(race.runs) or index == loop.picked:
+            return
+        loop.pick(index)
+        for _ in range(200):  # the worker switches between two steps: within STEP_TIME (0.05 s)
+            if loop.picked == index or loop is not h.loop:
+                break
+            await asyncio.sleep(0.002)
+        if loop is not h.loop or loop.picked != index:  # a new run (or race) came meanwhile
+            return
+        v = race.variants[index]
+        h.show_picked(f"variant {v.number}: {v.label}")
+        h.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
+
+    async def start(self, spec: str, config: Config | None = None) -> None:
+        """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""
+        h = self.host
+        base = config or h.training.config.with_(temperature=h.temperature)
+        try:
+            variants = race_configs(base, race_spec(spec))
+            race = Race.new(variants, h.data)
+        except MicroMLPError as exc:
+            h.set_note(f"race not started: {exc}", sticky=True)
+            return
+        await h.replace_run(race, f"a race of {len(variants)} variants: {spec}")
+        h.action_view(RACE_VIEW)
+
+    async def ready_race(self, index: int) -> None:
+        """One of the palette's ready races (engine.race.READY_RACES), with a note on what to look at."""
+        title, spec, look = READY_RACES[index]
+        await self.start(spec)
+        if self.host.race is not None:
+            self.host.set_note(f"{title}: {look}", sticky=True)
