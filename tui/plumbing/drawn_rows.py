@@ -5,12 +5,16 @@ yet most of their rows come out the same (an empty top of the chart, the axes, t
 Repainting a whole widget makes Textual's compositor render, filter and style every row again on the
 screen's thread, the same thread-time the training worker needs (they share the GIL). `DrawnRows`
 keeps each row's segments and its Strip: a row built the same as before keeps its Strip and is not
-marked dirty; only the rows that differ are handed back, for `Widget.refresh(Region(...))`."""
+marked dirty; only the rows that differ are handed back, for `Widget.refresh(Region(...))`. A row handed in
+as the very list object kept from the last frame (a view that caches its rows) is not even compared, and
+a changed row's Strip is made in one pass (its segments on the base style, padded to the width) rather
+than through three intermediate Strips."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
@@ -41,14 +45,16 @@ class DrawnRows:
         width = size[0]
         same = size == self.size and base == self.base and len(rows) == len(self.rows)
         if not same:
-            self.rows = [list(r) for r in rows]
+            self.rows = list(rows)  # kept as given: a caller never changes a row it handed in
             self.strips = [self.strip(r, width, base) for r in self.rows]
             self.size, self.base = size, base
             return [Region(0, 0, width, max(len(rows), size[1]))]
         changed: list[int] = []
+        kept = self.rows
         for y, row in enumerate(rows):
-            if row != self.rows[y]:
-                self.rows[y] = list(row)
+            old = kept[y]
+            if row is not old and row != old:
+                kept[y] = row
                 self.strips[y] = self.strip(row, width, base)
                 changed.append(y)
         regions: list[Region] = []
@@ -62,7 +68,21 @@ class DrawnRows:
 
     @staticmethod
     def strip(row: list[Segment], width: int, base: Style) -> Strip:
-        return Strip(row).crop_extend(0, width, Style()).apply_style(base)
+        """`Strip(row).crop_extend(0, width, Style()).apply_style(base)`, the same segments, in one pass
+        when the row is not wider than `width` (the cut of a wider row is left to Strip.crop)."""
+        length = sum(cell_len(seg.text) for seg in row if not seg.control)
+        if length > width:
+            return Strip(row).crop_extend(0, width, Style()).apply_style(base)
+        if not base:  # a null style changes nothing (Strip.apply_style's own rule)
+            out = list(row)
+            if length < width:
+                out.append(Segment(" " * (width - length), Style()))
+            return Strip(out, width)
+        add = base.__add__
+        out = [Segment(text, None if control else add(style), control) for text, style, control in row]
+        if length < width:
+            out.append(Segment(" " * (width - length), add(Style())))
+        return Strip(out, width)
 
     def line(self, y: int, blank: Style | None = None) -> Strip:
         """Row `y` as drawn; below the last row a blank one (in `blank`'s colours)."""
