@@ -29,10 +29,12 @@ class DrawnRows:
         self.strips: list[Strip] = []
         self.size: tuple[int, int] = (0, 0)
         self.base: Style | None = None
+        self._on_base: dict[Style | None, Style] = {}  # a segment's style -> it on the base style
 
     def clear(self) -> None:
         """Forget the rows (a new size or theme): the next `take` redraws every row."""
         self.rows, self.strips, self.size, self.base = [], [], (0, 0), None
+        self._on_base = {}
 
     @property
     def ready(self) -> bool:
@@ -45,8 +47,10 @@ class DrawnRows:
         width = size[0]
         same = size == self.size and base == self.base and len(rows) == len(self.rows)
         if not same:
+            if base != self.base:
+                self._on_base = {}
             self.rows = list(rows)  # kept as given: a caller never changes a row it handed in
-            self.strips = [self.strip(r, width, base) for r in self.rows]
+            self.strips = [self.strip(r, width, base, self._on_base) for r in self.rows]
             self.size, self.base = size, base
             return [Region(0, 0, width, max(len(rows), size[1]))]
         changed: list[int] = []
@@ -55,7 +59,7 @@ class DrawnRows:
             old = kept[y]
             if row is not old and row != old:
                 kept[y] = row
-                self.strips[y] = self.strip(row, width, base)
+                self.strips[y] = self.strip(row, width, base, self._on_base)
                 changed.append(y)
         regions: list[Region] = []
         for y in changed:
@@ -67,21 +71,44 @@ class DrawnRows:
         return regions
 
     @staticmethod
-    def strip(row: list[Segment], width: int, base: Style) -> Strip:
-        """`Strip(row).crop_extend(0, width, Style()).apply_style(base)`, the same segments, in one pass
-        when the row is not wider than `width` (the cut of a wider row is left to Strip.crop)."""
-        length = sum(cell_len(seg.text) for seg in row if not seg.control)
-        if length > width:
-            return Strip(row).crop_extend(0, width, Style()).apply_style(base)
-        if not base:  # a null style changes nothing (Strip.apply_style's own rule)
-            out = list(row)
-            if length < width:
-                out.append(Segment(" " * (width - length), Style()))
-            return Strip(out, width)
-        add = base.__add__
-        out = [Segment(text, None if control else add(style), control) for text, style, control in row]
-        if length < width:
-            out.append(Segment(" " * (width - length), add(Style())))
+    def strip(row: list[Segment], width: int, base: Style, on_base: dict[Style | None, Style] | None = None) -> Strip:
+        """`Strip(row).crop_extend(0, width, Style()).apply_style(base)`: the same segments, made in one
+        pass (a wider row cut as Strip.crop cuts it; one with a double-width character there by Strip.crop).
+        `on_base` keeps each style combined with `base` (for the next rows on the same base)."""
+        lengths = [0 if seg.control else cell_len(seg.text) for seg in row]
+        length = sum(lengths)
+        out: list[Segment] = list(row)
+        if length > width and width <= 0:
+            return Strip([], 0)
+        if length > width:  # Strip.crop(0, width): leading empty segments dropped, the last one cut
+            out, at = [], 0
+            for seg, n in zip(row, lengths):
+                if not out and not n:
+                    continue
+                if at + n >= width:
+                    if at + n > width:
+                        if n != len(seg.text):
+                            return Strip(row).crop_extend(0, width, Style()).apply_style(base)
+                        seg = Segment(seg.text[: width - at], seg.style, seg.control)
+                    out.append(seg)
+                    break
+                out.append(seg)
+                at += n
+            length = width
+        elif length < width:
+            out.append(Segment(" " * (width - length), Style()))
+        if base:  # a null style changes nothing (Strip.apply_style's own rule)
+            known = {} if on_base is None else on_base
+            styled = []
+            for text, style, control in out:
+                if control:
+                    styled.append(Segment(text, None, control))
+                    continue
+                combined = known.get(style)
+                if combined is None:
+                    combined = known[style] = base + style
+                styled.append(Segment(text, combined, control))
+            out = styled
         return Strip(out, width)
 
     def line(self, y: int, blank: Style | None = None) -> Strip:

@@ -52,20 +52,19 @@ def pool_mask(mask: np.ndarray, cols: int) -> np.ndarray:
 
 
 def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
-    """Two matrix rows per terminal row: the top one as the '▀' colour, the bottom as its background."""
+    """Two matrix rows per terminal row: the top one as the '▀' colour, the bottom as its background.
+    Neighbouring cells of the same pair of colours share one Segment (found with numpy, not cell by cell)."""
     idx = div_index(unit)
     if idx.shape[0] % 2:
         idx = np.vstack([idx, np.full((1, idx.shape[1]), LEVELS)])  # an odd last row over neutral
+    width = idx.shape[1]
+    codes = idx[0::2] * (2 * LEVELS + 1) + idx[1::2]  # (rows, cols): one number per pair of colours
     out = []
-    for top, bottom in zip(idx[0::2].tolist(), idx[1::2].tolist()):
-        row: Row = []
-        for a, b in zip(top, bottom):
-            st = pal.pair(a, b)
-            if row and row[-1].style is st:
-                row[-1] = Segment(row[-1].text + "▀", st)
-            else:
-                row.append(Segment("▀", st))
-        out.append(row)
+    for top, bottom, code in zip(idx[0::2], idx[1::2], codes):
+        starts = np.flatnonzero(np.diff(code)) + 1  # where a run of one pair of colours begins
+        edges = [0, *starts.tolist(), width]
+        tops, bottoms = top[edges[:-1]].tolist(), bottom[edges[:-1]].tolist()
+        out.append([Segment("▀" * (b - a), pal.pair(t, u)) for a, b, t, u in zip(edges, edges[1:], tops, bottoms)])
     return out
 
 
