@@ -13,6 +13,7 @@ under them."""
 from __future__ import annotations
 
 from collections.abc import Hashable
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -36,11 +37,15 @@ class WeightFigures(NamedTuple):
     letters: tuple[str, ...] = ()  # one visible character per token: wte's columns
 
 
+@lru_cache(maxsize=64)
+def _starts(length: int, parts: int) -> tuple[int, ...]:
+    """Where each of np.array_split's `parts` groups of range(length) begins."""
+    return tuple(int(g[0]) for g in np.array_split(np.arange(length), parts))
+
+
 def pool(m: np.ndarray, rows: int, cols: int) -> np.ndarray:
     """`m` shrunk to at most rows x cols by blocks, each keeping its entry of largest magnitude."""
-    r_starts = np.array_split(np.arange(m.shape[0]), min(rows, m.shape[0]))
-    c_starts = np.array_split(np.arange(m.shape[1]), min(cols, m.shape[1]))
-    rs, cs = [g[0] for g in r_starts], [g[0] for g in c_starts]
+    rs, cs = list(_starts(m.shape[0], min(rows, m.shape[0]))), list(_starts(m.shape[1], min(cols, m.shape[1])))
     hi = np.maximum.reduceat(np.maximum.reduceat(m, rs, axis=0), cs, axis=1)
     lo = np.minimum.reduceat(np.minimum.reduceat(m, rs, axis=0), cs, axis=1)
     return np.where(np.abs(hi) >= np.abs(lo), hi, lo)
@@ -53,17 +58,18 @@ def pool_mask(mask: np.ndarray, cols: int) -> np.ndarray:
 
 def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
     """Two matrix rows per terminal row: the top one as the '▀' colour, the bottom as its background.
-    Neighbouring cells of the same pair of colours share one Segment (found with numpy, not cell by cell)."""
+    Neighbouring cells of the same pair of colours share one Segment (the runs found with numpy)."""
     idx = div_index(unit)
     if idx.shape[0] % 2:
         idx = np.vstack([idx, np.full((1, idx.shape[1]), LEVELS)])  # an odd last row over neutral
-    width = idx.shape[1]
-    codes = idx[0::2] * (2 * LEVELS + 1) + idx[1::2]  # (rows, cols): one number per pair of colours
+    top, bottom = idx[0::2], idx[1::2]
+    codes = top * (2 * LEVELS + 1) + bottom  # one number per pair of colours
+    width = codes.shape[1]
     out = []
-    for top, bottom, code in zip(idx[0::2], idx[1::2], codes):
-        starts = np.flatnonzero(np.diff(code)) + 1  # where a run of one pair of colours begins
-        edges = [0, *starts.tolist(), width]
-        tops, bottoms = top[edges[:-1]].tolist(), bottom[edges[:-1]].tolist()
+    for r in range(codes.shape[0]):
+        code = codes[r]
+        edges = [0, *(np.flatnonzero(code[1:] != code[:-1]) + 1).tolist(), width]
+        tops, bottoms = top[r, edges[:-1]].tolist(), bottom[r, edges[:-1]].tolist()
         out.append([Segment("▀" * (b - a), pal.pair(t, u)) for a, b, t, u in zip(edges, edges[1:], tops, bottoms)])
     return out
 
