@@ -1,5 +1,5 @@
-"""The views' rows built the quick way (runs found with numpy, a grid row from its tokens) against the
-obvious cell-by-cell way: the same segments, the same styles, on random, constant and non-finite figures."""
+"""The embedding map's rows built the quick way (a grid row from its tokens and the axis line) against the
+obvious cell-by-cell grid: the same segments, the same styles, on random, constant and degenerate maps."""
 
 from __future__ import annotations
 
@@ -9,23 +9,15 @@ from rich.style import Style
 
 from engine.inspect import project_embeddings
 from tui.views.embeddings import MapFigures, place, render_map
-from tui.views.view import LEVELS, div_index
-from tui.views.weights import half_block_rows
 
 NAMES = ["title", "text", "label", "dim", "mark", "hot", "pick"]
 
 
 class Palette:
-    """The styles a view draws with, and one Style object per pair of colours (as view.Palette keeps them)."""
+    """The styles a view draws with, one distinct Style object per name (as view.Palette keeps them)."""
 
     def __init__(self) -> None:
         self.style = {name: Style(color=f"color({i})") for i, name in enumerate(NAMES)}
-        self._pairs: dict[tuple[int, int], Style] = {}
-
-    def pair(self, top: int, bottom: int) -> Style:
-        if (top, bottom) not in self._pairs:
-            self._pairs[top, bottom] = Style(color=f"color({top})", bgcolor=f"color({bottom + 20})")
-        return self._pairs[top, bottom]
 
 
 def merged(cells: list[tuple[str, Style]]) -> list[Segment]:
@@ -37,22 +29,6 @@ def merged(cells: list[tuple[str, Style]]) -> list[Segment]:
         else:
             out.append(Segment(text, style))
     return out
-
-
-def slow_half_blocks(unit: np.ndarray, pal: Palette) -> list[list[Segment]]:
-    idx = div_index(unit).tolist()
-    if len(idx) % 2:
-        idx.append([LEVELS] * len(idx[0]))
-    return [merged([("▀", pal.pair(a, b)) for a, b in zip(idx[r], idx[r + 1])]) for r in range(0, len(idx), 2)]
-
-
-def test_half_block_rows_are_the_cells_one_by_one():
-    rng = np.random.default_rng(0)
-    pal = Palette()
-    for shape in [(1, 1), (2, 5), (3, 7), (27, 16), (16, 64), (5, 1), (1, 9)]:
-        for unit in [rng.uniform(-1, 1, shape), np.zeros(shape), np.round(rng.uniform(-1, 1, shape)),
-                     np.full(shape, np.nan), np.where(rng.uniform(size=shape) < 0.5, np.inf, -0.3)]:
-            assert half_block_rows(unit, pal) == slow_half_blocks(unit, pal), shape
 
 
 def slow_map_rows(f: MapFigures, width: int, height: int, pal: Palette) -> list[list[Segment]]:

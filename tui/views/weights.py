@@ -58,19 +58,20 @@ def pool_mask(mask: np.ndarray, cols: int) -> np.ndarray:
 
 def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
     """Two matrix rows per terminal row: the top one as the '▀' colour, the bottom as its background.
-    Neighbouring cells of the same pair of colours share one Segment (the runs found with numpy)."""
+    (Cell by cell: for rows this short it is quicker than finding the runs with numpy, measured.)"""
     idx = div_index(unit)
     if idx.shape[0] % 2:
         idx = np.vstack([idx, np.full((1, idx.shape[1]), LEVELS)])  # an odd last row over neutral
-    top, bottom = idx[0::2], idx[1::2]
-    codes = top * (2 * LEVELS + 1) + bottom  # one number per pair of colours
-    width = codes.shape[1]
     out = []
-    for r in range(codes.shape[0]):
-        code = codes[r]
-        edges = [0, *(np.flatnonzero(code[1:] != code[:-1]) + 1).tolist(), width]
-        tops, bottoms = top[r, edges[:-1]].tolist(), bottom[r, edges[:-1]].tolist()
-        out.append([Segment("▀" * (b - a), pal.pair(t, u)) for a, b, t, u in zip(edges, edges[1:], tops, bottoms)])
+    for top, bottom in zip(idx[0::2].tolist(), idx[1::2].tolist()):
+        row: Row = []
+        for a, b in zip(top, bottom):
+            st = pal.pair(a, b)
+            if row and row[-1].style is st:
+                row[-1] = Segment(row[-1].text + "▀", st)
+            else:
+                row.append(Segment("▀", st))
+        out.append(row)
     return out
 
 
