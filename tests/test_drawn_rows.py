@@ -86,3 +86,22 @@ async def test_the_dashboard_on_screen_matches_a_fresh_drawing_while_training():
         for widget in (app.plot, app.chart):
             fresh = [s.text for s in widget.build_strips(widget.content_size.width, widget.content_size.height)]
             assert on_screen(widget) == fresh
+
+
+def test_a_row_made_in_one_pass_is_textual_s_own_crop_extend_and_apply_style():
+    """DrawnRows.strip against the three Strip calls it stands for, on rows shorter, as wide as and wider
+    than the width, with empty segments, double-width characters at the cut and null / real base styles."""
+    import random
+
+    from textual.strip import Strip
+
+    styles = [None, Style(), Style(color="red"), Style(bgcolor="blue", bold=True), Style(meta={"@click": "x"})]
+    texts = ["", "a", "ab", "abc def", "▀▀▀", "日本", "x日", "  ", "│"]
+    bases = [Style(), Style(bgcolor="black"), Style(color="white", bgcolor="#101010")]
+    rng = random.Random(1)
+    for _ in range(3000):
+        row = [Segment(rng.choice(texts), rng.choice(styles)) for _ in range(rng.randint(0, 7))]
+        width, base = rng.randint(0, 25), rng.choice(bases)
+        slow = Strip(row).crop_extend(0, width, Style()).apply_style(base)
+        fast = DrawnRows.strip(row, width, base, {})
+        assert list(fast) == list(slow) and fast.cell_length == slow.cell_length, (row, width, base)

@@ -62,22 +62,27 @@ def render_map(f: MapFigures, width: int, height: int, pal: Palette) -> list[Row
     if not np.isfinite(f.projection.coords).all():
         return rows + [[Segment("the embeddings are not finite (a diverged run)", pal.style["mark"])]]
     h, w = max(height - 1, 1), max(width, 1)
-    grid: list[list[tuple[str, Style]]] = [[(" ", pal.style["dim"]) for _ in range(w)] for _ in range(h)]
     mid_r, mid_c = (h - 1) // 2, (w - 1) // 2
-    for c in range(w):
-        grid[mid_r][c] = ("─", pal.style["dim"])
-    for r in range(h):
-        grid[r][mid_c] = ("┼" if r == mid_r else "│", pal.style["dim"])
+    dim = pal.style["dim"]
+    at: list[dict[int, tuple[str, Style]]] = [{} for _ in range(h)]  # each grid row's tokens, by column
     for t, (r, c) in enumerate(place(f.projection.coords, h, w)):
-        style = pal.style["pick" if t == f.token else "hot" if t in f.vowels else "text"]
-        grid[r][c] = (f.labels[t], style)
-    for line in grid:
+        at[r][c] = (f.labels[t], pal.style["pick" if t == f.token else "hot" if t in f.vowels else "text"])
+    for r in range(h):  # the axes in dim, the tokens over them; neighbours of one style share a Segment
+        axis = "─" * mid_c + "┼" + "─" * (w - mid_c - 1) if r == mid_r else " " * mid_c + "│" + " " * (w - mid_c - 1)
         row: Row = []
-        for ch, st in line:
-            if row and row[-1].style is st:
+        x = 0
+        for c in sorted(at[r]):
+            ch, st = at[r][c]
+            if c > x:
+                row.append(Segment(axis[x:c], dim))
+            elif row and row[-1].style is st:
                 row[-1] = Segment(row[-1].text + ch, st)
-            else:
-                row.append(Segment(ch, st))
+                x = c + 1
+                continue
+            row.append(Segment(ch, st))
+            x = c + 1
+        if x < w:
+            row.append(Segment(axis[x:], dim))
         rows.append(row)
     return rows
 

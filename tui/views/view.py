@@ -204,4 +204,4 @@ class View(Widget):
         if not self._drawn.ready or size != self._drawn.size:
             self._drawn.clear()
             self._drawn.take(self.build_rows(*size), size, self.rich_style)
-        return self._drawn.line(y, self.rich_style)
+        return self._drawn.line(y, self._drawn.base)  # (the style it was drawn on: no style lookup a line)

@@ -142,6 +142,7 @@ class DistributionChart(Widget):
         self._lay = Layout(0, 0, np.arange(0), MIN_COLUMNS)  # as last drawn
         self._drawn = DrawnRows()
         self._tokens_at: list[int | None] = []  # the token drawn in each column (None: gutter, gaps)
+        self._styles: dict[str, Style] = {}  # the component styles, looked up once a theme
 
     def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float,
              cut: np.ndarray | None = None) -> None:
@@ -157,6 +158,7 @@ class DistributionChart(Widget):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._drawn.clear()  # a theme change: the styles baked into the strips are stale
+        self._styles = {}
 
     @property
     def finite(self) -> bool:
@@ -165,7 +167,10 @@ class DistributionChart(Widget):
 
     # --- drawing ------------------------------------------------------------------------------------
     def _style(self, name: str) -> Style:
-        return self.get_component_rich_style(f"distribution-chart--{name}")
+        style = self._styles.get(name)
+        if style is None:
+            style = self._styles[name] = self.get_component_rich_style(f"distribution-chart--{name}")
+        return style
 
     def build_strips(self, width: int, height: int) -> list[Strip]:
         """`height` rows of `width` cells: the title, the bars, the next tokens' letters. When the

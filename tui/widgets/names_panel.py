@@ -231,6 +231,10 @@ class NamesPanel(ScrollView, can_focus=False):
             # is updated without a layout of the whole screen (a new batch comes every 2 s while training)
             self.set_reactive(NamesPanel.virtual_size, size)
             self._scroll_update(size)
+        elif (size.width == self.virtual_size.width and not self.show_vertical_scrollbar
+              and size.height <= self.scrollable_content_region.height):
+            # still no scrollbar needed (the first batches of a run): nothing moves, no layout either
+            self.set_reactive(NamesPanel.virtual_size, size)
         else:
             self.virtual_size = size
         self.scroll_end(animate=False, x_axis=False)  # after the refresh that shows the scrollbar
