@@ -68,6 +68,7 @@ class ExportRun:
     current: bool = False  # the live run: drawn as the screen draws it (dots, moving average, whole-data)
     smoothing: float = math.nan  # the moving average's weight (the live run's; NaN: not known)
     variant: bool = False  # another variant of the race shown (not an earlier run): its own kind of line
+    differs: str = ""  # a variant's short label, what differs ("lr 0.5"): its right-margin label is name + this
 
     @classmethod
     def of_run(cls, run: Run, data: str, name: str = "current", label: str = "current run") -> ExportRun:
@@ -179,6 +180,7 @@ class Line:
     y: np.ndarray
     points: bool = False  # drawn as separate points, not joined
     colour: int | None = None  # a kept run's colour index (its run's), else the kind's colour
+    margin: str = ""  # its label in the right margin when not its key (a variant's: "v2 lr 0.5")
 
 
 @dataclass
@@ -247,7 +249,8 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
     for r in others:
         kind = "baseline" if r.baseline else "variant" if r.variant else "kept"
         key = f"{r.name} {r.label}".strip() + (" (baseline)" if r.baseline else "")
-        lines.append(Line(key, kind, r.ema_steps.astype(np.float64), r.ema.copy(), colour=r.colour))
+        margin = f"{r.name} {r.differs}" if r.differs else ""
+        lines.append(Line(key, kind, r.ema_steps.astype(np.float64), r.ema.copy(), colour=r.colour, margin=margin))
     rng = LossRange(main.random_guess, main.floor) if math.isfinite(main.random_guess) else None
     if rng is None:  # no reference (a kept run alone): the lines' own range
         finite = np.concatenate([ln.y[np.isfinite(ln.y)] for ln in lines] or [np.zeros(1)])

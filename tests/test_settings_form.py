@@ -45,6 +45,10 @@ def test_each_field_gives_the_flags_message_for_hostile_text(field, text):
     if field.id == "hidden" and not text.strip():
         assert message is None  # empty: the default width, as leaving the flag out
         return
+    if text == "--" and field.id in ("schedule", "gradient"):  # argparse makes it [] ("got []"); the form reads it
+        choices = "linear, constant, cosine" if field.id == "schedule" else "name, data"
+        assert message == f"{field.flag} must be one of {choices}, got '--'"
+        return
     if text == "--":  # argparse strips a "--" value to [] (`--lr=--` says "got []"); the form reads the text
         assert message == f"argument {field.flag}: invalid {'float' if field.parse.__name__ == '_float' else 'int'} " \
             "value: '--'"
@@ -64,10 +68,15 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     data = tmp_path / "d.txt"
     data.write_text("ann\nbob\n")
     texts = {"lr": "0.5", "steps": "2000", "n-embd": "8", "hidden": "", "seed": "7", "temperature": "0.8",
-             "top-k": "3", "samples": "5", "holdout": "0.1", "data": str(data)}
+             "top-k": "3", "samples": "5", "holdout": "0.1", "schedule": "cosine", "gradient": "data",
+             "data": str(data)}
     got, errors = read_settings(texts, Config(num_samples=5))
     assert errors == {} and got == Settings(Config(learning_rate=0.5, num_steps=2000, n_embd=8, seed=7,
-                                                   temperature=0.8, holdout=0.1, num_samples=5, top_k=3), str(data))
+                                                   temperature=0.8, holdout=0.1, num_samples=5, top_k=3,
+                                                   schedule="cosine", gradient="data"), str(data))
+    _, errors = read_settings({**texts, "schedule": "Cosine", "gradient": "batch"}, Config())
+    assert errors == {"schedule": "--schedule must be one of linear, constant, cosine, got 'Cosine'",
+                      "gradient": "--gradient must be one of name, data, got 'batch'"}
     _, errors = read_settings({**texts, "n-embd": "100000"}, Config())
     assert "would need about" in errors["n-embd"]
     for bad, message in [(tmp_path / "none.txt", "no such file"), (tmp_path, "is a directory")]:

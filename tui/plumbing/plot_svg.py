@@ -32,8 +32,8 @@ COLOURS = {
 }  # kept runs, the baseline and a race's other variants: each in its own line's colour (LINE_HEX), as on screen
 STROKES = {  # (width, dash) of each kind
     "moving-avg": (2.0, ""), "whole-data": (2.0, ""), "held-out": (2.0, ""), "guess": (1.2, "6 4"),
-    "floor": (1.2, "6 4"), "kept": (1.5, ""), "variant": (1.5, ""), "baseline": (2.5, "10 4"), "lr-change": (1.2, "2 3"),
-    "diverged": (1.5, "3 2"),
+    "floor": (1.2, "6 4"), "kept": (1.5, ""), "variant": (1.5, ""), "baseline": (2.5, "10 4"),
+    "lr-change": (1.2, "2 3"), "diverged": (1.5, "3 2"),
 }
 KEY_ORDER = ("one-name", "moving-avg", "whole-data", "held-out", "guess", "floor", "kept", "variant", "baseline",
              "beyond",
@@ -68,8 +68,8 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
     longer than that is cut with an ellipsis."""
     left, top, bottom = 64, 70, 50
     margin = [text for _, _, text in series.references] + [
-        ln.key for ln in series.lines if ln.kind in ("kept", "variant", "baseline")]
-    right = int(min(max(236, CHAR_PX * max(map(len, margin), default=0) + 16), width * 0.4))
+        ln.margin or ln.key for ln in series.lines if ln.kind in ("kept", "variant", "baseline")]
+    right = math.ceil(min(max(236, CHAR_PX * max(map(len, margin), default=0) + 16), width * 0.4))
     pw, ph = width - left - right, height - top - bottom
     x_hi = max(series.num_steps, 1)
     y_lo, y_hi = series.y_lo, series.y_hi
@@ -119,8 +119,8 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
         if top <= at <= top + ph:
             out.append(_path(kind, text, f"M{left} {_num(at)}H{left + pw}"))
             labels.append((at, COLOURS[kind], text))
-    order = {"kept": 0, "variant": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4, "held-out": 5,
-             "whole-data": 6, "moving-avg": 7}
+    order = {"kept": 0, "variant": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4,
+             "held-out": 5, "whole-data": 6, "moving-avg": 7}
     for line in sorted(series.lines, key=lambda ln: order.get(ln.kind, 8)):
         if line.kind == "beyond":  # a small triangle at the edge, pointing the way the loss went
             d = "".join(f"M{_num(a)} {_num(b)}l-2.5 {4 if b <= top else -4}h5z"
@@ -135,7 +135,7 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
             if finite.any():
                 last = float(line.y[finite][-1])
                 if y_lo <= last <= y_hi:
-                    labels.append((float(py(last)), line_colour(line), line.key))
+                    labels.append((float(py(last)), line_colour(line), line.margin or line.key))
     out += _margin_labels(labels, left + pw + 6, top, top + ph, right - 16)
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -174,7 +174,7 @@ def _points(x: np.ndarray, y: np.ndarray) -> str:
 
 def _margin_labels(labels: list[tuple[float, str, str]], x: float, lo: float, hi: float, room: int) -> list[str]:
     """Labels at their line's height in the right margin, moved apart so that none overlap."""
-    gap, chars = 13.0, max(int(room / CHAR_PX), 4)
+    gap, chars = 13.0, max(int(room / CHAR_PX + 1e-9), 4)
     placed: list[float] = []
     out = []
     for y, colour, text in sorted(labels):

@@ -47,8 +47,8 @@ KEYS = [
           "button fills in the tutorial's names); apply starts a new run (escape cancels); the run it replaces "
           "stays on the plot as a line of its own colour"),
     ("< >", "halve / double the learning rate's base from the next step on; the schedule goes on from the new "
-            "base (linear: its decay towards 0; constant: the base itself; cosine: its curve towards 0), and the plot marks "
-            "the step (╎). After a divergence, < starts a new run at half the rate"),
+            "base (linear: its decay towards 0; constant: the base itself; cosine: its curve towards 0), and "
+            "the plot marks the step (╎). After a divergence, < starts a new run at half the rate"),
     ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
           "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
           "are then shown as differences from it"),
@@ -217,7 +217,8 @@ SECTIONS = [
     ("6 Gradient check", [
         "c compares, for the current step's name at the current weights, the gradient backpropagation "
         "computes with a numerical one (central differences, two extra forward passes per parameter), for "
-        "every parameter of the model (3,184 in the page's; the view says how many), off the screen's thread. Each ● is a parameter at (analytic, numerical): they "
+        "every parameter of the model (3,184 in the page's; the view says how many), off the screen's "
+        "thread. Each ● is a parameter at (analytic, numerical): they "
         "lie on the diagonal. The largest absolute difference is around 1e-10: the backward pass is right.",
     ]),
     ("The figures", [
