@@ -324,3 +324,35 @@ async def test_apply_builds_off_the_screens_thread_and_escape_cancels(tmp_path, 
         release.set()
         await pilot.pause(0.3)
         assert app.results == [None]  # the build that finished later is dropped
+
+
+def _form_text(app) -> str:
+    from rich.console import Console
+
+    console = Console(width=app.size.width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_schedule_and_the_gradient_are_fields_filled_with_the_runs_and_applied(size):
+    """QA 2: a run on a cosine schedule with the whole data's gradient opens the form with both said (and
+    their choices), changed like any field, checked as their flags are; the form still fits at 80x24."""
+    app = FormApp(Config(schedule="cosine", gradient="data"), None)
+    async with app.run_test(size=size) as pilot:
+        form = app.screen
+        text = _form_text(app)
+        rows = {line.split("│")[1].split()[0] + " " + line.split("│")[1].split()[1]: line
+                for line in text.splitlines() if line.count("│") >= 2 and len(line.split("│")[1].split()) >= 2}
+        assert "cosine" in rows["lr schedule"] and "linear (the page's), constant, cosine" in rows["lr schedule"]
+        assert "data" in rows["gradient data"] and "or data (all names)" in rows["gradient data"], rows
+        await _type(pilot, "schedule", "sine")
+        assert form.errors() == {"schedule": "--schedule must be one of linear, constant, cosine, got 'sine'"}
+        assert "got 'sine'" in _form_text(app) and "linear (the page's), constant" not in _form_text(app)
+        await _type(pilot, "schedule", "linear")
+        await _type(pilot, "gradient", "name")
+        assert form.errors() == {} and "linear (the page's), constant, cosine" in _form_text(app)
+        assert form.query_one("#apply").region.bottom <= size[1]
+        await pilot.press("enter")
+        await until(pilot, lambda: app.results)
+        assert app.results == [Settings(Config(schedule="linear", gradient="name"), None)]

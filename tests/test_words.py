@@ -319,9 +319,35 @@ def test_the_run_line_names_a_schedule_and_a_gradient_other_than_the_tutorials()
     assert "linear" not in tutorial and "gradient" not in tutorial  # the page's run says nothing more
     other = wording.run_line("census names (5,163)", [(0, 1.0), (300, 0.5)], 16, 64, 42, 1000, 3184, 200,
                              "cosine", "data")
-    assert other.startswith("census names (5,163) · lr 1.0, 0.5 from step 301 cosine · whole-data gradient · ")
+    # QA 15: the schedule is an item of its own ("step 301 cosine" read as a step's name)
+    assert other.startswith("census names (5,163) · lr 1.0, 0.5 from step 301 · cosine schedule · whole-data gradient"
+                            " · ")
     narrow = wording.run_line("census names (5,163)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 60, "constant", "data")
-    assert "constant" in narrow and "whole-data gradient" in narrow and len(narrow) <= 60
+    assert "constant schedule" in narrow and "whole-data gradient" in narrow and len(narrow) <= 60
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_raced_gradient_and_schedule_are_named_alike_in_view_8_and_the_run_line(size):
+    """QA 15: one name per setting: view 8's label of a variant and the run line when it is shown say
+    its schedule and gradient in the same words."""
+    from engine.race import Race, race_configs, race_spec
+
+    race = Race.new(race_configs(Config(num_steps=40), race_spec("gradient=name,data schedule=linear,cosine")))
+    app = DashboardApp(race, speed_index=FAST)
+    async with app.run_test(size=size) as pilot:
+        await app.run_action("view(8)")
+        await pilot.pause(0.2)
+        board = screen(app)
+        for words in ("one-name gradient", "whole-data gradient", "cosine schedule"):
+            assert words in board, (words, board)
+        assert "gradient data" not in board and "gradient name" not in board
+        await app.run_action("next_variant(1)")  # variant 2: one-name gradient, cosine schedule
+        await app.run_action("next_variant(1)")
+        await app.run_action("next_variant(1)")  # variant 4: whole-data gradient, cosine schedule
+        await until(pilot, lambda: app.loop.picked == 3)
+        await pilot.pause(0.2)
+        run_line = str(app.status_line.render()).splitlines()[-1]
+        assert "· cosine schedule · whole-data gradient" in run_line, run_line
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -109,8 +109,9 @@ def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidde
     changes), its schedule unless the tutorial's ('cosine schedule'), the gradient unless the tutorial's
     one name a step ('whole-data gradient': the words view 8's variant labels use), sizes, seed, steps
     and parameter count. What does not fit gives way whole, least needed first: the steps (the status
-    says them), the page's figure, then the seed, the sizes; only the data and the rate are ever cut
-    (with an ellipsis)."""
+    says them), the page's figure, then the seed, the sizes; then the data's name is cut (with an
+    ellipsis) so that the rate, schedule and gradient stay whole; only when even they do not fit is the
+    line cut at its end."""
     lr, sizes, seed_ = lr_schedule(changes, schedule), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
     if gradient != "name":
         lr = f"{lr} · {GRADIENT_WORDS.get(gradient, gradient)}"
@@ -121,4 +122,7 @@ def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidde
         text = " · ".join(items)
         if len(text) <= width:
             return text
+    room = width - len(lr) - 3  # the data's share: " · " then the rate and what goes with it
+    if room >= 8:  # enough of the data's name to know it
+        return f"{data[: room - 1]}… · {lr}"
     return text[: max(width - 1, 0)] + "…"

@@ -261,6 +261,7 @@ class SettingsForm(ModalScreen[Settings | None]):
     SettingsForm .settings-label { width: 18; }
     SettingsForm Input { width: 14; }
     SettingsForm #data, SettingsForm #race { width: 1fr; }
+    SettingsForm #schedule, SettingsForm #gradient { width: 10; }  /* a word: its choices fit beside it at 80 */
     SettingsForm .field-error { width: 1fr; height: auto; color: $error; padding-left: 1; }
     SettingsForm .field-hint { width: auto; color: $text-muted; padding-left: 1; }
     SettingsForm #data-error, SettingsForm #race-error, SettingsForm #form-error { padding-left: 18; }
