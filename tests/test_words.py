@@ -366,3 +366,42 @@ async def test_a_whole_data_run_says_so_in_the_plots_key_and_the_run_line(size):
         status = str(app.status_line.render()).splitlines()
         assert "constant" in status[-1] and "whole-data gradient" in status[-1], status
         assert "┴" not in screen(app)
+
+
+def help_read(app) -> str:
+    """The whole help sheet as a person reads it at this size (each part rendered at the sheet's width,
+    scrolled or not), wrapped lines joined, runs of spaces made one."""
+    from rich.console import Console
+
+    console = Console(width=app.help_panel.content_size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for part in app.help_panel.query("Static"):
+        console.print(part.content)
+    return re.sub(r"\s+", " ", console.export_text())
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_help_words_the_learning_rate_for_every_schedule_and_any_model_size(size):
+    """QA 11 and 21: the lr row and < > are worded for the linear, constant and cosine schedules (not the
+    linear decay alone), and the gradient check is said for any model, not as 'all 3,184 parameters'."""
+    app = _app(schedule="constant", n_embd=8)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.help_panel.visible)
+        text = help_read(app)
+        assert "the schedule goes on from the new base (linear: its decay towards 0; constant: the base itself; " \
+               "cosine: its curve towards 0)" in text
+        assert "linear, the page's, falls in a straight line from its start towards 0 at the end; constant " \
+               "stays at its start (a full row); cosine falls along half a cosine" in text
+        assert "the linear decay goes on" not in text and "falls linearly from its start" not in text
+        assert "for every parameter of the model (3,184 in the page's; the view says how many)" in text
+        assert "all 3,184 parameters" not in text
+
+
+def test_the_readme_says_the_lr_label_is_the_rate_the_last_step_used():
+    """QA 10: the README said the lr row's label gives the next step's rate ("one step's decay lower");
+    the app shows the rate the last step used on both (test_the_step_line_keeps_the_loss_and_the_rate_whole)."""
+    from pathlib import Path
+
+    readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8"))
+    assert "the rate of the next step" not in readme and "one step's decay lower" not in readme
+    assert "(the lr row's label under the plot gives the same rate: the one the last step used)" in readme
