@@ -405,3 +405,19 @@ def test_the_readme_says_the_lr_label_is_the_rate_the_last_step_used():
     readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8"))
     assert "the rate of the next step" not in readme and "one step's decay lower" not in readme
     assert "(the lr row's label under the plot gives the same rate: the one the last step used)" in readme
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_halving_the_rate_says_what_the_schedule_in_use_does_next(size):
+    """QA 11: `<` on a constant-schedule run said "(the decay goes on)": there is no decay there."""
+    app = _app(steps=1000, schedule="constant")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("full_stop")
+        await until(pilot, lambda: app.shown_step == 1)
+        await pilot.press("less_than_sign")
+        await pilot.pause(0.2)
+        text = screen(app)
+        assert "learning rate base 0.5 from step 2 on" in text, text
+        assert "decay" not in app.note and "the constant schedule: every later step uses it" in app.note
+        if size[0] >= 120:
+            assert "(the constant schedule: every later step uses it)" in text
