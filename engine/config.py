@@ -81,6 +81,11 @@ SCHEDULES = ("linear", "constant", "cosine")
 # Each step's gradient: "name", one name's (the tutorial's stochastic gradient descent), or "data", the
 # exact gradient of the whole-data loss (full-batch gradient descent; engine.model.PairCounts).
 GRADIENTS = ("name", "data")
+# How a schedule and a gradient are named wherever a screen or a picture names them (a race variant's
+# label, the run line, the exported picture's title): one phrase per value, so that view 8's
+# "whole-data gradient" is the run line's.
+SCHEDULE_WORDS = {s: f"{s} schedule" for s in SCHEDULES}
+GRADIENT_WORDS = {"name": "one-name gradient", "data": "whole-data gradient"}
 
 
 def check_choice(name: str, value: object, choices: tuple[str, ...]) -> str:

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
-from engine.config import Config
+from engine.config import SCHEDULE_WORDS, Config
 from engine.curve import CurveBuckets, ExactTrack, LossRange, lr_used
 from engine.outputs import resolve_output, write_file
 
@@ -67,6 +67,8 @@ class ExportRun:
     colour: int = 0  # its line's colour index (the front end's palette), as on screen
     current: bool = False  # the live run: drawn as the screen draws it (dots, moving average, whole-data)
     smoothing: float = math.nan  # the moving average's weight (the live run's; NaN: not known)
+    variant: bool = False  # another variant of the race shown (not an earlier run): its own kind of line
+    differs: str = ""  # a variant's short label, what differs ("lr 0.5"): its right-margin label is name + this
 
     @classmethod
     def of_run(cls, run: Run, data: str, name: str = "current", label: str = "current run") -> ExportRun:
@@ -178,6 +180,7 @@ class Line:
     y: np.ndarray
     points: bool = False  # drawn as separate points, not joined
     colour: int | None = None  # a kept run's colour index (its run's), else the kind's colour
+    margin: str = ""  # its label in the right margin when not its key (a variant's: "v2 lr 0.5")
 
 
 @dataclass
@@ -244,9 +247,10 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
         if ex.heldout_values is not None:
             lines.append(Line("held-out", "held-out", ex.steps[:n].astype(np.float64), ex.heldout_values[:n].copy()))
     for r in others:
-        kind = "baseline" if r.baseline else "kept"
+        kind = "baseline" if r.baseline else "variant" if r.variant else "kept"
         key = f"{r.name} {r.label}".strip() + (" (baseline)" if r.baseline else "")
-        lines.append(Line(key, kind, r.ema_steps.astype(np.float64), r.ema.copy(), colour=r.colour))
+        margin = f"{r.name} {r.differs}" if r.differs else ""
+        lines.append(Line(key, kind, r.ema_steps.astype(np.float64), r.ema.copy(), colour=r.colour, margin=margin))
     rng = LossRange(main.random_guess, main.floor) if math.isfinite(main.random_guess) else None
     if rng is None:  # no reference (a kept run alone): the lines' own range
         finite = np.concatenate([ln.y[np.isfinite(ln.y)] for ln in lines] or [np.zeros(1)])
@@ -281,7 +285,7 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
         refs.append((main.floor, "floor", f"bigram floor {main.floor:.3f}"))
     c = main.config
     whole = c.gradient == "data"  # full-batch gradient descent: each step's loss is the whole data's
-    schedule = "" if c.schedule == "linear" else f" {c.schedule}"
+    schedule = "" if c.schedule == "linear" else f" · {SCHEDULE_WORDS.get(c.schedule, c.schedule)}"
     title = (f"{'whole-data loss' if whole else 'loss per name'}, {main.steps_taken:,} of {num_steps:,} steps · "
              f"lr {c.learning_rate!r}{schedule} · n_embd {c.n_embd} · hidden {c.hidden_size} · seed {c.seed} · "
              f"{main.data}")

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.config import CHUNK, GRADIENTS, SCHEDULES, Config
+from engine.config import CHUNK, GRADIENT_WORDS, GRADIENTS, SCHEDULE_WORDS, SCHEDULES, Config
 from engine.curve import ExactTrack
 from engine.errors import ConfigError
 from engine.model import Model, PairCounts
@@ -113,13 +113,33 @@ def race_configs(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> 
             config = base.with_(**changes).validate()
         except ConfigError as exc:
             raise ConfigError(f"--race variant {number}: {exc}") from None
-        label = ", ".join(f"{RACE_LABELS.get(name, name)} {_show(value)}" for name, value in zip(names, combo))
+        label = ", ".join(setting_words(name, value) for name, value in zip(names, combo))
         variants.append(Variant(number, config, label))
     return variants
 
 
 def _show(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
+
+
+def setting_words(name: str, value: object) -> str:
+    """One raced setting as a label says it: 'lr 0.5', 'seed 3', 'n_embd 8', 'cosine schedule',
+    'whole-data gradient' (the run line's words for the last two)."""
+    if name == "schedule":
+        return SCHEDULE_WORDS.get(str(value), f"{value} schedule")
+    if name == "gradient":
+        return GRADIENT_WORDS.get(str(value), f"{value} gradient")
+    return f"{RACE_LABELS.get(name, name)} {_show(value)}"
+
+
+def page_base(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> Config:
+    """`base` with the tutorial's schedule (linear) and gradient (one name a step), each unless the race
+    varies it: what a ready-made race starts from, so that it shows what its text promises whatever
+    the run before it used (a whole-data gradient does not diverge where one name a step does)."""
+    raced = {name for name, _ in axes}
+    page = Config()
+    changes = {s: getattr(page, s) for s in ("schedule", "gradient") if s not in raced}
+    return base.with_(**changes)
 
 
 # --- the lockstep trainer ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from engine.config import Config
+from engine.config import GRADIENT_WORDS, SCHEDULE_WORDS, Config
 from engine.curve import ExactTrack
 from engine.history import Series
 
@@ -165,11 +165,14 @@ SAMPLING = ("temperature", "top_k", "samples", "max_len")  # settings that chang
 def describe_difference(current: Config, other: Config, current_data: str = EMBEDDED,
                         other_data: str = EMBEDDED) -> str:
     """The label of `other` beside `current`: each training setting (and the data) that differs, with
-    OTHER's value, in a fixed order ("lr 0.5, seed 7"); "same settings" when none does. The sampling
+    OTHER's value, in a fixed order ("lr 0.5, seed 7", "cosine schedule", "whole-data gradient": the run
+    line's words); "same settings" when none does. The sampling
     settings are left out: they change the names drawn, never the loss curve the label names. The hidden
     width counts when the widths differ, unless both follow n_embd (4 x n_embd): n_embd 32 with the
     default width is "n_embd 32"."""
-    parts = [f"{name} {theirs}" for name, _, theirs in setting_differences(current, other, current_data, other_data)
+    words = {"schedule": SCHEDULE_WORDS, "gradient": GRADIENT_WORDS}  # as the run line and a race's labels say them
+    parts = [words[name].get(theirs, f"{theirs} {name}") if name in words else f"{name} {theirs}"
+             for name, _, theirs in setting_differences(current, other, current_data, other_data)
              if name not in SAMPLING]
     return ", ".join(parts) if parts else "same settings"
 

@@ -407,4 +407,34 @@ def test_a_whole_data_run_s_picture_says_its_dots_are_whole_data_losses():
     for label in ("whole-data loss (low/high)", "moving average, smoothing 0.9", "steps (the whole data each)"):
         assert label in texts, label
     assert not [t for t in texts if "one name" in t or "per name" in t]
-    assert any(t.startswith("whole-data loss, 100 of 200 steps · lr 1.0 cosine · ") for t in texts)
+    assert any(t.startswith("whole-data loss, 100 of 200 steps · lr 1.0 · cosine schedule · ") for t in texts)
+
+
+def test_a_races_picture_keys_its_other_variants_as_such_and_its_labels_are_whole():
+    """QA 14: a race's other variants are not earlier runs: the key says 'other variants' (and both words
+    when kept runs are drawn too), and the right margin is as wide as its labels need, none cut."""
+    from engine.race import Race, race_configs, race_spec
+    from engine.runs import RunSummary
+    from tui.plumbing.exporting import race_runs
+
+    race = Race.new(race_configs(Config(num_steps=60), race_spec("schedule=linear,constant gradient=name,data")),
+                    DOCS)
+    for run in race.runs:
+        run.track_exact()
+    for _ in race.steps():
+        pass
+    variants = race_runs(race, 0, "names")
+    svg = render_svg(plot_series(variants))
+    texts = _texts(svg)
+    assert "other variants" in texts and "earlier runs" not in texts
+    margin = ["".join(t.itertext()) for t in ET.fromstring(svg).iter(f"{SVG}text") if t.get("class") == "margin"]
+    assert "v4 constant schedule, whole-data gradient" in margin, margin  # its number and what differs
+    assert not [t for t in margin if t.endswith("…")], margin
+    width = int(ET.fromstring(svg).get("width"))
+    for t in ET.fromstring(svg).iter(f"{SVG}text"):  # every margin label ends inside the picture (7.2 px a char)
+        if t.get("class") == "margin":
+            assert float(t.get("x")) + 7.2 * len("".join(t.itertext())) <= width, t.text
+    kept = Run.new(Config(num_steps=60, seed=3), DOCS)
+    _train(kept)
+    both = _texts(render_svg(plot_series([*variants, ExportRun.of_summary(RunSummary.of(kept, DOCS), "seed 3")])))
+    assert "other variants" in both and "earlier runs" in both

@@ -90,7 +90,7 @@ def test_a_held_out_set_adds_its_column():
     solo = Run.new(Config(num_steps=50, gradient="data", holdout=0.1))
     for _ in solo.steps():
         pass
-    row = next(line for line in out.stdout.splitlines() if line.startswith(" 2 gradient data"))
+    row = next(line for line in out.stdout.splitlines() if line.startswith(" 2 whole-data gradient"))
     assert row.split()[-3:] == [f"{solo.dataset_loss():.4f}", f"{solo.heldout_loss():.4f}",
                                 f"{solo.reference.floor:.4f}"]
 

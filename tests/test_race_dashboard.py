@@ -138,7 +138,8 @@ async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_l
             await until(pilot, lambda: app.race is not None and app.shown_step == 0)
             setting = spec.split("=")[0]
             named = RACE_LABELS.get(setting, setting)  # labels name a setting as every label does (n_embd)
-            assert [v.label.split()[0] for v in app.race.variants] == [named] * len(app.race.variants)
+            # ... a schedule and a gradient as the run line does: "linear schedule", "whole-data gradient"
+            assert all(named in v.label.split() for v in app.race.variants), [v.label for v in app.race.variants]
             assert app.note.startswith(f"{title}: {look[:30]}")
             assert app.panel.current == 8
         assert len(app.race.runs) == 5  # widths 4 .. 64
@@ -211,4 +212,44 @@ async def test_each_ready_made_race_draws_its_lines_key_and_board(index, size):
         lines = board(app)
         rows = [line for line in lines if "60/60" in line or "diverged" in line]
         assert len(rows) == min(len(race.runs), app.panel.views[8].content_size.height - 1)
-        assert rows and all(race.variants[0].label.split()[0] in row for row in rows)
+        assert rows and all(any(v.label[:6] in row for v in race.variants) for row in rows)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_ready_made_race_starts_from_the_pages_schedule_and_gradient_unless_it_races_them(size):
+    """QA 2: after a whole-data-gradient, cosine-schedule run, "learning rates 0.1 .. 5" must still show
+    where one-name training diverges: its variants take the page's linear schedule and one name a step,
+    the run line says nothing of the old ones, and the note says they were put back; a race of the
+    gradient keeps it raced and takes the page's schedule."""
+    app = DashboardApp(Run.new(Config(num_steps=60, gradient="data", schedule="cosine")),
+                       speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause(0.2)
+        before = screen(app)
+        assert "cosine schedule" in before and "whole-data gradient" in before  # (the run line, before)
+        rates = next(i for i, (_, spec, _) in enumerate(READY_RACES) if spec.startswith("lr="))
+        await app.run_action(f"ready_race({rates})")
+        await until(pilot, lambda: app.race is not None)
+        await pilot.pause(0.2)
+        assert {(r.config.schedule, r.config.gradient) for r in app.race.runs} == {("linear", "name")}
+        text = screen(app)
+        run_line = str(app.status_line.render()).splitlines()[-1]
+        assert "cosine" not in run_line and "gradient" not in run_line, run_line
+        assert "whole-data gradient" not in text and "cosine schedule" not in text
+        assert "from the page's linear schedule and one-name gradient" in app.note
+        if size[0] >= 120:  # the note, as a person reads it (cut at 80 columns)
+            assert "(from the page's linear schedule" in text, text
+        gradients = next(i for i, (_, spec, _) in enumerate(READY_RACES) if spec.startswith("gradient="))
+        await app.run_action(f"ready_race({gradients})")
+        await until(pilot, lambda: app.race is not None and app.race.variants[0].label == "one-name gradient")
+        assert [(r.config.schedule, r.config.gradient) for r in app.race.runs] == [("linear", "name"),
+                                                                                  ("linear", "data")]
+        assert "from the page's" not in app.note  # the run before was on the page's schedule: nothing put back
+
+
+def screen(app) -> str:
+    from rich.console import Console
+
+    console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()

@@ -181,6 +181,10 @@ def test_describe_difference_examples():
     assert describe_difference(c, c.with_(num_steps=2000)) == "steps 2000"
     assert describe_difference(c, c.with_(learning_rate=0.5, num_steps=2000, seed=3), EMBEDDED, "x/o.txt") == \
         "lr 0.5, steps 2000, seed 3, data o.txt"
+    # QA 15: a schedule and a gradient in the words of the run line and a race's labels
+    assert describe_difference(c, c.with_(schedule="cosine", gradient="data")) == \
+        "cosine schedule, whole-data gradient"
+    assert describe_difference(c.with_(gradient="data"), c) == "one-name gradient"
 
 
 def test_describe_difference_against_the_slow_version():

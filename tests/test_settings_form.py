@@ -45,6 +45,10 @@ def test_each_field_gives_the_flags_message_for_hostile_text(field, text):
     if field.id == "hidden" and not text.strip():
         assert message is None  # empty: the default width, as leaving the flag out
         return
+    if text == "--" and field.id in ("schedule", "gradient"):  # argparse makes it [] ("got []"); the form reads it
+        choices = "linear, constant, cosine" if field.id == "schedule" else "name, data"
+        assert message == f"{field.flag} must be one of {choices}, got '--'"
+        return
     if text == "--":  # argparse strips a "--" value to [] (`--lr=--` says "got []"); the form reads the text
         assert message == f"argument {field.flag}: invalid {'float' if field.parse.__name__ == '_float' else 'int'} " \
             "value: '--'"
@@ -64,10 +68,15 @@ def test_apply_reads_every_field_and_the_data(tmp_path):
     data = tmp_path / "d.txt"
     data.write_text("ann\nbob\n")
     texts = {"lr": "0.5", "steps": "2000", "n-embd": "8", "hidden": "", "seed": "7", "temperature": "0.8",
-             "top-k": "3", "samples": "5", "holdout": "0.1", "data": str(data)}
+             "top-k": "3", "samples": "5", "holdout": "0.1", "schedule": "cosine", "gradient": "data",
+             "data": str(data)}
     got, errors = read_settings(texts, Config(num_samples=5))
     assert errors == {} and got == Settings(Config(learning_rate=0.5, num_steps=2000, n_embd=8, seed=7,
-                                                   temperature=0.8, holdout=0.1, num_samples=5, top_k=3), str(data))
+                                                   temperature=0.8, holdout=0.1, num_samples=5, top_k=3,
+                                                   schedule="cosine", gradient="data"), str(data))
+    _, errors = read_settings({**texts, "schedule": "Cosine", "gradient": "batch"}, Config())
+    assert errors == {"schedule": "--schedule must be one of linear, constant, cosine, got 'Cosine'",
+                      "gradient": "--gradient must be one of name, data, got 'batch'"}
     _, errors = read_settings({**texts, "n-embd": "100000"}, Config())
     assert "would need about" in errors["n-embd"]
     for bad, message in [(tmp_path / "none.txt", "no such file"), (tmp_path, "is a directory")]:
@@ -315,3 +324,35 @@ async def test_apply_builds_off_the_screens_thread_and_escape_cancels(tmp_path, 
         release.set()
         await pilot.pause(0.3)
         assert app.results == [None]  # the build that finished later is dropped
+
+
+def _form_text(app) -> str:
+    from rich.console import Console
+
+    console = Console(width=app.size.width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_schedule_and_the_gradient_are_fields_filled_with_the_runs_and_applied(size):
+    """QA 2: a run on a cosine schedule with the whole data's gradient opens the form with both said (and
+    their choices), changed like any field, checked as their flags are; the form still fits at 80x24."""
+    app = FormApp(Config(schedule="cosine", gradient="data"), None)
+    async with app.run_test(size=size) as pilot:
+        form = app.screen
+        text = _form_text(app)
+        rows = {line.split("│")[1].split()[0] + " " + line.split("│")[1].split()[1]: line
+                for line in text.splitlines() if line.count("│") >= 2 and len(line.split("│")[1].split()) >= 2}
+        assert "cosine" in rows["lr schedule"] and "linear (the page's), constant, cosine" in rows["lr schedule"]
+        assert "data" in rows["gradient data"] and "or data (all names)" in rows["gradient data"], rows
+        await _type(pilot, "schedule", "sine")
+        assert form.errors() == {"schedule": "--schedule must be one of linear, constant, cosine, got 'sine'"}
+        assert "got 'sine'" in _form_text(app) and "linear (the page's), constant" not in _form_text(app)
+        await _type(pilot, "schedule", "linear")
+        await _type(pilot, "gradient", "name")
+        assert form.errors() == {} and "linear (the page's), constant, cosine" in _form_text(app)
+        assert form.query_one("#apply").region.bottom <= size[1]
+        await pilot.press("enter")
+        await until(pilot, lambda: app.results)
+        assert app.results == [Settings(Config(schedule="linear", gradient="name"), None)]

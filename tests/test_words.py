@@ -319,9 +319,35 @@ def test_the_run_line_names_a_schedule_and_a_gradient_other_than_the_tutorials()
     assert "linear" not in tutorial and "gradient" not in tutorial  # the page's run says nothing more
     other = wording.run_line("census names (5,163)", [(0, 1.0), (300, 0.5)], 16, 64, 42, 1000, 3184, 200,
                              "cosine", "data")
-    assert other.startswith("census names (5,163) · lr 1.0, 0.5 from step 301 cosine · whole-data gradient · ")
+    # QA 15: the schedule is an item of its own ("step 301 cosine" read as a step's name)
+    assert other.startswith("census names (5,163) · lr 1.0, 0.5 from step 301 · cosine schedule · whole-data gradient"
+                            " · ")
     narrow = wording.run_line("census names (5,163)", [(0, 1.0)], 16, 64, 42, 1000, 3184, 60, "constant", "data")
-    assert "constant" in narrow and "whole-data gradient" in narrow and len(narrow) <= 60
+    assert "constant schedule" in narrow and "whole-data gradient" in narrow and len(narrow) <= 60
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_a_raced_gradient_and_schedule_are_named_alike_in_view_8_and_the_run_line(size):
+    """QA 15: one name per setting: view 8's label of a variant and the run line when it is shown say
+    its schedule and gradient in the same words."""
+    from engine.race import Race, race_configs, race_spec
+
+    race = Race.new(race_configs(Config(num_steps=40), race_spec("gradient=name,data schedule=linear,cosine")))
+    app = DashboardApp(race, speed_index=FAST)
+    async with app.run_test(size=size) as pilot:
+        await app.run_action("view(8)")
+        await pilot.pause(0.2)
+        board = screen(app)
+        for words in ("one-name gradient", "whole-data gradient", "cosine schedule"):
+            assert words in board, (words, board)
+        assert "gradient data" not in board and "gradient name" not in board
+        await app.run_action("next_variant(1)")  # variant 2: one-name gradient, cosine schedule
+        await app.run_action("next_variant(1)")
+        await app.run_action("next_variant(1)")  # variant 4: whole-data gradient, cosine schedule
+        await until(pilot, lambda: app.loop.picked == 3)
+        await pilot.pause(0.2)
+        run_line = str(app.status_line.render()).splitlines()[-1]
+        assert "· cosine schedule · whole-data gradient" in run_line, run_line
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -340,3 +366,58 @@ async def test_a_whole_data_run_says_so_in_the_plots_key_and_the_run_line(size):
         status = str(app.status_line.render()).splitlines()
         assert "constant" in status[-1] and "whole-data gradient" in status[-1], status
         assert "┴" not in screen(app)
+
+
+def help_read(app) -> str:
+    """The whole help sheet as a person reads it at this size (each part rendered at the sheet's width,
+    scrolled or not), wrapped lines joined, runs of spaces made one."""
+    from rich.console import Console
+
+    console = Console(width=app.help_panel.content_size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for part in app.help_panel.query("Static"):
+        console.print(part.content)
+    return re.sub(r"\s+", " ", console.export_text())
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_help_words_the_learning_rate_for_every_schedule_and_any_model_size(size):
+    """QA 11 and 21: the lr row and < > are worded for the linear, constant and cosine schedules (not the
+    linear decay alone), and the gradient check is said for any model, not as 'all 3,184 parameters'."""
+    app = _app(schedule="constant", n_embd=8)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.help_panel.visible)
+        text = help_read(app)
+        assert "the schedule goes on from the new base (linear: its decay towards 0; constant: the base itself; " \
+               "cosine: its curve towards 0)" in text
+        assert "linear, the page's, falls in a straight line from its start towards 0 at the end; constant " \
+               "stays at its start (a full row); cosine falls along half a cosine" in text
+        assert "the linear decay goes on" not in text and "falls linearly from its start" not in text
+        assert "for every parameter of the model (3,184 in the page's; the view says how many)" in text
+        assert "all 3,184 parameters" not in text
+
+
+def test_the_readme_says_the_lr_label_is_the_rate_the_last_step_used():
+    """QA 10: the README said the lr row's label gives the next step's rate ("one step's decay lower");
+    the app shows the rate the last step used on both (test_the_step_line_keeps_the_loss_and_the_rate_whole)."""
+    from pathlib import Path
+
+    readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8"))
+    assert "the rate of the next step" not in readme and "one step's decay lower" not in readme
+    assert "(the lr row's label under the plot gives the same rate: the one the last step used)" in readme
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_halving_the_rate_says_what_the_schedule_in_use_does_next(size):
+    """QA 11: `<` on a constant-schedule run said "(the decay goes on)": there is no decay there."""
+    app = _app(steps=1000, schedule="constant")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("full_stop")
+        await until(pilot, lambda: app.shown_step == 1)
+        await pilot.press("less_than_sign")
+        await pilot.pause(0.2)
+        text = screen(app)
+        assert "learning rate base 0.5 from step 2 on" in text, text
+        assert "decay" not in app.note and "the constant schedule: every later step uses it" in app.note
+        if size[0] >= 120:
+            assert "(the constant schedule: every later step uses it)" in text

@@ -16,7 +16,8 @@ COMMANDS: list[tuple[str, str, str]] = [  # (title, what it does and its key, th
     ("Training: save a checkpoint", "s: to --save, or micromlp-checkpoint.npz here", "save"),
     ("Training: export runs and plot", "e: the session's runs to micromlp-runs.csv, the loss plot to "
      "micromlp-plot.svg (beside --save, or here; the picture at --plot if given)", "export"),
-    ("Training: settings", "o: learning rate, steps, sizes, seed, samples, hold-out, data; a new run", "settings"),
+    ("Training: settings", "o: learning rate, steps, sizes, seed, samples, hold-out, lr schedule, gradient, data, "
+     "race; a new run", "settings"),
     ("Training: halve the learning rate", "<: from the next step on; after a divergence, a new run at half the rate",
      "scale_lr(0.5)"),
     ("Training: double the learning rate", ">: from the next step on", "scale_lr(2)"),

@@ -140,7 +140,11 @@ class Experiments:
         except MicroMLPError as exc:
             h.set_note(f"learning rate unchanged: {exc}")
             return
-        h.set_note(f"learning rate base {base:g} from step {h.training.step + 1} on (the decay goes on)")
+        goes_on = {"linear": "the decay towards 0 goes on from it", "cosine": "the cosine schedule goes on from it",
+                   "constant": "the constant schedule: every later step uses it"}
+        schedule = h.training.config.schedule
+        h.set_note(f"learning rate base {base:g} from step {h.training.step + 1} on "
+                   f"({goes_on.get(schedule, f'the {schedule} schedule goes on from it')})")
         h.draw_plot()
 
     def smoothing(self, delta: int) -> None:

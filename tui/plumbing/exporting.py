@@ -30,7 +30,8 @@ def race_runs(race: Race, picked: int, data: str) -> list[ExportRun]:
     out = []
     for i, (v, run) in enumerate(zip(race.variants, race.runs)):
         e = ExportRun.of_run(run, data, name=f"v{v.number}", label=f"race variant {v.number}: {v.label}")
-        out.append(e if i == picked else replace(e, current=False, colour=colour_of(v.number)))
+        out.append(e if i == picked else replace(e, current=False, colour=colour_of(v.number), variant=True,
+                                                    differs=v.label))
     return out
 
 

@@ -28,17 +28,20 @@ COLOURS = {
     "axis": "#e0e0e0", "title": "#e0e0e0", "one-name": "#b6b6b6", "beyond": "#b6b6b6", "moving-avg": "#368ae9",
     "whole-data": "#ffc473", "held-out": "#c061cb", "guess": "#d17e92", "floor": "#8ad4a1",
     "diverged": "#b93c5b", "lr-change": "#004578", "kept": LINE_HEX[0], "baseline": LINE_HEX[0],
-}  # kept runs and the baseline: each in its own run's colour (LINE_HEX), as on screen
+    "variant": LINE_HEX[0],
+}  # kept runs, the baseline and a race's other variants: each in its own line's colour (LINE_HEX), as on screen
 STROKES = {  # (width, dash) of each kind
     "moving-avg": (2.0, ""), "whole-data": (2.0, ""), "held-out": (2.0, ""), "guess": (1.2, "6 4"),
-    "floor": (1.2, "6 4"), "kept": (1.5, ""), "baseline": (2.5, "10 4"), "lr-change": (1.2, "2 3"),
-    "diverged": (1.5, "3 2"),
+    "floor": (1.2, "6 4"), "kept": (1.5, ""), "variant": (1.5, ""), "baseline": (2.5, "10 4"),
+    "lr-change": (1.2, "2 3"), "diverged": (1.5, "3 2"),
 }
-KEY_ORDER = ("one-name", "moving-avg", "whole-data", "held-out", "guess", "floor", "kept", "baseline", "beyond",
+KEY_ORDER = ("one-name", "moving-avg", "whole-data", "held-out", "guess", "floor", "kept", "variant", "baseline",
+             "beyond",
              "lr-change", "diverged")
 KEY_TEXT = {"one-name": "one name (low/high)", "moving-avg": "moving average", "whole-data": "whole-data",
             "held-out": "held-out", "guess": "random guess", "floor": "bigram floor", "kept": "earlier runs",
-            "beyond": "beyond the axis"}
+            "variant": "other variants", "beyond": "beyond the axis"}  # kept: runs before; variant: a race's others
+CHAR_PX = 7.2  # a character's width at font-size 12 in a monospace font (0.6 em)
 FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\""
 
 
@@ -60,8 +63,13 @@ def _tick_text(value: float, step: float) -> str:
 
 
 def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
-    """The picture as SVG text."""
-    left, right, top, bottom = 64, 236, 70, 50
+    """The picture as SVG text. The right margin is as wide as its longest label needs (a reference's,
+    or another run's or variant's name and what differs), from 236 px up to 40% of the width; a label
+    longer than that is cut with an ellipsis."""
+    left, top, bottom = 64, 70, 50
+    margin = [text for _, _, text in series.references] + [
+        ln.margin or ln.key for ln in series.lines if ln.kind in ("kept", "variant", "baseline")]
+    right = math.ceil(min(max(236, CHAR_PX * max(map(len, margin), default=0) + 16), width * 0.4))
     pw, ph = width - left - right, height - top - bottom
     x_hi = max(series.num_steps, 1)
     y_lo, y_hi = series.y_lo, series.y_hi
@@ -111,8 +119,8 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
         if top <= at <= top + ph:
             out.append(_path(kind, text, f"M{left} {_num(at)}H{left + pw}"))
             labels.append((at, COLOURS[kind], text))
-    order = {"kept": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4, "held-out": 5,
-             "whole-data": 6, "moving-avg": 7}
+    order = {"kept": 0, "variant": 0, "baseline": 1, "lr-change": 2, "diverged": 2, "one-name": 3, "beyond": 4,
+             "held-out": 5, "whole-data": 6, "moving-avg": 7}
     for line in sorted(series.lines, key=lambda ln: order.get(ln.kind, 8)):
         if line.kind == "beyond":  # a small triangle at the edge, pointing the way the loss went
             d = "".join(f"M{_num(a)} {_num(b)}l-2.5 {4 if b <= top else -4}h5z"
@@ -122,13 +130,13 @@ def render_svg(series: PlotSeries, width: int = 960, height: int = 540) -> str:
         else:
             d = _polyline(px(line.x), py(line.y))
         out.append(_path(line.kind, line.key, d, line_colour(line)))
-        if line.kind in ("kept", "baseline"):
+        if line.kind in ("kept", "variant", "baseline"):
             finite = np.isfinite(line.y)
             if finite.any():
                 last = float(line.y[finite][-1])
                 if y_lo <= last <= y_hi:
-                    labels.append((float(py(last)), line_colour(line), line.key))
-    out += _margin_labels(labels, left + pw + 6, top, top + ph, right - 10)
+                    labels.append((float(py(last)), line_colour(line), line.margin or line.key))
+    out += _margin_labels(labels, left + pw + 6, top, top + ph, right - 16)
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -166,7 +174,7 @@ def _points(x: np.ndarray, y: np.ndarray) -> str:
 
 def _margin_labels(labels: list[tuple[float, str, str]], x: float, lo: float, hi: float, room: int) -> list[str]:
     """Labels at their line's height in the right margin, moved apart so that none overlap."""
-    gap, chars = 13.0, max(room // 7, 4)
+    gap, chars = 13.0, max(int(room / CHAR_PX + 1e-9), 4)
     placed: list[float] = []
     out = []
     for y, colour, text in sorted(labels):

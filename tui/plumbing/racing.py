@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from engine import Config, Run
 from engine.errors import MicroMLPError
-from engine.race import READY_RACES, Race, race_configs, race_spec, variant_curves
+from engine.race import READY_RACES, Race, page_base, race_configs, race_spec, setting_words, variant_curves
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.training_loop import TrainingLoop
 from tui.views.race import colour_of
@@ -100,8 +100,15 @@ class Racing:
         h.action_view(RACE_VIEW)
 
     async def ready_race(self, index: int) -> None:
-        """One of the palette's ready races (engine.race.READY_RACES), with a note on what to look at."""
+        """One of the palette's ready races (engine.race.READY_RACES), with a note on what to look at.
+        It starts from the current settings but with the tutorial's schedule and gradient, unless it
+        races them (engine.race.page_base); the note says so when that changed what the run used."""
         title, spec, look = READY_RACES[index]
-        await self.start(spec)
+        current = self.host.training.config.with_(temperature=self.host.temperature)
+        base = page_base(current, race_spec(spec))
+        await self.start(spec, base)
         if self.host.race is not None:
-            self.host.set_note(f"{title}: {look}", sticky=True)
+            back = [setting_words(s, getattr(base, s)) for s in ("schedule", "gradient")
+                    if getattr(base, s) != getattr(current, s)]
+            since = f" (from the page's {' and '.join(back)})" if back else ""
+            self.host.set_note(f"{title}{since}: {look}", sticky=True)

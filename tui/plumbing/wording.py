@@ -8,6 +8,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from engine.config import GRADIENT_WORDS, SCHEDULE_WORDS
+
 MOVING_AVERAGE = "moving average"  # the one name of the exponential moving average of the one-name losses
 LEFT_TO_LEARN = "left to learn"  # the plot's second view: whole-data loss minus the bigram floor
 LOSS_CAP = 1000.0  # a loss above this is a run gone wrong: written "> 1000", never as 1.693e+180
@@ -94,22 +96,22 @@ def data_label(data: str | Path | None, names: int, heldout: int = 0) -> str:
 
 def lr_schedule(changes: Sequence[tuple[int, float]], schedule: str = "linear") -> str:
     """'lr 1.0', or with changes mid-run 'lr 1.0, 0.5 from step 301'. Bases as given (repr). On another
-    schedule than the tutorial's linear decay, it is named: 'lr 1.0 cosine', 'lr 1.0 constant'."""
+    schedule than the tutorial's linear decay, it is named as an item of its own, in the words a race's
+    variant label uses (engine.config.SCHEDULE_WORDS): 'lr 1.0, 0.5 from step 301 · cosine schedule'."""
     first = f"lr {changes[0][1]!r}" if changes else "lr ?"
     text = ", ".join([first, *(f"{base!r} from step {step + 1:,}" for step, base in changes[1:])])
-    return text if schedule == "linear" else f"{text} {schedule}"
-
-
-GRADIENT_WORDS = {"name": "one name a step", "data": "whole-data gradient"}  # how the run line says `gradient`
+    return text if schedule == "linear" else f"{text} · {SCHEDULE_WORDS.get(schedule, schedule)}"
 
 
 def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidden: int, seed: int,
              num_steps: int, num_params: int, width: int, schedule: str = "linear", gradient: str = "name") -> str:
     """The current run in one line of at most `width` characters: its data, learning rate (and its
-    changes, and its schedule unless the tutorial's), the gradient unless the tutorial's one name a step,
-    sizes, seed, steps and parameter count. What does not fit gives way whole, least needed first: the
-    steps (the status says them), the page's figure, then the seed, the sizes; only the data and the
-    rate are ever cut (with an ellipsis)."""
+    changes), its schedule unless the tutorial's ('cosine schedule'), the gradient unless the tutorial's
+    one name a step ('whole-data gradient': the words view 8's variant labels use), sizes, seed, steps
+    and parameter count. What does not fit gives way whole, least needed first: the steps (the status
+    says them), the page's figure, then the seed, the sizes; then the data's name is cut (with an
+    ellipsis) so that the rate, schedule and gradient stay whole; only when even they do not fit is the
+    line cut at its end."""
     lr, sizes, seed_ = lr_schedule(changes, schedule), [f"n_embd {n_embd}", f"hidden {hidden}"], f"seed {seed}"
     if gradient != "name":
         lr = f"{lr} · {GRADIENT_WORDS.get(gradient, gradient)}"
@@ -120,4 +122,7 @@ def run_line(data: str, changes: Sequence[tuple[int, float]], n_embd: int, hidde
         text = " · ".join(items)
         if len(text) <= width:
             return text
+    room = width - len(lr) - 3  # the data's share: " · " then the rate and what goes with it
+    if room >= 8:  # enough of the data's name to know it
+        return f"{data[: room - 1]}… · {lr}"
     return text[: max(width - 1, 0)] + "…"

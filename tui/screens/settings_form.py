@@ -34,7 +34,7 @@ from textual.screen import ModalScreen
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Static
 
-from engine.config import Config
+from engine.config import SCHEDULES, Config
 from engine.dataset import MAX_DATA_BYTES, read_text, split_docs
 from engine.errors import DataError, MicroMLPError
 from engine.outputs import check_distinct
@@ -70,6 +70,12 @@ def _float(flag: str, text: str) -> float:
         raise MicroMLPError(f"argument {flag}: invalid float value: {text!r}") from None
 
 
+def _word(flag: str, text: str) -> str:
+    """A field of choices (--schedule, --gradient) as its flag takes it: the word as typed (Config.validate
+    says, as for the flag, when it is not one of the choices)."""
+    return text
+
+
 @dataclass(frozen=True)
 class Field:
     id: str  # the Input's id
@@ -77,6 +83,7 @@ class Field:
     flag: str
     setting: str  # the Config field it sets
     parse: Callable[[str, str], object]  # (flag, text) -> value, or MicroMLPError with the flag's message
+    hint: str = ""  # shown beside the field: the choices it takes
 
     def value(self, text: str) -> object:
         if self.setting == "hidden" and not text.strip():
@@ -98,6 +105,10 @@ FIELDS = [
     Field("top-k", "top-k (0: off)", "--top-k", "top_k", _int),
     Field("samples", "final samples", "--samples", "num_samples", _int),
     Field("holdout", "hold-out fraction", "--holdout", "holdout", _float),
+    Field("schedule", "lr schedule", "--schedule", "schedule", _word,
+          f"{SCHEDULES[0]} (the page's), {', '.join(SCHEDULES[1:])}"),
+    Field("gradient", "gradient", "--gradient", "gradient", _word,
+          "name (the page's) or data (all names)"),
 ]
 
 
@@ -250,7 +261,9 @@ class SettingsForm(ModalScreen[Settings | None]):
     SettingsForm .settings-label { width: 18; }
     SettingsForm Input { width: 14; }
     SettingsForm #data, SettingsForm #race { width: 1fr; }
+    SettingsForm #schedule, SettingsForm #gradient { width: 10; }  /* a word: its choices fit beside it at 80 */
     SettingsForm .field-error { width: 1fr; height: auto; color: $error; padding-left: 1; }
+    SettingsForm .field-hint { width: auto; color: $text-muted; padding-left: 1; }
     SettingsForm #data-error, SettingsForm #race-error, SettingsForm #form-error { padding-left: 18; }
     SettingsForm #data-choices { height: auto; padding-left: 17; }
     SettingsForm #settings-buttons { height: auto; align-horizontal: right; }
@@ -279,7 +292,7 @@ class SettingsForm(ModalScreen[Settings | None]):
             for f in FIELDS:
                 check = lambda t, f=f: check_field(f, t, self.base, self.vocab_size)  # noqa: E731
                 yield self._row(f.label, f.id, f.text(self.base), check,
-                                placeholder="4 x n_embd" if f.id == "hidden" else "")
+                                placeholder="4 x n_embd" if f.id == "hidden" else "", hint=f.hint)
             yield self._row("data file", "data", self.data or "", check_data,
                             placeholder="a text file, one name per line; empty: the embedded census names", error=False)
             with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
@@ -295,18 +308,21 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield Button("Cancel", id="cancel", compact=True)
 
     def _row(self, label: str, field_id: str, value: str, check: Callable[[str], str | None],
-             placeholder: str = "", error: bool = True) -> Horizontal:
-        """A label, the field and (beside it) its message."""
+             placeholder: str = "", error: bool = True, hint: str = "") -> Horizontal:
+        """A label, the field and (beside it) the choices it takes, if it says them, and its message."""
         return Horizontal(
             Label(label, classes="settings-label"),
             Input(value, placeholder=placeholder, id=field_id, compact=True, validators=[_FieldValidator(check)],
                   validate_on=["changed", "submitted"]),
+            *([Label(hint, id=f"{field_id}-hint", classes="field-hint")] if hint else []),
             *([Label("", id=f"{field_id}-error", classes="field-error")] if error else []),
             classes="settings-row",
         )
 
     def _show(self, field_id: str, message: str | None) -> None:
         self.query_one(f"#{field_id}-error", Label).update(Text(message or ""))
+        for hint in self.query(f"#{field_id}-hint"):  # the choices give way to the message (one row)
+            hint.display = not message
 
     def errors(self) -> dict[str, str]:
         """The messages shown now, by field id (for tests and the caller)."""

@@ -42,11 +42,13 @@ KEYS = [
     ("e", "export: every run of the session (the current one and the kept ones) to micromlp-runs.csv, one row a "
           "step, and the loss plot as a picture to micromlp-plot.svg (beside --save, else in the current folder; "
           "the picture at --plot if given); the note says where"),
-    ("o", "settings: learning rate, steps, sizes, seed, temperature, top-k, samples, hold-out fraction, data (a "
+    ("o", "settings: learning rate, steps, sizes, seed, temperature, top-k, samples, hold-out fraction, lr "
+          "schedule, gradient, data (a "
           "button fills in the tutorial's names); apply starts a new run (escape cancels); the run it replaces "
           "stays on the plot as a line of its own colour"),
-    ("< >", "halve / double the learning rate from the next step on; the linear decay goes on from the new "
-            "base, and the plot marks the step (╎). After a divergence, < starts a new run at half the rate"),
+    ("< >", "halve / double the learning rate's base from the next step on; the schedule goes on from the new "
+            "base (linear: its decay towards 0; constant: the base itself; cosine: its curve towards 0), and "
+            "the plot marks the step (╎). After a divergence, < starts a new run at half the rate"),
     ("7", "the runs view: every run of the session; j / k pick a row, h hides or shows its line, x removes it, "
           "b pins the picked kept run as the baseline (again: unpins it): every run's settings and final figures "
           "are then shown as differences from it"),
@@ -92,9 +94,11 @@ SECTIONS = [
         "┄ bigram floor (green): the loss of Step 0's count table, the best ANY one-token-context model can "
         "do on this data. The whole-data loss creeps towards it and never goes below it; the moving average "
         "can dip below it only because the last names happened to be easy.",
-        "The row under the x axis is the learning rate: bright where the run has been, dim ahead; it falls "
-        "linearly from its start to 0 at the last step, and its value in the right margin is the rate the last "
-        "step used, as on the step line. A red ┆ column marks the step where a run diverged.",
+        "The row under the x axis is the learning rate: bright where the run has been, dim ahead; it follows "
+        "the run's schedule (--schedule, the form's lr schedule field): linear, the page's, falls in a straight "
+        "line from its start towards 0 at the end; constant stays at its start (a full row); cosine falls "
+        "along half a cosine, slowly, then fast, then slowly, towards 0. Its value in the right margin is the rate "
+        "the last step used, as on the step line. A red ┆ column marks the step where a run diverged.",
         "Under the column the run is in, a small bar on the x axis (▁ .. ▇) fills as its steps come: the "
         "column is drawn as it fills and is final once full. "
         "┴ on the x axis marks where a pass over the training names ends (an epoch), in runs of 2 to 16 "
@@ -115,8 +119,9 @@ SECTIONS = [
         "run marked as the baseline is drawn thicker and its label starts with ◆. The moving averages of kept "
         "runs keep the smoothing they were kept with. The last 8 runs are kept; the runs view (7) lists them "
         "with their final figures, and hides, shows or removes them.",
-        "< and > change the learning rate's base from the next step on: lr = base x (1 - step / steps), so the "
-        "decay to 0 goes on from the new base (with --schedule constant, lr = base; cosine, base x its factor). "
+        "< and > change the learning rate's base from the next step on, and the schedule goes on from the new "
+        "base: linear (the page's) lr = base x (1 - step / steps), towards 0; constant lr = base; "
+        "cosine lr = base x (1 + cos(pi x step / steps)) / 2, towards 0. "
         "A ╎ marks the step in the plot, the key line gives the new base, "
         "and the lr row under the x axis shows the step in the schedule. A run where it never happens is "
         "exactly the tutorial's.",
@@ -212,7 +217,8 @@ SECTIONS = [
     ("6 Gradient check", [
         "c compares, for the current step's name at the current weights, the gradient backpropagation "
         "computes with a numerical one (central differences, two extra forward passes per parameter), for "
-        "all 3,184 parameters, off the screen's thread. Each ● is a parameter at (analytic, numerical): they "
+        "every parameter of the model (3,184 in the page's; the view says how many), off the screen's "
+        "thread. Each ● is a parameter at (analytic, numerical): they "
         "lie on the diagonal. The largest absolute difference is around 1e-10: the backward pass is right.",
     ]),
     ("The figures", [
