@@ -421,11 +421,12 @@ def _short(label: str) -> str:
 def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]],
             ghost_lines: list[np.ndarray]) -> dict[int, tuple[str, str]]:
     """Row -> (style, text) of the right margin: each reference line's label on its row, then each
-    ghost's label (in their order) beside where its line ends: whole (wrapped over rows if need be) on a
-    block of free rows holding the row its line ends on, or else just next to it; failing that its first
-    word alone (the variant's number, the kept run's #) on that row or the next; where those are all other
-    labels', it is left out (the key line and views 7 and 8 still name it). Labels keep the order of their
-    lines' ends (a higher end, a higher label), and are never moved further from their lines."""
+    ghost's label (one-row labels first, else in their order) beside where its line ends: whole (wrapped
+    over rows if need be) on a block of free rows holding the row its line ends on, or else just next to
+    it; failing that its first word alone (the variant's number, the kept run's #) on that row or the next;
+    where those are all other labels', it is left out (the key line and views 7 and 8 still name it).
+    Labels keep the order of their lines' ends (a higher end, a higher label), and are never moved further
+    from their lines."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
     out: dict[int, tuple[str, str]] = {}
     if not mw:
