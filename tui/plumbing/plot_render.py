@@ -442,6 +442,7 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
             return False
         return all((start - row) * (at - end) >= 0 for end, row in placed)  # never out of order
 
+    labels = []
     for ghost, line in zip(figures.ghosts, ghost_lines):
         finite = line[np.isfinite(line)]
         if not len(finite):
@@ -449,6 +450,9 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         label = (BASELINE + " " if ghost.baseline else "") + ghost.label
         parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
                  for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
+        labels.append((ghost, finite, label, parts))
+    labels.sort(key=lambda g: len(g[3]))  # one-row labels first: a wrapped one takes no row another needs whole
+    for ghost, finite, label, parts in labels:
         at = min(max(float(axis.position(float(finite[-1]))[0]), 0.0), rows - 1.0)
         end = axis.row(float(finite[-1]))  # the row its line ends on (the edge row if beyond the axis)
         n = len(parts)
@@ -499,7 +503,7 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         data = "whole-data " if whole else ""
         compact = [(f"• {data}lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
                    ("▀ whole-data", "exact")] + short[7:]  # without "⣿ both" and the smoothing's weight
-        tiny = [(f"•{data[:5]}lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
+        tiny = [(f"•{data}lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
                 (" ", "axis"), ("┄guess", "guess"), (" ", "axis"), ("┄floor", "floor")]
     variants = [g for g in figures.ghosts if g.variant]
     if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
