@@ -496,7 +496,7 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
         # in a whole-data run a dot is a whole-data loss: every form with room for a word says so
         dots_short = ("• whole-data loss" if per == "1" else f"• whole-data lo/hi of {names}") if whole \
-            else f"• low/high of {names}"
+            else f"• lo/hi of {names}"  # "lo/hi": room for the smoothing's weight at 110 columns
         short = [(dots_short, "dots"), (" ", "axis"), (f"⠒ avg (weight {w:g})", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
