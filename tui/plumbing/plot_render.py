@@ -459,9 +459,9 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
         tries = [(s, parts) for s in dict.fromkeys((end, end - n + 1, end + 1, end - n))]
         tries += [(s, [first]) for s in (end, end - 1, end + 1)] if n > 1 or parts[0] != first else []
-        for start, text in tries:
-            if fits(start, len(text), at):
-                for i, part in enumerate(text):
+        for start, block in tries:
+            if fits(start, len(block), at):
+                for i, part in enumerate(block):
                     out[start + i] = (ghost.style, part)
                 placed.append((at, start))
                 break
