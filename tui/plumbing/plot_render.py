@@ -2,8 +2,10 @@
 use it): the run's steps along x (fixed from 0 to the run's length), and on y each column's
 one-name losses (their lowest and highest, faint dots), the moving average (a braille line), the
 exact whole-data loss (half blocks) and the two reference lines, labelled in the right margin; kept
-runs (or race variants) as braille lines each in its own colour, labelled in full in the margin. A key
-line above says which is which. `l` switches to the "left to learn" view: whole-data loss minus the
+runs (or race variants) as braille lines each in its own colour, labelled in the margin beside where
+each line ends (or left out where other labels hold those rows). A key line above says which is which;
+under the x axis the learning rate, its figure in the margin never cut (written shorter to fit). `l`
+switches to the "left to learn" view: whole-data loss minus the
 bigram floor on a log axis.
 
 The y axis is exact (engine.curve.fit_axis): one linear map from value to row, ticks an equal whole
