@@ -150,7 +150,7 @@ async def test_in_the_app_the_axis_is_exact_and_keeping_a_run_changes_neither_wi
         c0 = rows[top].index("┌") + 1
         labelled = [(float(r[: c0 - 1]), i - top - 1) for i, r in enumerate(rows) if i > top and r[c0 - 1] == "┤"]
         assert len(labelled) >= 2 and all(axis.row(v) == row for v, row in labelled)
-        floor_rows = [i - top - 1 for i, r in enumerate(rows) if "floor" in r[right:]]
+        floor_rows = [i - top - 1 for i, r in enumerate(rows) if i > top and "floor" in r[right:]]  # the margin
         assert floor_rows == [axis.row(app.training.reference.floor)]
         y_labels, x_labels = [r[:c0] for r in rows], rows[-2]
         await pilot.press("n")

@@ -48,9 +48,17 @@ async def test_eight_seeds_at_120x40_every_line_in_its_colour_and_a_ranked_board
     async with app.run_test(size=(120, 40)) as pilot:
         await finish(pilot, app)
         styles = cell_styles(app)
+        key_styles = [st for text, st in app.plot.rows()[0] for _ in text]
         for n in range(2, 9):  # every variant but the one shown (variant 1: the main line); 8 seeds converge,
-            # so their lines share cells (the current run's lines are drawn over them): >= 10 cells each
-            assert styles.count(line_style(colour_of(n))) >= 10, n
+            # so their lines share cells (the current run's lines are drawn over them, a later variant's over an
+            # earlier's) and their labels, beside the lines' ends, cannot all be shown (where the rows there
+            # are taken one is left out; they were once moved rows away to make up 10 cells each): each is
+            # in its colour in the key line and on the plot (its line, or its label)
+            style = line_style(colour_of(n))
+            assert key_styles.count(style) >= 2 and styles.count(style) - key_styles.count(style) >= 1, n
+        labelled = [n for n in range(2, 9) if any(f" {n} seed {n} " in "".join(t for t, _ in row) + " "
+                                                  for row in app.plot.rows()[1:])]
+        assert len(labelled) >= 4, labelled  # most are labelled: on their rows and the rows next to them
         assert line_style(colour_of(1)) not in styles and styles.count("ema") >= 20
         assert "⠒2 ⠒3 ⠒4 ⠒5 ⠒6 ⠒7 ⠒8" in key_line(app)
         await pilot.press("8")

@@ -2,8 +2,10 @@
 use it): the run's steps along x (fixed from 0 to the run's length), and on y each column's
 one-name losses (their lowest and highest, faint dots), the moving average (a braille line), the
 exact whole-data loss (half blocks) and the two reference lines, labelled in the right margin; kept
-runs (or race variants) as braille lines each in its own colour, labelled in full in the margin. A key
-line above says which is which. `l` switches to the "left to learn" view: whole-data loss minus the
+runs (or race variants) as braille lines each in its own colour, labelled in the margin beside where
+each line ends (or left out where other labels hold those rows). A key line above says which is which;
+under the x axis the learning rate, its figure in the margin never cut (written shorter to fit). `l`
+switches to the "left to learn" view: whole-data loss minus the
 bigram floor on a log axis.
 
 The y axis is exact (engine.curve.fit_axis): one linear map from value to row, ticks an equal whole
@@ -140,6 +142,22 @@ def figure(value: float, width: int = 7) -> str:
     value += 0.0  # no "-0.000"
     text = f"{value:.3f}"
     return text if len(text) <= width else f"{value:.1e}"
+
+
+def rate_in(value: float, room: int) -> str:
+    """A learning rate in at most `room` characters, never cut: as the step line writes it if that fits,
+    else the closest shorter writing within 5% of it ("2.5e-6" for 2.47e-06, "0.0005" for 0.00050);
+    "" when none fits."""
+    text = learning_rate(value)
+    if len(text) <= room or not math.isfinite(value) or value == 0:
+        return text if len(text) <= room else ""
+    tries = [f"{value:.{d}f}" for d in (4, 3, 2, 1, 0)]
+    for d in (2, 1, 0):
+        mantissa, exponent = f"{value:.{d}e}".split("e")
+        tries.append(f"{mantissa}e{int(exponent)}")
+    fits = [(abs(float(t) - value) / abs(value), i, t) for i, t in enumerate(tries) if len(t) <= room]
+    fits = [f for f in fits if f[0] <= 0.05]
+    return min(fits)[2] if fits else ""
 
 
 def per_column(num_steps: int, cols: int) -> str:
@@ -405,7 +423,12 @@ def _short(label: str) -> str:
 def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]],
             ghost_lines: list[np.ndarray]) -> dict[int, tuple[str, str]]:
     """Row -> (style, text) of the right margin: each reference line's label on its row, then each
-    ghost's label, whole (wrapped over rows if need be), on free rows nearest its line's last value."""
+    ghost's label (one-row labels first, else in their order) beside where its line ends: whole (wrapped
+    over rows if need be) on a block of free rows holding the row its line ends on, or else just next to
+    it; failing that its first word alone (the variant's number, the kept run's #) on that row or the next;
+    where those are all other labels', it is left out (the key line and views 7 and 8 still name it).
+    Labels keep the order of their lines' ends (a higher end, a higher label), and are never moved further
+    from their lines."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
     out: dict[int, tuple[str, str]] = {}
     if not mw:
@@ -414,6 +437,14 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         if axis.inside(v):
             text = label if mw >= 19 else _short(label) if mw >= 11 else label.split()[-1]
             out.setdefault(axis.row(v), (name, text[: mw - 1]))
+    placed: list[tuple[float, int]] = []  # (where a ghost's line ends, as a row coordinate; its label's row)
+
+    def fits(start: int, n: int, at: float) -> bool:
+        if start < 0 or start + n > rows or any(start + i in out for i in range(n)):
+            return False
+        return all((start - row) * (at - end) >= 0 for end, row in placed)  # never out of order
+
+    labels = []
     for ghost, line in zip(figures.ghosts, ghost_lines):
         finite = line[np.isfinite(line)]
         if not len(finite):
@@ -421,12 +452,20 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         label = (BASELINE + " " if ghost.baseline else "") + ghost.label
         parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
                  for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
-        r0 = axis.row(float(finite[-1]))
-        for d in sorted(range(-rows, rows), key=lambda d: (abs(d), -d)):
-            start = r0 + d
-            if 0 <= start and start + len(parts) <= rows and all(start + i not in out for i in range(len(parts))):
-                for i, part in enumerate(parts):
+        labels.append((ghost, finite, label, parts))
+    labels.sort(key=lambda g: len(g[3]))  # one-row labels first: a wrapped one takes no row another needs whole
+    for ghost, finite, label, parts in labels:
+        at = min(max(float(axis.position(float(finite[-1]))[0]), 0.0), rows - 1.0)
+        end = axis.row(float(finite[-1]))  # the row its line ends on (the edge row if beyond the axis)
+        n = len(parts)
+        first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
+        tries = [(s, parts) for s in dict.fromkeys((end, end - n + 1, end + 1, end - n))]
+        tries += [(s, [first]) for s in (end, end - 1, end + 1)] if n > 1 or parts[0] != first else []
+        for start, block in tries:
+            if fits(start, len(block), at):
+                for i, part in enumerate(block):
                     out[start + i] = (ghost.style, part)
+                placed.append((at, start))
                 break
     return out
 
@@ -454,16 +493,19 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         tiny = [("gap ", "title"), ("▀ data−floor", "exact")]
     else:
         long = [(f"• lowest & highest {dots} of the {names} in a column (▴▾ beyond)", "dots"), ("  ", "axis"),
-                (f"⠒ moving average, smoothing {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
+                (f"⠒ moving average, smoothing weight {w:g}", "ema"), ("  ", "axis"), ("▀ whole-data", "exact"),
                 ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
-        dots_short = "• whole-data loss" if whole and per == "1" else f"• low/high of {names}"
-        short = [(dots_short, "dots"), (" ", "axis"), (f"⠒ avg {w:g}", "ema"), (" ", "axis"),
+        # in a whole-data run a dot is a whole-data loss: every form with room for a word says so
+        dots_short = ("• whole-data loss" if per == "1" else f"• whole-data lo/hi of {names}") if whole \
+            else f"• lo/hi of {names}"  # "lo/hi": room for the smoothing's weight at 110 columns
+        short = [(dots_short, "dots"), (" ", "axis"), (f"⠒ avg (weight {w:g})", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
-        compact = [(f"• lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
+        data = "whole-data " if whole else ""
+        compact = [(f"• {data}lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
                    ("▀ whole-data", "exact")] + short[7:]  # without "⣿ both" and the smoothing's weight
-        tiny = [(f"•lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
+        tiny = [(f"•{data}lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
                 (" ", "axis"), ("┄guess", "guess"), (" ", "axis"), ("┄floor", "floor")]
     variants = [g for g in figures.ghosts if g.variant]
     if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
@@ -502,7 +544,8 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         long, short = long + note, short + note
         compact, tiny = compact + [(" ┆ diverged", "diverged")], tiny + [(" ┆ diverged", "diverged")]
         glyphs = glyphs + [(" ┆ diverged", "diverged")]
-    for runs in (long, short, compact, tiny, glyphs):
+    bare = [("⠒ avg", "ema") if t.startswith("⠒ avg (") else (t, st) for t, st in short]  # short, no weight
+    for runs in (long, short, bare, compact, tiny, glyphs):
         if sum(len(t) for t, _ in runs) <= width:
             return runs
     return glyphs
@@ -616,7 +659,8 @@ def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> 
     passed = (b.current + 1) // 2 if b.current >= 0 else 0
     taken = len(figures.history)  # the rate the last step used, as the step line says it (step 1's before any)
     lr_now = float(lr_used(changes, figures.num_steps, np.array([max(taken, 1)]), figures.schedule)[0])
-    margin = f" lr {learning_rate(lr_now)}"[: geo.margin_w] if geo.margin_w else ""
+    rate = rate_in(lr_now, geo.margin_w - 5)  # " lr " before it, a space after: it never meets the edge
+    margin = f" lr {rate}" if rate else ""
     return [("lr".ljust(geo.label_w), "axis"), (chars[:passed], "lr"), (chars[passed:], "lr-future"),
             (" " + margin.ljust(geo.margin_w), "axis")]
 

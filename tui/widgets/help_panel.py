@@ -115,7 +115,9 @@ SECTIONS = [
     ("Experiments: earlier runs, the learning rate, a held-out set", [
         "When a run is replaced (r, n, or new settings with o) it is kept: its moving average stays on the plot "
         "as a braille line in a colour of its own (the same in its label and the runs view), labelled in full "
-        "in the right margin with what differs from the current run (e.g. 'lr 0.5', 'seed 43, n_embd 32'); a "
+        "in the right margin with what differs from the current run (e.g. 'lr 0.5', 'seed 43, n_embd 32'), "
+        "beside where its line ends (its # alone where the whole label has no room there, none where other "
+        "labels fill those rows); a "
         "run marked as the baseline is drawn thicker and its label starts with ◆. The moving averages of kept "
         "runs keep the smoothing they were kept with. The last 8 runs are kept; the runs view (7) lists them "
         "with their final figures, and hides, shows or removes them.",
@@ -143,7 +145,8 @@ SECTIONS = [
         *[f"{title} ({spec}): {look}." for title, spec, look in READY_RACES],
         "On the plot the variant shown is drawn as the run always is; every other variant's moving average is "
         "a braille line in its own colour, its number in the key line and its number and what differs in the "
-        "right margin (where two labels would share a row one is left out). Variants 1..8 are drawn at 100 "
+        "right margin beside where its line ends (on that row or the next; where those are other labels', it is "
+        "left out). Variants 1..8 are drawn at 100 "
         "columns or more, 1..4 below that, and always the one shown; view 8 lists them all.",
         "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "

@@ -1,0 +1,235 @@
+"""The loss plot's words say what they are, as drawn at 80x24 and 120x40 (and at the sizes the plot gets
+inside the dashboard): the learning rate under the plot is never a cut number, the labels in the right
+margin sit beside where their lines end (or are left out), a whole-data run's key says its dots are
+whole-data losses, the smoothing weight never reads as a loss, and the filling bar of the column in
+progress is not in a data line's colour. (Learner QA findings 1, 6, 7, 9, 12.)"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+from helpers import until
+
+from engine import Config, Run
+from engine.curve import lr_used
+from engine.race import Race, race_configs, race_spec
+from tui.app import DashboardApp
+from tui.plumbing.training_loop import SPEEDS, State
+from tui.widgets.loss_plot import Ghost, PlotFigures, PlotState, plot_layout, render_plot
+
+APP_SIZES = [(80, 24), (120, 40)]
+# the renderer at the terminal's sizes, and at the sizes the plot itself gets in the dashboard at them
+PLOT_SIZES = [(80, 24), (120, 40), (56, 14), (81, 23)]
+
+Cells = list[list[tuple[str, str]]]
+
+
+def cells(rows) -> Cells:
+    return [[(ch, st) for text, st in row for ch in text] for row in rows]
+
+
+def text(grid: Cells) -> list[str]:
+    return ["".join(ch for ch, _ in row) for row in grid]
+
+
+def frame_box(grid: Cells) -> tuple[int, int, int, int]:
+    t = text(grid)
+    top = next(i for i, s in enumerate(t) if "┌" in s)
+    bottom = next(i for i, s in enumerate(t) if "└" in s)
+    return top, bottom, t[top].index("┌") + 1, t[top].index("┐")
+
+
+def figures(run: Run, **kw) -> PlotFigures:
+    ref = run.reference
+    return PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
+                       ref.random_guess, ref.floor, run.diverged_at, **kw)
+
+
+@pytest.fixture(scope="module")
+def finished() -> Run:
+    run = Run.new(Config(num_steps=1000))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    return run
+
+
+# --- 1: the learning rate under the plot ------------------------------------------------------------------
+def lr_label(grid: Cells, right: int) -> str:
+    """The lr row's figure in the right margin (after the frame's right edge)."""
+    return text(grid)[-1][right:]
+
+
+def assert_reads_as(label: str, rate: float) -> None:
+    """`label` is "" (no room) or " lr X" with X within 5% of `rate` and a space before the edge."""
+    if not label.strip():
+        return
+    m = re.fullmatch(r" +lr (\S+)( +)", label)
+    assert m, repr(label)  # a blank between the figure and the plot's edge: it never runs into what is beside
+    assert math.isclose(float(m.group(1)), rate, rel_tol=0.05), (label, rate)
+
+
+@pytest.mark.parametrize("schedule,lr", [("cosine", 1.0), ("linear", 0.5), ("linear", 1.0), ("constant", 12.0)])
+@pytest.mark.parametrize("size", PLOT_SIZES + [(40, 14), (100, 30)])
+def test_the_lr_label_is_a_whole_figure_of_the_rate_the_last_step_used(finished, schedule, lr, size):
+    fig = figures(finished, schedule=schedule)
+    fig.learning_rate = lr
+    grid = cells(render_plot(fig, PlotState.for_run(fig), *size))
+    _, _, _, right = frame_box(grid)
+    rate = float(lr_used([(0, lr)], 1000, np.array([1000]), schedule)[0])  # the engine's figure for step 1000
+    label = lr_label(grid, right)
+    assert_reads_as(label, rate)
+    if size[0] >= 56:  # the margin has room for a rate: it is shown
+        assert "lr" in label, label
+
+
+@pytest.mark.parametrize("size", APP_SIZES)
+async def test_at_the_end_of_a_cosine_run_the_lr_label_reads_the_last_rate(size):
+    # QA: `lr 2.47e-0╰──` at the end of a cosine run (the real 2.47e-06)
+    app = DashboardApp(Run.new(Config(num_steps=300, schedule="cosine")), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=20)
+        await pilot.pause(0.1)
+        grid = cells(app.plot.rows())
+        _, _, _, right = frame_box(grid)
+        rate = app.loop.snapshot.record.lr  # the rate the last step used, as the step line has it
+        assert rate < 1e-3  # a rate that needs a short writing at 80 columns
+        assert_reads_as(lr_label(grid, right), rate)
+        assert "lr" in lr_label(grid, right)
+
+
+# --- 6: labels beside where their lines end -----------------------------------------------------------------
+class _Line:
+    """A ghost's line falling straight from 3.3 to `end` over the run."""
+
+    def __init__(self, end: float, steps: int = 1000):
+        self.end, self.steps = end, steps
+
+    def lines(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        ema = 3.3 + (self.end - 3.3) * np.asarray(steps, dtype=float) / self.steps
+        return ema, ema.copy(), np.full(len(ema), np.nan)
+
+
+def margin_blocks(grid: Cells, style: str) -> list[tuple[int, int, str]]:
+    """(first data row, last data row, text) of each block of margin rows drawn in `style`."""
+    top, bottom, _, right = frame_box(grid)
+    rows = [r - top - 1 for r in range(top + 1, bottom) if any(st == style for _, st in grid[r][right + 1:])]
+    blocks: list[tuple[int, int, str]] = []
+    for r in rows:
+        words = "".join(ch for ch, _ in grid[r + top + 1][right + 1:]).strip()
+        if blocks and blocks[-1][1] == r - 1:
+            blocks[-1] = (blocks[-1][0], r, blocks[-1][2] + " " + words)
+        else:
+            blocks.append((r, r, words))
+    return blocks
+
+
+GHOSTS = [  # a race's variants as the QA saw them: a wrapped label, and lines ending close together
+    ("#1 lr 1.0, gradient name", 2.50),
+    ("2 lr 0.5", 2.48),
+    ("3 lr 1.0", 2.47),
+    ("4 lr 2.0", 2.47),
+    ("5 lr 0.1", 2.95),
+]
+
+
+@pytest.mark.parametrize("size", PLOT_SIZES)
+def test_each_margin_label_sits_beside_where_its_line_ends_or_is_left_out(finished, size):
+    ghosts = tuple(Ghost(label, _Line(end), colour=i, variant=label[0] != "#")
+                   for i, (label, end) in enumerate(GHOSTS))
+    fig = figures(finished, ghosts=ghosts)
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, *size))
+    axis = plot_layout(fig, state, *size).axis
+    shown = []
+    for ghost, (label, end) in zip(ghosts, GHOSTS):
+        blocks = margin_blocks(grid, ghost.style)
+        assert len(blocks) <= 1, blocks  # one label a line, in one place
+        if not blocks:
+            continue
+        first, last, words = blocks[0]
+        row = axis.row(end)
+        assert first - 1 <= row <= last + 1, (label, row, blocks)  # on its end's row or just beside it
+        assert words == label or words == label.split()[0], words  # whole, or its number alone; never cut
+        shown.append((end, first))
+    # labels keep their lines' order: a line ending higher has its label no lower
+    assert all((a_row - b_row) * (b_end - a_end) >= 0 for a_end, a_row in shown for b_end, b_row in shown)
+    lone = margin_blocks(grid, ghosts[4].style)  # the line ending alone, far above the others: labelled there
+    assert len(lone) == 1 and lone[0][0] - 1 <= axis.row(2.95) <= lone[0][1] + 1, lone
+
+
+@pytest.mark.parametrize("size", APP_SIZES)
+async def test_in_a_race_each_variants_label_is_beside_its_lines_end(size):
+    # QA: at 80x24 `3 lr 0.5` beside the 2.2 row and `4 lr 1.0` beside 2.0 while both lines end near 2.47
+    race = Race.new(race_configs(Config(num_steps=300), race_spec("lr=0.5,1,2")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=30)
+        await pilot.pause(0.2)
+        grid = cells(app.plot.rows())
+        fig, state = app.plot.figures, app.plot.state
+        assert fig is not None and state is not None and state.buckets is not None and fig.ghosts
+        axis = app.plot.layout_now().axis
+        for ghost in fig.ghosts:
+            ema = ghost.curves.lines(state.buckets.edges[1:])[0]
+            row = axis.row(float(ema[np.isfinite(ema)][-1]))
+            for first, last, words in margin_blocks(grid, ghost.style):
+                assert first - 1 <= row <= last + 1, (ghost.label, row, first, last)
+                assert words in (ghost.label, ghost.tag), words
+
+
+# --- 7 and 9: the key ---------------------------------------------------------------------------------------
+def key_runs(grid: Cells, style: str) -> str:
+    return "".join(ch for ch, st in grid[0] if st == style)
+
+
+@pytest.mark.parametrize("size", PLOT_SIZES)
+def test_a_whole_data_runs_key_says_its_dots_are_whole_data_losses(finished, size):
+    fig = figures(finished, gradient="data")
+    grid = cells(render_plot(fig, PlotState.for_run(fig), *size))
+    dots = key_runs(grid, "dots")
+    assert "whole-data" in dots and "name" not in dots, dots  # QA: `• low/high of ~15 steps`, `• lo/hi of 25`
+    plain = figures(finished)
+    assert "whole-data" not in key_runs(cells(render_plot(plain, PlotState.for_run(plain), *size)), "dots")
+
+
+@pytest.mark.parametrize("weight", [0.98, 0.0, 0.5])
+@pytest.mark.parametrize("size", PLOT_SIZES + [(200, 40), (40, 14)])
+def test_the_smoothing_weight_in_the_key_is_named_a_weight(weight, size):
+    # QA: `⠒ avg 0.98`, and `⠒ avg 0` after six `{`, read as a moving average of 0.98 / 0
+    run = Run.new(Config(num_steps=300))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    run.history.set_weight(weight)
+    fig = figures(run)
+    avg = key_runs(cells(render_plot(fig, PlotState.for_run(fig), *size)), "ema")
+    numbers = re.findall(r"\d+(?:\.\d+)?", avg)
+    assert not numbers or re.search(rf"weight {weight:g}\b", avg), avg
+    if size[0] >= 120:  # room for it: the weight is shown
+        assert f"weight {weight:g}" in avg, avg
+
+
+# --- 12: the bar of the column in progress ------------------------------------------------------------------
+@pytest.mark.parametrize("size", APP_SIZES)
+async def test_the_bar_of_the_column_in_progress_is_not_in_a_data_lines_colour(size):
+    app = DashboardApp(Run.new(Config(num_steps=1000)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        for _ in range(5):
+            await pilot.press("full_stop")
+        await until(pilot, lambda: app.shown_step == 5)
+        await pilot.pause(0.1)
+        rows = app.plot.build_rows()
+        plain = ["".join(s.text for s in row) for row in rows]
+        bottom = next(i for i, t in enumerate(plain) if "└" in t)
+        bar = [s for s in rows[bottom] if s.text.strip() and s.text[0] in "▁▂▃▄▅▆▇█"]
+        assert len(bar) == 1, plain[bottom]  # the column in progress, filling
+        styles = app.plot.styles_by_name()
+        assert bar[0].style.color == styles["axis"].color  # drawn as the axis it sits on
+        for line in ("dots", "ema", "exact", "both", "heldout", "guess", "floor", "lr"):
+            assert bar[0].style.color != styles[line].color, line
