@@ -194,6 +194,8 @@ async def test_view_8_and_the_runs_view_never_cut_a_line_of_words_silently(size)
         await pilot.press("8")
         await pilot.pause(0.2)
         screen = screen_lines(app)
+        tabs = next(line.rstrip() for line in screen if " 7 " in line and " 8 " in line and "Race" in line)
+        assert tabs.endswith("8 Race [v pick]"), tabs  # whole where it fits (80 columns: just)
         no_race = next(line.rstrip() for line in screen if line.startswith("no race:"))
         assert no_race.endswith(("SETTING=V1,V2,...", "has a race field", "…")), no_race
         assert all(len(row) <= width for row in words_rows(app.panel.views[8], width))

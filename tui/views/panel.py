@@ -74,6 +74,7 @@ class TabBar(Widget):
             self.spans[n] = (start, len(text))
             if active and hint:
                 text.append(f"[{hint}] ", key)
+        text.rstrip()  # no space after the last tab: at 80 columns "8 Race [v pick]" just fits
         return text
 
     def _hint(self, short: bool) -> str:
@@ -82,7 +83,8 @@ class TabBar(Widget):
         hint = next((h for n, _, _, _, h in VIEWS if n == self.current), "")
         tabs = sum(len(f" {n} {brief if short else label} ") for n, _, label, brief, _ in VIEWS)
         forms = [hint, " ".join(word for word in hint.split() if len(word) == 1)]
-        return next((f for f in forms if f and (self.size.width <= 0 or tabs + len(f) + 3 <= self.size.width)), "")
+        fits = [f for f in forms if f and (self.size.width <= 0 or tabs + len(f) + 2 <= self.size.width)]  # "[f]"
+        return fits[0] if fits else ""
 
 
 class LowerPanel(Vertical):
