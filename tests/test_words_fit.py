@@ -181,9 +181,9 @@ async def test_view_8_marks_the_shown_variant_in_the_colour_the_plot_draws_it():
         assert glyph.style.color == main_line and glyph.style.color not in others
 
 
-def words_rows(view, width: int) -> list[str]:
+def words_rows(view, width: int, height: int | None = None) -> list[str]:
     """The view's rows as it builds them at `width` (before the widget crops them)."""
-    return ["".join(seg.text for seg in row) for row in view.rows(width)]
+    return ["".join(seg.text for seg in row) for row in view.rows(width, height)]
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -217,5 +217,20 @@ async def test_view_8s_title_fits_or_ends_with_an_ellipsis(size):
         await pilot.press("8")
         await pilot.pause(0.2)
         title = next(line.rstrip() for line in screen_lines(app) if line.startswith("race: ranked"))
-        assert title.endswith(("on the plot", "the variant shown", "…")), title
+        assert title.endswith(("on the plot", "its plot colour", "its line's colour", "the variant shown", "…")), title
+        assert "⠒" in title  # what the ⠒ marks means, at both sizes
         assert len(title) <= size[0]
+
+
+async def test_view_8_in_a_short_narrow_panel_still_counts_the_rows_it_leaves_out():
+    app = race_app("lr=0.1,0.2,0.5,1,2,5")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("8", "V")
+        await until(pilot, lambda: app.loop.picked == 5)
+        view = app.panel.views[8]
+        for width, height in ((50, 5), (50, 3), (50, 2), (80, 5)):
+            lines = words_rows(view, width, height)[:height]
+            assert all(len(line) <= width for line in lines), (width, height, lines)
+            rows = [line for line in lines if "/40" in line]
+            assert sum(line.startswith("▶") for line in rows) == 1 and " 6 lr 5.0" in rows[-1]
+            assert any(f"+{6 - len(rows)} more" in line for line in lines), (width, height, lines)

@@ -33,6 +33,7 @@ NO_RACE = ("no race: ctrl+p and 'race' offers ready-made ones, o has a race fiel
 TITLE = ("race: ranked by whole-data loss · v / V or a click on a row picks the variant shown · ⠒ its line's "
          "colour on the plot",
          "race: ranked by whole-data loss · v / V or a click picks the one shown · ⠒ its line's colour",
+         "race: ranked by whole-data loss · v / V picks the one shown · ⠒ its plot colour",
          "race: ranked by whole-data loss · v / V or a click picks the variant shown",
          "race: ranked by whole-data loss · v / V picks one")
 
@@ -92,7 +93,7 @@ class RaceView(View):
                 out += [self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                   pick, dim) for place, s in rows]
                 return out + [[Segment(more.strip(), label)]]
-            out[-1] = [Segment(head + more, label)]
+            out[-1] = [Segment(wording.first_fit([head + more, more.strip()], width), label)]  # the count first
             rows = _keep_picked(rows, room, picked)
         for place, s in rows:
             out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
