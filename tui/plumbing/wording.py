@@ -57,6 +57,17 @@ def step_of(step: int, total: int) -> str:
     return f"{step:,}/{total:,}"
 
 
+def first_fit(forms: Sequence[str], width: int) -> str:
+    """The first of `forms` (longest and fullest first) that fits in `width` columns, else the last one
+    cut with `…`: a line of the app's own words is never cut silently. One column per character (the
+    app's words are narrow characters; names from data are not for this)."""
+    for form in forms:
+        if len(form) <= width:
+            return form
+    last = forms[-1]
+    return last[: max(width - 1, 0)] + "…" if width > 0 else ""
+
+
 PAGE_SHAPE_PARAMS = 27 * 16 + 64 * 16 + 27 * 64  # the page's model (3,184): the only one its figure is about
 
 

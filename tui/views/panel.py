@@ -41,7 +41,7 @@ class TabBar(Widget):
     """The views' tabs, each clickable (it runs the app's `view(n)` action, as the keys 1..6 do)."""
 
     DEFAULT_CSS = """
-    TabBar { height: 1; }
+    TabBar { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     TabBar > .tab-bar--tab { color: $foreground-muted; }
     TabBar > .tab-bar--active { color: $text-primary; text-style: bold reverse; }
     TabBar > .tab-bar--key { color: $text-accent; text-style: bold; }
@@ -62,7 +62,9 @@ class TabBar(Widget):
         key = self.get_component_rich_style("tab-bar--key", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
         self.spans = {}
+        shown_hint = self._hint(short)
         for n, _, label, brief, hint in VIEWS:
+            hint = shown_hint if n == self.current else hint
             active = n == self.current
             style = self.get_component_rich_style("tab-bar--active" if active else "tab-bar--tab", partial=True)
             click = Style(meta={"@click": f"app.view({n})"})
@@ -72,7 +74,17 @@ class TabBar(Widget):
             self.spans[n] = (start, len(text))
             if active and hint:
                 text.append(f"[{hint}] ", key)
+        text.rstrip()  # no space after the last tab: at 80 columns "8 Race [v pick]" just fits
         return text
+
+    def _hint(self, short: bool) -> str:
+        """The active view's keys as they fit beside the tabs: whole (`h hide x remove`), else the keys
+        alone (`h x`: the view's title says what they do), else none; never cut mid-word."""
+        hint = next((h for n, _, _, _, h in VIEWS if n == self.current), "")
+        tabs = sum(len(f" {n} {brief if short else label} ") for n, _, label, brief, _ in VIEWS)
+        forms = [hint, " ".join(word for word in hint.split() if len(word) == 1)]
+        fits = [f for f in forms if f and (self.size.width <= 0 or tabs + len(f) + 2 <= self.size.width)]  # "[f]"
+        return fits[0] if fits else ""
 
 
 class LowerPanel(Vertical):

@@ -1,7 +1,10 @@
 """View 8, the race: every variant ranked live by its whole-data loss (engine.race.standings), each row
 in the colour of its line on the plot and naming what differs. The picked variant (the one the names,
 the next-token chart and the other views show, and the plot draws as its main line) is marked ▶; a
-click on a row, or `v` / `V`, picks another. Outside a race it says how to start one."""
+click on a row, or `v` / `V`, picks another; its ⠒ is in the moving average's colour, as the plot
+draws it. Where the panel has no room for every row, the picked variant's row stays in view and the
+head says how many more there are (`+2 more`). Outside a race it says how to start one. Lines of
+words that do not fit take a shorter form, or end with `…`."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from engine.race import READY_RACES, Standing, standings
+from tui.plumbing import wording
 from tui.plumbing.line_colours import LINE_STYLES, line_style
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
@@ -22,12 +26,33 @@ def colour_of(number: int) -> int:
     return number - 1
 
 
+NO_RACE = ("no race: ctrl+p and 'race' offers ready-made ones, o has a race field, or start with "
+           "--race SETTING=V1,V2,...",
+           "no race: ctrl+p and 'race' offers ready-made ones, o has a race field",
+           "no race: ctrl+p 'race' or o starts one")
+TITLE = ("race: ranked by whole-data loss · v / V or a click on a row picks the variant shown · ⠒ its line's "
+         "colour on the plot",
+         "race: ranked by whole-data loss · v / V or a click picks the one shown · ⠒ its line's colour",
+         "race: ranked by whole-data loss · v / V picks the one shown · ⠒ its plot colour",
+         "race: ranked by whole-data loss · v / V or a click picks the variant shown",
+         "race: ranked by whole-data loss · v / V picks one")
+
+
+def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> list[tuple[int, Standing]]:
+    """The first `room` rows by rank, the picked variant's always among them (in place of the last)."""
+    shown = rows[:room]
+    if room and all(s.number - 1 != picked for _, s in shown):
+        mine = [(place, s) for place, s in rows if s.number - 1 == picked]
+        shown = shown[: room - 1] + mine[:1] if mine else shown
+    return shown
+
+
 def _num(value: float) -> str:
     return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else "--"
 
 
 class RaceView(View):
-    COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES}
+    COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES} | {"view--ema"}
 
     def inputs_key(self, inputs: ViewInputs) -> Hashable:
         race = inputs.race
@@ -46,10 +71,9 @@ class RaceView(View):
         total, table, picked, drawn = figures  # type: ignore[misc]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         if total is None:
-            out: list[Row] = [[Segment("no race: ctrl+p and 'race' offers ready-made ones, o has a race field, "
-                                       "or start with --race SETTING=V1,V2,...", title)]]
+            out: list[Row] = [[Segment(wording.first_fit(NO_RACE, width), title)]]
             for name, spec, _ in READY_RACES[: max(height - 1, 0)]:
-                out.append([Segment(f"  {name:<38} {spec}", label)])
+                out.append([Segment(wording.first_fit([f"  {name:<38} {spec}", f"  {name} {spec}"], width), label)])
             return out
         held = any(math.isfinite(s.heldout) for s in table)
         what = max([len(s.label) for s in table] + [7]) + 2
@@ -57,9 +81,21 @@ class RaceView(View):
             (f"{'held-out':>10}" if held else "") + f"{'avg':>8}"
         out = [[Segment(head, label)]]
         if height >= len(table) + 2:  # the title where there is room: every variant's row comes first
-            out.insert(0, [Segment("race: ranked by whole-data loss · v / V or a click on a row picks the "
-                                   "variant shown · ⠒ its line's colour on the plot", title)])
-        for place, s in enumerate(table[: max(height - len(out), 0)], start=1):
+            out.insert(0, [Segment(wording.first_fit(TITLE, width), title)])
+        rows = list(enumerate(table, start=1))
+        room = max(height - len(out), 0)
+        if len(rows) > room:  # no room for every row: the shown variant's stays, and the head says how many more
+            more = f"  +{len(rows) - room} more"
+            if len(head) + len(more) > width and room > 1:  # no room beside the head: on a row of its own
+                room -= 1
+                more = f"  +{len(rows) - room} more"
+                rows = _keep_picked(rows, room, picked)
+                out += [self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
+                                  pick, dim) for place, s in rows]
+                return out + [[Segment(more.strip(), label)]]
+            out[-1] = [Segment(wording.first_fit([head + more, more.strip()], width), label)]  # the count first
+            rows = _keep_picked(rows, room, picked)
+        for place, s in rows:
             out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                  pick, dim))
         return out
@@ -71,6 +107,8 @@ class RaceView(View):
         steps = f"diverged {s.diverged_at + 1:,}" if s.diverged_at is not None else f"{s.step:,}/{total:,}"
         mark = "▶" if is_picked else " "
         glyph = "⠒" if drawn or is_picked else " "
+        if is_picked:  # the plot draws the variant shown as the current run: in the moving average's colour
+            colour = self.get_component_rich_style("view--ema", partial=True)
         text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{_num(s.whole):>11}"
         if held:
             text += f"{_num(s.heldout):>10}"

@@ -17,9 +17,9 @@ from rich.style import Style
 
 from engine.runs import Difference, RunFigures, RunSummary, compare_with
 from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
-from tui.plumbing.wording import MOVING_AVERAGE, loss
+from tui.plumbing.wording import MOVING_AVERAGE, first_fit, loss
 from tui.views import ViewInputs
-from tui.views.view import Palette, Row, View
+from tui.views.view import Palette, Row, View, fit
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,8 @@ class RunsView(View):
         head += f"{'steps/s':>10}" if wide else ""
         top = ("runs vs the baseline: figures as run − baseline · b unpins it · j/k pick · h hide/show · x remove"
                if compared else "runs: j/k pick · h hide/show on the plot · x remove · b baseline · o new settings")
-        out: list[Row] = [[Segment(top, title)], [Segment(head, label)]]
+        out: list[Row] = [[Segment(first_fit([fit(top.split(" · "), width)], width), title)],
+                          [Segment(head, label)]]
         for i, row in enumerate(table[: max(height - 2, 0)]):
             mark = "▶ " if i == self.selected else "  "
             d = row.diff
@@ -136,6 +137,8 @@ class RunsView(View):
                           Segment(" "), Segment("[x]", Style(meta={"@click": f"app.remove_run({row.id})"}) + label)]
             out.append(cells)
         if len(table) == 1 and height > 3:
-            out.append([Segment("  (no earlier runs yet: n or o start another and keep this one; r keeps it only "
-                                "if the new run would differ)", dim)])
+            out.append([Segment(first_fit(
+                ["  (no earlier runs yet: n or o start another and keep this one; r keeps it only if the new run "
+                 "would differ)", "  (no earlier runs yet: n or o start another and keep this one)",
+                 "  (no earlier runs yet)"], width), dim)])
         return out

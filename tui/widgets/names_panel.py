@@ -4,7 +4,8 @@ A batch is a heading (its step and temperature, and how many of its names are ne
 columns, one name per cell: cell width = the longest name + 2, as many columns as fit. Names that
 occur in the training data are dim with a trailing `·` (the model copied them); new ones are bold
 (it invented them). A name the sampler cut at its most tokens (16, as on the page) ends in `…`.
-The final samples are listed one per line in the tutorial's own format (`sample  1: aylan`).
+The final samples are listed one per line in the tutorial's own format (`sample  1: aylan`); one wider
+than the panel is cut with `…` (a second line would read as another name).
 A heading is one line: the parts that do not fit are left out, least important first (it wraps only
 when its first part alone is wider than the panel); when a batch's heading has scrolled out of view,
 it is pinned on the top row over that batch's names. Everything is laid out again when the width
@@ -69,15 +70,32 @@ class Batch:
                                                             not parts[i].endswith(" new"), i))
         best: list[str] = []
         for first in dict.fromkeys([parts[0], parts[0].split(": ")[0]]):
-            keep, used = {0}, cell_len(first)
+            keep, used = {0: first}, cell_len(first)
             for i in rank:
-                if used + len(SEP) + cell_len(parts[i]) <= width:
-                    keep.add(i)
-                    used += len(SEP) + cell_len(parts[i])
-            chosen = [first] + [p for i, p in enumerate(parts) if i in keep and i > 0]
+                for form in _forms(parts[i]):
+                    if used + len(SEP) + cell_len(form) <= width:
+                        keep[i] = form
+                        used += len(SEP) + cell_len(form)
+                        break
+            chosen = [keep[i] for i in sorted(keep)]
             if len(chosen) > len(best):
                 best = chosen
         return SEP.join(best)
+
+
+def _forms(part: str) -> list[str]:
+    """A heading's part, then a shorter form of it to try where it does not fit."""
+    if part.startswith("T ") and "→" in part:  # "T 0.50→0.60": the batch as drawn now is at 0.60
+        return [part, "T " + part.rsplit("→", 1)[1]]
+    return [part]
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in at most `width` cells: cut with `…` where it is wider (so that no continuation line can
+    read as another name)."""
+    if cell_len(text) <= width:
+        return text
+    return chop_cells(text, max(width - 1, 1))[0] + CUT_MARK if width > 1 else CUT_MARK[:width]
 
 
 def display(name: str) -> str:
@@ -186,9 +204,8 @@ class NamesPanel(ScrollView, can_focus=False):
         marked = batch.known is not None
         if batch.final:
             for i, (name, k, mark) in enumerate(entries):
-                text = f"sample {i + 1:2d}: " + name + mark.strip()
-                for piece in chop_cells(text, width):
-                    lines.append([Segment(piece, old if k else new if marked else Style())])
+                text = fit(f"sample {i + 1:2d}: " + name + mark.strip(), width)  # one line each, as numbered
+                lines.append([Segment(text, old if k else new if marked else Style())])
         elif entries:
             cell = cell_width(batch.names)
             if cell - 1 > width:  # a name wider than the panel: one per line, cut into pieces

@@ -19,5 +19,8 @@ class PaceControl(Static):
             f" {speed:>8} ",  # the widest label, "10,000/s", whole
             ("▶]", Style(reverse=True, meta={"@click": "app.speed(1)"})),
         )
-        if str(self.content) != text.plain:
-            self.update(text, layout=False)
+        shown = str(self.content)
+        if shown != text.plain:
+            # a new width (the word "pace" comes or goes at a resize): the row is laid out again, or the
+            # control keeps its old width and its end is cut (120 -> 80 -> 120 columns)
+            self.update(text, layout=len(shown) != len(text.plain))

@@ -2,8 +2,10 @@
 
 The page's point is "one name at a time": at slow speeds every step's name can be read here, at
 fast speeds the latest. Where the line is narrow (80 columns) the figures come first and the name
-gives way, so the loss and the learning rate are never cut. Names come from the data, so they are
-shown escaped and never as markup."""
+gives way, so the loss and the learning rate are never cut. A step on the whole data's gradient
+trained on no one name: its line says `all names` (unquoted: it is not a name) and keeps its `·` and
+its step number in every form, giving up `all names`, then the rate (the plot's lr label says it),
+where narrow. Names come from the data, so they are shown escaped and never as markup."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from textual.widgets import Static
 
 from engine import StepRecord
 from engine.printable import printable
+from engine.train import WHOLE_DATA
 from tui.plumbing import wording
 
 
@@ -24,6 +27,8 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
         if len(head) + len(rest) > width:
             rest = " · space starts training" if start == 0 else " · space goes on"
         return Text.assemble((head, "bold"), rest)
+    if record.doc == WHOLE_DATA:
+        return _whole_data_text(record, diverged, width)
     name = f"'{printable(record.doc)}'"
     if diverged:
         head, style = f"diverged at step {record.step + 1:,}", "bold red"
@@ -46,6 +51,23 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
         return Text(figures)
     cut = name if len(name) <= room else name[: room - 1] + "…"
     return Text.assemble((cut, "bold"), " ", figures)
+
+
+def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
+    """A whole-data step's line: `step N · all names · loss L · lr R`, the least needed part left out
+    first where it does not fit; the step and the `·` always stay."""
+    if diverged:
+        head, style = f"diverged at step {record.step + 1:,}", "bold red"
+        forms = [["all names", f"loss {wording.loss(record.loss)}"], [f"loss {wording.loss(record.loss)}"], []]
+    else:
+        head, style = f"step {record.step + 1:,}", "bold"
+        loss, lr = f"loss {wording.loss(record.loss)}", f"lr {wording.learning_rate(record.lr)}"
+        forms = [["all names", loss, lr], [loss, lr], [loss], []]
+    for parts in forms:
+        text = Text.assemble((head, style), *[" · " + p for p in parts])
+        if text.cell_len <= width:
+            return text
+    return text
 
 
 class StepLine(Static):

@@ -39,5 +39,6 @@ class TopKControl(Static):
             text = Text.assemble(("top-k", "bold"), ("◀", fewer), f"{value:>3}", ("▶", more))
         else:
             text = Text.assemble(("top-k ", "bold"), ("[◀", fewer), f" {value:>3} ", ("▶]", more))
-        if str(self.content) != text.plain:
-            self.update(text, layout=False)
+        shown = str(self.content)
+        if shown != text.plain:
+            self.update(text, layout=len(shown) != len(text.plain))  # compact or not: laid out again
