@@ -138,6 +138,27 @@ async def test_a_diverging_variant_stops_and_the_race_goes_on():
         assert lines[2].split("⠒")[1].split()[0] == "1"  # the finite one ranks first
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_variant_shown_diverged_says_so_while_the_race_goes_on(size):
+    """Showing a variant that diverged, the status and the step line say it diverged and where (the race's
+    own state is still running): not 'running' beside a NaN loss."""
+    race = Race.new(race_configs(Config(num_steps=2000, schedule="constant"), race_spec("lr=0.5,1000")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(100))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("v")  # variant 2, lr 1000
+        await until(pilot, lambda: app.loop.picked == 1)
+        await pilot.press("space")
+        await until(pilot, lambda: race.runs[1].diverged_at is not None and app.shown_step > 0, timeout=30)
+        at = race.runs[1].diverged_at + 1
+        await until(pilot, lambda: f"diverged at step {at:,}" in str(app.status_line.render()), timeout=10)
+        assert app.loop.state == State.RUNNING and not race.runs[0].finished  # the race goes on
+        status = str(app.status_line.render())
+        assert "running" not in status
+        step_line = str(app.step_line.render())
+        assert "diverged" in step_line and "NaN" not in step_line.split("diverged")[0], step_line
+        await pilot.press("space")
+
+
 async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_look_for():
     app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(120, 40)) as pilot:

@@ -202,7 +202,7 @@ class DashboardApp(App[int]):
             flat_out = snap.state == State.RUNNING and self.loop.speed is None
             if force or state_changed or not flat_out or self.frames % 2 == 0:
                 self._draw_figures(snap)
-            self.step_line.show_record(snap.record, snap.state == State.FINISHED, snap.state == State.DIVERGED,
+            self.step_line.show_record(snap.record, snap.state == State.FINISHED, self.shown_diverged(snap),
                                        snap.step)
             self.naming.step_shown(snap.step)
             if state_changed:
@@ -255,11 +255,18 @@ class DashboardApp(App[int]):
                                    self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
                                    snap.race_step, snap.picked, self.racing.drawn_variants()))
 
+    @staticmethod
+    def shown_diverged(snap: Snapshot) -> bool:
+        """Has the run on show diverged? In a race the race goes on when the variant shown has diverged."""
+        return snap.state == State.DIVERGED or (snap.record is not None and snap.record.diverged)
+
     def draw_status(self, snap: Snapshot) -> None:
         run, track = self.training, self.training.exact_track
-        diverged_at = snap.record.step + 1 if snap.state == State.DIVERGED and snap.record is not None else None
+        diverged = self.shown_diverged(snap)
+        diverged_at = snap.record.step + 1 if diverged and snap.record is not None else None
         self.status_line.show(StatusFigures(
-            state=snap.state.value, step=snap.step, total=run.config.num_steps, ema=run.history.last_ema,
+            state=State.DIVERGED.value if diverged else snap.state.value, step=snap.step,
+            total=run.config.num_steps, ema=run.history.last_ema,
             exact=track.last if track else float("nan"), rate_now=snap.steps_per_s, elapsed=snap.elapsed,
             heldout=track.heldout_last if track is not None and track.heldout_values is not None else None,
             diverged_at=diverged_at), self.run_line())
