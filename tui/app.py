@@ -187,6 +187,8 @@ class DashboardApp(App[int]):
 
     # --- drawing ----------------------------------------------------------------------------------
     def refresh_view(self, force: bool = False) -> None:
+        if not self.is_running:  # shutting down: the widgets are being removed (their styles already gone)
+            return
         with self.batch_update():  # one screen update for the whole frame
             self._refresh_view(force)
 
