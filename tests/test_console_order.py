@@ -95,3 +95,39 @@ def test_sigterm_while_compare_downloads_is_one_line(tmp_path):
                 p.wait(5)
     assert p.returncode == 143 and out == "" and "Traceback" not in err, (p.returncode, err)
     assert err.strip().splitlines()[-1] == "micromlp-tui: error: interrupted by SIGTERM; nothing was compared"
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
+def test_a_signal_while_textual_is_imported_is_one_line(monkeypatch, capsys, signum, code):
+    """A tab closed while its app imports Textual: the signal's exception is raised inside a class's
+    __set_name__, which Python 3.11 wraps in a RuntimeError. Still one line and 128 + the signal, no
+    traceback (the server copies an app's stderr into its own output)."""
+    from tui.console import flags
+    from tui.console import main as console_main
+    from tui.console.exits import Interrupted
+
+    def interrupted_while_making_a_class(args):
+        try:
+            raise Interrupted(signum)
+        except Interrupted as exc:
+            raise RuntimeError("Error calling __set_name__ on 'Reactive' instance 'focused' in 'Screen'") from exc
+
+    monkeypatch.setattr(flags, "make_run", interrupted_while_making_a_class)
+    monkeypatch.setattr(console_main, "no_terminal", lambda: None)
+    assert console_main.main(["--steps", "10"]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"micromlp-tui: error: interrupted by {signal.Signals(signum).name} during set-up; nothing was "
+                   "trained or saved"]
+
+
+def test_another_runtime_error_during_set_up_is_not_called_a_signal(monkeypatch):
+    from tui.console import flags
+    from tui.console import main as console_main
+
+    def broken(args):
+        raise RuntimeError("something else")
+
+    monkeypatch.setattr(flags, "make_run", broken)
+    monkeypatch.setattr(console_main, "no_terminal", lambda: None)
+    with pytest.raises(RuntimeError, match="something else"):
+        console_main.main(["--steps", "10"])

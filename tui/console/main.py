@@ -112,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt as exc:
             return fail(f"interrupted by {signal_name(exc)} during set-up; nothing was trained or saved",
                         interrupt_code(exc))
+        except RuntimeError as exc:  # a signal while a class was made (importing Textual): Python 3.11 wraps
+            cause = exc.__cause__      # what __set_name__ raised in "Error calling __set_name__ ..."
+            if not isinstance(cause, KeyboardInterrupt):
+                raise
+            return fail(f"interrupted by {signal_name(cause)} during set-up; nothing was trained or saved",
+                        interrupt_code(cause))
     return run_dashboard(run, args)
 
 
