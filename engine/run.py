@@ -22,7 +22,7 @@ from engine.history import LossHistory
 from engine.model import Model
 from engine.reference import Reference, log_probs
 from engine.sampling import sample_names
-from engine.train import LrSchedule, StepRecord, train
+from engine.train import WHOLE_DATA, LrSchedule, StepRecord, decay, train
 
 
 def embedded_names_path() -> Path:
@@ -196,6 +196,21 @@ class Run:
                 track.record(record.step + 1, *self.losses_now())
             self.history.append(loss)
             self.step = record.step + 1
+
+    def last_record(self) -> StepRecord | None:
+        """The record of the last step this run took, or of the step where it diverged (its loss NaN),
+        rebuilt from what the run keeps: as the training generator gave it (None before any step). For a
+        screen that shows a race's variant picked after it stopped."""
+        if self.diverged_at is not None:
+            t, loss = self.diverged_at, math.nan
+        elif self.step > 0:
+            t, loss = self.step - 1, float(self.history.losses[self.step - 1])
+        else:
+            return None
+        c = self.config
+        lr = self.schedule.base_at(t) * decay(t, c.num_steps, c.schedule)
+        doc = WHOLE_DATA if c.gradient == "data" else self.dataset.docs[t % len(self.dataset.docs)]
+        return StepRecord(t, loss, lr, doc)
 
     def sample(self, temperature: float | None = None, count: int | None = None,
                top_k: int | None = None) -> list[str]:

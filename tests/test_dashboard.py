@@ -201,3 +201,20 @@ def test_factory_reads_the_flags(tmp_path):
     args = build_parser().parse_args(["--steps", "50", "--save", str(tmp_path / "x.npz")])
     app = make_app(Run.new(Config(num_steps=50)), args)
     assert app.saving.path == tmp_path / "x.npz"
+
+
+async def test_arrow_keys_sent_in_a_burst_each_scroll_the_help_a_line():
+    """Ten `down` presses scroll the help ten lines, four `up` four back. (The bug a learner saw in tmux,
+    ten presses in one burst scrolling one line, does not show through Pilot, which waits between keys:
+    it was checked in tmux, where the burst now scrolls ten.)"""
+    app = DashboardApp(Run.new(Config(num_steps=100)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert app.help_panel.visible and app.help_panel.max_scroll_y > 12
+        await pilot.press(*["down"] * 10)
+        await pilot.pause(0.2)
+        assert app.help_panel.scroll_y == 10
+        await pilot.press(*["up"] * 4)
+        await pilot.pause(0.2)
+        assert app.help_panel.scroll_y == 6

@@ -159,6 +159,32 @@ async def test_the_variant_shown_diverged_says_so_while_the_race_goes_on(size):
         await pilot.press("space")
 
 
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_variant_picked_after_it_diverged_says_so(size):
+    """Picked after it stopped (it has no record of the race's steps since): its last record is rebuilt,
+    so the status and the step line say where it diverged, during the race and after its end."""
+    race = Race.new(race_configs(Config(num_steps=300, schedule="constant"), race_spec("lr=0.5,1000")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.runs[1].diverged_at is not None and app.shown_step > 30, timeout=30)
+        at = race.runs[1].diverged_at + 1
+        await pilot.press("v")  # variant 2, long stopped
+        await until(pilot, lambda: f"diverged at step {at:,}" in str(app.status_line.render()), timeout=10)
+        assert "diverged" in str(app.step_line.render()), str(app.step_line.render())
+        await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=30)
+        await pilot.press("V")  # variant 1 and back, after the end
+        await until(pilot, lambda: app.loop.picked == 0 and "finished" in str(app.status_line.render()))
+        await pilot.press("v")
+        await until(pilot, lambda: app.loop.picked == 1)
+        await until(pilot, lambda: f"diverged at step {at:,}" in str(app.status_line.render()), timeout=10)
+        assert "finished" not in str(app.status_line.render())
+        await until(pilot, lambda: "draws no names" in str(app.note_line.content), timeout=10)
+        await pilot.pause(0.5)
+        shown = "\n".join(app.names.text_lines)
+        assert "sample" not in shown, shown  # no samples drawn from weights whose probabilities are not finite
+
+
 async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_look_for():
     app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(120, 40)) as pilot:

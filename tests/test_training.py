@@ -91,3 +91,26 @@ def test_loss_history_keeps_every_loss_and_its_moving_average():
     x, loss, ema_s = grown.downsampled(50)
     assert len(x) == 50 and x[0] == 0 and x[-1] == len(values) - 1
     assert np.array_equal(loss, grown.losses[x.astype(int)])
+
+
+def test_a_runs_last_record_is_the_one_its_generator_gave():
+    """Run.last_record() rebuilds the last record from what the run keeps (for a race variant picked
+    after it stopped): the same step, loss, lr and document as the generator yielded, on every schedule,
+    both gradients, after a change of rate, and at the step where a run diverged (its loss not finite)."""
+    assert Run.new(Config(num_steps=10), DOCS).last_record() is None
+    for config in (Config(num_steps=40), Config(num_steps=40, schedule="cosine"),
+                   Config(num_steps=40, schedule="constant", gradient="data")):
+        run = Run.new(config, DOCS)
+        got = None
+        for rec in run.steps():
+            got = rec
+            if rec.step == 9:
+                run.set_lr_base(0.5)
+            if rec.step == 30:
+                break
+        assert run.last_record() == got, config
+    wild = Run.new(Config(num_steps=500, learning_rate=1e150), DOCS)
+    last = list(wild.steps())[-1]
+    rebuilt = wild.last_record()
+    assert rebuilt is not None and rebuilt.diverged and (rebuilt.step, rebuilt.lr, rebuilt.doc) == (
+        last.step, last.lr, last.doc)

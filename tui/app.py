@@ -446,7 +446,7 @@ class DashboardApp(App[int]):
 
     def action_scroll_help(self, lines: int) -> None:
         if self.help_panel.visible:
-            self.help_panel.scroll_relative(y=lines, animate=False)
+            self.help_panel.scroll_relative(y=lines, animate=False, immediate=True)  # keys in a burst add up
 
     async def action_reset(self) -> None:
         if self.race is not None:

@@ -30,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "tutorial's 32,033 names, downloaded once into the cache folder "
                    "(default: the embedded 5,163 US Census first names)")
     p.add_argument("--steps", type=int, metavar="N", help=f"SGD steps, one name each (default {D.num_steps})")
-    p.add_argument("--lr", type=float, metavar="F", help=f"learning rate at step 0, decays linearly to 0 "
-                   f"(default {D.learning_rate})")
+    p.add_argument("--lr", type=float, metavar="F", help=f"learning rate at step 0; by the schedule it then "
+                   f"decays linearly to 0 (the tutorial's), stays, or follows a cosine (default {D.learning_rate})")
     p.add_argument("--seed", type=int, metavar="N", help=f"random seed (default {D.seed})")
     p.add_argument("--temperature", type=float, metavar="F", default=D.temperature,
                    help=f"sampling temperature > 0 (default {D.temperature})")

@@ -84,7 +84,10 @@ class Racing:
             return
         v = race.variants[index]
         h.show_picked(f"variant {v.number}: {v.label}")
-        h.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views")
+        wild = race.runs[index].diverged_at
+        h.set_note(f"showing variant {v.number} ({v.label}): its names, next-token chart and views"
+                   if wild is None else f"showing variant {v.number} ({v.label}): it diverged at step {wild + 1:,}, "
+                   "so it draws no names; its chart and views show its last finite weights")
 
     async def start(self, spec: str, config: Config | None = None) -> None:
         """A new race of `config` (default: the current settings) with `spec` raced ("lr=0.5,1 seed=1,2")."""

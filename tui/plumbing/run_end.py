@@ -53,6 +53,11 @@ class RunEnd:
                        "o opens the settings", sticky=True)
             h.saving.write_at_end()
             return
+        if h.training.diverged_at is not None:  # a race over, showing a variant that diverged: no names from it
+            h.set_note(f"race finished; the variant shown diverged at step {h.training.diverged_at + 1:,}, so it "
+                       "draws no names: v picks another", sticky=True)
+            h.saving.write_at_end()
+            return
         h.dead_watch.look_again()
         h.say_if_all_dead()
         if h.dead_watch.said:  # the end does not hide why the loss stayed up

@@ -100,7 +100,8 @@ class TrainingLoop:
         if index is None or self.race is None:
             return
         self.picked, self.run = index, self.race.runs[index]
-        self._last_record = self._records[index] if self._records else None
+        # its record of this step; a variant that has stopped (diverged, or at its end) has none: its last
+        self._last_record = (self._records[index] if self._records else None) or self.run.last_record()
         self.snapshot = self._make_snapshot()
 
     @property
