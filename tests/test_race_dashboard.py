@@ -308,3 +308,17 @@ def screen(app) -> str:
     console = Console(width=app.size.width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+async def test_at_80x24_a_race_of_six_draws_its_first_and_last_variants():
+    """Below 100 columns 4 lines are drawn: spread over the race from its first to its last variant, so
+    the ready-made rates race shows the rate that diverges (5), not only the four lowest."""
+    race = Race.new(race_configs(Config(num_steps=300), race_spec("lr=0.1,0.25,0.5,1,2,5")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finish(pilot, app)
+        assert race.runs[5].diverged_at is not None  # lr 5 diverges
+        key = key_line(app)
+        assert "⠒3" in key and "⠒4" in key and "⠒6" in key and "⠒2" not in key and "⠒5" not in key, key
+        styles = cell_styles(app)
+        assert styles.count(line_style(colour_of(6))) >= 2  # in the key and on the plot (its short line or label)

@@ -43,16 +43,20 @@ class Racing:
 
     @property
     def lines(self) -> int:
-        """How many variants' lines the plot draws (the first ones by number, and always the picked one):
-        8 on a wide screen, 4 on a narrow one (more do not stay readable); the others are in view 8 only."""
+        """How many variants' lines the plot draws (and always the picked one): 8 on a wide screen, 4 on a
+        narrow one (more do not stay readable); the others are in view 8 only."""
         return 8 if self._width() >= 100 else 4
 
     def drawn_variants(self) -> tuple[int, ...]:
-        """The numbers of the variants whose lines are on the plot (the picked one is the main line)."""
+        """The numbers of the variants whose lines are on the plot (the picked one is the main line): all
+        when they fit, else `lines` of them spread evenly from the first to the last, so that both ends of
+        a race's range are drawn (rates 0.1 .. 5: the lowest and the one that diverges)."""
         race = self.host.race
         if race is None:
             return ()
-        return tuple(v.number for v in race.variants[: self.lines]) + (self.host.loop.picked + 1,)
+        k, n = len(race.variants), self.lines
+        numbers = range(1, k + 1) if k <= n else sorted({1 + round(i * (k - 1) / (n - 1)) for i in range(n)})
+        return tuple(numbers) + (self.host.loop.picked + 1,)
 
     def variant_lines(self) -> tuple[Ghost, ...]:
         """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
