@@ -195,7 +195,7 @@ async def test_view_8_and_the_runs_view_never_cut_a_line_of_words_silently(size)
         await pilot.pause(0.2)
         screen = screen_lines(app)
         tabs = next(line.rstrip() for line in screen if " 7 " in line and " 8 " in line and "Race" in line)
-        assert tabs.endswith("8 Race [v pick]"), tabs  # whole where it fits (80 columns: just)
+        assert tabs.endswith("8 Race") and "v pick" not in tabs, tabs  # no race: v picks nothing
         no_race = next(line.rstrip() for line in screen if line.startswith("no race:"))
         assert no_race.endswith(("SETTING=V1,V2,...", "has a race field", "…")), no_race
         assert all(len(row) <= width for row in words_rows(app.panel.views[8], width))
@@ -234,3 +234,16 @@ async def test_view_8_in_a_short_narrow_panel_still_counts_the_rows_it_leaves_ou
             rows = [line for line in lines if "/40" in line]
             assert sum(line.startswith("▶") for line in rows) == 1 and " 6 lr 5.0" in rows[-1]
             assert any(f"+{6 - len(rows)} more" in line for line in lines), (width, height, lines)
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_in_a_race_view_8s_tab_offers_v_whole(size):
+    from engine.race import Race, race_configs, race_spec
+
+    race = Race.new(race_configs(Config(num_steps=40), race_spec("lr=0.5,1")))
+    app = DashboardApp(race, speed_index=FAST)
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("8")
+        await pilot.pause(0.2)
+        tabs = next(line.rstrip() for line in screen_lines(app) if " 7 " in line and " 8 " in line)
+        assert tabs.endswith("8 Race [v pick]"), tabs  # whole where it fits (80 columns: just)

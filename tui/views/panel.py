@@ -51,6 +51,7 @@ class TabBar(Widget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.current = 1
+        self.racing = False  # is a race on (view 8's `v pick` is offered only then)
         self.spans: dict[int, tuple[int, int]] = {}  # view number -> its tab's columns [start, end)
 
     def select(self, number: int) -> None:
@@ -81,6 +82,8 @@ class TabBar(Widget):
         """The active view's keys as they fit beside the tabs: whole (`h hide x remove`), else the keys
         alone (`h x`: the view's title says what they do), else none; never cut mid-word."""
         hint = next((h for n, _, _, _, h in VIEWS if n == self.current), "")
+        if self.current == 8 and not self.racing:  # without a race, v picks nothing
+            return ""
         tabs = sum(len(f" {n} {brief if short else label} ") for n, _, label, brief, _ in VIEWS)
         forms = [hint, " ".join(word for word in hint.split() if len(word) == 1)]
         fits = [f for f in forms if f and (self.size.width <= 0 or tabs + len(f) + 2 <= self.size.width)]  # "[f]"
@@ -135,6 +138,9 @@ class LowerPanel(Vertical):
         """This frame's inputs: the view on show recomputes if what it reads changed; the others
         are not touched."""
         self.inputs = inputs
+        if self.tabs.racing != (inputs.race is not None):
+            self.tabs.racing = inputs.race is not None
+            self.tabs.refresh()
         view = self.active
         if isinstance(view, View):
             view.show(inputs)
