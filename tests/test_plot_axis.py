@@ -11,42 +11,16 @@ import math
 
 import numpy as np
 import pytest
+from plot_grid import cells, figures, finished_run, frame_box, text
 
 from engine import Config, LossHistory, Run
 from engine.curve import NICE, CurveBuckets, ExactTrack, bucket_edges, fit_axis, lr_used
 from tui.widgets.loss_plot import HALF_BITS, Ghost, PlotFigures, PlotState, plot_layout, render_plot
 
-Cells = list[list[tuple[str, str]]]
-
-
-def cells(rows) -> Cells:
-    return [[(ch, st) for text, st in row for ch in text] for row in rows]
-
-
-def text(grid: Cells) -> list[str]:
-    return ["".join(ch for ch, _ in row) for row in grid]
-
-
-def frame_box(grid: Cells) -> tuple[int, int, int, int]:
-    t = text(grid)
-    top = next(i for i, s in enumerate(t) if "┌" in s)
-    bottom = next(i for i, s in enumerate(t) if "└" in s)
-    return top, bottom, t[top].index("┌") + 1, t[top].index("┐")
-
-
-def figures(run: Run, **kw) -> PlotFigures:
-    ref = run.reference
-    return PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
-                       ref.random_guess, ref.floor, run.diverged_at, **kw)
-
 
 @pytest.fixture(scope="module")
 def finished() -> Run:
-    run = Run.new(Config(num_steps=1000))
-    run.track_exact()
-    for _ in run.steps():
-        pass
-    return run
+    return finished_run()
 
 
 # --- the axis ------------------------------------------------------------------------------------

@@ -12,49 +12,22 @@ import re
 import numpy as np
 import pytest
 from helpers import until
+from plot_grid import Cells, cells, figures, finished_run, frame_box, text
 
 from engine import Config, Run
 from engine.curve import lr_used
 from engine.race import Race, race_configs, race_spec
 from tui.app import DashboardApp
 from tui.plumbing.training_loop import SPEEDS, State
-from tui.widgets.loss_plot import Ghost, PlotFigures, PlotState, plot_layout, render_plot
+from tui.widgets.loss_plot import Ghost, PlotState, plot_layout, render_plot
 
 APP_SIZES = [(80, 24), (120, 40)]
 # the renderer at the terminal's sizes, and at the sizes the plot itself gets in the dashboard at them
 PLOT_SIZES = [(80, 24), (120, 40), (56, 14), (81, 23)]
 
-Cells = list[list[tuple[str, str]]]
-
-
-def cells(rows) -> Cells:
-    return [[(ch, st) for text, st in row for ch in text] for row in rows]
-
-
-def text(grid: Cells) -> list[str]:
-    return ["".join(ch for ch, _ in row) for row in grid]
-
-
-def frame_box(grid: Cells) -> tuple[int, int, int, int]:
-    t = text(grid)
-    top = next(i for i, s in enumerate(t) if "┌" in s)
-    bottom = next(i for i, s in enumerate(t) if "└" in s)
-    return top, bottom, t[top].index("┌") + 1, t[top].index("┐")
-
-
-def figures(run: Run, **kw) -> PlotFigures:
-    ref = run.reference
-    return PlotFigures(run.history, run.exact_track, run.config.num_steps, run.config.learning_rate,
-                       ref.random_guess, ref.floor, run.diverged_at, **kw)
-
-
 @pytest.fixture(scope="module")
 def finished() -> Run:
-    run = Run.new(Config(num_steps=1000))
-    run.track_exact()
-    for _ in run.steps():
-        pass
-    return run
+    return finished_run()
 
 
 # --- 1: the learning rate under the plot ------------------------------------------------------------------
