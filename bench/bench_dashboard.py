@@ -37,6 +37,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from soak import rss_mb  # noqa: E402  (bench/ is the script's folder, first on sys.path)
+
 from engine import Config, Run  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
 from tui.plumbing.training_loop import SPEEDS, State  # noqa: E402
@@ -47,13 +49,6 @@ VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "fo
               7: "runs", 8: "race (none)"}
 
 FAST = SPEEDS.index(None)
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def headless_rate(seconds: float) -> float:

@@ -25,14 +25,9 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from soak import rss_mb  # noqa: E402  (bench/ is the script's folder, first on sys.path)
+
 from engine import Config, LossHistory, Run  # noqa: E402
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def append_us(appends: int, repeats: int) -> list[float]:

@@ -43,34 +43,19 @@ def _smooth_chunk(weight: float) -> int:
 
 
 def smooth(values: np.ndarray, weight: float) -> tuple[np.ndarray, float]:
-    """(the debiased moving average of `values` at `weight`, the last biased s). Vectorised: within a
-    chunk of m values, s_(c+j) = w^(j+1) s_(c-1) + (1 - w) w^j cumsum(x_i w^-i)."""
+    """(the debiased moving average of `values` at `weight`, the last biased s): smooth_pieces' pieces
+    end to end."""
     x = np.asarray(values, dtype=np.float64)
-    n = len(x)
-    if n == 0:
+    if len(x) == 0:
         return np.zeros(0), 0.0
-    if weight <= 0.0:
-        return x.copy(), float(x[-1])
-    w = float(weight)
-    chunk = _smooth_chunk(w)
-    biased = np.empty(n)
-    s = 0.0
-    with np.errstate(all="ignore"):
-        for c in range(0, n, chunk):
-            seg = x[c : c + chunk]
-            j = np.arange(len(seg), dtype=np.float64)
-            wj = w**j
-            part = w * wj * s + (1 - w) * wj * np.cumsum(seg / wj)
-            biased[c : c + len(seg)] = part
-            s = float(part[-1])
-        debias = -np.expm1(np.arange(1, n + 1, dtype=np.float64) * math.log(w))  # 1 - w^(i+1)
-    return biased / debias, s
+    pieces = list(smooth_pieces(x, weight))
+    return np.concatenate([part for part, _ in pieces]), pieces[-1][1]
 
 
-def smooth_pieces(read: Series, weight: float) -> Iterator[tuple[np.ndarray, float]]:
-    """smooth(np.asarray(read), weight) a piece at a time, with the same numbers: (the next values of
-    the average, the biased s after them). The same chunks and element-wise operations as smooth(), so
-    nothing but one chunk's values is in memory at once."""
+def smooth_pieces(read: Series | np.ndarray, weight: float) -> Iterator[tuple[np.ndarray, float]]:
+    """The debiased moving average of `read` at `weight` a piece at a time, so that nothing but one
+    chunk's values is in memory at once: (the next values of the average, the biased s after them).
+    Vectorised: within a chunk of m values, s_(c+j) = w^(j+1) s_(c-1) + (1 - w) w^j cumsum(x_i w^-i)."""
     n = len(read)
     if weight <= 0.0:
         for a in range(0, n, PIECE):
