@@ -18,9 +18,7 @@ class KeyBar(Static):
 
     def show(self, items: list[tuple[str, str, str]]) -> None:
         """(key as shown, what it does, the app action it runs) for each key on offer."""
-        # the theme's key style; while Textual re-applies the stylesheet its component styles are briefly
-        # absent (a KeyError without a default: seen under load as the settings form closed), then bold
-        key_style = self.get_component_rich_style("key-bar--key", partial=True, default=Style(bold=True))
+        key_style = self.get_component_rich_style("key-bar--key", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")
         for key, label, action in items:
             click = Style(meta={"@click": f"app.{action}"})
