@@ -40,7 +40,7 @@ from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
 from tui.plumbing.racing import Racing
 from tui.plumbing.run_end import RunEnd
 from tui.plumbing.saving import Saving
-from tui.plumbing.training_loop import DEFAULT_SPEED, Snapshot, State, TrainingLoop, speed_label
+from tui.plumbing.training_loop import DEFAULT_SPEED, RELEASE_AFTER, Snapshot, State, TrainingLoop, speed_label
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
 from tui.views.runs import RunsView
@@ -536,7 +536,16 @@ class DashboardApp(App[int]):
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not self.screen_stack:
             return  # a key that arrives while the app is shutting down has no screen to go to
+        answer = isinstance(event, (events.Key, events.MouseDown))
+        arriving = answer and not event.is_forwarded  # (super() marks it forwarded as it passes it on)
+        if arriving:  # a key or a click arrives: the training waits (TrainingLoop.hold) ...
+            self.loop.hold()
         await super().on_event(event)
+        if answer and not arriving:  # ... back from the screen, handled: it goes on once that is drawn
+            self.call_next(self._release_when_drawn, self.loop)
+
+    def _release_when_drawn(self, loop: TrainingLoop) -> None:
+        self.screen.call_after_refresh(loop.release, RELEASE_AFTER)
 
     def request_exit(self, code: int) -> None:
         """From any thread (the lifeline's, on a signal): end cleanly with `code`, without waiting."""

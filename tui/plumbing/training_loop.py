@@ -2,7 +2,8 @@
 
 One thread (the dashboard's worker) calls `work()`, which pulls from `Run.steps()` (or, for a race,
 `Race.steps()`: one step of every variant at once) at the chosen pace and honours play / pause /
-single-step requests. In a race `run` is the picked variant's Run (`pick()`), the one the snapshot
+single-step requests; while the screen answers a key or a click it takes no step (`hold()`, until the
+answer is drawn: `release()`). In a race `run` is the picked variant's Run (`pick()`), the one the snapshot
 copies: the screen shows that variant, the others train on. The screen never touches the live model: the
 worker publishes an immutable `Snapshot` (a copy of the weights and the figures) at most every
 `PUBLISH_EVERY` seconds and whenever it stops, and the screen polls `snapshot` on a timer.
@@ -27,6 +28,8 @@ SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000
 DEFAULT_SPEED = SPEEDS.index(100)  # the tutorial's 1,000 steps in about 10 seconds
 BURST = 64  # steps between checks for requests when running flat out
 STEP_TIME = 0.05  # seconds of steps at most between two such checks
+HOLD = 0.05  # seconds at most that the screen's answer to a key or a click holds the training (hold())
+RELEASE_AFTER = 0.005  # seconds the hold lasts once the answer is drawn: its output is written meanwhile
 
 
 class State(StrEnum):
@@ -74,6 +77,7 @@ class TrainingLoop:
         self._started = False  # work() has begun
         self._done = run.finished
         self._stop = False
+        self._held_until = 0.0  # perf_counter time until which the worker takes no step (hold()); 0.0: none
         self.stopped = threading.Event()  # set when work() has returned
         self.snapshot = self._make_snapshot()
 
@@ -124,6 +128,23 @@ class TrainingLoop:
         if not self._done and not self._wanted_running:
             self._single += 1
             self._wake.set()
+
+    def hold(self, seconds: float = HOLD) -> None:
+        """From the screen's thread, as a key press or a click arrives: take no step (the worker waits,
+        without the interpreter lock) until `release()`, for `seconds` at most, so that the screen's
+        answer is drawn at once rather than in turns with the training. A step under way ends first."""
+        self._held_until = time.perf_counter() + seconds
+
+    def release(self, after: float = 0.0) -> None:
+        """The screen has drawn its answer: training goes on, `after` seconds from now (the screen's
+        output is written by another thread, which needs the interpreter too)."""
+        if self._held_until:
+            self._held_until = min(self._held_until, time.perf_counter() + after) if after > 0.0 else 0.0
+            self._wake.set()  # the worker waits again, for the time left
+
+    @property
+    def held(self) -> bool:
+        return self._held_until > 0.0 and time.perf_counter() < self._held_until
 
     def stop(self) -> None:
         """Ask work() to return (within 0.1 s); `stopped` is set when it has."""
@@ -181,6 +202,14 @@ class TrainingLoop:
             if self._wanted_running:
                 self._elapsed += now - prev
             prev = now
+            held = self._held_until
+            if held:
+                if now < held:  # the screen answers a key: it has the interpreter to itself
+                    self._wake.wait(min(held - now, 0.1))
+                    self._wake.clear()
+                    continue  # (a hold is not a pause: its time counts as time running)
+                if self._held_until == held:  # (not a newer hold, asked for just now)
+                    self._held_until = 0.0
             n = self._steps_due(now)
             if n == 0:
                 self._publish_if_changed()
@@ -190,7 +219,6 @@ class TrainingLoop:
                     window_t, window_step = time.perf_counter(), self.at
                 continue
             self._take_steps(n)
-            time.sleep(0)  # let the screen's thread take the GIL now if it is waiting for it
             t1 = time.perf_counter()
             if t1 - window_t >= 0.5:
                 self._rate = (self.at - window_step) / (t1 - window_t)
@@ -227,7 +255,8 @@ class TrainingLoop:
         deadline = time.perf_counter() + STEP_TIME
         with self.lock:
             for i in range(n):
-                if self._stop or self._pick is not None or (i & 7 == 7 and time.perf_counter() > deadline):
+                if self._stop or self._pick is not None or self._held_until or (
+                        i & 7 == 7 and time.perf_counter() > deadline):
                     return
                 item = next(self._gen, None)
                 if self.race is not None:  # every variant's record, None for one that stopped
