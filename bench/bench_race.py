@@ -66,6 +66,29 @@ def measure(kind: str, k: int, steps: int, rounds: int, docs: list[str]) -> tupl
     return k * steps * keep / race_time, k * steps * keep / solo_time
 
 
+def products(k: int, length: int) -> float:
+    """us for the 7 batched matrix products of one race step of k variants of the default model on names
+    padded to `length` positions (engine.race._Group._names' shapes): the arithmetic a race step cannot do
+    without; best of 5 x 2,000."""
+    import timeit
+
+    import numpy as np
+
+    v, e, h = 27, 16, 64
+    rng = np.random.default_rng(0)
+    x, probs, dh = (rng.standard_normal((k, length, n)) for n in (e, v, h))
+    fc1, fc2, one_hot = rng.standard_normal((k, h, e)), rng.standard_normal((k, v, h)), rng.random((k, length, v))
+    hid = rng.standard_normal((k, length, h))
+    g2, g1, g0 = np.empty((k, v, h)), np.empty((k, h, e)), np.empty((k, v, e))
+    mm = np.matmul
+
+    def batched() -> None:
+        mm(x, fc1.transpose(0, 2, 1)), mm(hid, fc2.transpose(0, 2, 1)), mm(probs.transpose(0, 2, 1), hid, out=g2)
+        mm(probs, fc2), mm(dh.transpose(0, 2, 1), x, out=g1), mm(dh, fc1), mm(one_hot.transpose(0, 2, 1), x, out=g0)
+
+    return min(timeit.repeat(batched, number=2000, repeat=5)) / 2000 * 1e6
+
+
 def headless_race_rate(docs: list[str], seconds: float) -> float:
     race = Race.new(variants("seed", 8, 10_000_000), docs)
     steps = race.steps()
@@ -146,6 +169,7 @@ def main() -> None:
     print(f"data: {where}; default model (n_embd 16, hidden 64); {a.rounds} alternating slices of {a.steps} "
           f"steps (the slowest quarter of each side's left out); variant-steps per second")
     print()
+    eight: dict[str, tuple[float, float]] = {}
     print("| K | race | lockstep | one after another | ratio |")
     print("|---|---|---:|---:|---:|")
     for kind in ("seed", "lr"):
@@ -153,6 +177,16 @@ def main() -> None:
             race, solo = measure(kind, k, a.steps, a.rounds, docs)
             flag = "  <- 8 variants: target >= 3x" if k == 8 else ""
             print(f"| {k} | {kind} | {race:,.0f} | {solo:,.0f} | {race / solo:.2f}x |{flag}", flush=True)
+            if k == 8:
+                eight[kind] = (race, solo)
+    race, solo = eight["seed"]
+    step_us, solo_us = 8e6 / race, 1e6 / solo
+    batched = products(8, 9)
+    print()
+    print(f"8 seeds: a race step {step_us:.0f} us, a solo step {solo_us:.1f} us; 3x needs a race step within "
+          f"{8 * solo_us / 3:.0f} us. Its 7 batched matrix products alone (K 8, names padded to 9 positions, "
+          f"about the mean longest of 8 names): {batched:.0f} us; everything else a step does (~20 numpy "
+          f"calls on the padded arrays, the 8 records) has {8 * solo_us / 3 - batched:.0f} us left.")
 
 
 if __name__ == "__main__":
