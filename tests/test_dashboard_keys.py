@@ -103,6 +103,11 @@ async def test_the_command_palette_offers_every_action():
         up = next(c for c in app.get_system_commands(app.screen) if c.title == "Sampling: temperature up")
         await up.callback()  # runs the same action as the + key
         assert app.temperature == pytest.approx(0.6)
+        run_pause = next(c for c in app.get_system_commands(app.screen) if c.title == "Training: run / pause")
+        await run_pause.callback()
+        await until(pilot, lambda: app.shown_state == State.RUNNING)
+        await run_pause.callback()
+        await until(pilot, lambda: app.shown_state == State.PAUSED)
         await pilot.press("ctrl+p")
         await pilot.pause(0.3)
         assert app.screen.__class__.__name__ == "CommandPalette"

@@ -351,7 +351,7 @@ class DashboardApp(App[int]):
         self.refresh_view()
         self.refresh_bindings()
 
-    def action_toggle(self) -> None:
+    def action_toggle_training(self) -> None:
         self.action_pause() if self.loop.state == State.RUNNING else self.action_play()
 
     def action_finished_hint(self) -> None:

@@ -7,7 +7,7 @@ from engine.race import READY_RACES
 from tui.views.panel import VIEWS
 
 COMMANDS: list[tuple[str, str, str]] = [  # (title, what it does and its key, the app action)
-    ("Training: run / pause", "space: start or pause training", "toggle"),
+    ("Training: run / pause", "space: start or pause training", "toggle_training"),
     ("Training: one step", ".: one SGD step while paused", "step"),
     ("Training: reset", "r: the same run again from step 0", "reset"),
     ("Training: new seed", "n: a new run with the next seed", "new_seed"),
