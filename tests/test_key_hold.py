@@ -139,3 +139,21 @@ async def test_a_click_holds_and_releases_too():
         assert calls[0] == "hold", calls
         at = loop.run.step
         await until(pilot, lambda: loop.run.step > at + 100)
+
+
+async def test_a_new_state_is_drawn_when_the_training_publishes_it_not_at_the_next_frame(monkeypatch):
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "FRAME", 3600.0)  # the screen's own frames never come in this test
+    app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.2)
+        assert "idle" in str(app.status_line.render())
+        await pilot.press("space")
+        await until(pilot, lambda: "running" in str(app.status_line.render()))
+        await pilot.press("space")
+        await until(pilot, lambda: "paused" in str(app.status_line.render()))
+        paused_at = app.training.step
+        assert f"step {paused_at:,}/" in str(app.status_line.render())
+        await pilot.press("full_stop")  # one step, drawn as soon as it is taken
+        await until(pilot, lambda: f"step {paused_at + 1:,}/" in str(app.status_line.render()))

@@ -49,7 +49,8 @@ def test_start_train_and_quit_in_tmux(tmp_path, size):
     try:
         _wait_for(session, r"idle .*step 0/2,000")
         _tmux("send-keys", "-t", session, "space")
-        step = _wait_for(session, r"running .*step ([\d,]+)/2,000")
+        # "running" shows at once, at step 0 (the key's answer); then the steps go up
+        step = _wait_for(session, r"running .*step ([1-9][\d,]*)/2,000")
         assert int(step.group(1).replace(",", "")) > 0
         screen = _screen(session)
         assert "guess" in screen and "floor" in screen and "step" in screen and "┤" in screen  # the plot and its key

@@ -76,6 +76,7 @@ class DashboardApp(App[int]):
         super().__init__()
         self.race: Race | None = run if isinstance(run, Race) else None  # a race: every variant in lockstep
         self.loop = TrainingLoop(run, speed_index)
+        self.loop.on_change = self._draw_soon
         run = self.loop.run  # in a race, the picked variant: what the names, the chart and the views show
         self.training = run
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
@@ -186,6 +187,11 @@ class DashboardApp(App[int]):
         return self._shown.state if self._shown else self.loop.state
 
     # --- drawing ----------------------------------------------------------------------------------
+    def _draw_soon(self) -> None:
+        """From the training thread: it published a new state (paused, running, finished, diverged) or a
+        single step; drawn now rather than at the next frame."""
+        self.background.hand_back(self.refresh_view)
+
     def refresh_view(self, force: bool = False) -> None:
         if not self.is_running:  # shutting down: the widgets are being removed (their styles already gone)
             return
@@ -512,6 +518,7 @@ class DashboardApp(App[int]):
         self.workers.cancel_group(self, FINAL_GROUP)
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
+        self.loop.on_change = self._draw_soon
         for each in (self.race.runs if self.race is not None else [self.loop.run]):
             each.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
         run = self.loop.run

@@ -6,7 +6,9 @@ single-step requests; while the screen answers a key or a click it takes no step
 answer is drawn: `release()`). In a race `run` is the picked variant's Run (`pick()`), the one the snapshot
 copies: the screen shows that variant, the others train on. The screen never touches the live model: the
 worker publishes an immutable `Snapshot` (a copy of the weights and the figures) at most every
-`PUBLISH_EVERY` seconds and whenever it stops, and the screen polls `snapshot` on a timer.
+`PUBLISH_EVERY` seconds and whenever it stops, and the screen polls `snapshot` on a timer; play() and pause()
+make the new state's snapshot themselves, between two steps under the worker's lock, and the worker calls
+`on_change` when it publishes a new state or a single step, so that the screen answers a key at once.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class TrainingLoop:
         self._done = run.finished
         self._stop = False
         self._held_until = 0.0  # perf_counter time until which the worker takes no step (hold()); 0.0: none
+        # called by the worker (its thread) when it publishes a snapshot that shows a new state or a single
+        # step: the screen draws it at once rather than at its next frame (the app hands it to its loop)
+        self.on_change: Callable[[], None] | None = None
         self.stopped = threading.Event()  # set when work() has returned
         self.snapshot = self._make_snapshot()
 
@@ -115,17 +120,31 @@ class TrainingLoop:
     def play(self) -> None:
         if not self._done:
             self._wanted_running = True
+            self._publish_between_steps()
             self._repace()
 
     def pause(self) -> None:
         self._wanted_running = False
+        self._publish_between_steps()
         self._wake.set()
+
+    def _publish_between_steps(self) -> None:
+        """From the screen's thread, after play() or pause(): the new state's snapshot now, so that the
+        screen's answer to the key shows it. Taken between two steps: a burst ends at the next step when
+        the screen holds the training (a key's hold()); if the lock is not free within 20 ms (a step on a
+        very long name), the worker publishes it itself as soon as it can (on_change)."""
+        if self.lock.acquire(timeout=0.02):
+            try:
+                self.snapshot = self._make_snapshot()
+            finally:
+                self.lock.release()
 
     def toggle(self) -> None:
         self.pause() if self._wanted_running else self.play()
 
     def step_once(self) -> None:
         if not self._done and not self._wanted_running:
+            self._held_until = 0.0
             self._single += 1
             self._wake.set()
 
@@ -224,11 +243,11 @@ class TrainingLoop:
                 self._rate = (self.at - window_step) / (t1 - window_t)
                 window_t, window_step = t1, self.at
             if t1 - last_publish >= PUBLISH_EVERY or self._done or not self._wanted_running:
-                self.snapshot = self._make_snapshot()
+                self._publish()
                 last_publish = t1
         if self._pick is not None:
             self._apply_pick()
-        self.snapshot = self._make_snapshot()
+        self._publish()
 
     def _steps_due(self, now: float) -> int:
         if self._single and not self._wanted_running:
@@ -276,7 +295,15 @@ class TrainingLoop:
     def _publish_if_changed(self) -> None:
         s = self.snapshot
         if s.step != self.run.step or s.state != self.state or (self.race is not None and s.race_step != self.at):
-            self.snapshot = self._make_snapshot()
+            self._publish()
+
+    def _publish(self) -> None:
+        """A new snapshot; `on_change` when it shows a new state, or a step taken while not running."""
+        old, new = self.snapshot, self._make_snapshot()
+        self.snapshot = new
+        if self.on_change is not None and (new.state != old.state or (
+                new.state != State.RUNNING and new.race_step != old.race_step)):
+            self.on_change()
 
     def _make_snapshot(self) -> Snapshot:
         rate = self._rate if self._wanted_running else 0.0
