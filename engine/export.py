@@ -272,11 +272,11 @@ def plot_series(runs: Sequence[ExportRun], columns: int = 800) -> PlotSeries:
                                   points=True))
                 ln.x, ln.y = ln.x[~out], ln.y[~out]
     for step, base in main.lr_changes[1:]:
-        lines.append(Line(f"lr base {base:g} from step {step}", "lr-change", np.array([step, step], dtype=np.float64),
+        lines.append(Line(f"lr base {base:g} from step {step:,}", "lr-change", np.array([step, step], dtype=np.float64),
                           np.array([y_lo, y_hi])))
     if main.diverged_at is not None:
         s = float(main.diverged_at)
-        lines.append(Line(f"diverged at step {main.diverged_at + 1}", "diverged", np.array([s, s]),
+        lines.append(Line(f"diverged at step {main.diverged_at + 1:,}", "diverged", np.array([s, s]),
                           np.array([y_lo, y_hi])))
     refs = []
     if math.isfinite(main.random_guess):

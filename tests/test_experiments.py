@@ -164,3 +164,18 @@ async def test_a_diverged_run_keeps_every_view_to_bounded_figures():
             lines = app.panel.active.text_lines() if hasattr(app.panel.active, "text_lines") else []
             for line in lines:
                 assert not re.search(r"\d{16,}", line), (view, line[:100])  # no number runs on and on
+
+
+async def test_a_rate_changed_while_training_flat_out_is_numbered_alike_in_the_note_and_the_run_line():
+    app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.training.step > 2_000)
+        for key, base in (("less_than_sign", "0.5"), ("less_than_sign", "0.25"), ("greater_than_sign", "0.5")):
+            await pilot.press(key)
+            note = str(app.note_line.content)
+            said = re.search(rf"learning rate base {re.escape(base)} from step ([\d,]+) on", note)
+            assert said, note
+            await until(pilot, lambda s=said, b=base: f"{b} from step {s.group(1)}" in app.run_line())
+            assert "," in said.group(1)  # thousands separated, as the run line writes them
+        await until(pilot, lambda: app.training.step > 10_000)

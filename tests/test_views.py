@@ -273,7 +273,7 @@ async def test_every_view_while_training_and_finished():
         assert "max |analytic − numerical|" in shown[6]
         await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=20)
         shown = await all_views_draw(pilot, app)
-        assert "at step 3000" in shown[6] and "3,184 parameters" in shown[6]
+        assert "at step 3,000" in shown[6] and "3,184 parameters" in shown[6]
 
 
 async def test_every_view_at_step_zero_and_after_a_reset():

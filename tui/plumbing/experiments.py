@@ -136,14 +136,16 @@ class Experiments:
                        "with another learning rate")
             return
         try:
-            base = h.training.scale_lr(factor)
+            with h.loop.lock:  # between two steps: the next step, numbered as the run line numbers it, uses it
+                base = h.training.scale_lr(factor)
+                first = h.training.step + 1  # (steps are numbered from 1 on screen)
         except MicroMLPError as exc:
             h.set_note(f"learning rate unchanged: {exc}")
             return
         goes_on = {"linear": "the decay towards 0 goes on from it", "cosine": "the cosine schedule goes on from it",
                    "constant": "the constant schedule: every later step uses it"}
         schedule = h.training.config.schedule
-        h.set_note(f"learning rate base {base:g} from step {h.training.step + 1} on "
+        h.set_note(f"learning rate base {base!r} from step {first:,} on "
                    f"({goes_on.get(schedule, f'the {schedule} schedule goes on from it')})")
         h.draw_plot()
 

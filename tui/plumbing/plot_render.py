@@ -166,8 +166,8 @@ def per_column(num_steps: int, cols: int) -> str:
     if per <= 1:  # a column holds one step or none
         return "1"
     if per == round(per):
-        return f"{per:.0f}"
-    return f"~{per:.0f}" if per >= 10 else f"~{per:.1f}"
+        return f"{per:,.0f}"
+    return f"~{per:,.0f}" if per >= 10 else f"~{per:.1f}"
 
 
 # --- geometry -------------------------------------------------------------------------------------
@@ -533,14 +533,14 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         compact = compact + [(" ", "axis"), ("┴ pass", "epoch")]
     if len(figures.lr_changes) > 1:
         step, base = figures.lr_changes[-1]
-        long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step}", "lr")]
+        long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step:,}", "lr")]
         short, tiny = short + [(" ", "axis"), (f"╎ lr {figure(base, 7)}", "lr")], tiny + [("╎", "lr")]
         compact = compact + short[-2:]
     glyphs = [(t[0], st) for t, st in tiny if t.strip()]  # the glyphs alone, in the same order
     if not figures.gap_view:
         glyphs[0] = (f"•lo/hi{per}", "dots")  # what a dot is, at every width
     if figures.diverged_at is not None:
-        note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1}", "diverged")]
+        note = [("  ", "axis"), (f"┆ diverged at step {figures.diverged_at + 1:,}", "diverged")]
         long, short = long + note, short + note
         compact, tiny = compact + [(" ┆ diverged", "diverged")], tiny + [(" ┆ diverged", "diverged")]
         glyphs = glyphs + [(" ┆ diverged", "diverged")]

@@ -35,7 +35,7 @@ def save_checkpoint(ckpt: checkpoint.Checkpoint, path: Path) -> tuple[str, bool]
         return _reason_first(str(exc), path), True
     except OSError as exc:
         return _reason_first(f"{path}: {exc.strerror or exc}", path), True
-    return f"saved step {ckpt.step} to {where.resolve()}", False
+    return f"saved step {ckpt.step:,} to {where.resolve()}", False
 
 
 def _reason_first(message: str, path: Path) -> str:
@@ -145,7 +145,7 @@ class Saving:
         h = self.host
         with h.loop.lock:  # between two steps
             ckpt = h.training.to_checkpoint()
-        h.set_note(f"saving step {ckpt.step} to {self.path} ...")
+        h.set_note(f"saving step {ckpt.step:,} to {self.path} ...")
         self.background.start(self._save, ckpt, self.path)
 
     def _save(self, ckpt: checkpoint.Checkpoint, path: Path) -> None:

@@ -180,7 +180,7 @@ class WeightsView(View):
             ds = inputs.run.dataset
             moved = np.flatnonzero(np.any(up.wte != 0, axis=1))
             letters = " ".join("BOS" if i == ds.bos else char_label(ds.uchars[i]) for i in moved)
-            title = [f"update of step {inputs.record.step + 1} on '{printable(inputs.record.doc)}'",
+            title = [f"update of step {inputs.record.step + 1:,} on '{printable(inputs.record.doc)}'",
                      f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights", "• = BOS"]
         blocks = self._blocks(up.wte, up.fc1, up.fc2, scale)
         return WeightFigures(UPDATE, title, blocks, dead, bool(np.isfinite(model.grad).all()), scale,
