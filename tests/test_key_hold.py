@@ -157,3 +157,30 @@ async def test_a_new_state_is_drawn_when_the_training_publishes_it_not_at_the_ne
         assert f"step {paused_at:,}/" in str(app.status_line.render())
         await pilot.press("full_stop")  # one step, drawn as soon as it is taken
         await until(pilot, lambda: f"step {paused_at + 1:,}/" in str(app.status_line.render()))
+
+
+async def test_behind_a_form_the_dashboard_is_redrawn_at_one_frame_in_five():
+    from tui.app import COVERED_EVERY
+    from tui.screens.settings_form import SettingsForm
+
+    app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=FAST)
+    drawn: list[int] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.training.step > 100)
+        inner = app._refresh_view
+        app._refresh_view = lambda force: (drawn.append(app.frames), inner(force))[1]  # type: ignore[method-assign]
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        drawn.clear()
+        f0 = app.frames
+        await until(pilot, lambda: app.frames >= f0 + 4 * COVERED_EVERY)
+        frames = app.frames - f0
+        assert 0 < len(drawn) <= frames // COVERED_EVERY + 1  # the status, plot and names go on, slowly
+        shown = app.shown_step
+        await pilot.press("escape")
+        drawn.clear()
+        f0 = app.frames
+        await until(pilot, lambda: app.frames >= f0 + 10)
+        assert len(drawn) >= app.frames - f0 - 1  # uncovered: every frame again
+        assert app.shown_step > shown

@@ -56,6 +56,7 @@ from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
 from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
+COVERED_EVERY = 5  # frames: the dashboard behind a form or the palette is redrawn at one in this many
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 
 
@@ -194,6 +195,11 @@ class DashboardApp(App[int]):
 
     def refresh_view(self, force: bool = False) -> None:
         if not self.is_running:  # shutting down: the widgets are being removed (their styles already gone)
+            return
+        if len(self.screen_stack) > 1 and not force and self.frames % COVERED_EVERY:
+            # a form or the palette covers the dashboard: it is redrawn behind it twice a second (every
+            # frame took ~30% of the training's speed: each update composes both screens)
+            self.frames += 1
             return
         with self.batch_update():  # one screen update for the whole frame
             self._refresh_view(force)
