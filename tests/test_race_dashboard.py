@@ -327,3 +327,27 @@ async def test_at_80x24_a_race_of_six_draws_its_first_and_last_variants():
         assert "⠒3" in key and "⠒4" in key and "⠒6" in key and "⠒2" not in key and "⠒5" not in key, key
         styles = cell_styles(app)
         assert styles.count(line_style(colour_of(6))) >= 2  # in the key and on the plot (its short line or label)
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_picking_a_variant_while_the_race_trains_draws_one_batch_of_its_names(size, monkeypatch):
+    # the periodic batch comes every SAMPLE_EVERY seconds; made long here, so that none is due in the test
+    # on a loaded machine (a pick once drew the periodic batch beside its own: two batches of other names
+    # under one heading, at the same step and temperature)
+    monkeypatch.setattr("tui.plumbing.names.SAMPLE_EVERY", 30.0)
+    race = race_of("lr=0.25,0.5,1,2", steps=400_000)  # still training when picked, at any speed
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.step > 50)
+        for number, key in ((2, "v"), (1, "V")):
+            await pilot.press(key)
+            await until(pilot, lambda n=number: app.loop.picked == n - 1)
+            await pilot.pause()
+            assert app.shown_state == State.RUNNING
+            shown = app.names.shown_lines
+            at = next(i for i, line in enumerate(shown) if f"variant {number}: lr " in line)
+            headings = [line for line in shown[at:] if re.match(r"step [\d,]+( ·|\s*$)", line)]  # (may wrap)
+            assert len(headings) == 1, shown  # one batch: the picked variant's names at the step shown
+            assert app.names.batches == 1
+        await pilot.press("space")
