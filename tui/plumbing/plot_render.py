@@ -423,10 +423,12 @@ def _short(label: str) -> str:
 def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]],
             ghost_lines: list[np.ndarray]) -> dict[int, tuple[str, str]]:
     """Row -> (style, text) of the right margin: each reference line's label on its row, then each
-    ghost's label (one-row labels first, else in their order) beside where its line ends: whole (wrapped
-    over rows if need be) on a block of free rows holding the row its line ends on, or else just next to
-    it; failing that its first word alone (the variant's number, the kept run's #) on that row or the next;
-    where those are all other labels', it is left out (the key line and views 7 and 8 still name it).
+    ghost's label beside where its line ends: whole (wrapped over rows if need be) on a block of free rows
+    holding the row its line ends on, or else just next to it; failing that its first word alone (the
+    variant's number, the kept run's #) on that row or the next; where those are all other labels', it is
+    left out (the key line and views 7 and 8 still name it). Where labels would take the same rows, the
+    one placed first has them: a race's variants' before kept runs', and among those one-row labels first,
+    else in their order.
     Labels keep the order of their lines' ends (a higher end, a higher label), and are never moved further
     from their lines."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
@@ -453,7 +455,9 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
                  for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
         labels.append((ghost, finite, label, parts))
-    labels.sort(key=lambda g: len(g[3]))  # one-row labels first: a wrapped one takes no row another needs whole
+    # the live variants' labels first: a kept run's never takes the rows of a line still being drawn; then
+    # one-row labels first: a wrapped one takes no row another needs whole
+    labels.sort(key=lambda g: (not g[0].variant, len(g[3])))
     for ghost, finite, label, parts in labels:
         at = min(max(float(axis.position(float(finite[-1]))[0]), 0.0), rows - 1.0)
         end = axis.row(float(finite[-1]))  # the row its line ends on (the edge row if beyond the axis)
