@@ -428,7 +428,7 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     variant's number, the kept run's #) on that row or the next; where those are all other labels', it is
     left out (the key line and views 7 and 8 still name it). Where labels would take the same rows, the
     one placed first has them: a race's variants' before kept runs', and among those one-row labels first,
-    else in their order.
+    then the label of the line ending lowest (the lowest loss) first.
     Labels keep the order of their lines' ends (a higher end, a higher label), and are never moved further
     from their lines."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
@@ -454,12 +454,13 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         label = (BASELINE + " " if ghost.baseline else "") + ghost.label
         parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
                  for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
-        labels.append((ghost, finite, label, parts))
-    # the live variants' labels first: a kept run's never takes the rows of a line still being drawn; then
-    # one-row labels first: a wrapped one takes no row another needs whole
-    labels.sort(key=lambda g: (not g[0].variant, len(g[3])))
-    for ghost, finite, label, parts in labels:
         at = min(max(float(axis.position(float(finite[-1]))[0]), 0.0), rows - 1.0)
+        labels.append((ghost, finite, label, parts, at))
+    # the live variants' labels first: a kept run's never takes the rows of a line still being drawn; then
+    # one-row labels first: a wrapped one takes no row another needs whole; then the lowest line's first
+    # (the lowest loss: a race's best), its label on its row, the others' above or below it
+    labels.sort(key=lambda g: (not g[0].variant, len(g[3]), -g[4]))
+    for ghost, finite, label, parts, at in labels:
         end = axis.row(float(finite[-1]))  # the row its line ends on (the edge row if beyond the axis)
         n = len(parts)
         first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
