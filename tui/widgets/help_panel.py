@@ -146,7 +146,8 @@ SECTIONS = [
         "On the plot the variant shown is drawn as the run always is; every other variant's moving average is "
         "a braille line in its own colour, its number in the key line and its number and what differs in the "
         "right margin beside where its line ends (on that row or the next; where those are other labels', it is "
-        "left out; a variant's label goes before a kept run's, the lowest line's first). Up to 8 variants are "
+        "left out; a variant's label goes before a kept run's, the lowest line's first unless that labels "
+        "fewer). Up to 8 variants are "
         "drawn at 100 columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6), and "
         "always the one shown; view 8 lists them all.",
         "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
