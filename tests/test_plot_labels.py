@@ -156,6 +156,58 @@ async def test_in_a_race_each_variants_label_is_beside_its_lines_end(size):
                 assert words in (ghost.label, ghost.tag), words
 
 
+KEPT_AND_LIVE = [  # after `r` in a race (once): kept copies of the variants, their lines ending where the live
+    # variants' lines end; the app hands the kept runs' ghosts first, then the variants'
+    ("#1 lr 0.5", 3.00), ("#2 lr 1.0", 2.75), ("#3 lr 2.0", 2.50),
+    ("2 lr 0.5", 3.00), ("3 lr 1.0", 2.75), ("4 lr 2.0", 2.50),
+]
+
+
+@pytest.mark.parametrize("size", PLOT_SIZES)
+def test_where_labels_compete_for_rows_the_live_variants_labels_win_over_kept_runs(finished, size):
+    # QA: at 120x40 the margin showed `#1 same settings`, `2 lr 0.5`, `#2 lr 0.5`: the live variants 3 and 4
+    # (the two best) had no label, their rows taken by kept runs' labels
+    ghosts = tuple(Ghost(label, _Line(end), colour=i, variant=label[0] != "#")
+                   for i, (label, end) in enumerate(KEPT_AND_LIVE))
+    fig = figures(finished, ghosts=ghosts)
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, *size))
+    axis = plot_layout(fig, state, *size).axis
+    for ghost, (label, end) in zip(ghosts, KEPT_AND_LIVE):
+        blocks = margin_blocks(grid, ghost.style)
+        if ghost.variant:  # every live variant is labelled: whole or its number, beside its line's end
+            assert len(blocks) == 1, (label, text(grid))
+            first, last, words = blocks[0]
+            assert words in (label, label.split()[0]) and first - 1 <= axis.row(end) <= last + 1, (label, blocks)
+        else:  # a kept run's label only where no variant's is
+            assert len(blocks) <= 1, blocks
+
+
+CLOSE_ENDS = [  # a rates race as QA saw it at 120x40: three lines ending within 0.04, on one row by the floor's
+    ("2 lr 0.5", 2.4388), ("3 lr 1.0", 2.4014), ("4 lr 2.0", 2.4141),
+]
+
+
+@pytest.mark.parametrize("size", PLOT_SIZES)
+def test_where_variants_labels_compete_for_rows_the_lowest_lines_are_labelled(finished, size):
+    # QA: `2 lr 0.5` took the row where all three lines end; 3 and 4, the two best, had no label
+    ghosts = tuple(Ghost(label, _Line(end), colour=i + 2, variant=True) for i, (label, end) in enumerate(CLOSE_ENDS))
+    fig = figures(finished, ghosts=ghosts)
+    state = PlotState.for_run(fig)
+    grid = cells(render_plot(fig, state, *size))
+    axis = plot_layout(fig, state, *size).axis
+    labelled = []
+    for ghost, (label, end) in zip(ghosts, CLOSE_ENDS):
+        blocks = margin_blocks(grid, ghost.style)
+        assert len(blocks) <= 1, blocks
+        if blocks:
+            first, last, words = blocks[0]
+            assert words in (label, label.split()[0]) and first - 1 <= axis.row(end) <= last + 1, (label, blocks)
+            labelled.append(end)
+    ends = sorted(end for _, end in CLOSE_ENDS)
+    assert labelled and sorted(labelled) == ends[: len(labelled)], (labelled, text(grid))  # the lowest ones
+
+
 # --- 7 and 9: the key ---------------------------------------------------------------------------------------
 def key_runs(grid: Cells, style: str) -> str:
     return "".join(ch for ch, st in grid[0] if st == style)

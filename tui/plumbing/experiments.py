@@ -47,12 +47,26 @@ class ExperimentsHost(Protocol):
     def push_screen(self, screen: Any, callback: Callable[[Settings | None], Any]) -> Any: ...
 
 
+def _training(c: Config) -> Config:
+    """The settings that make a curve (sampling settings do not count)."""
+    return c.with_(temperature=0.5, num_samples=0)
+
+
 def same_curve(old: Run, new: Run, old_data: str | None, new_data: str | None) -> bool:
     """Will `new`, trained from step 0, draw exactly `old`'s curve? (Sampling settings do not count.)"""
-    def training(c: Config) -> Config:
-        return c.with_(temperature=0.5, num_samples=0)
-    return (new.step == 0 and old_data == new_data and training(old.config) == training(new.config)
+    return (new.step == 0 and old_data == new_data and _training(old.config) == _training(new.config)
             and len(old.lr_changes) == 1)
+
+
+def same_variant_curves(old: Race, new: Run | Race, old_data: str | None, new_data: str | None) -> list[bool]:
+    """For each of `old`'s variants: will `new`, trained from step 0, draw exactly its curve? Only a race of
+    the same variants (the same settings in the same order, so every step the same batched products: `r`)
+    on the same data does, for each variant whose rate was never changed mid-run. (Another race that shares
+    a variant's settings may add its steps up in another order: its curve is not taken to be the same.)"""
+    if (not isinstance(new, Race) or len(new.runs) != len(old.runs)
+            or any(_training(o.config) != _training(n.config) for o, n in zip(old.runs, new.runs))):
+        return [False] * len(old.runs)
+    return [same_curve(o, n, old_data, new_data) for o, n in zip(old.runs, new.runs)]
 
 
 class Experiments:
@@ -70,17 +84,28 @@ class Experiments:
     def keep_outgoing(self, new: Run | Race, data: str | None, note: str) -> str:
         """The run (or race) on screen is about to give way to `new` (on `data`): kept as a ghost if it trained
         at all, unless `new` will draw the very same curve (the same settings, data and seed, and a learning
-        rate never changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them).
-        Returns `note`, which says if the old run is not kept. Call it with the training thread stopped."""
+        rate never changed mid-run); a race's variants are each kept (the last RunRegistry.limit of them) but
+        those that `new` draws again (`r`: same_variant_curves). Returns `note`, which says what is not kept.
+        Call it with the training thread stopped."""
         h = self.host
         old, old_data = h.training, h.data
         snap = h.loop.snapshot  # its mean pace while it ran (pauses excluded)
         same = h.race is None and isinstance(new, Run) and same_curve(old, new, old_data, data)
         if h.race is not None and snap.race_step > 0:
             rate = snap.race_step / snap.elapsed if snap.elapsed > 0 else None
-            for v, variant_run in zip(h.race.variants, h.race.runs):
-                h.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
-            h.runs_version += 1
+            again = same_variant_curves(h.race, new, old_data, data)
+            for v, variant_run, repeated in zip(h.race.variants, h.race.runs, again):
+                if not repeated:
+                    h.runs.add(RunSummary.of(variant_run, old_data, f"race variant {v.number}: {v.label}", rate))
+            if not all(again):
+                h.runs_version += 1
+            if all(again):
+                note += " (the old race is not kept: this one draws the same curves)"
+            elif any(again):
+                numbers = [str(v.number) for v, repeated in zip(h.race.variants, again) if repeated]
+                note += (f" (variant {numbers[0]} is not kept: this race draws its curve again)" if len(numbers) == 1
+                         else f" (variants {', '.join(numbers[:-1])} and {numbers[-1]} are not kept: this race "
+                              "draws their curves again)")
         elif h.race is None and old.step > 0 and not same:  # kept: a ghost line, a row in the runs view
             rate = snap.step / snap.elapsed if snap.elapsed > 0 else None
             h.runs.keep(old, old_data, note, rate)

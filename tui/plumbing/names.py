@@ -28,14 +28,15 @@ class NameBatches:
     """Batches of NAMES_PER_BATCH names drawn with fixed uniform draws (a grid): re-sampling the newest
     batch at another temperature uses the same draws, so the change seen is the temperature's. The
     draws follow the run's seed: another seed draws other names from its first batch on (the same seed,
-    the same draws)."""
+    the same draws). Whoever makes new batches draws their first at once (a new run, a race's variant
+    picked): the next is due SAMPLE_EVERY seconds after it, so the periodic batch never comes beside it."""
 
     def __init__(self, max_len: int, seed: int = 0):
         self.max_len = max_len
         self._base = (seed % 2**31) * 1_000_003  # batch k of a run uses the grid of seed base + k
         self._seed = 0
         self._grid = uniform_grid(seed=self._base, count=NAMES_PER_BATCH, max_len=max_len)
-        self._last = 0.0
+        self._last = time.monotonic()  # not due yet: the first batch is its maker's (see above)
 
     def due(self) -> bool:
         """Is a new batch due (SAMPLE_EVERY seconds after the last)?"""

@@ -423,12 +423,14 @@ def _short(label: str) -> str:
 def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]],
             ghost_lines: list[np.ndarray]) -> dict[int, tuple[str, str]]:
     """Row -> (style, text) of the right margin: each reference line's label on its row, then each
-    ghost's label (one-row labels first, else in their order) beside where its line ends: whole (wrapped
-    over rows if need be) on a block of free rows holding the row its line ends on, or else just next to
-    it; failing that its first word alone (the variant's number, the kept run's #) on that row or the next;
-    where those are all other labels', it is left out (the key line and views 7 and 8 still name it).
-    Labels keep the order of their lines' ends (a higher end, a higher label), and are never moved further
-    from their lines."""
+    ghost's label beside where its line ends: whole (wrapped over rows if need be) on a block of free rows
+    holding the row its line ends on, or else just next to it; failing that its first word alone (the
+    variant's number, the kept run's #) on that row or the next; where those are all other labels', it is
+    left out (the key line and views 7 and 8 still name it). Labels keep the order of their lines' ends (a
+    higher end, a higher label), and are never moved further from their lines. Where labels would take the
+    same rows, the one placed first has them: a race's variants' before kept runs', and among those one-row
+    labels first, then either the lines in their order or the lowest line first (the lowest loss: a race's
+    best), whichever labels more lines (variants first); on a tie, the lowest first."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
     out: dict[int, tuple[str, str]] = {}
     if not mw:
@@ -437,13 +439,6 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         if axis.inside(v):
             text = label if mw >= 19 else _short(label) if mw >= 11 else label.split()[-1]
             out.setdefault(axis.row(v), (name, text[: mw - 1]))
-    placed: list[tuple[float, int]] = []  # (where a ghost's line ends, as a row coordinate; its label's row)
-
-    def fits(start: int, n: int, at: float) -> bool:
-        if start < 0 or start + n > rows or any(start + i in out for i in range(n)):
-            return False
-        return all((start - row) * (at - end) >= 0 for end, row in placed)  # never out of order
-
     labels = []
     for ghost, line in zip(figures.ghosts, ghost_lines):
         finite = line[np.isfinite(line)]
@@ -452,11 +447,39 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
         label = (BASELINE + " " if ghost.baseline else "") + ghost.label
         parts = [p if len(p) < mw else p[: mw - 2] + "…"  # a word too long for the margin is cut, marked
                  for p in textwrap.wrap(label, mw - 1, break_on_hyphens=False, break_long_words=False)] or [label]
-        labels.append((ghost, finite, label, parts))
-    labels.sort(key=lambda g: len(g[3]))  # one-row labels first: a wrapped one takes no row another needs whole
-    for ghost, finite, label, parts in labels:
         at = min(max(float(axis.position(float(finite[-1]))[0]), 0.0), rows - 1.0)
         end = axis.row(float(finite[-1]))  # the row its line ends on (the edge row if beyond the axis)
+        labels.append(_Label(ghost, label, parts, at, end))
+    # the live variants' labels first: a kept run's never takes the rows of a line still being drawn; then
+    # one-row labels first: a wrapped one takes no row another needs whole
+    given = sorted(labels, key=lambda g: (not g.ghost.variant, len(g.parts)))
+    lowest = sorted(labels, key=lambda g: (not g.ghost.variant, len(g.parts), -g.at))
+    tries = [_place(lowest, dict(out), rows, mw), _place(given, dict(out), rows, mw)]
+    return max(tries, key=lambda placed: (sum(g.ghost.variant for g in placed[1]), len(placed[1])))[0]
+
+
+@dataclass(frozen=True)
+class _Label:
+    ghost: Ghost
+    label: str  # in full
+    parts: list[str]  # wrapped to the margin
+    at: float  # where its line ends, as a row coordinate
+    end: int  # the row its line ends on (the edge row if beyond the axis)
+
+
+def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int,
+           mw: int) -> tuple[dict[int, tuple[str, str]], list[_Label]]:
+    """`labels` placed in this order into the margin `out` (see _margin): the margin, and those placed."""
+    placed: list[tuple[float, int]] = []  # (where a ghost's line ends, as a row coordinate; its label's row)
+    shown: list[_Label] = []
+
+    def fits(start: int, n: int, at: float) -> bool:
+        if start < 0 or start + n > rows or any(start + i in out for i in range(n)):
+            return False
+        return all((start - row) * (at - end) >= 0 for end, row in placed)  # never out of order
+
+    for g in labels:
+        ghost, label, parts, at, end = g.ghost, g.label, g.parts, g.at, g.end
         n = len(parts)
         first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
         tries = [(s, parts) for s in dict.fromkeys((end, end - n + 1, end + 1, end - n))]
@@ -466,8 +489,9 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
                 for i, part in enumerate(block):
                     out[start + i] = (ghost.style, part)
                 placed.append((at, start))
+                shown.append(g)
                 break
-    return out
+    return out, shown
 
 
 MAX_EPOCH_MARKS = 16  # more passes than this over the names: their ends would fill the x axis; none marked

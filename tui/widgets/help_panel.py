@@ -146,14 +146,16 @@ SECTIONS = [
         "On the plot the variant shown is drawn as the run always is; every other variant's moving average is "
         "a braille line in its own colour, its number in the key line and its number and what differs in the "
         "right margin beside where its line ends (on that row or the next; where those are other labels', it is "
-        "left out). Up to 8 variants are drawn at 100 "
-        "columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6), and always the one "
-        "shown; view 8 lists them all.",
+        "left out; a variant's label goes before a kept run's, the lowest line's first unless that labels "
+        "fewer). Up to 8 variants are "
+        "drawn at 100 columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6), and "
+        "always the one shown; view 8 lists them all.",
         "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
         "the others go on. v / V or a click on a row picks the variant the names, the next-token chart and "
         "the other views show. s saves the variant shown; when a race is replaced (r races again, o or the "
-        "palette starts another) its variants become kept runs (view 7).",
+        "palette starts another) its variants become kept runs (view 7), but those the new race would only "
+        "draw again: r keeps only a variant whose rate was changed mid-run (< / >).",
     ]),
     ("The step line", [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "
