@@ -186,3 +186,30 @@ def test_headless_solo_and_race_say_the_same_of_a_diverged_run():
     at = re.search(r"diverged at step ([\d,]+)", solo.stdout)
     assert at is not None and f"diverged at {at.group(1)}" in row
     assert re.split(r"\s{2,}", row.split(f"diverged at {at.group(1)}")[1].strip())[0] == whole.group(1)
+
+
+async def test_the_runs_view_says_what_the_status_says_of_a_diverged_run_and_of_it_kept():
+    run = Run.new(WILD)  # with a held-out set
+    app = DashboardApp(run, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.DIVERGED, timeout=30)
+        await pilot.pause(0.1)
+        avg = _status_figure(app, wording.MOVING_AVERAGE)
+        whole = _status_figure(app, "whole-data loss (training names)")
+        held = _status_figure(app, "held-out loss")
+        assert whole == wording.loss(run.losses_now()[0]) and held == wording.loss(run.losses_now()[1])
+        steps = f"{run.step:,}/{run.config.num_steps:,}"
+
+        def figures(row: str) -> list[str]:  # moving average, whole-data, held-out, as view 7 shows them
+            return re.split(r"\s{2,}", row.split(steps, 1)[1].strip())[:3]
+
+        await pilot.press("7")
+        view = app.panel.views[7]
+        await until(pilot, lambda: any("current run" in line for line in view.text_lines()))
+        current = next(line for line in view.text_lines() if "current run" in line)
+        assert figures(current) == [avg, whole, held], current
+        await pilot.press("n")  # a new run (another seed): the diverged one is kept as #1
+        await until(pilot, lambda: any(line.lstrip("▶ ").startswith("#1") for line in view.text_lines()))
+        kept = next(line for line in view.text_lines() if line.lstrip("▶ ").startswith("#1"))
+        assert figures(kept) == [avg, whole, held], kept
