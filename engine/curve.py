@@ -129,6 +129,7 @@ class CurveBuckets:
         self.done = 0  # buckets 0 .. done-1 are final
         self.current = -1  # the bucket the run is in (-1: no step yet)
         self.read = 0  # losses folded into lo and hi so far: each is read once
+        self.measured = 0  # the track's measurements seen so far
 
     def update(self, history: LossHistory, track: ExactTrack | None) -> None:
         taken = len(history)  # first: the arrays hold at least this many values
@@ -137,6 +138,8 @@ class CurveBuckets:
         if taken < self.read:  # another history than before: start again
             self._clear()
         e, n = self.edges, self.n
+        if track is not None and len(track) > self.measured:
+            self._late(track, taken)
         done = min(int(np.searchsorted(e[1:], taken, side="right")), n)  # buckets with e[b + 1] <= taken
         current = min(max(int(np.searchsorted(e[1:], taken - 1, side="right")), done - 1), n - 1)
         span = np.arange(self.done, current + 1)
@@ -151,6 +154,21 @@ class CurveBuckets:
                     if track.heldout_values is not None:
                         self.heldout[span[filled]] = track.heldout_at(ends[filled])
         self.done, self.current, self.read = done, current, taken
+
+    def _late(self, track: ExactTrack, taken: int) -> None:
+        """A measurement at a step a final bucket ends with (a run measured once more where it diverged,
+        Run.measure_stopped; every other one comes before the step's loss): those buckets read it."""
+        n = len(track)  # first: the arrays hold at least this many
+        first = int(track.steps[self.measured])
+        self.measured = n
+        e = self.edges
+        late = np.arange(int(np.searchsorted(e[1:], first, side="left")), self.done)  # buckets ending at or after it
+        late = late[e[late + 1] > e[late]]  # (an empty bucket stays NaN)
+        if len(late):
+            ends = np.minimum(e[late + 1], taken)
+            self.exact[late] = track.at(ends)
+            if track.heldout_values is not None:
+                self.heldout[late] = track.heldout_at(ends)
 
     def _reduce(self, history: LossHistory, span: np.ndarray, starts: np.ndarray, ends: np.ndarray,
                 taken: int) -> None:

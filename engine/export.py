@@ -11,7 +11,8 @@ variant (any front end can build one). `write_csv` writes a list of them, one ro
 `step` is the number of steps taken (1-based, as --metrics): the row of step s holds the loss of the
 s-th step (measured before its update), the moving average after it, the learning rate it used, and
 the whole-data / held-out loss measured after s steps, where the run measured it (at its ExactTrack's
-fixed steps; empty elsewhere). Step 0 holds the losses measured before training, if any. Numbers are
+fixed steps, and where a run that diverged stopped: `nan` when the measurement itself is NaN; empty
+where nothing was measured). Step 0 holds the losses measured before training, if any. Numbers are
 written as Python's repr, so they read back exactly.
 
 `plot_series` computes what the picture shows from the same runs: each plot column's lowest and highest
@@ -114,8 +115,9 @@ class _Losses:
 
 
 # --- the CSV --------------------------------------------------------------------------------------
-def _cell(value: float) -> str:
-    return repr(float(value)) if value == value else ""
+def _cell(value: float, measured: bool = False) -> str:
+    """A number as Python's repr; NaN is empty (nothing there) unless it was `measured` ('nan')."""
+    return repr(float(value)) if value == value or measured else ""
 
 
 def _settings(r: ExportRun) -> list[str]:
@@ -152,8 +154,12 @@ def csv_rows(r: ExportRun) -> Iterable[list[str]]:
         held = (_at(part, ex_steps, ex.heldout_values[:n_ex]) if ex is not None and ex.heldout_values is not None
                 else np.full(len(part), np.nan))
         lr = np.where(part >= 1, r.lr_of_steps(part), np.nan)
-        for row in zip(part.tolist(), loss.tolist(), ema.tolist(), whole.tolist(), held.tolist(), lr.tolist()):
-            yield [*head, str(row[0]), *map(_cell, row[1:])]
+        measured = _at(part, ex_steps, np.ones(n_ex)) == 1  # a step the run measured: its NaN is a figure
+        held_measured = measured if ex is not None and ex.heldout_values is not None else measured & False
+        for row in zip(part.tolist(), loss.tolist(), ema.tolist(), whole.tolist(), held.tolist(), lr.tolist(),
+                       measured.tolist(), held_measured.tolist()):
+            yield [*head, str(row[0]), _cell(row[1]), _cell(row[2]), _cell(row[3], row[6]), _cell(row[4], row[7]),
+                   _cell(row[5])]
 
 
 def write_csv(runs: Sequence[ExportRun], f: BinaryIO) -> None:

@@ -1,7 +1,8 @@
 """The figures of the "see inside the model" views: computed from a model's weights, never changing it.
 
 Tables (row = context token, column = next token), the embedding map, the weights' colour scale,
-dead hidden units, one step's update, a token's forward trace and the page 1.8 gradient check.
+dead hidden units (and whether all of them are), one step's update, a token's forward trace and the
+page 1.8 gradient check.
 Every function reads the model it is given and leaves it (weights and `grad` buffer) untouched, so a
 front end may pass a snapshot taken from a training thread. The gradient figures work on a copy.
 Diverged weights give NaN or inf figures, never a warning or an exception (`_quiet`).
@@ -168,6 +169,16 @@ def dead_units(model: Model, tokens: np.ndarray | list[int] | None = None) -> np
     """Hidden units whose ReLU output is 0 after every one of `tokens` (default: every token). (H,) bool"""
     wte = model.wte if tokens is None else model.wte[np.asarray(tokens, dtype=np.intp)]
     return ~(wte @ model.fc1.T > 0).any(axis=0)  # (n, H) -> (H,)
+
+
+@_quiet
+def all_units_dead(model: Model) -> bool:
+    """Whether every hidden unit is dead: its ReLU gives 0 after every token (each pre-activation <= 0;
+    a NaN one is not 0, so not dead). Then the hidden layer is all 0 whatever the token, the logits are
+    0 (a uniform guess: the loss is ln V), and no gradient reaches any weight: nothing changes again, at
+    any learning rate. One (V, E) x (E, H) product: for a front end's end of run or a once-a-second look,
+    never a training step."""
+    return bool((model.wte @ model.fc1.T <= 0).all())
 
 
 class Update(NamedTuple):

@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
+
 from engine import checkpoint
 from engine.config import Config, check_lr, holdout_count
 from engine.curve import EXACT_POINTS, ExactTrack
@@ -189,13 +191,24 @@ class Run:
         loss, the step reached, the whole-data loss when due; a non-finite loss marks the divergence."""
         loss = record.loss
         if loss != loss or loss == math.inf:  # diverged: NaN or inf
-            self.diverged_at = record.step
+            track = self.exact_track
+            if track is not None:  # the weights it stops with (its last finite step's), measured once more
+                self.measure_stopped(track)
+            self.diverged_at = record.step  # last: a reader that sees it finds that measurement
         else:
             track = self.exact_track
             if track is not None and track.due(record.step + 1):  # before the loss: see CurveBuckets
                 track.record(record.step + 1, *self.losses_now())
             self.history.append(loss)
             self.step = record.step + 1
+
+    def measure_stopped(self, track: ExactTrack) -> None:
+        """At a divergence: the whole-data (and held-out) loss at the weights the run stops with, put in
+        its track at the steps taken, so that whatever reads the track (a status, a race's board, a plot,
+        a kept run, an export) shows the figure of those weights, as `losses_now()` gives it, and not one
+        measured some steps before. NaN, inf or huge, as those weights make it."""
+        with np.errstate(all="ignore"):  # a diverging model's overflow: the figure says it
+            track.record(self.step, *self.losses_now())
 
     def last_record(self) -> StepRecord | None:
         """The record of the last step this run took, or of the step where it diverged (its loss NaN),

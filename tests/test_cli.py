@@ -1,15 +1,20 @@
 """The console command, end to end in subprocesses: headless runs, metrics, checkpoints, errors."""
 
 import csv
+import io
 import math
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from engine import embedded_names_path
+from engine import Config, Run, embedded_names_path
+from engine.race import Race, race_configs, race_spec
+from tui.console import headless
+from tui.console.flags import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,3 +135,39 @@ def test_the_installed_command_finds_the_embedded_names(tmp_path):
                          text=True, cwd=tmp_path, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("census names (5,163), vocabulary 27 tokens")
+
+
+def _dead(run):
+    """Every hidden unit dead: positive embeddings, negative first layer (each pre-activation < 0)."""
+    run.model.fc1[:] = -np.abs(run.model.fc1)
+    run.model.wte[:] = np.abs(run.model.wte) + 0.01
+    return run
+
+
+def test_headless_says_when_every_hidden_unit_is_dead(tmp_path):
+    """A run stuck with every unit dead ends at the random guess: the end says why, in one line."""
+    ck = tmp_path / "dead.npz"
+    _dead(Run.new(Config(num_steps=40))).save(ck)
+    out = cli("--headless", "--load", str(ck), "--steps", "80", "--samples", "2")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    done = next(i for i, line in enumerate(lines) if line.startswith("done: "))
+    assert lines[done + 1].startswith("every hidden unit is dead (dead ReLUs): ") and len(lines) == done + 2
+    assert "the gradient is 0" in lines[done + 1] and "try a smaller --lr than 1.0" in lines[done + 1]
+    guess = lines[done].split("random guess ")[1]
+    assert lines[done].split("whole-data loss ")[1].split()[0] == guess  # what the line says, the figures show
+    live = cli("--headless", "--steps", "80", "--samples", "0")
+    assert live.returncode == 0 and "dead" not in live.stdout
+
+
+def test_a_headless_race_says_which_variant_has_every_hidden_unit_dead(monkeypatch):
+    def dead_second(args, samples=None):
+        variants = race_configs(Config(num_steps=60, num_samples=0), race_spec("seed=1,2"))
+        runs = [Run.new(variants[0].config), _dead(Run.new(variants[1].config))]
+        return Race(variants, runs)
+
+    monkeypatch.setattr(headless, "make_race", dead_second)
+    out = io.StringIO()
+    assert headless.run_headless(build_parser().parse_args(["--headless", "--race", "seed=1,2"]), out) == 0
+    said = [line for line in out.getvalue().splitlines() if "every hidden unit is dead" in line]
+    assert [line.split(":")[0] for line in said] == ["variant 2 (seed 2)"]

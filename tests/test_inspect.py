@@ -14,6 +14,7 @@ from engine import Config, Dataset, Model, Reference, Run, next_token_probs, num
 from engine.inspect import (
     GradCheck,
     align_axes,
+    all_units_dead,
     applied_update,
     bigram_table,
     centred_cosine_distance,
@@ -288,6 +289,28 @@ def test_dead_units_are_those_whose_relu_output_is_zero_for_every_token(small):
     for tokens in ([0], [1, 3], [model.vocab_size - 1]):
         slow = [all(h[t][j] == 0.0 for t in tokens) for j in range(model.hidden)]
         np.testing.assert_array_equal(dead_units(model, tokens), slow)
+
+
+def test_all_units_dead_is_every_pre_activation_at_most_zero_for_every_token(small):
+    """engine.inspect.all_units_dead: the dashboard's watch and the headless end both ask it."""
+    _, model = small
+
+    def slow(m: Model) -> bool:  # every unit's ReLU gives 0 after every token (a NaN is not 0)
+        pre = [slow_forward(m, t)[1] for t in range(m.vocab_size)]
+        return all(v <= 0.0 for row in pre for v in row)
+
+    assert not all_units_dead(model) and not slow(model)  # a fresh model has live units
+    model.wte[:] = np.abs(model.wte) + 0.01
+    model.fc1[:] = -np.abs(model.fc1)
+    assert all_units_dead(model) and slow(model)
+    model.fc1[0] = 0.0  # exactly 0: ReLU outputs 0, still dead
+    assert all_units_dead(model) and slow(model)
+    model.fc1[3] = 0.0
+    model.fc1[3, 0] = 1e-3  # one unit alive for every token (wte > 0)
+    assert not all_units_dead(model) and not slow(model)
+    model.fc1[3] = -1.0
+    model.wte[5, 1] = np.nan  # a NaN pre-activation: not 0, so not dead
+    assert not all_units_dead(model) and not slow(model)
 
 
 def test_colour_scale_is_the_smallest_doubling_that_holds_every_value():

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, MicroMLPError, OutputError
+from engine.inspect import all_units_dead
 from engine.outputs import describe, fsync_folder, resolve_output, temp_file_in
 from engine.printable import printable
 from engine.race import Race
@@ -24,6 +25,9 @@ from tui.console.exits import Interrupted, fail, interrupt_code, signal_name, si
 from tui.console.flags import make_race, make_run, variant_path
 from tui.plumbing import wording
 
+ALL_DEAD = ("every hidden unit is dead (dead ReLUs): each gives 0 after every token, so the gradient is 0 and "
+            "no weight changes again; the model guesses every next token alike (its whole-data loss is the "
+            "random guess)")
 EXIT_OUTPUT_LOST = 3  # the run went to its end, but stdout, --metrics or --save could not be written
 
 
@@ -277,6 +281,8 @@ def _headless(args: argparse.Namespace, say: Printer, progress: _Progress) -> in
         f"random guess {run.reference.random_guess:.4f}"
         + (f" | held-out loss {run.heldout_loss():.4f} | held-out floor {run.heldout_floor:.4f}"
            if run.heldout is not None else ""), run.step)
+    if code == 0 and run.step > 0 and all_units_dead(run.model):  # why the loss stayed at the guess
+        say(f"{ALL_DEAD}; try a smaller --lr than {c.learning_rate} or another --seed", run.step)
     if say.error is not None:
         at = "" if say.failed_at is None else f" at step {say.failed_at}"
         lost.append(f"standard output could not be written ({describe(say.error)}){at}; training went on to "
@@ -363,7 +369,7 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
             for k, rec in enumerate(records, start=1):
                 if rec is not None and rec.diverged:
                     say(f"variant {k} ({race.variants[k - 1].label}) diverged at step {rec.step + 1}: the loss is "
-                        f"{rec.loss}; it stops, the others go on", race.step)
+                        f"{wording.loss(rec.loss)}; it stops, the others go on", race.step)
             if race.step % every == 0 or race.step == total:
                 say(_race_progress(race, width), race.step)
             if progress.stop is not None:
@@ -383,6 +389,9 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
     progress.stage = "sampling"
     for line in race_table(race):
         say(line, race.step)
+    for v, run in zip(race.variants, runs):
+        if run.diverged_at is None and run.step > 0 and all_units_dead(run.model):
+            say(f"variant {v.number} ({v.label}): {ALL_DEAD}", race.step)
     for v, run in zip(race.variants, runs):
         if run.config.num_samples and run.diverged_at is None:
             say(f"variant {v.number} ({v.label}) samples: " + ", ".join(printable(n) for n in run.sample()),
@@ -432,10 +441,10 @@ def race_table(race: Race) -> list[str]:
         steps = f"{run.step:,}/{race.num_steps:,}"
         if run.diverged_at is not None:
             steps = f"diverged at {run.diverged_at + 1:,}"
-        whole, heldout = run.losses_now()
-        row = f"{f'{v.number:>2} {v.label}':<{what}} {steps:>15} {whole:>10.4f}"
+        whole, heldout = run.losses_now()  # a diverged one's: at the weights it stopped with, as its board says
+        row = f"{f'{v.number:>2} {v.label}':<{what}} {steps:>15} {wording.loss(whole):>10}"
         if held:
-            row += f" {heldout:>9.4f}"
+            row += f" {wording.loss(heldout):>9}"
         lines.append(row + f" {run.reference.floor:>7.4f}")
     ranked = sorted((r.losses_now()[0], v.number) for v, r in zip(race.variants, race.runs)
                     if r.diverged_at is None)

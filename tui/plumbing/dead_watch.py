@@ -1,17 +1,15 @@
 """The dead-unit watch: is every hidden unit of the model on screen dead (its ReLU gives 0 after every
 token)? Then no gradient reaches any weight again and the model says the same uniform guess after every
 token: said once a run (a lesson: dead ReLUs), looked at most once a second and once a step (one forward
-pass over the vocabulary, engine.inspect's), and not at all for a model too large for the screen's thread.
-No widgets here: the app puts the note on screen."""
+pass over the vocabulary: engine.inspect.all_units_dead, the headless end's test too), and not at all for
+a model too large for the screen's thread. No widgets here: the app puts the note on screen."""
 
 from __future__ import annotations
 
 import time
 
-import numpy as np
-
 from engine import Model
-from engine.inspect import dead_units
+from engine.inspect import all_units_dead
 
 DEAD_CHECK_MAX = 30_000_000  # multiply-adds of the once-a-second check (n_embd 512: 28 million, ~20 ms)
 ALL_DEAD = ("every hidden unit is dead (dead ReLUs): the gradient is 0, no weight changes again; "
@@ -35,10 +33,9 @@ class DeadUnitWatch:
         if self.said or now - self._checked < 1.0 or step == self._checked_step:
             return False
         self._checked, self._checked_step = now, step
-        with np.errstate(all="ignore"):
-            if trained and bool(dead_units(model).all()):
-                self.said = True
-                return True
+        if trained and all_units_dead(model):
+            self.said = True
+            return True
         return False
 
     def look_again(self) -> None:

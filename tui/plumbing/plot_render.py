@@ -39,6 +39,7 @@ import numpy as np
 
 from engine import LossHistory
 from engine.curve import Axis, CurveBuckets, ExactTrack, GapRange, LossRange, fit_axis, lr_used
+from tui.plumbing import wording
 from tui.plumbing.line_colours import LINE_STYLES, line_style
 from tui.plumbing.wording import learning_rate
 
@@ -582,17 +583,24 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
     span = b.span(2 * cursor, 2 * cursor + 1, len(figures.history))
     steps = f"{span.first}-{span.last}" if span.last > span.first else f"{span.last}"
     parts: list[tuple[str, str, str]] = []  # (named, by glyph, style)
+    track = figures.track
+    measured = track is not None and len(track) > 0 and span.last >= track.steps[0]  # (a resumed run: from then)
+
+    def loss(value: float) -> str:  # NaN or past 1000 (a run gone wrong) as the status line says it
+        return wording.loss(value) if measured and (value != value or value >= wording.LOSS_CAP) else figure(value)
+
     if not span.reached:
         parts.append(("not reached yet", "not yet", "axis"))
     elif figures.gap_view:
-        gap = figure(span.exact - figures.floor)
+        gap = figure(span.exact - figures.floor) if span.exact < wording.LOSS_CAP else loss(span.exact)
         parts.append((f"▀ left to learn {gap}", f"▀ {gap}", "exact"))
     else:
+        avg = wording.loss(span.ema) if span.ema >= wording.LOSS_CAP else figure(span.ema)
         parts += [(f"• {figure(span.lo)}..{figure(span.hi)}",) * 2 + ("dots",),
-                  (f"⠒ avg {figure(span.ema)}", f"⠒ {figure(span.ema)}", "ema"),
-                  (f"▀ whole-data {figure(span.exact)}", f"▀ {figure(span.exact)}", "exact")]
-        if figures.track is not None and figures.track.heldout_values is not None:
-            parts.append((f"▪ held-out {figure(span.heldout)}", f"▪ {figure(span.heldout)}", "heldout"))
+                  (f"⠒ avg {avg}", f"⠒ {avg}", "ema"),
+                  (f"▀ whole-data {loss(span.exact)}", f"▀ {loss(span.exact)}", "exact")]
+        if track is not None and track.heldout_values is not None:
+            parts.append((f"▪ held-out {loss(span.heldout)}", f"▪ {loss(span.heldout)}", "heldout"))
     end = np.array([span.last])
     for ghost in figures.ghosts:
         g_ema, g_exact, _ = ghost.curves.lines(end)

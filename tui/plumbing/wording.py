@@ -32,6 +32,12 @@ def loss(value: float) -> str:
     return text
 
 
+def average(value: float) -> str:
+    """The moving average as `loss` writes it, or '--' when NaN: no step taken yet (only finite losses
+    count, so a run that diverged has the average of the steps before)."""
+    return loss(value) if value == value else "--"
+
+
 def learning_rate(value: float) -> str:
     """A learning rate as every part of the screen writes it: 4 decimals ('0.5100', '0.0010'), two
     significant digits below 0.001 ('0.00050', '0.000010'), scientific when tinier or huge ('2.50e-06');

@@ -8,7 +8,6 @@ words that do not fit take a shorter form, or end with `…`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
 
 from rich.segment import Segment
@@ -47,10 +46,6 @@ def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> li
     return shown
 
 
-def _num(value: float) -> str:
-    return f"{value:.4f}" if math.isfinite(value) and abs(value) < 1e4 else "--"
-
-
 class RaceView(View):
     COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES} | {"view--ema"}
 
@@ -60,22 +55,23 @@ class RaceView(View):
 
     def compute(self, inputs: ViewInputs) -> object:
         if inputs.race is None:
-            return None, (), inputs.picked, inputs.race_drawn
-        return inputs.race.num_steps, standings(inputs.race), inputs.picked, inputs.race_drawn
+            return None, (), inputs.picked, inputs.race_drawn, False
+        held = inputs.race.runs[0].heldout is not None  # a column for the held-out loss
+        return inputs.race.num_steps, standings(inputs.race), inputs.picked, inputs.race_drawn, held
 
     def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
         total: int | None
         table: list[Standing]
         picked: int
         drawn: tuple[int, ...]
-        total, table, picked, drawn = figures  # type: ignore[misc]
+        held: bool
+        total, table, picked, drawn, held = figures  # type: ignore[misc]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         if total is None:
             out: list[Row] = [[Segment(wording.first_fit(NO_RACE, width), title)]]
             for name, spec, _ in READY_RACES[: max(height - 1, 0)]:
                 out.append([Segment(wording.first_fit([f"  {name:<38} {spec}", f"  {name} {spec}"], width), label)])
             return out
-        held = any(math.isfinite(s.heldout) for s in table)
         what = max([len(s.label) for s in table] + [7]) + 2
         head = f"{'':4}{'#':>2} {'variant':<{what}}{'steps':>13}{'whole-data':>11}" + \
             (f"{'held-out':>10}" if held else "") + f"{'avg':>8}"
@@ -109,10 +105,12 @@ class RaceView(View):
         glyph = "⠒" if drawn or is_picked else " "
         if is_picked:  # the plot draws the variant shown as the current run: in the moving average's colour
             colour = self.get_component_rich_style("view--ema", partial=True)
-        text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{_num(s.whole):>11}"
+        # as the status line writes them (a diverged one's: measured at the weights it stopped with, and the
+        # average of its finite losses)
+        text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{wording.loss(s.whole):>11}"
         if held:
-            text += f"{_num(s.heldout):>10}"
-        text += f"{_num(s.ema if s.diverged_at is None else math.nan):>8}"  # a diverged one's is meaningless
+            text += f"{wording.loss(s.heldout):>10}"
+        text += f"{wording.average(s.ema):>8}"
         return [Segment(f"{mark}{place:>2}", (pick if is_picked else palette.style["label"]) + click),
                 Segment(f"{glyph}", colour + click),
                 Segment(text, (pick if is_picked else (dim if s.diverged_at is not None else colour)) + click)]

@@ -17,7 +17,7 @@ from rich.style import Style
 
 from engine.runs import Difference, RunFigures, RunSummary, compare_with
 from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
-from tui.plumbing.wording import MOVING_AVERAGE, first_fit, loss
+from tui.plumbing.wording import MOVING_AVERAGE, average, first_fit, loss
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View, fit
 
@@ -34,6 +34,8 @@ class RunRow:
     hidden: bool
     diff: Difference | None = None  # beside the baseline, when one is pinned (None: none, or this is it)
     baseline: bool = False  # this row is the baseline
+    whole_measured: bool = True  # `whole` is a measurement (a NaN one: the weights a diverged run stopped with)
+    heldout_measured: bool = False  # `heldout` likewise (False: no held-out set)
 
 
 def with_baseline(rows: list[RunRow], figures: dict[int, RunFigures], baseline_id: int) -> list[RunRow]:
@@ -54,13 +56,14 @@ def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> 
     out = [current]
     for r in reversed(kept):  # the newest first
         out.append(RunRow(r.id, f"#{r.id} {labels.get(r.id, '')}", f"{r.steps_taken:,}/{r.num_steps:,}", r.smoothed,
-                          r.whole_data, r.heldout, r.steps_per_s, r.hidden))
+                          r.whole_data, r.heldout, r.steps_per_s, r.hidden,
+                          heldout_measured=r.heldout_floor == r.heldout_floor))  # (a floor: a held-out set)
     return out
 
 
-def _num(value: float) -> str:
-    """A loss as everywhere (wording.loss); "--" where there is none (NaN: no held-out set, no step yet)."""
-    return "--" if value != value else loss(value)
+def _measured(value: float, measured: bool) -> str:
+    """A loss measured (wording.loss: NaN is 'NaN', as the status line writes it), or '--' where none was."""
+    return loss(value) if measured else "--"
 
 
 def _signed(value: float) -> str:
@@ -85,8 +88,10 @@ class RunsView(View):
         run = inputs.run
         track = run.exact_track
         held = track.heldout_last if track is not None and track.heldout_values is not None else math.nan
+        measured = track is not None and len(track) > 0
         current = RunRow(0, "current run", f"{run.step:,}/{run.config.num_steps:,}", run.history.last_ema,
-                         track.last if track is not None else math.nan, held, None, False)
+                         track.last if track is not None else math.nan, held, None, False,
+                         whole_measured=measured, heldout_measured=measured and run.heldout is not None)
         self.table = rows_of(current, list(inputs.runs), dict(inputs.run_labels))
         base = inputs.baseline_id
         if base is not None and any(r.id == base for r in inputs.runs):
@@ -123,7 +128,8 @@ class RunsView(View):
             mark = "▶ " if i == self.selected else "  "
             d = row.diff
             smoothed, whole, held = ((_signed(d.smoothed), _signed(d.whole_data), _signed(d.heldout)) if d is not None
-                                     else (_num(row.smoothed), _num(row.whole), _num(row.heldout)))
+                                     else (average(row.smoothed), _measured(row.whole, row.whole_measured),
+                                           _measured(row.heldout, row.heldout_measured)))
             text = f"{row.steps:>16}{smoothed:>15}{whole:>11}{held:>10}"
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"

@@ -61,8 +61,7 @@ def essential_items(f: StatusFigures) -> list[str]:
     else:
         head = [f.state, f"step {wording.step_of(f.step, f.total)}"]
     whole = "whole-data loss" if f.heldout is None else "whole-data loss (training names)"
-    ema = wording.loss(f.ema) if f.ema == f.ema else "--"  # NaN: no step yet (only finite losses count)
-    return [*head, f"{wording.MOVING_AVERAGE} {ema}", f"{whole} {wording.loss(f.exact)}",
+    return [*head, f"{wording.MOVING_AVERAGE} {wording.average(f.ema)}", f"{whole} {wording.loss(f.exact)}",
             *([f"held-out loss {wording.loss(f.heldout)}"] if f.heldout is not None else [])]
 
 
