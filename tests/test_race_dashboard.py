@@ -402,3 +402,23 @@ async def test_picking_a_variant_while_the_race_trains_draws_one_batch_of_its_na
             assert len(headings) == 1, shown  # one batch: the picked variant's names at the step shown
             assert app.names.batches == 1
         await pilot.press("space")
+
+
+async def test_picking_variants_of_other_widths_while_the_race_trains_shows_each_ones_weights():
+    """The worker switches variants between two steps, before the screen has taken the new one's model:
+    a frame in between drew the new variant's weights into the old one's (a crash when the widths differ)."""
+    race = Race.new(race_configs(Config(num_steps=200_000), race_spec("n-embd=4,8,16")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.step > 200)
+        for _ in range(7):
+            await pilot.press("v")
+            await pilot.pause(0.05)
+        await until(pilot, lambda: app.loop.picked == 1 and app.view_pick == 1)
+        at = race.step
+        await until(pilot, lambda: race.step > at + 200 and app.shown_step > 200)
+        assert app.is_running
+        assert app.view_model.theta.shape == race.runs[1].model.theta.shape
+        assert "variant 2: n_embd 8" in "\n".join(app.names.text_lines)
+        assert "n_embd 8" in app.run_line()

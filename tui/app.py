@@ -90,6 +90,7 @@ class DashboardApp(App[int]):
         self.racing = Racing(self, lambda: self.size.width)
         self.exporting = Exporting(self, ExportPaths.beside(self.saving.path, plot_path))  # `e`
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
+        self.view_pick = 0  # in a race: the variant whose weights view_model holds (show_picked)
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
         self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.set_reactive(DashboardApp.top_k, run.config.top_k)
@@ -206,6 +207,8 @@ class DashboardApp(App[int]):
 
     def _refresh_view(self, force: bool) -> None:
         snap = self.loop.snapshot
+        if snap.picked != self.view_pick:  # the worker switched variants; the screen follows (show_picked)
+            return
         if force or snap is not self._shown:
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
@@ -503,7 +506,7 @@ class DashboardApp(App[int]):
     def show_picked(self, heading: str) -> None:
         """The race's picked variant (loop.run) on screen in place of the one shown: its weights, line, names."""
         self.training = self.loop.run
-        self.view_model = self.training.model.copy()
+        self.view_model, self.view_pick = self.training.model.copy(), self.loop.picked
         self.plot.new_run()
         self._shown = None
         self.naming.new_draws()
@@ -532,7 +535,7 @@ class DashboardApp(App[int]):
             self.set_reactive(DashboardApp.token, run.dataset.bos)
         self.training = run
         self.saving.new_run(run)
-        self.view_model = run.model.copy()
+        self.view_model, self.view_pick = run.model.copy(), self.loop.picked
         self.plot.new_run()
         self._reset_view_state()
         self.fit_layout(*self.size)  # the status reserves rows for this run's figures
