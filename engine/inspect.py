@@ -181,6 +181,13 @@ def all_units_dead(model: Model) -> bool:
     return bool((model.wte @ model.fc1.T <= 0).all())
 
 
+def units_off_after(model: Model, token: int) -> bool:
+    """Whether every hidden unit gives 0 after `token` (each pre-activation wte[token] . fc1[j] <= 0; a NaN
+    one is not 0): then the hidden layer is all 0, the logits are 0 and every next token gets 1/V, whatever
+    the temperature. A learner sees a flat next-token chart; this says why."""
+    return bool((model.fc1 @ model.wte[token] <= 0).all())
+
+
 class Update(NamedTuple):
     """One SGD step's change of each matrix: new weights - old weights = -lr * gradient (to round-off)."""
 

@@ -370,3 +370,47 @@ async def test_in_the_dashboard_a_colder_temperature_lifts_the_top_bar_on_the_sc
         assert cold[top] > warm[top]  # the likeliest taller
         assert sum(v for k, v in cold.items() if k != top) < sum(v for k, v in warm.items() if k != top)
         assert drawn_heights(chart, lines, width, "data") == warm_data  # the data's bars did not move
+
+
+def test_units_off_after_a_token_against_the_hidden_layer_itself():
+    from engine.inspect import units_off_after
+
+    run = Run.new(Config(seed=3))
+    m = run.model
+    rng = np.random.default_rng(0)
+    for case in range(6):
+        m.theta[:] = rng.standard_normal(m.theta.size) * 0.5
+        t = case % m.vocab_size
+        if case % 2:  # a token whose every unit is off: a zero embedding (every pre-activation 0)
+            m.wte[t] = 0.0
+        hidden = [max(0.0, float(sum(m.wte[t, e] * m.fc1[j, e] for e in range(m.n_embd)))) for j in range(m.hidden)]
+        assert units_off_after(m, t) == all(h == 0.0 for h in hidden)
+        if units_off_after(m, t):  # then the model gives every next token the same probability
+            p = next_token_probs(m, t, 0.5)
+            assert np.allclose(p, 1 / m.vocab_size)
+
+
+async def test_a_flat_chart_says_why_when_every_hidden_unit_is_off_after_the_token():
+    run = Run.new(Config(seed=3))
+    run.model.wte[0] = 0.0  # every pre-activation after token 0 is 0: no unit on
+    labels = ["BOS"] + list("abcdefghijklmnopqrstuvwxyz")
+    data = np.full(27, 1 / 27)
+    app = ChartApp()
+    async with app.run_test(size=(120, 30)):
+        chart = app.query_one(DistributionChart)
+        chart.show(labels, next_token_probs(run.model, 0, 0.5), data, context=0, temperature=0.5, silent=True)
+        for width, words in ((120, "every hidden unit is 0 after it, so every next token gets 1/27"),
+                             (80, "all hidden units 0 here: 1/27 each")):
+            title = chart.build_strips(width, 6)[0].text
+            assert words in title and "likeliest" not in title, (width, title)
+        chart.show(labels, next_token_probs(run.model, 1, 0.5), data, context=1, temperature=0.5, silent=False)
+        assert "likeliest" in chart.build_strips(120, 6)[0].text
+
+
+async def test_the_dashboard_chart_says_so_for_a_model_with_no_unit_on_after_bos():
+    run = Run.new(Config(num_steps=100))
+    run.model.wte[run.dataset.bos] = 0.0
+    app = DashboardApp(run, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert "every hidden unit is 0 after it" in app.chart.render_line(0).text

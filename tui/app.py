@@ -23,6 +23,7 @@ from textual.widgets import Static
 from textual.worker import Worker, get_current_worker
 
 from engine import Model, Run, next_token_probs
+from engine.inspect import units_off_after
 from engine.race import Race
 from engine.runs import RunRegistry, data_name, describe_difference
 from engine.sampling import cut_by_top_k
@@ -259,7 +260,8 @@ class DashboardApp(App[int]):
         with np.errstate(all="ignore"):
             model = next_token_probs(self.view_model, t, self.temperature, self.top_k)
             cut = cut_by_top_k(self.view_model, t, self.temperature, self.top_k)
-        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature, cut=cut)
+        self.chart.show(self._labels, model, data, context=t, temperature=self.temperature, cut=cut,
+                        silent=units_off_after(self.view_model, t))
 
     def draw_views(self) -> None:
         """The lower panel's view on show: view 1 is the chart; the others draw from ViewInputs."""

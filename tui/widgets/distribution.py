@@ -48,6 +48,7 @@ class Figures(NamedTuple):
     context: int  # the picked token
     temperature: float
     cut: np.ndarray | None = None  # (V,) True for the next tokens top-k cuts (None: top-k is off)
+    silent: bool = False  # every hidden unit gives 0 after the context (engine.inspect.units_off_after)
 
 
 class Layout(NamedTuple):
@@ -145,8 +146,8 @@ class DistributionChart(Widget):
         self._styles: dict[str, Style] = {}  # the component styles, looked up once a theme
 
     def show(self, labels: list[str], model: np.ndarray, data: np.ndarray, context: int, temperature: float,
-             cut: np.ndarray | None = None) -> None:
-        self.figures = Figures(labels, model, data, context, temperature, cut)
+             cut: np.ndarray | None = None, silent: bool = False) -> None:
+        self.figures = Figures(labels, model, data, context, temperature, cut, silent)
         size = (self.content_size.width, self.content_size.height)
         if not self._drawn.ready or size != self._drawn.size or 0 in size:
             self._drawn.clear()
@@ -200,7 +201,7 @@ class DistributionChart(Widget):
     def _title(self, width: int, shown: int, finite: bool) -> list[Segment]:
         """The context token, the key, what a bar's height means, then the likeliest next tokens: each
         part only if it fits whole. Or, when the model's probabilities are not finite, that."""
-        labels, model, _, context, temperature, cut = self.figures  # type: ignore[misc]
+        labels, model, _, context, temperature, cut, silent = self.figures  # type: ignore[misc]
         title, error = self._style("title"), self._style("error")
         token = Segment(f" {self._label(context)} ", self._style("context"))
         if not finite:  # said plainly, on the one row that is always there
@@ -215,8 +216,17 @@ class DistributionChart(Widget):
         if shown < len(labels):
             parts.append([Segment(f"the {shown} likeliest of {len(labels)}")])
         top = np.argsort(-model, kind="stable")[:5].tolist()
-        parts.append([Segment("likeliest:")])
         used = sum(s.cell_length for s in line)
+        if silent:  # a flat chart, and why: in place of the likeliest (they are all alike)
+            room = width - used - 3
+            forms = [f"every hidden unit is 0 after it, so every next token gets 1/{len(labels)}",
+                     f"all hidden units 0 here: 1/{len(labels)} each", f"no unit on: 1/{len(labels)} each"]
+            said = next((f for f in forms if len(f) <= room), None)
+            if said is not None:  # first, so that it is the part that stays
+                line += [Segment("   "), Segment(said, self._style("title"))]
+                used += 3 + len(said)
+        else:
+            parts.append([Segment("likeliest:")])
         for part in parts:
             size = 3 + sum(s.cell_length for s in part)
             if used + size <= width:
