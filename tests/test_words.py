@@ -406,7 +406,7 @@ def test_the_readme_says_the_lr_label_is_the_rate_the_last_step_used():
 
     readme = re.sub(r"\s+", " ", (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8"))
     assert "the rate of the next step" not in readme and "one step's decay lower" not in readme
-    assert "(the lr row's label under the plot gives the same rate: the one the last step used)" in readme
+    assert "(the lr row's label under the plot gives the same rate: the one the last step used" in readme
 
 
 @pytest.mark.parametrize("size", SIZES)
