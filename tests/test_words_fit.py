@@ -247,3 +247,16 @@ async def test_in_a_race_view_8s_tab_offers_v_whole(size):
         await pilot.pause(0.2)
         tabs = next(line.rstrip() for line in screen_lines(app) if " 7 " in line and " 8 " in line)
         assert tabs.endswith("8 Race [v pick]"), tabs  # whole where it fits (80 columns: just)
+
+
+def test_the_step_line_before_any_step_gives_its_hint_in_whole_words_at_every_width():
+    """QA: at 80x24 it read `step 0 · space starts trai…` (the line is ~27 columns there)."""
+    for start in (0, 1_234):
+        for width in range(8, 70):
+            text = step_text(None, False, width, start).plain
+            assert len(text) <= width or text == f"step {start:,}", (width, text)
+            assert text.startswith(f"step {start:,}") and "…" not in text
+            hint = text[len(f"step {start:,}"):]
+            assert hint in ("", " · space starts training, one name per step", " · space starts training",
+                            " · space: start", " · space goes on training", " · space goes on", " · space: go on")
+    assert step_text(None, False, 27).plain == "step 0 · space: start"

@@ -23,9 +23,9 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
     loaded from a checkpoint starts there)."""
     if record is None:
         head = f"step {start:,}"
-        rest = " · space starts training, one name per step" if start == 0 else " · space goes on training"
-        if len(head) + len(rest) > width:
-            rest = " · space starts training" if start == 0 else " · space goes on"
+        hints = ([" · space starts training, one name per step", " · space starts training", " · space: start"]
+                 if start == 0 else [" · space goes on training", " · space goes on", " · space: go on"])
+        rest = next((h for h in hints if len(head) + len(h) <= width), "")  # whole words, or none
         return Text.assemble((head, "bold"), rest)
     if record.doc == WHOLE_DATA:
         return _whole_data_text(record, diverged, width)
