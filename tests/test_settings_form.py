@@ -356,3 +356,14 @@ async def test_the_schedule_and_the_gradient_are_fields_filled_with_the_runs_and
         await pilot.press("enter")
         await until(pilot, lambda: app.results)
         assert app.results == [Settings(Config(schedule="linear", gradient="name"), None)]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_data_fields_hint_is_whole_in_its_box(size):
+    """QA: at 80x24 the empty data field read `a text file, one name per line; empty: the embedde`."""
+    app = FormApp(Config(), None)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        data = app.screen.query_one("#data", Input)
+        shown = "".join(data.render_line(y).text for y in range(data.size.height)).strip()
+        assert data.placeholder and data.placeholder in shown, (data.content_size.width, shown)

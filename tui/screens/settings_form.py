@@ -294,7 +294,7 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield self._row(f.label, f.id, f.text(self.base), check,
                                 placeholder="4 x n_embd" if f.id == "hidden" else "", hint=f.hint)
             yield self._row("data file", "data", self.data or "", check_data,
-                            placeholder="a text file, one name per line; empty: the embedded census names", error=False)
+                            placeholder="text file, one name per line; empty: census names", error=False)
             with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
                 yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
