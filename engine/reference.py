@@ -39,12 +39,13 @@ class Reference:
     def loss_of(self, logp: np.ndarray) -> float:
         """The same from the model's (V, V) log-probabilities (`log_probs`), which two References of
         one vocabulary (training and held-out data) can share."""
-        return float(-(self._c * logp[self._seen]).sum() / self.total)
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverged model's: inf or NaN, said elsewhere
+            return float(-(self._c * logp[self._seen]).sum() / self.total)
 
 
 def log_probs(model: Model) -> np.ndarray:
     """log p(next | token) for every token: row t is log softmax(mlp(t)). (V, V)"""
-    logits = model.logits_all()  # (V, V)
     with np.errstate(invalid="ignore", over="ignore"):  # a diverged model's inf - inf: NaN, said elsewhere
+        logits = model.logits_all()  # (V, V)
         logits -= logits.max(axis=1, keepdims=True)
         return logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))  # (V, V)

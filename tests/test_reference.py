@@ -54,3 +54,19 @@ def test_the_mlp_never_beats_the_floor_on_training_data():
         pass
     assert run.dataset_loss() >= run.reference.floor - 1e-12
     assert run.dataset_loss() - run.reference.floor < 0.3
+
+
+def test_the_loss_of_a_blown_up_model_is_not_finite_and_warns_nothing():
+    """QA: a run stopped with huge weights printed numpy's RuntimeWarning (overflow in multiply) on stderr
+    when its whole-data loss was measured again; the figure says it (NaN or inf), nothing else does."""
+    import warnings
+
+    for scale in (1e100, 1e150, 1e200, 1e300):
+        run = Run.new(Config(seed=1))
+        run.model.theta[:] = run.model.theta * scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # any warning fails the test
+            whole, _ = run.losses_now()
+            again = run.reference.dataset_loss(run.model)
+        assert not math.isfinite(whole) or whole > 1000, (scale, whole)
+        assert (math.isnan(whole) and math.isnan(again)) or whole == again
