@@ -168,6 +168,9 @@ async def test_the_status_and_the_plots_cursor_say_the_same_of_a_diverged_run():
         shown = re.search(r"▀ whole-data (NaN|> 1000|\S+)", key)
         assert shown is not None, key
         assert shown.group(1) == status != wording.loss(float(run.exact_track.values[0]))
+        # the column's one-name losses as the status words a loss past 1000, never a raw huge number
+        dots = re.search(r"• (.+?)\.\.(.+?)  ", key)
+        assert dots is not None and "e+" not in dots.group(0), key
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -596,7 +596,8 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
         parts.append((f"▀ left to learn {gap}", f"▀ {gap}", "exact"))
     else:
         avg = wording.loss(span.ema) if span.ema >= wording.LOSS_CAP else figure(span.ema)
-        parts += [(f"• {figure(span.lo)}..{figure(span.hi)}",) * 2 + ("dots",),
+        lo, hi = (wording.loss(v) if v >= wording.LOSS_CAP else figure(v) for v in (span.lo, span.hi))
+        parts += [(f"• {lo}..{hi}",) * 2 + ("dots",),
                   (f"⠒ avg {avg}", f"⠒ {avg}", "ema"),
                   (f"▀ whole-data {loss(span.exact)}", f"▀ {loss(span.exact)}", "exact")]
         if track is not None and track.heldout_values is not None:
