@@ -218,3 +218,20 @@ async def test_arrow_keys_sent_in_a_burst_each_scroll_the_help_a_line():
         await pilot.press(*["up"] * 4)
         await pilot.pause(0.2)
         assert app.help_panel.scroll_y == 6
+
+
+async def test_starting_draws_no_second_batch_of_the_same_step(monkeypatch):
+    """QA: space showed `running` at step 0 at once, and a batch was due: two batches both headed
+    `step 0 · T 0.50`, of different names from the same weights."""
+    import tui.plumbing.names
+
+    monkeypatch.setattr(tui.plumbing.names, "SAMPLE_EVERY", 0.2)
+    app = _app(steps=1000, speed=SPEEDS.index(1))  # one step a second: step 0 shows for a while
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)  # the idle batch is more than SAMPLE_EVERY old
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.RUNNING)
+        await pilot.pause(0.6)
+        headings = [line for line in app.names.text_lines if line.startswith("step ")]
+        assert sum(h.startswith("step 0 ") for h in headings) == 1, headings
+        await until(pilot, lambda: any(h.startswith("step 1 ") for h in app.names.text_lines), timeout=6)

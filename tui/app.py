@@ -227,7 +227,7 @@ class DashboardApp(App[int]):
                 self.refresh_bindings()
         elif self._drawn is not snap:  # the frame after a skipped one, when no newer snapshot came
             self._draw_figures(snap)
-        if snap.state == State.RUNNING and self.naming.batches.due():
+        if snap.state == State.RUNNING and self.naming.due(snap.step):
             self.naming.sample_batch()
         self.run_end.follow(snap.state)
         self.say_if_all_dead()

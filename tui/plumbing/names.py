@@ -112,6 +112,7 @@ class NamesOnScreen:
         self.new_draws()
         self._after_step: int | None = None  # `.` was pressed at this step: a batch when the next is shown
         self._stepped_batch = False  # the newest batch was drawn after a `.` step (the next one replaces it)
+        self.batch_step: int | None = None  # the step the newest batch was drawn at
         self.final_state: object = None  # the run's random state before its final samples (to re-sample them)
         self.final_names: list[str] | None = None
         self._batch_t = ""  # the temperature the newest batch was first drawn at
@@ -124,6 +125,11 @@ class NamesOnScreen:
     def stepped(self, step: int) -> None:
         """`.` was pressed while `step` was shown: a batch of names when the step it takes is shown."""
         self._after_step = step
+
+    def due(self, step: int) -> bool:
+        """Is a new batch due while training runs: SAMPLE_EVERY seconds since the last, and the weights
+        shown have moved since it was drawn (a run just started shows step 0 again: no second batch)."""
+        return self.batches.due() and step != self.batch_step
 
     def step_shown(self, step: int) -> None:
         """The screen shows `step`: after a `.`, the batch of the step it took."""
@@ -156,6 +162,7 @@ class NamesOnScreen:
             h.names.replace_last(heading, names, known)
         else:
             h.names.add_batch(heading, names, known)
+        self.batch_step = h.shown_step
         self._stepped_batch = stepped or (again and self._stepped_batch)
 
     def final_samples(self, run: Run, temperature: float, top_k: int = 0, state: object = None) -> None:
