@@ -202,7 +202,8 @@ async def test_the_runs_view_says_what_the_status_says_of_a_diverged_run_and_of_
         whole = _status_figure(app, "whole-data loss (training names)")
         held = _status_figure(app, "held-out loss")
         assert whole == wording.loss(run.losses_now()[0]) and held == wording.loss(run.losses_now()[1])
-        steps = f"{run.step:,}/{run.config.num_steps:,}"
+        steps = f"diverged {run.diverged_at + 1:,}"  # as the status and view 8 number it (QA: it read 567/...)
+        assert f"diverged at step {run.diverged_at + 1:,}/" in str(app.status_line.render())
 
         def figures(row: str) -> list[str]:  # moving average, whole-data, held-out, as view 7 shows them
             return re.split(r"\s{2,}", row.split(steps, 1)[1].strip())[:3]

@@ -55,10 +55,17 @@ def with_baseline(rows: list[RunRow], figures: dict[int, RunFigures], baseline_i
 def rows_of(current: RunRow, kept: list[RunSummary], labels: dict[int, str]) -> list[RunRow]:
     out = [current]
     for r in reversed(kept):  # the newest first
-        out.append(RunRow(r.id, f"#{r.id} {labels.get(r.id, '')}", f"{r.steps_taken:,}/{r.num_steps:,}", r.smoothed,
+        steps = steps_text(r.steps_taken, r.num_steps, r.diverged_at)
+        out.append(RunRow(r.id, f"#{r.id} {labels.get(r.id, '')}", steps, r.smoothed,
                           r.whole_data, r.heldout, r.steps_per_s, r.hidden,
                           heldout_measured=r.heldout_floor == r.heldout_floor))  # (a floor: a held-out set)
     return out
+
+
+def steps_text(taken: int, total: int, diverged_at: int | None) -> str:
+    """The steps column: `567/300,000`, or for a run that diverged `diverged 568` (the step where its
+    loss stopped being finite, numbered as the status and view 8 number it)."""
+    return f"diverged {diverged_at + 1:,}" if diverged_at is not None else f"{taken:,}/{total:,}"
 
 
 def _measured(value: float, measured: bool) -> str:
@@ -89,7 +96,8 @@ class RunsView(View):
         track = run.exact_track
         held = track.heldout_last if track is not None and track.heldout_values is not None else math.nan
         measured = track is not None and len(track) > 0
-        current = RunRow(0, "current run", f"{run.step:,}/{run.config.num_steps:,}", run.history.last_ema,
+        current = RunRow(0, "current run", steps_text(run.step, run.config.num_steps, run.diverged_at),
+                         run.history.last_ema,
                          track.last if track is not None else math.nan, held, None, False,
                          whole_measured=measured, heldout_measured=measured and run.heldout is not None)
         self.table = rows_of(current, list(inputs.runs), dict(inputs.run_labels))
