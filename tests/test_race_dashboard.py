@@ -262,6 +262,9 @@ async def test_r_in_a_race_keeps_no_variant_that_the_new_race_draws_again(size):
         assert app.runs.list() == []
         assert "the old race is not kept: this one draws the same curves" in app.note
         assert "kept" not in key_line(app) and "#" not in margin_text(app)
+        # the names panel heads the new race as a race, with the variant shown (it said "a new run: same settings")
+        heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:4])  # (it wraps when narrow)
+        assert heading.startswith("a race of 4 variants; variant 1: lr 0.25"), heading
         await pilot.press("7")
         await pilot.pause()
         assert any("no earlier runs yet" in line for line in app.panel.views[7].text_lines())

@@ -543,8 +543,12 @@ class DashboardApp(App[int]):
         self.fit_layout(*self.size)  # the status reserves rows for this run's figures
         self.set_note(note)
         self.names.max_len = run.config.max_len
-        what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
-        self.names.clear(f"a new run: {what}")
+        if self.race is not None:  # the variant shown first, as a pick heads it (not "a new run: same settings")
+            first = self.race.variants[self.loop.picked]
+            self.names.clear(f"a race of {len(self.race.runs)} variants; variant {first.number}: {first.label}")
+        else:
+            what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
+            self.names.clear(f"a new run: {what}")
         self._worker = self._train(self.loop)
         self.refresh_view(force=True)
         self.naming.sample_batch()
