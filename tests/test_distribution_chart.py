@@ -414,3 +414,18 @@ async def test_the_dashboard_chart_says_so_for_a_model_with_no_unit_on_after_bos
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.3)
         assert "every hidden unit is 0 after it" in app.chart.render_line(0).text
+
+
+def test_the_units_checks_of_a_blown_up_model_warn_nothing():
+    """A diverged variant shown in a race: the chart's check printed numpy's overflow warnings."""
+    import warnings
+
+    from engine.inspect import all_units_dead, units_off_after
+
+    run = Run.new(Config(seed=2))
+    run.model.theta[:] = run.model.theta * 1e300
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for t in range(run.model.vocab_size):
+            units_off_after(run.model, t)
+        all_units_dead(run.model)

@@ -425,3 +425,19 @@ async def test_picking_variants_of_other_widths_while_the_race_trains_shows_each
         assert app.view_model.theta.shape == race.runs[1].model.theta.shape
         assert "variant 2: n_embd 8" in "\n".join(app.names.text_lines)
         assert "n_embd 8" in app.run_line()
+
+
+async def test_at_80_columns_the_key_keeps_its_words_while_a_diverged_variant_is_shown():
+    """QA: at 80x24, showing a diverged variant, the key read `•lo/hi~7,692⠒▀┄┄⠒⠒⠒ ┆ diverged` (every
+    word gone); the guess's and the floor's words go first (the margin labels those lines)."""
+    race = race_of("lr=0.25,0.5,1,60", steps=200_000)  # lr 60: diverges within a few steps on any CPU
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: race.runs[3].diverged_at is not None and race.step > 500)
+        await pilot.press("V")  # the last variant: the one that diverged
+        await until(pilot, lambda: app.loop.picked == 3 and app.view_pick == 3)
+        await pilot.pause(0.3)
+        key = key_line(app)
+        assert "┆ diverged" in key and "⠒avg" in key and "▀data" in key, key
+        assert all(f"⠒{n}" in key for n in (1, 2, 3)), key  # the other variants' marks stay
