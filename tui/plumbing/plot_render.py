@@ -570,10 +570,11 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         compact, tiny = compact + [(" ┆ diverged", "diverged")], tiny + [(" ┆ diverged", "diverged")]
         glyphs = glyphs + [(" ┆ diverged", "diverged")]
     bare = [("⠒ avg", "ema") if t.startswith("⠒ avg (") else (t, st) for t, st in short]  # short, no weight
-    # tiny without the guess's and the floor's words (the margin labels those two lines), before the
-    # glyphs alone drop every word (a race showing a diverged variant at 80 columns)
-    lean = [e for i, e in enumerate(tiny) if e[1] not in ("guess", "floor")
-            and not (e == (" ", "axis") and i + 1 < len(tiny) and tiny[i + 1][1] in ("guess", "floor"))]
+    # tiny with the guess's and the floor's glyphs alone (the margin labels those two lines by name),
+    # before the glyphs alone drop every word (a race showing a diverged variant at 80 columns)
+    lean = [("┄", st) if st in ("guess", "floor") else (t, st) for i, (t, st) in enumerate(tiny)
+            if not ((t, st) == (" ", "axis") and 0 < i < len(tiny) - 1 and tiny[i - 1][1] == "guess"
+                    and tiny[i + 1][1] == "floor")]
     for runs in (long, short, bare, compact, tiny, lean, glyphs):
         if sum(len(t) for t, _ in runs) <= width:
             return runs
