@@ -298,9 +298,12 @@ def test_a_narrow_step_line_of_a_diverged_run_keeps_its_loss_whole():
     from engine import StepRecord
 
     rec = StepRecord(166, float("inf"), 8.0, "maximiliano")
-    for width in (24, 29, 40):
+    for width in (20, 24, 29, 40):
         text = step_text(rec, True, width).plain
         assert len(text) <= width and text.startswith("diverged") and text.endswith("loss > 1000"), text
+    # separated as every other form of the line is, where it fits (QA: it read `diverged loss NaN`)
+    assert step_text(rec, True, 24).plain == "diverged · loss > 1000"
+    assert step_text(rec, True, 40).plain == "diverged at step 167 · loss > 1000"
 
 
 async def test_at_80_columns_the_plots_key_names_its_lines_in_words():

@@ -45,8 +45,8 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
     figures = " ".join(parts)
     room = width - len(figures) - 1
     if diverged:  # the step where it diverged, if it fits; the status line says it anyway
-        whole = Text.assemble((head, style), " ", figures)
-        return whole if whole.cell_len <= width else Text.assemble(("diverged", style), " ", figures)
+        forms = [Text.assemble((h, style), sep, figures) for h in (head, "diverged") for sep in (" · ", " ")]
+        return next((t for t in forms if t.cell_len <= width), forms[-1])
     if room < 4:
         return Text(figures)
     cut = name if len(name) <= room else name[: room - 1] + "…"
