@@ -178,16 +178,15 @@ def all_units_dead(model: Model) -> bool:
     0 (a uniform guess: the loss is ln V), and no gradient reaches any weight: nothing changes again, at
     any learning rate. One (V, E) x (E, H) product: for a front end's end of run or a once-a-second look,
     never a training step."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a blown-up model: inf or NaN, not dead
-        return bool((model.wte @ model.fc1.T <= 0).all())
+    return bool((model.wte @ model.fc1.T <= 0).all())
 
 
+@_quiet
 def units_off_after(model: Model, token: int) -> bool:
     """Whether every hidden unit gives 0 after `token` (each pre-activation wte[token] . fc1[j] <= 0; a NaN
     one is not 0): then the hidden layer is all 0, the logits are 0 and every next token gets 1/V, whatever
     the temperature. A learner sees a flat next-token chart; this says why."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a blown-up model: inf or NaN, not off
-        return bool((model.fc1 @ model.wte[token] <= 0).all())
+    return bool((model.fc1 @ model.wte[token] <= 0).all())
 
 
 class Update(NamedTuple):

@@ -13,8 +13,6 @@ from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
-
 from engine import checkpoint
 from engine.config import Config, check_lr, holdout_count
 from engine.curve import EXACT_POINTS, ExactTrack
@@ -206,9 +204,8 @@ class Run:
         """At a divergence: the whole-data (and held-out) loss at the weights the run stops with, put in
         its track at the steps taken, so that whatever reads the track (a status, a race's board, a plot,
         a kept run, an export) shows the figure of those weights, as `losses_now()` gives it, and not one
-        measured some steps before. NaN, inf or huge, as those weights make it."""
-        with np.errstate(all="ignore"):  # a diverging model's overflow: the figure says it
-            track.record(self.step, *self.losses_now())
+        measured some steps before. NaN, inf or huge, as those weights make it (quietly: engine.reference)."""
+        track.record(self.step, *self.losses_now())
 
     def last_record(self) -> StepRecord | None:
         """The record of the last step this run took, or of the step where it diverged (its loss NaN),

@@ -92,24 +92,34 @@ def _chart_text(app: DashboardApp) -> str:
     return "\n".join(app.chart.render_line(y).text for y in range(app.chart.size.height))
 
 
+async def _flat_out(pilot, app: DashboardApp) -> None:  # type: ignore[no-untyped-def]
+    """Training flat out, past its first hundred steps."""
+    await pilot.press("space")
+    await until(pilot, lambda: app.training.step > 100)
+
+
+def _spy(loop: TrainingLoop, note) -> None:  # type: ignore[no-untyped-def]
+    """`note("hold")` / `note("release")` as each is asked of `loop`, before it is done."""
+    hold, release = loop.hold, loop.release
+
+    def on_hold(*args: float) -> None:
+        note("hold")
+        hold(*args)
+
+    def on_release(*args: float) -> None:
+        note("release")
+        release(*args)
+
+    loop.hold, loop.release = on_hold, on_release  # type: ignore[method-assign]
+
+
 async def test_a_key_holds_the_training_until_its_answer_is_on_screen():
     app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=FAST)
     seen: list[tuple[str, int, str]] = []  # (what, step, the chart as drawn then)
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("space")
-        await until(pilot, lambda: app.training.step > 100)
+        await _flat_out(pilot, app)
         loop = app.loop
-        hold, release = loop.hold, loop.release
-
-        def on_hold(*args: float) -> None:
-            seen.append(("hold", loop.run.step, _chart_text(app)))
-            hold(*args)
-
-        def on_release(*args: float) -> None:
-            seen.append(("release", loop.run.step, _chart_text(app)))
-            release(*args)
-
-        loop.hold, loop.release = on_hold, on_release  # type: ignore[method-assign]
+        _spy(loop, lambda what: seen.append((what, loop.run.step, _chart_text(app))))
         assert "model at T 0.50" in _chart_text(app)
         await pilot.press("plus")
         await until(pilot, lambda: any(what == "release" for what, _, _ in seen))
@@ -125,12 +135,9 @@ async def test_a_click_holds_and_releases_too():
     app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=FAST)
     calls: list[str] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("space")
-        await until(pilot, lambda: app.training.step > 100)
+        await _flat_out(pilot, app)
         loop = app.loop
-        hold, release = loop.hold, loop.release
-        loop.hold = lambda *a: (calls.append("hold"), hold(*a))[1]  # type: ignore[method-assign]
-        loop.release = lambda *a: (calls.append("release"), release(*a))[1]  # type: ignore[method-assign]
+        _spy(loop, calls.append)
         # as the terminal's driver sends a click (Pilot's click skips the app and goes to the screen)
         kwargs = _get_mouse_message_arguments(app.status_line, Offset(2, 0), button=1)
         app.post_message(events.MouseDown(**kwargs))
@@ -166,8 +173,7 @@ async def test_behind_a_form_the_dashboard_is_redrawn_at_one_frame_in_five():
     app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=FAST)
     drawn: list[int] = []
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.press("space")
-        await until(pilot, lambda: app.training.step > 100)
+        await _flat_out(pilot, app)
         inner = app._refresh_view
         app._refresh_view = lambda force: (drawn.append(app.frames), inner(force))[1]  # type: ignore[method-assign]
         await pilot.press("o")

@@ -87,6 +87,17 @@ class _Line:
         return ema, ema.copy(), np.full(len(ema), np.nan)
 
 
+def _drawn(finished, size, table, colour_from: int = 0, all_variants: bool = False):  # type: ignore[no-untyped-def]
+    """`table`'s (label, end) as ghost lines on the finished run's plot at `size`: (ghosts, grid, axis).
+    A label starting with `#` is a kept run's, the others a race's variants' (all of them with
+    `all_variants`)."""
+    ghosts = tuple(Ghost(label, _Line(end), colour=colour_from + i, variant=all_variants or label[0] != "#")
+                   for i, (label, end) in enumerate(table))
+    fig = figures(finished, ghosts=ghosts)
+    state = PlotState.for_run(fig)
+    return ghosts, cells(render_plot(fig, state, *size)), plot_layout(fig, state, *size).axis
+
+
 def margin_blocks(grid: Cells, style: str) -> list[tuple[int, int, str]]:
     """(first data row, last data row, text) of each block of margin rows drawn in `style`."""
     top, bottom, _, right = frame_box(grid)
@@ -112,12 +123,7 @@ GHOSTS = [  # a race's variants as the QA saw them: a wrapped label, and lines e
 
 @pytest.mark.parametrize("size", PLOT_SIZES)
 def test_each_margin_label_sits_beside_where_its_line_ends_or_is_left_out(finished, size):
-    ghosts = tuple(Ghost(label, _Line(end), colour=i, variant=label[0] != "#")
-                   for i, (label, end) in enumerate(GHOSTS))
-    fig = figures(finished, ghosts=ghosts)
-    state = PlotState.for_run(fig)
-    grid = cells(render_plot(fig, state, *size))
-    axis = plot_layout(fig, state, *size).axis
+    ghosts, grid, axis = _drawn(finished, size, GHOSTS)
     shown = []
     for ghost, (label, end) in zip(ghosts, GHOSTS):
         blocks = margin_blocks(grid, ghost.style)
@@ -167,12 +173,7 @@ KEPT_AND_LIVE = [  # after `r` in a race (once): kept copies of the variants, th
 def test_where_labels_compete_for_rows_the_live_variants_labels_win_over_kept_runs(finished, size):
     # QA: at 120x40 the margin showed `#1 same settings`, `2 lr 0.5`, `#2 lr 0.5`: the live variants 3 and 4
     # (the two best) had no label, their rows taken by kept runs' labels
-    ghosts = tuple(Ghost(label, _Line(end), colour=i, variant=label[0] != "#")
-                   for i, (label, end) in enumerate(KEPT_AND_LIVE))
-    fig = figures(finished, ghosts=ghosts)
-    state = PlotState.for_run(fig)
-    grid = cells(render_plot(fig, state, *size))
-    axis = plot_layout(fig, state, *size).axis
+    ghosts, grid, axis = _drawn(finished, size, KEPT_AND_LIVE)
     for ghost, (label, end) in zip(ghosts, KEPT_AND_LIVE):
         blocks = margin_blocks(grid, ghost.style)
         if ghost.variant:  # every live variant is labelled: whole or its number, beside its line's end
@@ -191,11 +192,7 @@ CLOSE_ENDS = [  # a rates race as QA saw it at 120x40: three lines ending within
 @pytest.mark.parametrize("size", PLOT_SIZES)
 def test_where_variants_labels_compete_for_rows_the_lowest_lines_are_labelled(finished, size):
     # QA: `2 lr 0.5` took the row where all three lines end; 3 and 4, the two best, had no label
-    ghosts = tuple(Ghost(label, _Line(end), colour=i + 2, variant=True) for i, (label, end) in enumerate(CLOSE_ENDS))
-    fig = figures(finished, ghosts=ghosts)
-    state = PlotState.for_run(fig)
-    grid = cells(render_plot(fig, state, *size))
-    axis = plot_layout(fig, state, *size).axis
+    ghosts, grid, axis = _drawn(finished, size, CLOSE_ENDS, colour_from=2, all_variants=True)
     labelled = []
     for ghost, (label, end) in zip(ghosts, CLOSE_ENDS):
         blocks = margin_blocks(grid, ghost.style)
