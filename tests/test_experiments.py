@@ -167,11 +167,13 @@ async def test_a_diverged_run_keeps_every_view_to_bounded_figures():
 
 
 async def test_a_rate_changed_while_training_flat_out_is_numbered_alike_in_the_note_and_the_run_line():
-    app = DashboardApp(Run.new(Config(num_steps=1_000_000)), speed_index=SPEEDS.index(None))
+    # lr 0.5: at the default 1.0 every hidden unit can die within the first thousands of steps (then the
+    # dead-ReLU note takes the note line), on some machines before the keys are read
+    app = DashboardApp(Run.new(Config(num_steps=1_000_000, learning_rate=0.5)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("space")
         await until(pilot, lambda: app.training.step > 2_000)
-        for key, base in (("less_than_sign", "0.5"), ("less_than_sign", "0.25"), ("greater_than_sign", "0.5")):
+        for key, base in (("less_than_sign", "0.25"), ("less_than_sign", "0.125"), ("greater_than_sign", "0.25")):
             await pilot.press(key)
             note = str(app.note_line.content)
             said = re.search(rf"learning rate base {re.escape(base)} from step ([\d,]+) on", note)
