@@ -29,6 +29,7 @@ from engine.runs import RunRegistry, data_name, describe_difference
 from engine.sampling import cut_by_top_k
 from tui.plumbing import wording
 from tui.plumbing.background import Background
+from tui.plumbing.collector import Collector
 from tui.plumbing.commands import COMMANDS
 from tui.plumbing.dead_watch import ALL_DEAD, DeadUnitWatch
 from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
@@ -101,6 +102,7 @@ class DashboardApp(App[int]):
         self.gap_view = False  # the "left to learn" view of the plot
         self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
         self.naming = NamesOnScreen(self)  # the names' batches and final samples (tui/plumbing/names.py)
+        self.collector = Collector(self.set_timer)  # kept out of the screen's way (tui/plumbing/collector.py)
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
@@ -155,6 +157,7 @@ class DashboardApp(App[int]):
         self.refresh_view(force=True)
         self.naming.sample_batch()
         self.set_interval(FRAME, self.refresh_view)
+        self.call_after_refresh(self.collector.start)
 
     def on_resize(self, event: events.Resize) -> None:
         self.fit_layout(*event.size)
@@ -524,6 +527,7 @@ class DashboardApp(App[int]):
         if not await self.loop.halt():  # the training thread, stopped (not cancelled: TrainingLoop.halt)
             self.log.error("the training thread did not stop within 5 s")
         old, old_data = self.training, self.data
+        old_run = self.race or old
         data = data if new_data else old_data
         note = self.experiments.keep_outgoing(run, data, note)  # a ghost line, a row in the runs view
         self.workers.cancel_group(self, FINAL_GROUP)
@@ -553,6 +557,7 @@ class DashboardApp(App[int]):
         self.refresh_view(force=True)
         self.naming.sample_batch()
         self.refresh_bindings()
+        self.collector.replaced(old_run)
 
     # --- the end (tui/plumbing/ending.py), saving and exporting --------------------------------------
     async def on_event(self, event: events.Event) -> None:
@@ -618,4 +623,6 @@ def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
 def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:
     """The dashboard under its lifeline (tui/plumbing/ending.py): signals and a closed terminal end it,
     --save / --metrics are written at its end, and the exit code says if they were lost."""
-    return run_under_lifeline(make_app(run, args))
+    app = make_app(run, args)
+    app.collector.wanted = True
+    return run_under_lifeline(app)
