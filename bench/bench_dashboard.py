@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import re
 import shutil
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
@@ -39,7 +41,9 @@ sys.path.insert(0, str(ROOT))
 
 from soak import rss_mb  # noqa: E402  (bench/ is the script's folder, first on sys.path)
 
+import tui.console.main  # noqa: E402, F401  (the console command's settings, e.g. Textual's update rate, first)
 from engine import Config, Run  # noqa: E402
+from engine.race import Race  # noqa: E402
 from tui.app import DashboardApp  # noqa: E402
 from tui.plumbing.training_loop import SPEEDS, State  # noqa: E402
 from tui.views.view import View  # noqa: E402
@@ -49,6 +53,31 @@ VIEW_NAMES = {1: "next token", 2: "table", 3: "embeddings", 4: "weights", 5: "fo
               7: "runs", 8: "race (none)"}
 
 FAST = SPEEDS.index(None)
+
+
+def program_app(run: Run | Race, **kwargs) -> DashboardApp:  # type: ignore[no-untyped-def]
+    """The app as the console command makes it (its collector on: tui/plumbing/collector.py)."""
+    app = DashboardApp(run, **kwargs)
+    app.collector.wanted = True
+    return app
+
+
+def measured(coroutine):  # type: ignore[no-untyped-def]
+    """asyncio.run(coroutine), then what its app set aside given back to the collector (the next app
+    starts from the same heap)."""
+    try:
+        return asyncio.run(coroutine)
+    finally:
+        gc.unfreeze()
+        gc.collect()
+
+
+def race_of_8(num_steps: int) -> Race:
+    """bench_race.py's race of 8 seeds (its --dashboard's), on the embedded names."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_race  # noqa: PLC0415 (a sibling script)
+
+    return Race.new(bench_race.variants("seed", 8, num_steps), Run.new(Config()).original_docs())
 
 
 def headless_rate(seconds: float) -> float:
@@ -98,7 +127,7 @@ def kept_runs(app: DashboardApp, count: int, num_steps: int) -> None:
 
 
 async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0) -> dict[str, float]:
-    app = DashboardApp(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
+    app = program_app(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
     kept_runs(app, ghosts, soak_steps)
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
@@ -130,7 +159,7 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0)
 
 async def view_rate(view: int, seconds: float, size: tuple[int, int] = (120, 40)) -> dict[str, float]:
     """Flat out with view `view` on show (view 6 after one gradient check): steps/s and frames/s."""
-    app = DashboardApp(Run.new(Config(num_steps=10**7)), speed_index=FAST)
+    app = program_app(Run.new(Config(num_steps=10**7)), speed_index=FAST)
     async with app.run_test(size=size) as pilot:
         app.action_view(view)
         if view == 6:
@@ -153,7 +182,7 @@ async def view_rate(view: int, seconds: float, size: tuple[int, int] = (120, 40)
 
 async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 40)) -> dict[int, float]:
     """After `soak_steps` steps: a forced frame (refresh_view + the view's figures and rows) per view, ms."""
-    app = DashboardApp(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
+    app = program_app(Run.new(Config(num_steps=soak_steps)), speed_index=FAST)
     out: dict[int, float] = {}
     async with app.run_test(size=size) as pilot:
         app.action_play()
@@ -180,15 +209,21 @@ async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 
     return out
 
 
-async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: int = 0) -> dict[str, float]:
+async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: int = 0,
+                      race: bool = False) -> dict[str, float]:
     """The app flat out and the headless engine in alternating slices of `seconds` / `slices` each (as
     bench_race.py does), so that both see the same load on a shared machine: the app trains for a slice,
     then is paused while a headless run of its own steps on the screen's thread (which draws nothing then).
-    Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices."""
-    app = DashboardApp(Run.new(Config(num_steps=10**7)), speed_index=FAST)
+    Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices.
+    `race`: a race of 8 seeds on both sides (race steps/s; the app tracks each variant's whole-data loss
+    for its leaderboard, the headless race does not)."""
+    if race:
+        app = program_app(race_of_8(125_000), speed_index=FAST)  # bench_race.py's soak: long enough here too
+        gen: Iterator[object] = race_of_8(125_000).steps()
+    else:
+        app = program_app(Run.new(Config(num_steps=10**7)), speed_index=FAST)
+        gen = Run.new(Config(num_steps=10**7)).steps()
     kept_runs(app, ghosts, 10**7)
-    head = Run.new(Config(num_steps=10**7))
-    gen = head.steps()
     slice_s = seconds / slices
     app_steps = app_time = head_steps = head_time = ui = 0.0
     frames = 0
@@ -198,10 +233,10 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
         for _ in range(slices):
             app.action_play()
             await asyncio.sleep(0.3)  # running again before the slice
-            s0, f0, t0, c0 = app.training.step, app.frames, time.perf_counter(), time.thread_time()
+            s0, f0, t0, c0 = app.loop.at, app.frames, time.perf_counter(), time.thread_time()
             await asyncio.sleep(slice_s)
             app_time += time.perf_counter() - t0
-            app_steps += app.training.step - s0
+            app_steps += app.loop.at - s0
             ui += time.thread_time() - c0
             frames += app.frames - f0
             app.action_pause()
@@ -218,7 +253,7 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
 
 async def growth(steps: int) -> dict[str, float]:
     """Flat out for `steps` steps (default view): how much the process grew from the first frame to the end."""
-    app = DashboardApp(Run.new(Config(num_steps=steps)), speed_index=FAST)
+    app = program_app(Run.new(Config(num_steps=steps)), speed_index=FAST)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(0.5)
         rss0, t0 = rss_mb(), time.perf_counter()
@@ -236,7 +271,7 @@ def race_figures(seconds: float) -> dict[str, float]:
 
     docs = Run.new(Config()).original_docs()
     head = bench_race.headless_race_rate(docs, seconds)
-    d = asyncio.run(bench_race.dashboard(docs, seconds, 125_000))  # bench_race.py's own soak: it outlasts the timing
+    d = measured(bench_race.dashboard(docs, seconds, 125_000))  # bench_race.py's own soak: it outlasts the timing
     return {"head": head, **d}
 
 
@@ -315,6 +350,46 @@ def in_terminal(seconds: float) -> dict[str, float]:
         term.close()
 
 
+def in_terminal_alternating(seconds: float, slices: int = 8) -> dict[str, float]:
+    """The console command flat out in a real terminal and the headless engine (in this process) in
+    alternating slices of `seconds` / `slices` each: space resumes the app for a slice and pauses it,
+    its status line's step count is read before and after (while paused: it holds still); then a
+    headless run steps for a slice while the app waits. The key's own delay is at both ends of a slice."""
+    term = Terminal("--steps 10000000")
+    gen = Run.new(Config(num_steps=10**7)).steps()
+    slice_s = seconds / slices
+    app_steps = app_time = head_steps = head_time = 0.0
+    shown = r"paused │ step ([\d,]+)/"
+    try:
+        term.wait_for(r"idle")
+        term.keys(*["]"] * len(SPEEDS))
+        term.wait_for(r"pace \[◀\s+max ▶\]")
+        term.keys("space")  # running: then paused, at the step the first slice starts from
+        time.sleep(1.0)
+        term.keys("space")
+        step = int(term.wait_for(shown).group(1).replace(",", ""))
+        for _ in range(slices):
+            time.sleep(0.3)  # its last frame drawn
+            t0 = time.perf_counter()
+            term.keys("space")
+            time.sleep(slice_s)
+            term.keys("space")
+            app_time += time.perf_counter() - t0
+            time.sleep(0.2)
+            now = int(term.wait_for(shown).group(1).replace(",", ""))
+            app_steps += now - step
+            step = now
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < slice_s:
+                for _ in range(200):
+                    next(gen)
+                head_steps += 200
+            head_time += time.perf_counter() - t0
+    finally:
+        term.close()
+    return {"app": app_steps / app_time, "head": head_steps / head_time}
+
+
 def ratio_line(label: str, rate: float, base: float, fps: float, ui_ms: float, unit: str = "steps/s") -> str:
     return (f"{label:<27}{rate:10,.0f} {unit} = {rate / base:.0%} of headless ({base:,.0f} just before); "
             f"{fps:.1f} frames/s, screen thread {ui_ms:.1f} ms CPU a frame ({ui_ms * fps / 10:.1f}% of the time)")
@@ -339,11 +414,11 @@ def main() -> None:
     timed = Timed()
     for view, ghosts, label in [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
             + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]:
-        t = asyncio.run(alternating(2 * a.seconds, view=view, ghosts=ghosts))
+        t = measured(alternating(2 * a.seconds, view=view, ghosts=ghosts))
         print(f"alternating slices, {label:<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} steps/s = "
               f"{t['app'] / t['head']:.0%}; screen thread {t['ui_ms']:.1f} ms CPU a frame, {t['fps']:.1f} frames/s")
     base = headless_rate(a.seconds)
-    r = asyncio.run(in_app(a.seconds, a.soak_steps, timed))
+    r = measured(in_app(a.seconds, a.soak_steps, timed))
     after = headless_rate(a.seconds)
     print(f"headless engine            {base:10,.0f} steps/s (again after the app: {after:,.0f})")
     print(ratio_line("in the app, fastest", r["app_rate"], base, r["fps"], r["ui_ms"]) + " [default view]")
@@ -352,23 +427,30 @@ def main() -> None:
           f"forced), process grew {r['soak_growth_mb']:.1f} MB since the first frame")
     if a.ghosts:
         base = headless_rate(a.seconds)
-        g = asyncio.run(in_app(a.seconds, a.soak_steps, timed, a.ghosts))
+        g = measured(in_app(a.seconds, a.soak_steps, timed, a.ghosts))
         print(ratio_line(f"with {a.ghosts} kept runs", g["app_rate"], base, g["fps"], g["ui_ms"])
               + f"; frame after {g['soak_steps']:,.0f} steps {g['frame_ms_after_soak']:.1f} ms")
     if a.views:
-        frames = asyncio.run(view_frames_after_soak(a.soak_steps))
+        frames = measured(view_frames_after_soak(a.soak_steps))
         for view, name in VIEW_NAMES.items():
             base = headless_rate(a.seconds)
-            v = asyncio.run(view_rate(view, a.seconds))
+            v = measured(view_rate(view, a.seconds))
             print(ratio_line(f"view {view} {name}", v["rate"], base, v["fps"], v["ui_ms"])
                   + f"; {v['computes']:.0f} recomputes; frame after {a.soak_steps:,} steps {frames[view]:.1f} ms "
                   "(forced: plot + view)")
     if a.race:
+        t = measured(alternating(2 * a.seconds, view=8, race=True))
+        print(f"alternating slices, {'a race of 8 seeds':<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} race "
+              f"steps/s = {t['app'] / t['head']:.0%}; screen thread {t['ui_ms']:.1f} ms CPU a frame, "
+              f"{t['fps']:.1f} frames/s (120x40, view 8)")
         d = race_figures(a.seconds)
         print(f"a race of 8 seeds, flat out{d['app_rate']:10,.0f} race steps/s = {d['app_rate'] / d['head']:.0%} of "
               f"the same race headless ({d['head']:,.0f} just before; 120x40, view 8); v to the variant shown "
               f"{d['key_ms_max']:.0f} ms max of 5")
     if not a.skip_tmux and shutil.which("tmux"):
+        t = in_terminal_alternating(2 * a.seconds)
+        print(f"alternating slices, {'in a real terminal':<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} "
+              f"steps/s = {t['app'] / t['head']:.0%} (tmux 120x40, the status line's step count)")
         base = headless_rate(a.seconds)
         t = in_terminal(a.seconds)
         print(f"in a real terminal, fastest{t['rate']:10,.0f} steps/s = {t['rate'] / base:.0%} of headless "
@@ -378,7 +460,7 @@ def main() -> None:
         ff = first_frame_seconds()
         print(f"command -> first frame     {statistics.median(ff):10.2f} s median of {len(ff)} (tmux 120x40)")
     if a.growth_steps > 0:
-        m = asyncio.run(growth(a.growth_steps))
+        m = measured(growth(a.growth_steps))
         print(f"after {m['steps']:,.0f} steps flat out ({m['seconds']:.0f} s): the process grew {m['grew_mb']:.1f} MB "
               "since the first frame")
 

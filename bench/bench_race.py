@@ -103,11 +103,13 @@ async def dashboard(docs: list[str], seconds: float, soak_steps: int) -> dict[st
     import asyncio
     import statistics
 
+    import tui.console.main  # noqa: F401  (the console command's settings, e.g. Textual's update rate, first)
     from tui.app import DashboardApp
     from tui.plumbing.training_loop import SPEEDS, State
 
     race = Race.new(variants("seed", 8, soak_steps), docs)
     app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    app.collector.wanted = True  # as the console command's app (tui/plumbing/collector.py)
     out: dict[str, float] = {}
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("8")
