@@ -218,8 +218,8 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
     `race`: a race of 8 seeds on both sides (race steps/s; the app tracks each variant's whole-data loss
     for its leaderboard, the headless race does not)."""
     if race:
-        app = program_app(race_of_8(125_000), speed_index=FAST)  # bench_race.py's soak: long enough here too
-        gen: Iterator[object] = race_of_8(125_000).steps()
+        app = program_app(race_of_8(10**6), speed_index=FAST)
+        gen: Iterator[object] = race_of_8(10**6).steps()
     else:
         app = program_app(Run.new(Config(num_steps=10**7)), speed_index=FAST)
         gen = Run.new(Config(num_steps=10**7)).steps()

@@ -269,28 +269,47 @@ class TrainingLoop:
         return min(max(next_due - now, 0.0005), 0.1)
 
     def _take_steps(self, n: int) -> None:
-        """Up to n steps, returning early when asked to stop or after STEP_TIME seconds (a step on a
-        very long name can take a second: a quit never waits for a whole burst of them)."""
+        """Up to n steps, returning early when asked to stop, to pick a variant or to hold, or after
+        STEP_TIME seconds (a step on a very long name can take a second: a quit never waits for a whole
+        burst of them). The requests are read before every step; the clock every 8 steps."""
         deadline = time.perf_counter() + STEP_TIME
+        gen, race = self._gen, self.race
         with self.lock:
-            for i in range(n):
-                if self._stop or self._pick is not None or self._held_until or (
-                        i & 7 == 7 and time.perf_counter() > deadline):
-                    return
-                item = next(self._gen, None)
-                if self.race is not None:  # every variant's record, None for one that stopped
-                    if item is None:
+            if race is not None:
+                self._race_steps(n, deadline)
+                return
+            record = None
+            try:
+                for i in range(n):
+                    if self._stop or self._pick is not None or self._held_until or (
+                            i & 7 == 7 and time.perf_counter() > deadline):
+                        return
+                    item = next(gen, None)
+                    if item is None:  # the run's end: its last record stays the one shown
                         self._done, self._wanted_running = True, False
                         return
-                    self._records = item  # type: ignore[assignment]
-                    self._last_record = self._records[self.picked] or self._last_record
-                    continue
-                record: StepRecord | None = item  # type: ignore[assignment]
-                if record is None or record.diverged:
-                    self._done, self._wanted_running = True, False
-                    self._last_record = record or self._last_record
-                    return
-                self._last_record = record
+                    record = item  # type: ignore[assignment]
+                    loss = record.loss
+                    if loss - loss != 0.0:  # NaN or inf (StepRecord.diverged, without the call): the last record
+                        self._done, self._wanted_running = True, False
+                        return
+            finally:
+                if record is not None:
+                    self._last_record = record
+
+    def _race_steps(self, n: int, deadline: float) -> None:
+        """The same for a race: each step gives every variant's record (None for one that has stopped)."""
+        gen = self._gen
+        for i in range(n):
+            if self._stop or self._pick is not None or self._held_until or (
+                    i & 7 == 7 and time.perf_counter() > deadline):
+                return
+            item = next(gen, None)
+            if item is None:
+                self._done, self._wanted_running = True, False
+                return
+            self._records = item  # type: ignore[assignment]
+            self._last_record = self._records[self.picked] or self._last_record
 
     def _publish_if_changed(self) -> None:
         s = self.snapshot
