@@ -84,6 +84,16 @@ def race_of_8(num_steps: int) -> Race:
     return Race.new(bench_race.variants("seed", 8, num_steps), Run.new(Config()).original_docs())
 
 
+def headless_slice(gen: Iterator[object], seconds: float) -> tuple[int, float]:
+    """Steps of `gen` for about `seconds`: (steps taken, seconds taken)."""
+    steps, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        for _ in range(200):
+            next(gen)
+        steps += 200
+    return steps, time.perf_counter() - t0
+
+
 def headless_rate(seconds: float) -> float:
     run = Run.new(Config(num_steps=10**7))  # the longest run allowed (engine.config.MAX_STEPS)
     gen, n = run.steps(), 0
@@ -222,12 +232,8 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
             frames += app.frames - f0
             app.action_pause()
             await asyncio.sleep(0.2)  # the worker has stopped
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < slice_s:
-                for _ in range(200):
-                    next(gen)
-                head_steps += 200
-            head_time += time.perf_counter() - t0
+            steps, took = headless_slice(gen, slice_s)
+            head_steps, head_time = head_steps + steps, head_time + took
     return {"app": app_steps / app_time, "head": head_steps / head_time, "ui_ms": ui / max(frames, 1) * 1e3,
             "fps": frames / app_time}
 
@@ -360,12 +366,8 @@ def in_terminal_alternating(seconds: float, slices: int = 8) -> dict[str, float]
             now = int(term.wait_for(shown).group(1).replace(",", ""))
             app_steps += now - step
             step = now
-            t0 = time.perf_counter()
-            while time.perf_counter() - t0 < slice_s:
-                for _ in range(200):
-                    next(gen)
-                head_steps += 200
-            head_time += time.perf_counter() - t0
+            steps, took = headless_slice(gen, slice_s)
+            head_steps, head_time = head_steps + steps, head_time + took
     finally:
         term.close()
     return {"app": app_steps / app_time, "head": head_steps / head_time}
