@@ -275,7 +275,8 @@ class DashboardApp(App[int]):
                                    snap.state, snap.record, snap.grad, tuple(self.runs.list()),
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
                                    self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
-                                   snap.race_step, snap.picked, self.racing.drawn_variants()))
+                                   snap.race_step, snap.picked, self.racing.drawn_variants(), snap.ema,
+                                   snap.exact, snap.heldout, snap.standings))
 
     @staticmethod
     def shown_diverged(snap: Snapshot) -> bool:
@@ -283,15 +284,13 @@ class DashboardApp(App[int]):
         return snap.state == State.DIVERGED or (snap.record is not None and snap.record.diverged)
 
     def draw_status(self, snap: Snapshot) -> None:
-        run, track = self.training, self.training.exact_track
+        run = self.training
         diverged = self.shown_diverged(snap)
         diverged_at = snap.record.step + 1 if diverged and snap.record is not None else None
         self.status_line.show(StatusFigures(
             state=State.DIVERGED.value if diverged else snap.state.value, step=snap.step,
-            total=run.config.num_steps, ema=run.history.last_ema,
-            exact=track.last if track else float("nan"), rate_now=snap.steps_per_s, elapsed=snap.elapsed,
-            heldout=track.heldout_last if track is not None and track.heldout_values is not None else None,
-            diverged_at=diverged_at), self.run_line())
+            total=run.config.num_steps, ema=snap.ema, exact=snap.exact, rate_now=snap.steps_per_s,
+            elapsed=snap.elapsed, heldout=snap.heldout, diverged_at=diverged_at), self.run_line())
         self.pace.show(speed_label(self.loop.speed))
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
             self.note = ""

@@ -14,6 +14,7 @@ make the new state's snapshot themselves, between two steps under the worker's l
 from __future__ import annotations
 
 import asyncio
+import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -23,7 +24,7 @@ from enum import StrEnum
 import numpy as np
 
 from engine import Run, StepRecord
-from engine.race import Race
+from engine.race import Race, Standing, standings
 
 PUBLISH_EVERY = 0.05  # seconds between snapshots while training runs
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, None)  # steps/s; None: flat out
@@ -53,6 +54,12 @@ class Snapshot:
     grad: np.ndarray | None = None  # a copy of the model's grad buffer: the last step's lr * gradient
     race_step: int = 0  # in a race: the race's steps taken (a stopped variant's `step` stays behind)
     picked: int = 0  # in a race: the variant shown (0-based)
+    # the figures a screen shows beside `step`, read with it between two steps (read live, the training
+    # thread would be steps ahead of `step`: the status said step 64 beside step 1,068's moving average)
+    ema: float = math.nan  # the moving average after `step` steps
+    exact: float = math.nan  # the whole-data loss last measured (its ExactTrack); NaN before any
+    heldout: float | None = None  # the held-out loss last measured; None without a held-out set
+    standings: tuple[Standing, ...] = ()  # in a race: every variant's place (engine.race.standings)
 
 
 def speed_label(speed: float | None) -> str:
@@ -325,6 +332,12 @@ class TrainingLoop:
             self.on_change()
 
     def _make_snapshot(self) -> Snapshot:
+        """From the worker between two steps (or with it stopped, or under its lock): the weights and the
+        figures of one and the same step."""
         rate = self._rate if self._wanted_running else 0.0
-        return Snapshot(self.run.step, self.run.model.theta.copy(), self._last_record, self.state, rate,
-                        self._elapsed, self.run.model.grad.copy(), self.at, self.picked)
+        run, track = self.run, self.run.exact_track
+        heldout = track.heldout_last if track is not None and track.heldout_values is not None else None
+        return Snapshot(run.step, run.model.theta.copy(), self._last_record, self.state, rate,
+                        self._elapsed, run.model.grad.copy(), self.at, self.picked, run.history.last_ema,
+                        track.last if track else math.nan, heldout,
+                        tuple(standings(self.race)) if self.race is not None else ())

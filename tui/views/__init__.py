@@ -6,12 +6,13 @@ and a view recomputes (with engine.inspect, never its own maths) only when the i
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from engine import Model, Run, StepRecord
-from engine.race import Race
+from engine.race import Race, Standing
 from tui.plumbing.training_loop import State
 
 
@@ -36,6 +37,11 @@ class ViewInputs:
     race_step: int = 0  # the race's steps taken
     picked: int = 0  # the variant shown (0-based)
     race_drawn: tuple[int, ...] = ()  # the variant numbers whose lines the plot draws
+    # read with `step`, between two steps (tui/plumbing/training_loop.Snapshot): the live run is further on
+    ema: float = math.nan  # the moving average after `step` steps
+    exact: float = math.nan  # the whole-data loss last measured
+    heldout: float | None = None  # the held-out loss last measured (None: no held-out set)
+    standings: tuple[Standing, ...] = ()  # in a race: every variant's place
 
     def current_doc(self) -> str:
         """The name of the current step: the one just trained on, or at step 0 the first to come."""

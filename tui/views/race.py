@@ -13,7 +13,7 @@ from collections.abc import Hashable
 from rich.segment import Segment
 from rich.style import Style
 
-from engine.race import READY_RACES, Standing, standings
+from engine.race import READY_RACES, Standing
 from tui.plumbing import wording
 from tui.plumbing.line_colours import LINE_STYLES, line_style
 from tui.views import ViewInputs
@@ -57,7 +57,9 @@ class RaceView(View):
         if inputs.race is None:
             return None, (), inputs.picked, inputs.race_drawn, False
         held = inputs.race.runs[0].heldout is not None  # a column for the held-out loss
-        return inputs.race.num_steps, standings(inputs.race), inputs.picked, inputs.race_drawn, held
+        # the places as the snapshot took them, between two steps: read live, one row could be a step
+        # ahead of the others (each variant's step is noted in turn)
+        return inputs.race.num_steps, list(inputs.standings), inputs.picked, inputs.race_drawn, held
 
     def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
         total: int | None

@@ -94,11 +94,11 @@ class RunsView(View):
     def compute(self, inputs: ViewInputs) -> object:
         run = inputs.run
         track = run.exact_track
-        held = track.heldout_last if track is not None and track.heldout_values is not None else math.nan
         measured = track is not None and len(track) > 0
-        current = RunRow(0, "current run", steps_text(run.step, run.config.num_steps, run.diverged_at),
-                         run.history.last_ema,
-                         track.last if track is not None else math.nan, held, None, False,
+        # the figures of the step shown, as the snapshot took them (the live run is steps further on)
+        held = inputs.heldout if inputs.heldout is not None else math.nan
+        current = RunRow(0, "current run", steps_text(inputs.step, run.config.num_steps, run.diverged_at),
+                         inputs.ema, inputs.exact, held, None, False,
                          whole_measured=measured, heldout_measured=measured and run.heldout is not None)
         self.table = rows_of(current, list(inputs.runs), dict(inputs.run_labels))
         base = inputs.baseline_id
