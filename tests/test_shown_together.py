@@ -101,3 +101,16 @@ async def test_every_row_of_the_board_shows_the_snapshot_s_step_and_that_step_s_
     for number, m in rows.items():
         assert m.group(2) == "400", m.group(0)
         assert wording.loss(float(race.runs[number - 1].history.ema[399])) in m.group(3).split(), m.group(0)
+
+
+async def test_a_new_smoothing_shows_in_the_status_at_once_while_paused():
+    run = Run.new(Config(num_steps=10_000, learning_rate=0.1))
+    _advance(run.steps(), 300)
+    app = DashboardApp(run)
+    async with app.run_test(size=(120, 40)) as pilot:
+        before = str(app.status_line.render())
+        await pilot.press("{")  # less smoothing: the whole line recomputed
+        await pilot.pause(0.3)
+        after = str(app.status_line.render())
+    ema = wording.loss(float(run.history.ema[299]))  # with the new weight
+    assert f"moving average {ema}" in after and f"moving average {ema}" not in before, (before, after)

@@ -184,6 +184,7 @@ class Experiments:
         weight = levels[min(max(here + delta, 0), len(levels) - 1)]
         with h.loop.lock:  # between two steps: the trainer appends to this history
             h.training.history.set_weight(weight)
+            h.loop.retake()  # the status's moving average: the new one
         h.smoothing = weight
         span = "no smoothing: each step's own loss" if weight == 0 else f"about the last {1 / (1 - weight):.0f} steps"
         h.set_note(f"moving average: smoothing {weight:g} ({span}); the whole line recomputed")

@@ -331,6 +331,11 @@ class TrainingLoop:
                 new.state != State.RUNNING and new.race_step != old.race_step)):
             self.on_change()
 
+    def retake(self) -> None:
+        """A new snapshot of the run as it stands, for a change made between two steps that is not a step
+        (a new smoothing weight: the moving average shown). Call it with `lock` held."""
+        self.snapshot = self._make_snapshot()
+
     def _make_snapshot(self) -> Snapshot:
         """From the worker between two steps (or with it stopped, or under its lock): the weights and the
         figures of one and the same step."""
