@@ -525,6 +525,27 @@ def variant_curves(run: Run) -> RunCurves:
     return RunCurves(ema_curve(run.history.ema.head(taken), c.num_steps), exact, taken)
 
 
+def race_text(variants: Sequence[Variant]) -> str:
+    """The race these variants are, written as `race_spec` reads it ("lr=0.25,0.5 seed=1,2"): each setting
+    whose value differs between them, with its values in the variants' order, the one that varies slowest
+    first (race_configs' order, so that the same text makes the same variants, numbered alike)."""
+    axes = []
+    for flag, field in RACE_SETTINGS.items():
+        values = list(dict.fromkeys(getattr(v.config, field) for v in variants))
+        if len(values) > 1:
+            run = next((i for i in range(1, len(variants))
+                        if getattr(variants[i].config, field) != getattr(variants[0].config, field)), len(variants))
+            axes.append((-run, flag, values))  # `run` variants in a row share its first value: slower first
+    axes.sort(key=lambda a: a[0])
+    return " ".join(f"{flag}={','.join(_written(value) for value in values)}" for _, flag, values in axes)
+
+
+def _written(value: object) -> str:
+    """A raced value as a learner writes it: 1 rather than 1.0, 0.25, 1e-05 (exact: repr's digits)."""
+    text = _show(value)
+    return text[:-2] if isinstance(value, float) and text.endswith(".0") else text
+
+
 def race_spec(text: str) -> list[tuple[str, list[object]]]:
     """A whole race written on one line, as a settings field takes it: `lr=0.5,1 seed=1,2` (settings
     separated by spaces or semicolons). ConfigError with one line when it is not one."""

@@ -9,7 +9,7 @@ import pytest
 from helpers import train_losses
 
 from engine import Config, ConfigError, Run
-from engine.race import MAX_VARIANTS, Race, race_axis, race_configs
+from engine.race import MAX_VARIANTS, Race, race_axis, race_configs, race_spec, race_text
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "zoe", "li", "bob", "anna",
         "christopher", "x", "maximilian", "jo"]
@@ -252,3 +252,15 @@ def test_a_variants_live_curves_are_its_moving_average_and_measured_losses():
     assert ema[0] == run.history.ema[9] and ema[1] == run.history.ema[39]
     assert np.isnan(ema[2]) and np.isnan(exact[2])  # beyond the steps taken
     assert exact[1] == pytest.approx(run.dataset_loss(), rel=1e-12)  # measured after step 40
+
+
+@pytest.mark.parametrize("spec", ["lr=0.25,0.5,1,2", "seed=1,2 lr=0.5,1", "lr=0.5,1 seed=1,2,3", "lr=1e-05,100",
+                                  "schedule=linear,constant gradient=name,data", "n-embd=4,8,16 hidden=16,64",
+                                  "gradient=data,name seed=3,1,2"])
+def test_a_race_written_back_from_its_variants_makes_the_same_variants_in_the_same_order(spec):
+    base = Config(num_steps=50)
+    variants = race_configs(base, race_spec(spec))
+    text = race_text(variants)
+    assert text == spec  # as a learner writes it: the settings in their order, 1 not 1.0
+    again = race_configs(base, race_spec(text))
+    assert [(v.number, v.config, v.label) for v in again] == [(v.number, v.config, v.label) for v in variants]

@@ -441,3 +441,35 @@ async def test_at_80_columns_the_key_keeps_its_words_while_a_diverged_variant_is
         key = key_line(app)
         assert "┆ diverged" in key and "⠒avg" in key and "▀data" in key, key
         assert all(f"⠒{n}" in key for n in (1, 2, 3)), key  # the other variants' marks stay
+
+
+async def test_the_settings_form_in_a_race_holds_the_race_and_applied_as_it_is_starts_it_again():
+    race = race_of("lr=0.25,0.5 seed=1,2", steps=200)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        assert app.screen.query_one("#race", Input).value == "lr=0.25,0.5 seed=1,2"  # what a learner typed for it
+        await pilot.press("enter")
+        await until(pilot, lambda: app.race is not None and app.race is not race and app.shown_step == 0)
+        assert app.race.labels == race.labels
+        assert "a race of 4 variants" in " ".join(app.names.text_lines)
+
+
+async def test_a_race_given_way_to_one_run_says_so_in_the_names_panel_and_r_keeps_the_variant_shown():
+    race = race_of("lr=0.25,0.5,1", steps=200)
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("v", "v")  # variant 3 shown
+        await until(pilot, lambda: app.loop.picked == 2)
+        await pilot.press("r")  # the same race again: variant 3 still shown
+        await until(pilot, lambda: app.race is not race and app.shown_step == 0)
+        assert app.loop.picked == 2 and app.training.config.learning_rate == 1.0
+        assert "variant 3: lr 1.0" in " ".join(" ".join(line.split()) for line in app.names.text_lines[:3])
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm))
+        app.screen.query_one("#race", Input).value = ""  # one run, with the variant's settings
+        await pilot.press("enter")
+        await until(pilot, lambda: app.race is None)
+        heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:3])
+        assert "a new run in place of the race: variant 3's settings" in heading, heading

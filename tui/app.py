@@ -526,13 +526,15 @@ class DashboardApp(App[int]):
         if not await self.loop.halt():  # the training thread, stopped (not cancelled: TrainingLoop.halt)
             self.log.error("the training thread did not stop within 5 s")
         old, old_data = self.training, self.data
-        old_run = self.race or old
+        old_run, old_pick = self.race or old, self.loop.picked
         data = data if new_data else old_data
         note = self.experiments.keep_outgoing(run, data, note)  # a ghost line, a row in the runs view
         self.workers.cancel_group(self, FINAL_GROUP)
         self.race = run if isinstance(run, Race) else None
         self.loop, self.data = TrainingLoop(run, self.loop.speed_index), data
         self.loop.on_change = self._draw_soon
+        if self.race is not None and isinstance(old_run, Race) and self.race.labels == old_run.labels:
+            self.loop.pick(old_pick)  # the same race again (`r`): the variant that was shown stays shown
         for each in (self.race.runs if self.race is not None else [self.loop.run]):
             each.history.set_weight(self.smoothing)  # the learner's smoothing goes on (before the worker starts)
         run = self.loop.run
@@ -549,6 +551,10 @@ class DashboardApp(App[int]):
         if self.race is not None:  # the variant shown first, as a pick heads it (not "a new run: same settings")
             first = self.race.variants[self.loop.picked]
             self.names.clear(f"a race of {len(self.race.runs)} variants; variant {first.number}: {first.label}")
+        elif old_run is not old:  # a race gave way to one run: what differs from the variant that was shown
+            what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
+            shown = f"variant {old_pick + 1}'s settings" if what == "same settings" else what
+            self.names.clear(f"a new run in place of the race: {shown}")
         else:
             what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
             self.names.clear(f"a new run: {what}")

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from engine import Config, Run
 from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
-from engine.race import Race
+from engine.race import Race, race_text
 from engine.runs import RunRegistry, RunSummary, data_name
 from tui.plumbing.line_colours import run_colour
 from tui.plumbing.plot_render import Ghost
@@ -117,7 +117,8 @@ class Experiments:
     def open_settings(self) -> None:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs()),
+        race = race_text(h.race.variants) if h.race is not None else ""  # applied as it is: the same race again
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs(), race),
                       self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:

@@ -273,11 +273,13 @@ class SettingsForm(ModalScreen[Settings | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, config: Config, data: str | None = None, vocab_size: int | None = None,
-                 outputs: Outputs = ()):
-        """`config` and `data` fill the fields (the current run's); `vocab_size` (the current data's) lets
-        each field check the model's size as it is typed (Apply checks it for the chosen data anyway);
-        `outputs` are the files the app writes, which the data may not be."""
+                 outputs: Outputs = (), race: str = ""):
+        """`config` and `data` fill the fields (the current run's), `race` the race field (the current
+        race's, engine.race.race_text; "": one run); `vocab_size` (the current data's) lets each field check
+        the model's size as it is typed (Apply checks it for the chosen data anyway); `outputs` are the files
+        the app writes, which the data may not be."""
         super().__init__()
+        self.race = race
         self.base = config
         self.data = data
         self.vocab_size = vocab_size
@@ -299,7 +301,7 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
                 yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
             yield Label("", id="data-error", classes="field-error")  # below: the path takes the row
-            yield self._row("race", "race", "", lambda t: check_race(t, self.base),
+            yield self._row("race", "race", self.race, lambda t: check_race(t, self.base),
                             placeholder="e.g. lr=0.5,1,2 seed=1,2 (empty: one run)", error=False)
             yield Label("", id="race-error", classes="field-error")
             yield Label("", id="form-error", classes="field-error")
