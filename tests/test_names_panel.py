@@ -265,12 +265,13 @@ async def test_at_the_end_the_final_heading_stays_in_view_on_one_line(size):
         await pilot.press("space")
         await until(pilot, lambda: app.names.last[0].startswith("finished"))
         # the panel scrolls to the newest batch on its next refresh (later under load): wait for it
-        await until(pilot, lambda: app.names.shown_lines[-1].startswith("sample 20: "))
+        await until(pilot, lambda: app.names.shown_lines[-1] == app.names.text_lines[-1])
         width = app.names.scrollable_content_region.width
         shown = [line.rstrip() for line in app.names.shown_lines]
         assert shown[0].startswith("finished · T 0.50"), shown[0]  # pinned, whole
         assert shown[0].endswith("/20 new") or size[0] < 100  # the count of new names where it fits
-        assert shown[-1].startswith("sample 20: ")
+        final = app.names.text_lines[[line.startswith("finished") for line in app.names.text_lines].index(True) + 1:]
+        assert len(final) == 20 and shown[-1] == final[-1].rstrip()  # the 20th sample, on the bottom row
         assert not any(line.startswith("·") for line in shown)
         headings = [line for line in app.names.text_lines if line.startswith(("step ", "finished"))]
         assert headings and all(len(line.rstrip()) <= width for line in headings)
@@ -308,3 +309,26 @@ async def test_new_batches_under_a_shown_scrollbar_need_no_layout_and_the_newest
             assert bar.window_virtual_size == len(panel.text_lines)  # the thumb's range is the new length
             assert panel.scroll_offset.y == panel.max_scroll_y > 0  # at the newest
         assert layouts == []
+
+
+@pytest.mark.parametrize("columns", [14, 18, 21, 24, 30, 40])
+async def test_in_a_narrow_panel_the_final_samples_lose_their_number_before_a_letter(columns):
+    app = NamesApp()
+    cut, names = "abcdefghijklmnop", ["jrieliare", "emma", "abcdefghijklmnop", "li"]  # the third never reached BOS
+    async with app.run_test(size=(columns, 20)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.show_final(names * 3, 0.5, known=[n == "emma" for n in names * 3])
+        await pilot.pause()
+        width = panel.scrollable_content_region.width
+        lines = [line.rstrip() for line in panel.text_lines][-12:]
+    widest = len(cut + CUT_MARK)
+    for i, (line, name) in enumerate(zip(lines, names * 3), start=1):
+        shown = name + (CUT_MARK if name == cut else KNOWN_MARK if name == "emma" else "")
+        if len(f"sample 12: {cut}{CUT_MARK}") <= width:
+            assert line == f"sample {i:2d}: {shown}"  # the tutorial's format
+        elif len(f"12: {cut}{CUT_MARK}") <= width:
+            assert line == f"{i:2d}: {shown}"
+        elif widest <= width:
+            assert line == shown  # no number, every letter
+        else:
+            assert line == shown or (len(line) == width and line.endswith(CUT_MARK)), line

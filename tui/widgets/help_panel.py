@@ -169,7 +169,8 @@ SECTIONS = [
         "'T 0.50→0.60'. g, and the batches while training, use new random numbers. Names that are in the "
         "training data are dimmed and end in '·' (the model copied them), new ones are bold (it invented "
         "them); each heading says how many are new, e.g. '5/8 new'. When training ends, the run's own samples "
-        "are listed as the tutorial prints them ('sample  1: ...'), and + and - draw that list again in "
+        "are listed as the tutorial prints them ('sample  1: ...'; in a narrow panel ' 1: ...', then without "
+        "the number, before any letter is cut), and + and - draw that list again in "
         "place. With the tutorial's names (--data tutorial) and the default settings they are the tutorial's "
         "own 20 names; the default census names give others.",
         "A name is at most 16 characters, as on the page: the sampler stops after 16 tokens even if BOS has "

@@ -4,8 +4,9 @@ A batch is a heading (its step and temperature, and how many of its names are ne
 columns, one name per cell: cell width = the longest name + 2, as many columns as fit. Names that
 occur in the training data are dim with a trailing `·` (the model copied them); new ones are bold
 (it invented them). A name the sampler cut at its most tokens (16, as on the page) ends in `…`.
-The final samples are listed one per line in the tutorial's own format (`sample  1: aylan`); one wider
-than the panel is cut with `…` (a second line would read as another name).
+The final samples are listed one per line in the tutorial's own format (`sample  1: aylan`) where they
+all fit after it; in a narrow panel as `  1: aylan`, then without the number (`final_numbering`); only a
+name wider than the panel itself is cut with `…` (a second line would read as another name).
 A heading is one line: the parts that do not fit are left out, least important first (it wraps only
 when its first part alone is wider than the panel); when a batch's heading has scrolled out of view,
 it is pinned on the top row over that batch's names. Everything is laid out again when the width
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from rich.cells import cell_len, chop_cells
@@ -96,6 +97,19 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     return chop_cells(text, max(width - 1, 1))[0] + CUT_MARK if width > 1 else CUT_MARK[:width]
+
+
+def final_numbering(count: int, longest: int, width: int) -> Callable[[int], str]:
+    """How the final samples are numbered at this width: the tutorial's `sample  1: ` where every one of
+    them fits after it, else `  1: `, else no number (the list's order numbers them). Only a name wider
+    than the panel itself is then cut, with `…` (so a `…` nowhere stands for a cut that only the width
+    made, while a whole name would fit)."""
+    digits = max(2, len(str(count)))
+    forms: list[Callable[[int], str]] = [lambda i: f"sample {i:{digits}d}: ", lambda i: f"{i:{digits}d}: "]
+    for form in forms:
+        if cell_len(form(count)) + longest <= width:
+            return form
+    return lambda i: ""
 
 
 def display(name: str) -> str:
@@ -204,8 +218,10 @@ class NamesPanel(ScrollView, can_focus=False):
         entries = [(display(n), k, self._mark(n, k)) for n, k in zip(batch.names, known)]
         marked = batch.known is not None
         if batch.final:
+            number = final_numbering(len(entries), max((cell_len(n + m.strip()) for n, _, m in entries), default=0),
+                                     width)
             for i, (name, k, mark) in enumerate(entries):
-                text = fit(f"sample {i + 1:2d}: " + name + mark.strip(), width)  # one line each, as numbered
+                text = fit(number(i + 1) + name + mark.strip(), width)  # one line each, as numbered
                 lines.append([Segment(text, old if k else new if marked else Style())])
         elif entries:
             cell = cell_width(batch.names)
