@@ -111,6 +111,8 @@ class DashboardApp(App[int]):
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
+        with self.loop.lock:  # (its worker has not started) the first snapshot with the first measurement
+            self.loop.retake()
         self.naming.new_run()
         self.run_end = RunEnd(self)  # the note, the final samples and the outputs when the run ends
         self.dead_watch = DeadUnitWatch()
