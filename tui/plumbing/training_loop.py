@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 import numpy as np
 
@@ -285,17 +286,18 @@ class TrainingLoop:
             if race is not None:
                 self._race_steps(n, deadline)
                 return
-            record = None
+            record: StepRecord | None = None
+            steps = cast(Iterator[StepRecord], gen)  # a run's generator (a race's is read in _race_steps)
             try:
                 for i in range(n):
                     if self._stop or self._pick is not None or self._held_until or (
                             i & 7 == 7 and time.perf_counter() > deadline):
                         return
-                    item = next(gen, None)
+                    item = next(steps, None)
                     if item is None:  # the run's end: its last record stays the one shown
                         self._done, self._wanted_running = True, False
                         return
-                    record = item  # type: ignore[assignment]
+                    record = item
                     loss = record.loss
                     if loss - loss != 0.0:  # NaN or inf (StepRecord.diverged, without the call): the last record
                         self._done, self._wanted_running = True, False
