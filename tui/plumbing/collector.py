@@ -32,29 +32,23 @@ class Collector:
     def __init__(self, later: Callable[[float, Callable[[], None]], object]):
         self.later = later
         self.wanted = False
-        self.set_aside = 0  # objects set aside, last time
 
     def start(self) -> None:
         """After the first frame: everything made to start is set aside."""
         if self.wanted:
-            self._set_aside()
+            gc.freeze()
 
     def replaced(self, old: object) -> None:
         """`old` (a Run or a Race) has just been replaced: take everything back, and set aside again once
         `old` is gone and collected."""
         if self.wanted:
             gc.unfreeze()
-            self.set_aside = 0
             gone = weakref.ref(old)  # first looked for after the new run's first frames, not in the key's answer
             self.later(RETRY, lambda: self._when_gone(gone, TRIES))
 
     def _when_gone(self, old: weakref.ref, tries: int) -> None:
         gc.collect()
         if old() is None or tries == 0:
-            self._set_aside()
+            gc.freeze()
         else:
             self.later(RETRY, lambda: self._when_gone(old, tries - 1))
-
-    def _set_aside(self) -> None:
-        gc.freeze()
-        self.set_aside = gc.get_freeze_count()

@@ -281,13 +281,12 @@ class TrainingLoop:
         STEP_TIME seconds (a step on a very long name can take a second: a quit never waits for a whole
         burst of them). The requests are read before every step; the clock every 8 steps."""
         deadline = time.perf_counter() + STEP_TIME
-        gen, race = self._gen, self.race
         with self.lock:
-            if race is not None:
+            if self.race is not None:
                 self._race_steps(n, deadline)
                 return
             record: StepRecord | None = None
-            steps = cast(Iterator[StepRecord], gen)  # a run's generator (a race's is read in _race_steps)
+            steps = cast(Iterator[StepRecord], self._gen)  # a run's generator (a race's: _race_steps)
             try:
                 for i in range(n):
                     if self._stop or self._pick is not None or self._held_until or (
