@@ -11,9 +11,9 @@ import math
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual.widgets import Static
 
 from tui.plumbing import wording
+from tui.widgets.text_rows import TextRows
 
 SEPARATOR = " │ "
 
@@ -96,7 +96,7 @@ def worst_case(total: int, heldout: bool) -> StatusFigures:
     return StatusFigures("finished", total, total, 999.0, 999.0, 0.0, 0.0, 999.0 if heldout else None, total)
 
 
-class StatusLine(Static):
+class StatusLine(TextRows):
     """Redrawn every frame; asks for a (costly, whole-screen) layout only when its line count changes."""
 
     @staticmethod
@@ -117,5 +117,5 @@ class StatusLine(Static):
         first = lines[0].split(SEPARATOR)[0] if lines else ""
         text.stylize("bold red" if figures.diverged_at is not None else "bold", 0, len(first))
         text.append("\n" + run, style="dim")
-        if text.plain != str(self.content):
-            self.update(text, layout=False)
+        if text != self._text:
+            self.update(text)

@@ -10,12 +10,12 @@ where narrow. Names come from the data, so they are shown escaped and never as m
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import Static
 
 from engine import StepRecord
 from engine.printable import printable
 from engine.train import WHOLE_DATA
 from tui.plumbing import wording
+from tui.widgets.text_rows import TextRows
 
 
 def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0) -> Text:
@@ -70,16 +70,16 @@ def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
     return text
 
 
-class StepLine(Static):
-    DEFAULT_CSS = "StepLine { height: 1; width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }"
+class StepLine(TextRows):
+    DEFAULT_CSS = "StepLine { height: 1; width: 1fr; }"
 
     _shown: tuple[StepRecord | None, bool, int] = (None, False, 0)
 
     def show_record(self, record: StepRecord | None, finished: bool, diverged: bool, start: int = 0) -> None:
         self._shown = (record, diverged, start)
         text = step_text(record, diverged, self.content_size.width or 200, start)
-        if text.plain != str(self.content):
-            self.update(text, layout=False)  # one row always: never a layout of the whole screen
+        if text != self._text:
+            self.update(text)  # one row always: never a layout of the whole screen
 
     def on_resize(self) -> None:
         record, diverged, start = self._shown
