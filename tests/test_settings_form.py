@@ -367,3 +367,39 @@ async def test_the_data_fields_hint_is_whole_in_its_box(size):
         data = app.screen.query_one("#data", Input)
         shown = "".join(data.render_line(y).text for y in range(data.size.height)).strip()
         assert data.placeholder and data.placeholder in shown, (data.content_size.width, shown)
+
+
+def _typed_fast(app: App, keys: str) -> None:
+    """Keys as a terminal delivers them when typed fast: all queued before the first is handled."""
+    from textual import events
+
+    for key in keys.split():
+        app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+
+async def test_keys_typed_while_the_form_opens_go_to_its_first_field():
+    """The form takes a moment to open: keys typed in it (before a field has the focus) are the first
+    field's, in order, and never the dashboard's (a digit there switches the view under the form)."""
+    from engine import Run
+    from tui.app import DashboardApp
+
+    app = DashboardApp(Run.new(Config(num_steps=1000)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        _typed_fast(app, "o 2 5")  # `o` is handled after both digits arrived, by the dashboard's screen
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm) and app.screen.query_one("#lr", Input).value
+                    != "1.0", timeout=3)
+        assert app.screen.query_one("#lr", Input).value == "25" and app.panel.current == 1
+
+
+async def test_keys_that_reach_the_form_before_its_focus_are_typed_in_order():
+    app = FormApp(Config())
+    async with app.run_test(size=(120, 40)) as pilot:
+        form = app.screen
+        assert isinstance(form, SettingsForm)
+        await pilot.pause()
+        form.set_focus(None)  # as between the form's opening and Textual's first focus
+        _typed_fast(app, "0 . 2 5")
+        await until(pilot, lambda: form.query_one("#lr", Input).value != "1.0", timeout=3)
+        await pilot.pause(0.2)
+        assert form.query_one("#lr", Input).value == "0.25"

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -44,6 +44,7 @@ from engine.run import Run, embedded_names_path
 
 Outputs = Sequence[tuple[str, "str | Path | None"]]  # ("--save", path), ("--metrics", path): what the app writes
 POLL = 0.1  # seconds between looks at the apply's thread
+EDITING_KEYS = ("backspace", "delete", "left", "right", "home", "end")  # keys a field takes, besides text
 
 
 @dataclass(frozen=True)
@@ -320,6 +321,25 @@ class SettingsForm(ModalScreen[Settings | None]):
             *([Label("", id=f"{field_id}-error", classes="field-error")] if error else []),
             classes="settings-row",
         )
+
+    def on_key(self, event: events.Key) -> None:
+        """A key typed while the form is still opening (no field has the focus yet: Textual gives it once
+        the form is drawn, 0.1-0.3 s after `o` while training runs) was handed to the form itself, and
+        would go on to the dashboard's keys under it (a digit there switched the view; the text was
+        lost). It goes to the first field instead, which gets the focus at once, so that the keys typed
+        after it follow it there, in order. Keys typed together are all handed to the form before it
+        sees the first: a printable one that comes while a field has the focus was one of those (a field
+        takes every printable key itself), and goes to that field."""
+        field = self.focused if isinstance(self.focused, Input) else None
+        early = self.focused is None and (event.is_printable or event.key in EDITING_KEYS)
+        if not (early or (field is not None and event.is_printable)):
+            return
+        event.stop()
+        event.prevent_default()
+        if field is None:
+            field = self.query_one(f"#{FIELDS[0].id}", Input)
+            self.set_focus(field)  # now (Widget.focus waits a turn)
+        field.post_message(events.Key(event.key, event.character))
 
     def _show(self, field_id: str, message: str | None) -> None:
         self.query_one(f"#{field_id}-error", Label).update(Text(message or ""))
