@@ -574,3 +574,11 @@ READY_RACES = (
      "a wider model has more parameters, but with one token of context all of them can only learn the "
      "bigram table: every width ends near the same floor"),
 )
+
+
+def ready_race_of(variants: Sequence[Variant]) -> tuple[str, str, str] | None:
+    """The ready race (title, spec, what to look for) these variants are, however started (the palette,
+    the settings' race field, --race): the same settings raced, with the same values in the same order;
+    else None."""
+    text = race_text(variants)
+    return next((ready for ready in READY_RACES if ready[1] == text), None)

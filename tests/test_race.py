@@ -9,7 +9,16 @@ import pytest
 from helpers import train_losses
 
 from engine import Config, ConfigError, Run
-from engine.race import MAX_VARIANTS, Race, race_axis, race_configs, race_spec, race_text
+from engine.race import (
+    MAX_VARIANTS,
+    READY_RACES,
+    Race,
+    race_axis,
+    race_configs,
+    race_spec,
+    race_text,
+    ready_race_of,
+)
 
 DOCS = ["emma", "olivia", "ava", "isabella", "sophia", "mia", "amelia", "harper", "zoe", "li", "bob", "anna",
         "christopher", "x", "maximilian", "jo"]
@@ -264,3 +273,14 @@ def test_a_race_written_back_from_its_variants_makes_the_same_variants_in_the_sa
     assert text == spec  # as a learner writes it: the settings in their order, 1 not 1.0
     again = race_configs(base, race_spec(text))
     assert [(v.number, v.config, v.label) for v in again] == [(v.number, v.config, v.label) for v in variants]
+
+
+def test_a_ready_race_is_known_however_it_was_started():
+    """Typed in the race field or given to --race with the very values of a ready race, it is that ready
+    race (view 8 then says what to look for); other values, another order or a setting more: not."""
+    base = Config(num_steps=100, learning_rate=0.3, seed=7)
+    for ready in READY_RACES:
+        assert ready_race_of(race_configs(base, race_spec(ready[1]))) == ready
+    assert ready_race_of(race_configs(base, race_spec("lr=0.1,0.2,0.5,1,2"))) is None
+    assert ready_race_of(race_configs(base, race_spec("lr=5,2,1,0.5,0.2,0.1"))) is None
+    assert ready_race_of(race_configs(base, race_spec("seed=1,2,3,4,5,6,7,8 lr=0.5,1"))) is None

@@ -210,6 +210,24 @@ async def test_the_ready_made_races_start_from_the_palette_action_with_what_to_l
         assert ends == {100}
 
 
+async def test_a_ready_race_says_in_view_8_the_whole_of_what_to_look_for():
+    """The note line cuts a ready race's 'what to look for'; view 8 has it whole under the rows where the
+    panel has room (120x40, up to 6 variants), wrapped between words."""
+    app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for i, (_, spec, look) in enumerate(READY_RACES):
+            if len(race_configs(Config(), race_spec(spec))) > 6:
+                continue
+            await app.run_action(f"ready_race({i})")
+            await until(pilot, lambda: app.race is not None and app.shown_step == 0)
+            await pilot.pause(0.3)
+            lines = screen(app).splitlines()
+            start = next(j for j, line in enumerate(lines) if line.startswith("what to look for: "))
+            said = [line.rstrip() for line in lines[start : app.panel.region.bottom] if line.strip()]  # the panel's
+            assert " ".join(said) == f"what to look for: {look}", said
+            assert all(len(line) <= 120 for line in said) and len(said) >= 2
+
+
 async def test_the_settings_form_starts_a_race_and_refuses_a_bad_one():
     app = DashboardApp(Run.new(Config(num_steps=100)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(120, 40)) as pilot:

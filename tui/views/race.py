@@ -3,17 +3,20 @@ in the colour of its line on the plot and naming what differs. The picked varian
 the next-token chart and the other views show, and the plot draws as its main line) is marked ▶; a
 click on a row, or `v` / `V`, picks another; its ⠒ is in the moving average's colour, as the plot
 draws it. Where the panel has no room for every row, the picked variant's row stays in view and the
-head says how many more there are (`+2 more`). Outside a race it says how to start one. Lines of
+head says how many more there are (`+2 more`). A ready race (engine.race.READY_RACES, however started)
+says under the rows, where there is room, what to look for in it (the note line cuts it). Outside a race
+it says how to start one. Lines of
 words that do not fit take a shorter form, or end with `…`."""
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Hashable
 
 from rich.segment import Segment
 from rich.style import Style
 
-from engine.race import READY_RACES, Standing
+from engine.race import READY_RACES, Standing, ready_race_of
 from tui.plumbing import wording
 from tui.plumbing.line_colours import LINE_STYLES, line_style
 from tui.views import ViewInputs
@@ -37,6 +40,16 @@ TITLE = ("race: ranked by whole-data loss · v / V or a click on a row picks the
          "race: ranked by whole-data loss · v / V picks one")
 
 
+def look_lines(look: str, width: int, rows: int) -> list[str]:
+    """A ready race's 'what to look for' in at most `rows` lines of `width`, wrapped between words; the
+    last line ends with … if the words need more."""
+    lines = textwrap.wrap(f"what to look for: {look}", max(width, 1), break_on_hyphens=False)
+    if len(lines) > rows:
+        lines = lines[:rows]
+        lines[-1] = lines[-1][: max(width - 1, 0)].rstrip() + "…"
+    return lines
+
+
 def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> list[tuple[int, Standing]]:
     """The first `room` rows by rank, the picked variant's always among them (in place of the last)."""
     shown = rows[:room]
@@ -55,11 +68,13 @@ class RaceView(View):
 
     def compute(self, inputs: ViewInputs) -> object:
         if inputs.race is None:
-            return None, (), inputs.picked, inputs.race_drawn, False
+            return None, (), inputs.picked, inputs.race_drawn, False, None
         held = inputs.race.runs[0].heldout is not None  # a column for the held-out loss
+        ready = ready_race_of(inputs.race.variants)
         # the places as the snapshot took them, between two steps: read live, one row could be a step
         # ahead of the others (each variant's step is noted in turn)
-        return inputs.race.num_steps, list(inputs.standings), inputs.picked, inputs.race_drawn, held
+        return (inputs.race.num_steps, list(inputs.standings), inputs.picked, inputs.race_drawn, held,
+                None if ready is None else ready[2])
 
     def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
         total: int | None
@@ -67,7 +82,8 @@ class RaceView(View):
         picked: int
         drawn: tuple[int, ...]
         held: bool
-        total, table, picked, drawn, held = figures  # type: ignore[misc]
+        look: str | None
+        total, table, picked, drawn, held, look = figures  # type: ignore[misc]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         if total is None:
             out: list[Row] = [[Segment(wording.first_fit(NO_RACE, width), title)]]
@@ -96,6 +112,11 @@ class RaceView(View):
         for place, s in rows:
             out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                  pick, dim))
+        room = height - len(out)
+        if look is not None and room >= 2:  # a ready race: what to look for (under a blank row if it fits)
+            lines = look_lines(look, width, room)
+            gap = [[Segment("", label)]] if len(lines) < room and not lines[-1].endswith("…") else []
+            out += gap + [[Segment(line, label)] for line in lines]
         return out
 
     def _row(self, s: Standing, place: int, total: int, what: int, held: bool, is_picked: bool, drawn: bool,
