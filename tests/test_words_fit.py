@@ -263,3 +263,20 @@ def test_the_step_line_before_any_step_gives_its_hint_in_whole_words_at_every_wi
             assert hint in ("", " · space starts training, one name per step", " · space starts training",
                             " · space: start", " · space goes on training", " · space goes on", " · space: go on")
     assert step_text(None, False, 27).plain == "step 0 · space: start"
+
+
+@pytest.mark.parametrize("width", [27, 35, 40, 47, 52, 60, 80])
+def test_the_step_lines_form_holds_from_name_to_name(width):
+    """Names of 1 to 10 letters, at any step of a 30,000-step run, give the line one form at a width: the
+    same separators, the step number always or never, the figures whole (a longer name is cut in it)."""
+    from engine import StepRecord
+
+    forms = set()
+    for step in (0, 9, 999, 29_999):
+        for n in range(1, 16):
+            text = step_text(StepRecord(step, 2.71828, 0.501, "abcdefghijklmnop"[:n]), False, width, total=30_000).plain
+            assert len(text) <= width and "loss 2.7183" in text and "lr 0.5010" in text, text
+            forms.add((" · " in text, text.startswith("step ")))
+            if n <= 10 and text.startswith("step "):
+                assert f"'{'abcdefghijklmnop'[:n]}'" in text  # whole: the form is chosen for 10 letters
+    assert len(forms) == 1, forms

@@ -228,7 +228,7 @@ class DashboardApp(App[int]):
             if force or state_changed or not flat_out or self.frames % 2 == 0:
                 self._draw_figures(snap)
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, self.shown_diverged(snap),
-                                       snap.step)
+                                       snap.step, self.training.config.num_steps)
             self.naming.step_shown(snap.step)
             if state_changed:
                 self.refresh_bindings()

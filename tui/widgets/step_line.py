@@ -17,10 +17,13 @@ from engine.train import WHOLE_DATA
 from tui.plumbing import wording
 from tui.widgets.text_rows import TextRows
 
+REFERENCE_NAME = 10  # letters: the line's form is the one a name this long fits (longer ones are cut in it)
 
-def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0) -> Text:
+
+def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0, total: int = 0) -> Text:
     """The line at `width` characters. `start`: the steps the run had taken when it was shown (a run
-    loaded from a checkpoint starts there)."""
+    loaded from a checkpoint starts there); `total`: the run's steps (the form is chosen for its last
+    step's number, so that it holds from the first step to the last)."""
     if record is None:
         head = f"step {start:,}"
         hints = ([" · space starts training, one name per step", " · space starts training", " · space: start"]
@@ -36,11 +39,19 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
     else:
         head, style = f"step {record.step + 1:,}", "bold"
         parts = [f"loss {wording.loss(record.loss)}", f"lr {wording.learning_rate(record.lr)}"]
-    forms = [Text.assemble((head, style), " · ", (name, "bold"), *[" · " + p for p in parts]),
-             Text.assemble((head, style), " ", (name, "bold"), *[" " + p for p in parts])]
-    for text in forms:
-        if text.cell_len <= width:
-            return text
+    if diverged:
+        forms = [Text.assemble((head, style), sep, (name, "bold"), *[sep + p for p in parts]) for sep in (" · ", " ")]
+        fits = next((t for t in forms if t.cell_len <= width), None)
+        if fits is not None:
+            return fits
+    else:  # the form a name of REFERENCE_NAME letters fits at the run's last step, for every step: names of
+        # other lengths would switch the line between forms from one step to the next (a longer one is cut)
+        widest = len(f"step {max(total, record.step + 1):,}") + REFERENCE_NAME + 2 + sum(map(len, parts))
+        sep = next((sep for sep in (" · ", " ") if widest + len(sep) * (1 + len(parts)) <= width), None)
+        if sep is not None:
+            room = width - (len(head) + len(sep) * (1 + len(parts)) + sum(map(len, parts)))
+            cut = name if len(name) <= room else name[: room - 1] + "…"
+            return Text.assemble((head, style), sep, (cut, "bold"), *[sep + p for p in parts])
     # narrow (80 columns): the status says the step; the figures stay whole and the name is cut to fit
     figures = " ".join(parts)
     room = width - len(figures) - 1
@@ -73,14 +84,15 @@ def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
 class StepLine(TextRows):
     DEFAULT_CSS = "StepLine { height: 1; width: 1fr; }"
 
-    _shown: tuple[StepRecord | None, bool, int] = (None, False, 0)
+    _shown: tuple[StepRecord | None, bool, int, int] = (None, False, 0, 0)
 
-    def show_record(self, record: StepRecord | None, finished: bool, diverged: bool, start: int = 0) -> None:
-        self._shown = (record, diverged, start)
-        text = step_text(record, diverged, self.content_size.width or 200, start)
+    def show_record(self, record: StepRecord | None, finished: bool, diverged: bool, start: int = 0,
+                    total: int = 0) -> None:
+        self._shown = (record, diverged, start, total)
+        text = step_text(record, diverged, self.content_size.width or 200, start, total)
         if text != self._text:
             self.update(text)  # one row always: never a layout of the whole screen
 
     def on_resize(self) -> None:
-        record, diverged, start = self._shown
-        self.show_record(record, False, diverged, start)
+        record, diverged, start, total = self._shown
+        self.show_record(record, False, diverged, start, total)
