@@ -491,3 +491,23 @@ async def test_a_race_given_way_to_one_run_says_so_in_the_names_panel_and_r_keep
         await until(pilot, lambda: app.race is None)
         heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:3])
         assert "a new run in place of the race: variant 3's settings" in heading, heading
+
+
+async def test_in_a_race_the_plots_rate_is_the_step_lines_in_every_frame():
+    """The rate under the plot is the one the last step shown used, as the step line says it: read from the
+    frame's snapshot, not from the run's live history (the training thread is steps ahead of it)."""
+    race = Race.new(race_configs(Config(num_steps=1000, learning_rate=0.1), race_spec("lr=0.1,0.2")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(100))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        checked = 0
+        for _ in range(12):
+            await pilot.pause(0.13)
+            lines = screen(app).splitlines()
+            step_line = next(line for line in lines if line.lstrip().startswith("step ") and " loss " in line)
+            plot_rate = next(line for line in lines if line.startswith("lr ")).split(" lr ")[-1].split()[0]
+            line_rate = step_line.split(" lr ")[1].split()[0]
+            assert plot_rate == line_rate, (plot_rate, step_line)
+            checked += 1
+        await pilot.press("space")
+        assert checked == 12 and app.shown_step > 20

@@ -258,7 +258,7 @@ class DashboardApp(App[int]):
                                    ref.random_guess, ref.floor, run.diverged_at, self.gap_view,
                                    self.experiments.ghosts() + self.racing.variant_lines(), tuple(run.lr_changes),
                                    len(run.dataset) if run.config.gradient == "name" else 0, run.config.schedule,
-                                   run.config.gradient))
+                                   run.config.gradient, self.shown_step))
 
     def draw_chart(self) -> None:
         ds, t = self.training.dataset, self.token

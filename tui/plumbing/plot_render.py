@@ -72,6 +72,12 @@ class PlotFigures:
     epoch_steps: int = 0  # steps in one pass over the training names (0: not marked)
     schedule: str = "linear"  # the learning rate's schedule over the run (engine.train.decay)
     gradient: str = "name"  # each step's gradient: one name's, or the whole data's (a step's loss is then that)
+    taken: int = -1  # the steps taken as the frame's snapshot says (the step and status lines' step); -1: live
+
+    @property
+    def steps_taken(self) -> int:
+        """The steps the frame shows as taken: the snapshot's (the training thread may be steps ahead)."""
+        return self.taken if self.taken >= 0 else len(self.history)
 
 
 class Curves(Protocol):
@@ -653,7 +659,7 @@ def _frame(figures: PlotFigures, lay: Layout, canvas: _Canvas, margin: dict[int,
             bottom[_cell_of(b, end - 1)] = EPOCH
     for c, _ in x_ticks:
         bottom[c] = "┼" if bottom[c] == EPOCH else "┬"
-    taken = len(figures.history)
+    taken = figures.steps_taken
     if 0 < taken < figures.num_steps:  # the current column's bar, filling as its steps come
         c = _cell_of(b, taken - 1)
         a, z = int(b.edges[2 * c]), int(b.edges[min(2 * c + 2, b.n)])
@@ -695,7 +701,7 @@ def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> 
     frac = rates / max(float(bases.max()), 1e-300)
     chars = "".join(BLOCKS[int(round(min(max(f, 0.0), 1.0) * 8))] for f in frac.tolist()).ljust(cols)
     passed = (b.current + 1) // 2 if b.current >= 0 else 0
-    taken = len(figures.history)  # the rate the last step used, as the step line says it (step 1's before any)
+    taken = figures.steps_taken  # the rate the last step used, as the step line says it (step 1's before any)
     lr_now = float(lr_used(changes, figures.num_steps, np.array([max(taken, 1)]), figures.schedule)[0])
     rate = rate_in(lr_now, geo.margin_w - 5)  # " lr " before it, a space after: it never meets the edge
     margin = f" lr {rate}" if rate else ""
