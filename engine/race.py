@@ -129,17 +129,30 @@ def setting_words(name: str, value: object) -> str:
         return SCHEDULE_WORDS.get(str(value), f"{value} schedule")
     if name == "gradient":
         return GRADIENT_WORDS.get(str(value), f"{value} gradient")
+    if name == "hidden" and value is None:
+        return "hidden 4 x n_embd"
     return f"{RACE_LABELS.get(name, name)} {_show(value)}"
 
 
+PAGE_SETTINGS = ("lr", "n-embd", "hidden", "schedule", "gradient")  # what a ready race takes from the page
+
+
 def page_base(base: Config, axes: Sequence[tuple[str, Sequence[object]]]) -> Config:
-    """`base` with the tutorial's schedule (linear) and gradient (one name a step), each unless the race
-    varies it: what a ready-made race starts from, so that it shows what its text promises whatever
-    the run before it used (a whole-data gradient does not diverge where one name a step does)."""
+    """`base` with the tutorial's learning rate (1.0), sizes (n_embd 16, hidden 4 x n_embd), schedule
+    (linear) and gradient (one name a step), each unless the race varies it: what a ready-made race
+    starts from, so that it shows what its text promises whatever the run before it used (after a run
+    at lr 8 every variant of "decay vs constant" diverged; a whole-data gradient does not diverge where
+    one name a step does). The data, steps, seed, hold-out and sampling stay the run's."""
     raced = {name for name, _ in axes}
     page = Config()
-    changes = {s: getattr(page, s) for s in ("schedule", "gradient") if s not in raced}
+    changes = {RACE_SETTINGS[s]: getattr(page, RACE_SETTINGS[s]) for s in PAGE_SETTINGS if s not in raced}
     return base.with_(**changes)
+
+
+def put_back(current: Config, base: Config) -> list[str]:
+    """The page's settings `page_base` put back in place of the current run's, as a note says them."""
+    return [setting_words(s, getattr(base, RACE_SETTINGS[s])) for s in PAGE_SETTINGS
+            if getattr(base, RACE_SETTINGS[s]) != getattr(current, RACE_SETTINGS[s])]
 
 
 # --- the lockstep trainer ------------------------------------------------------------------------------

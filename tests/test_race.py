@@ -13,6 +13,8 @@ from engine.race import (
     MAX_VARIANTS,
     READY_RACES,
     Race,
+    page_base,
+    put_back,
     race_axis,
     race_configs,
     race_spec,
@@ -284,3 +286,26 @@ def test_a_ready_race_is_known_however_it_was_started():
     assert ready_race_of(race_configs(base, race_spec("lr=0.1,0.2,0.5,1,2"))) is None
     assert ready_race_of(race_configs(base, race_spec("lr=5,2,1,0.5,0.2,0.1"))) is None
     assert ready_race_of(race_configs(base, race_spec("seed=1,2,3,4,5,6,7,8 lr=0.5,1"))) is None
+
+
+def test_a_ready_race_takes_the_pages_rate_sizes_schedule_and_gradient_unless_it_races_them():
+    """QA: after a run at lr 8 with n_embd 4, every variant of "decay vs constant" diverged. A ready race
+    takes the page's settings that decide how training goes; the data, steps, seed and sampling stay."""
+    page = Config()
+    current = Config(num_steps=300, learning_rate=8.0, n_embd=4, hidden=16, seed=43, schedule="cosine",
+                     gradient="data", temperature=0.9)
+    for _, spec, _ in READY_RACES:
+        axes = race_spec(spec)
+        base = page_base(current, axes)
+        raced = {name for name, _ in axes}
+        for variant in race_configs(base, axes):
+            c = variant.config
+            assert (c.num_steps, c.temperature) == (300, 0.9) and c.seed == (c.seed if "seed" in raced else 43)
+            assert c.learning_rate == (c.learning_rate if "lr" in raced else page.learning_rate)
+            assert c.n_embd == (c.n_embd if "n-embd" in raced else page.n_embd)
+            assert c.hidden_size == 4 * c.n_embd  # the page's hidden width (none of the ready races races it)
+            assert c.schedule == (c.schedule if "schedule" in raced else "linear")
+            assert c.gradient == (c.gradient if "gradient" in raced else "name")
+    base = page_base(current, race_spec("schedule=linear,constant"))
+    assert put_back(current, base) == ["lr 1.0", "n_embd 16", "hidden 4 x n_embd", "one-name gradient"]
+    assert put_back(page, page_base(page, race_spec("seed=1,2"))) == []

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from engine import Config, Run
 from engine.errors import MicroMLPError
-from engine.race import READY_RACES, Race, page_base, race_configs, race_spec, setting_words, variant_curves
+from engine.race import READY_RACES, Race, page_base, put_back, race_configs, race_spec, variant_curves
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.training_loop import TrainingLoop
 from tui.views.race import colour_of
@@ -108,14 +108,14 @@ class Racing:
 
     async def ready_race(self, index: int) -> None:
         """One of the palette's ready races (engine.race.READY_RACES), with a note on what to look at.
-        It starts from the current settings but with the tutorial's schedule and gradient, unless it
-        races them (engine.race.page_base); the note says so when that changed what the run used."""
+        It starts from the current settings but with the tutorial's learning rate, sizes, schedule and
+        gradient, unless it races them (engine.race.page_base); the note says so when that changed what the run used."""
         title, spec, look = READY_RACES[index]
         current = self.host.training.config.with_(temperature=self.host.temperature)
         base = page_base(current, race_spec(spec))
         await self.start(spec, base)
         if self.host.race is not None:
-            back = [setting_words(s, getattr(base, s)) for s in ("schedule", "gradient")
-                    if getattr(base, s) != getattr(current, s)]
-            since = f" (from the page's {' and '.join(back)})" if back else ""
+            back = put_back(current, base)
+            since = f" (from the page's {', '.join(back[:-1])}{' and ' if len(back) > 1 else ''}{back[-1]})" \
+                if back else ""
             self.host.set_note(f"{title}{since}: {look}", sticky=True)
