@@ -332,3 +332,22 @@ async def test_in_a_narrow_panel_the_final_samples_lose_their_number_before_a_le
             assert line == shown  # no number, every letter
         else:
             assert line == shown or (len(line) == width and line.endswith(CUT_MARK)), line
+
+
+async def test_the_names_follow_a_theme_change_at_once():
+    """QA: after a theme change the headings kept the theme before's colour (navy on black once back to
+    the dark theme): they are laid out again in the new theme's styles."""
+    app = DashboardApp(Run.new(Config(num_steps=300)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.5)
+        names = app.names
+
+        def heading_colour():
+            rows = [list(names.render_line(y)) for y in range(names.scrollable_content_region.height)]
+            row = next(row for row in rows if row and row[0].text.startswith("step "))  # a batch's heading
+            return row[0].style.color
+
+        for theme in ("textual-light", "textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause(0.3)
+            assert heading_colour() == names.get_component_rich_style("names-panel--heading").color, theme

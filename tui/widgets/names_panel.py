@@ -280,8 +280,11 @@ class NamesPanel(ScrollView, can_focus=False):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._cache.clear()  # a theme change: the styles baked into the lines are stale
+        # laid out again when next drawn, not now: the component classes' styles (the headings', the names')
+        # are updated after this widget's own, and read now they were the theme before's (QA)
+        self._laid_for = -1
         if self.is_mounted:
-            self._lay_out()
+            self.refresh()
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
