@@ -280,3 +280,18 @@ def test_the_step_lines_form_holds_from_name_to_name(width):
             if n <= 10 and text.startswith("step "):
                 assert f"'{'abcdefghijklmnop'[:n]}'" in text  # whole: the form is chosen for 10 letters
     assert len(forms) == 1, forms
+
+
+def test_the_status_says_no_rate_before_one_is_measured_and_rounds_the_eta_up():
+    """QA: `running … 0 steps/s` in a run's first half second (nothing measured yet), and `ETA 0:00` with
+    95 steps (about a second) left."""
+    from tui.widgets.status_line import StatusFigures, optional_items
+
+    def items(state: str, step: int, rate: float, total: int = 1000) -> dict[str, str]:
+        return dict(optional_items(StatusFigures(state, step, total, 2.5, 2.5, rate, 3.0)))
+
+    assert items("running", 4, 0.0)["rate"] == "-- steps/s"
+    assert items("paused", 500, 0.0)["rate"] == "0 steps/s" and items("idle", 0, 0.0)["rate"] == "0 steps/s"
+    assert items("running", 905, 100.0)["eta"] == "ETA 0:01"
+    assert items("running", 0, 100.0, total=6_050)["eta"] == "ETA 1:01"  # 60.5 s: a minute and a second
+    assert items("running", 999, 1e6)["eta"] == "ETA 0:01" and items("finished", 1000, 0.0)["eta"] == "ETA --:--"

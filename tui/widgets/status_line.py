@@ -67,8 +67,10 @@ def essential_items(f: StatusFigures) -> list[str]:
 
 def optional_items(f: StatusFigures) -> list[tuple[str, str]]:
     """(item, its kind) in the order shown; shown only where they fit."""
-    eta = (f.total - f.step) / f.rate_now if f.rate_now > 0 else math.inf
-    return [("rate", f"{rate(f.rate_now)} steps/s"), ("elapsed", f"elapsed {clock(f.elapsed)}"),
+    eta = math.ceil((f.total - f.step) / f.rate_now) if f.rate_now > 0 else math.inf  # 0:00 only at the end
+    # running, before its first second was measured: no rate yet, not 0 (paused or idle it is 0)
+    speed = "--" if f.state == "running" and f.rate_now <= 0 else rate(f.rate_now)
+    return [("rate", f"{speed} steps/s"), ("elapsed", f"elapsed {clock(f.elapsed)}"),
             ("eta", f"ETA {clock(eta) if f.state == 'running' else '--:--'}")]
 
 
