@@ -181,3 +181,18 @@ async def test_a_rate_changed_while_training_flat_out_is_numbered_alike_in_the_n
             await until(pilot, lambda s=said, b=base: f"{b} from step {s.group(1)}" in app.run_line())
             assert "," in said.group(1)  # thousands separated, as the run line writes them
         await until(pilot, lambda: app.training.step > 10_000)
+
+
+async def test_the_note_says_whether_the_settings_applied_were_new():
+    """QA: applying the form unchanged said "a new run with the new settings"."""
+    app = DashboardApp(Run.new(Config(num_steps=300)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("plus")  # the sampling temperature: not a setting of the training
+        for lr, words in (("", "the same settings"), ("0.5", "the new settings")):
+            await pilot.press("o")
+            await until_long(pilot, lambda: isinstance(app.screen, SettingsForm) and app.focused is not None)
+            if lr:
+                app.screen.query_one("#lr", Input).value = lr
+            await pilot.press("enter")
+            await until_long(pilot, lambda: not isinstance(app.screen, SettingsForm) and "a new run" in app.note)
+            assert f"a new run with {words}" in app.note, app.note

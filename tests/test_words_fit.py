@@ -13,6 +13,7 @@ from engine import Config, Run, StepRecord
 from engine.race import Race, race_configs, race_spec
 from engine.train import WHOLE_DATA
 from tui.app import DashboardApp
+from tui.plumbing import wording
 from tui.plumbing.training_loop import SPEEDS, State, speed_label
 from tui.views.race import RaceView
 from tui.widgets.names_panel import Batch
@@ -295,3 +296,30 @@ def test_the_status_says_no_rate_before_one_is_measured_and_rounds_the_eta_up():
     assert items("running", 905, 100.0)["eta"] == "ETA 0:01"
     assert items("running", 0, 100.0, total=6_050)["eta"] == "ETA 1:01"  # 60.5 s: a minute and a second
     assert items("running", 999, 1e6)["eta"] == "ETA 0:01" and items("finished", 1000, 0.0)["eta"] == "ETA --:--"
+
+
+def test_a_long_note_is_cut_between_words():
+    """QA: notes were cut inside a word (`watch wher…`): now after the last whole word that fits."""
+    note = ("learning rates 0.1 .. 5 (from the page's lr 1.0): too small learns slowly, larger learns faster, "
+            "until a rate too large overshoots: watch where training diverges (the variant stops)")
+    for width in range(12, len(note) + 5):
+        shown = wording.cut_words(note, width)
+        assert len(shown) <= width
+        if len(note) <= width:
+            assert shown == note
+            continue
+        assert shown.endswith("…") and note.startswith(shown[:-1])
+        assert note[len(shown) - 1] in " ,:(", (width, shown)  # what follows the last word shown: it is whole
+    assert wording.cut_words("x" * 300, 40) == "x" * 39 + "…"  # one word longer than the line: cut inside it
+
+
+async def test_the_note_line_shows_a_long_note_cut_between_words():
+    app = DashboardApp(Run.new(Config(num_steps=100)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        note = "a note of many words " * 8 + "the end"
+        app.set_note(note, sticky=True)
+        await pilot.pause(0.3)
+        shown = str(app.note_line.render())
+        assert app.note == note and shown.endswith("…") and note.startswith(shown[:-1])
+        assert note[len(shown) - 1] == " "  # the cut falls between two words

@@ -298,8 +298,9 @@ class DashboardApp(App[int]):
         self.pace.show(speed_label(self.loop.speed))
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
             self.note = ""
-        if str(self.note_line.content) != self.note:
-            self.note_line.update(self.note, layout=False)
+        shown = self.note_shown()
+        if str(self.note_line.content) != shown:
+            self.note_line.update(shown, layout=False)
 
     def run_line(self) -> str:
         """The current run in one line: data, learning rate and its changes, sizes, seed, steps, params."""
@@ -316,7 +317,11 @@ class DashboardApp(App[int]):
         the next note)."""
         self.note = note
         self._note_until = None if sticky else time.monotonic() + NOTE_SECONDS
-        self.note_line.update(note, layout=False)
+        self.note_line.update(self.note_shown(), layout=False)
+
+    def note_shown(self) -> str:
+        """The note as its one line shows it: cut between words, with `…`, where it is too long."""
+        return wording.cut_words(self.note, self.note_line.content_size.width or self.size.width - 2)
 
     # --- keys -------------------------------------------------------------------------------------
     def refresh_bindings(self) -> None:

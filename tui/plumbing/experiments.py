@@ -137,7 +137,11 @@ class Experiments:
                 h.set_note(f"settings not applied: {exc}", sticky=True)
                 return
         # the run on screen is kept with ITS data; the new one trains on the form's
-        await h.replace_run(run, "a new run with the new settings", settings.data, new_data=True)
+        same = h.race is None and run.config == h.training.config.with_(temperature=settings.config.temperature,
+                                                                      top_k=settings.config.top_k) \
+            and settings.data == h.data
+        what = "a new run with the same settings" if same else "a new run with the new settings"
+        await h.replace_run(run, what, settings.data, new_data=True)
         h.temperature, h.top_k = settings.config.temperature, settings.config.top_k  # the form's sampling on screen
 
     async def scale_lr(self, factor: float) -> None:

@@ -74,6 +74,20 @@ def first_fit(forms: Sequence[str], width: int) -> str:
     return last[: max(width - 1, 0)] + "…" if width > 0 else ""
 
 
+def cut_words(text: str, width: int) -> str:
+    """`text` in `width` columns: whole if it fits, else cut after its last whole word that leaves room
+    for `…` (inside a word only when that word is longer than half the line)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:max(width, 0)]
+    head = text[: width - 1]
+    if text[width - 1] != " " and " " in head:  # the cut falls inside a word: back to the space before it
+        words = head.rsplit(" ", 1)[0]
+        head = words if len(words) >= width // 2 else head
+    return head.rstrip(" ,;:·(") + "…"
+
+
 PAGE_SHAPE_PARAMS = 27 * 16 + 64 * 16 + 27 * 64  # the page's model (3,184): the only one its figure is about
 
 
