@@ -264,3 +264,25 @@ def test_an_earlier_run_is_a_dimmed_labelled_line_that_holds_still():
     newest = frames[0][0]
     for r in range(top + 1, bottom):  # with a ghost on it, the plot still holds still
         assert a[r][: c0 + newest] == b[r][: c0 + newest]
+
+
+def test_the_key_never_shows_a_kept_runs_mark_without_a_word():
+    """QA: at 80x24 the key read `... ┄floor ⠒ ┆ diverged`: a bare ⠒ for the kept runs, which says nothing."""
+    from tui.plumbing.plot_render import Ghost
+
+    old = Run.new(Config(num_steps=300))
+    old.track_exact()
+    for _ in old.steps():
+        pass
+    run = Run.new(Config(num_steps=300))
+    run.track_exact()
+    gen = run.steps()
+    for _ in range(50):
+        next(gen)
+    fig = PlotFigures(run.history, run.exact_track, 300, 1.0, run.reference.random_guess, run.reference.floor,
+                      ghosts=(*[Ghost(f"{n} lr 0.{n}", _Curves(old), colour=n, variant=True) for n in (3, 4, 6)],
+                              Ghost("lr 0.3", _Curves(old), colour=2)), diverged_at=49)  # a race, a kept run
+    for width in range(64, 130, 3):
+        key = cells(render_plot(fig, PlotState.for_run(fig), width, 20))[0]
+        kept = "".join(ch for ch, st in key if st == "line-2")
+        assert kept.strip() not in ("", "⠒"), (width, "".join(ch for ch, _ in key))

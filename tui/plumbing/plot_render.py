@@ -549,7 +549,7 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
         long, short, compact, tiny = (long + [("  ", "axis"), ("⠒ kept runs (labels at right)", first)],
                                       short + [(" ", "axis"), ("⠒ kept runs", first)],
                                       compact + [(" ", "axis"), ("⠒ kept", first)],
-                                      tiny + [(" ", "axis"), ("⠒", first)])
+                                      tiny + [(" ", "axis"), ("⠒kept", first)])  # never a bare ⠒ (QA)
         if any(g.baseline for g in figures.ghosts):
             base = next(g.style for g in figures.ghosts if g.baseline)
             long, short = long + [("  ", "axis"), ("◆ baseline (thick)", base)], short + [(" ", "axis"),
