@@ -207,6 +207,8 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
     bench_race.py does), so that both see the same load on a shared machine: the app trains for a slice,
     then is paused while a headless run of its own steps on the screen's thread (which draws nothing then).
     Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices.
+    Each app slice is compared with the mean of the headless slices either side of it (one more headless
+    slice comes first): the machine's speed drifts within seconds, and a bracket cancels a steady drift.
     `race`: a race of 8 seeds on both sides (race steps/s; the app tracks each variant's whole-data loss
     for its leaderboard, the headless race does not)."""
     if race:
@@ -223,6 +225,9 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
     async with app.run_test(size=(120, 40)) as pilot:
         app.action_view(view)
         await pilot.pause(0.3)
+        steps, took = headless_slice(gen, slice_s)  # the first app slice's headless slice before it
+        before = steps / took
+        head_steps, head_time = head_steps + steps, head_time + took
         for _ in range(slices):
             app.action_play()
             await asyncio.sleep(0.3)  # running again before the slice
@@ -238,7 +243,8 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
             await asyncio.sleep(0.2)  # the worker has stopped
             steps, took = headless_slice(gen, slice_s)
             head_steps, head_time = head_steps + steps, head_time + took
-            pairs.append(app_rate / (steps / took))
+            pairs.append(app_rate / ((before + steps / took) / 2))  # bracketed: the headless slices either side
+            before = steps / took
     return {"app": app_steps / app_time, "head": head_steps / head_time, "ui_ms": ui / max(frames, 1) * 1e3,
             "fps": frames / app_time, "pairs": pairs}
 
@@ -361,6 +367,9 @@ def in_terminal_alternating(seconds: float, slices: int = 8) -> dict[str, Any]:
         time.sleep(1.0)
         term.keys("space")
         step = int(term.wait_for(shown).group(1).replace(",", ""))
+        steps, took = headless_slice(gen, slice_s)  # the first app slice's headless slice before it
+        before = steps / took
+        head_steps, head_time = head_steps + steps, head_time + took
         for _ in range(slices):
             time.sleep(0.3)  # its last frame drawn
             t0 = time.perf_counter()
@@ -376,7 +385,8 @@ def in_terminal_alternating(seconds: float, slices: int = 8) -> dict[str, Any]:
             step = now
             steps, took = headless_slice(gen, slice_s)
             head_steps, head_time = head_steps + steps, head_time + took
-            pairs.append(app_rate / (steps / took))
+            pairs.append(app_rate / ((before + steps / took) / 2))  # bracketed, as in `alternating`
+            before = steps / took
     finally:
         term.close()
     return {"app": app_steps / app_time, "head": head_steps / head_time, "pairs": pairs}
@@ -425,9 +435,10 @@ def main() -> None:
     if not a.skip_tmux and shutil.which("tmux"):
         alternated("in a real terminal", in_terminal_alternating(2 * a.seconds), extra=" (tmux 120x40, the status "
                    "line's step count read while paused)")
-    print("(alternating slices: 8 x 1 s of the app flat out, 8 x 1 s of a headless run between them, so that both "
-          "see the same load; Pilot 120x40 unless said. The target lines below read the median of the 8 slice "
-          "pairs' ratios: a burst of load from elsewhere moves one pair, not the median)")
+    print("(alternating slices: 8 x 1 s of the app flat out, 9 x 1 s of a headless run around them, so that both "
+          "see the same load; each app slice against the mean of the two headless slices either side of it; "
+          "Pilot 120x40 unless said. The target lines below read the median of the 8 slice pairs' ratios: a "
+          "burst of load from elsewhere moves one pair, not the median)")
     base = headless_rate(a.seconds)
     r = measured(in_app(a.seconds, a.soak_steps, timed))
     after = headless_rate(a.seconds)

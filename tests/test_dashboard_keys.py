@@ -173,3 +173,31 @@ async def test_a_passing_note_fades_and_a_sticky_one_stays():
         app.set_note("training diverged", sticky=True)
         await pilot.pause(0.3)
         assert app.note == "training diverged"
+
+
+def _contrast(a, b) -> float:
+    """WCAG contrast ratio of two rich colours."""
+    def lum(c) -> float:
+        f = [v / 255 for v in c.get_truecolor()]
+        f = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in f]
+        return 0.2126 * f[0] + 0.7152 * f[1] + 0.0722 * f[2]
+    hi, lo = sorted([lum(a), lum(b)], reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+async def test_in_either_theme_dim_is_dimmer_and_the_picked_row_is_readable():
+    """QA (light theme): view 8's picked row was white on orange, hard to read; the lr row's part not yet
+    run was black, stronger than the part run. In both themes: the picked row reads (contrast >= 4.5),
+    dim is dimmer than text, the rate's future part dimmer than its past."""
+    app = _app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for theme in ("textual-dark", "textual-light"):
+            app.theme = theme
+            await pilot.pause(0.3)
+            view = app.panel.views[8]
+            palette, bg = view.palette, view.rich_style.bgcolor
+            pick = palette.style["pick"]
+            assert _contrast(pick.color, pick.bgcolor or bg) >= 4.5, theme
+            assert _contrast(palette.style["dim"].color, bg) < _contrast(palette.style["text"].color, bg), theme
+            styles, plot_bg = app.plot.styles_by_name(), app.plot.rich_style.bgcolor
+            assert _contrast(styles["lr-future"].color, plot_bg) < _contrast(styles["lr"].color, plot_bg), theme

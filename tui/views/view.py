@@ -122,7 +122,7 @@ class View(Widget):
     View > .view--pos { color: $primary; }
     View > .view--zero { color: $panel; }
     View > .view--hot { color: $warning; text-style: bold; }
-    View > .view--pick { color: $accent; text-style: bold reverse; }
+    View > .view--pick { color: $foreground; background: $accent-muted; text-style: bold; }
     """
     STYLE_NAMES = ("title", "text", "label", "dim", "mark", "hot", "pick")
 
