@@ -16,7 +16,7 @@ from tui.plumbing.training_loop import SPEEDS, State
 async def test_a_save_path_with_markup_characters_is_shown_as_it_is(tmp_path):
     path = tmp_path / "mk" / "[/x].npz"  # a folder that does not exist, and [/x] would be a markup tag
     app = DashboardApp(Run.new(Config(num_steps=100)), save_path=str(path))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(300, 40)) as pilot:  # wide: the whole note on its line (a path is long)
         await pilot.press("s")
         await until(pilot, lambda: "not saved" in app.note)
         await pilot.pause(0.2)

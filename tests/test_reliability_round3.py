@@ -125,7 +125,7 @@ async def test_save_and_metrics_flags_are_written_at_the_end_of_the_run(tmp_path
     save, metrics = tmp_path / "c.npz", tmp_path / "m.csv"
     app = DashboardApp(Run.new(Config(num_steps=60, schedule=schedule), DOCS), save_path=str(save),
                        metrics=str(metrics), speed_index=FAST)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(300, 40)) as pilot:  # wide: the whole note on its line (two paths)
         await pilot.press("space")
         await until(pilot, lambda: "(--save)" in str(app.note_line.content), timeout=15)
         assert "wrote steps 1-60" in str(app.note_line.content)
@@ -158,7 +158,7 @@ async def test_saving_to_a_pipe_with_no_reader_says_so_and_never_hangs(tmp_path)
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     app = DashboardApp(Run.new(Config(num_steps=100), DOCS), save_path=str(fifo))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(300, 40)) as pilot:  # wide: the whole note on its line (a path is long)
         await pilot.press("full_stop")
         await until(pilot, lambda: app.shown_step == 1)
         await pilot.press("s")

@@ -27,7 +27,7 @@ BACKGROUND = "#121212"  # textual-dark's background, under the plot
 COLOURS = {
     "axis": "#e0e0e0", "title": "#e0e0e0", "one-name": "#b6b6b6", "beyond": "#b6b6b6", "moving-avg": "#368ae9",
     "whole-data": "#ffc473", "held-out": "#c061cb", "guess": "#d17e92", "floor": "#8ad4a1",
-    "diverged": "#b93c5b", "lr-change": "#004578", "kept": LINE_HEX[0], "baseline": LINE_HEX[0],
+    "diverged": "#b93c5b", "lr-change": "#5684a5", "kept": LINE_HEX[0], "baseline": LINE_HEX[0],
     "variant": LINE_HEX[0],
 }  # kept runs, the baseline and a race's other variants: each in its own line's colour (LINE_HEX), as on screen
 STROKES = {  # (width, dash) of each kind

@@ -74,17 +74,22 @@ def first_fit(forms: Sequence[str], width: int) -> str:
     return last[: max(width - 1, 0)] + "…" if width > 0 else ""
 
 
+LONG_WORD = 24  # characters: a word this long (a path) is cut inside rather than left out whole
+
+
 def cut_words(text: str, width: int) -> str:
     """`text` in `width` columns: whole if it fits, else cut after its last whole word that leaves room
-    for `…` (inside a word only when that word is longer than half the line)."""
+    for `…`; inside a word when that word is long (a path: its beginning shows) or the words before it
+    fill less than half the line."""
     if len(text) <= width:
         return text
     if width <= 1:
         return "…"[:max(width, 0)]
     head = text[: width - 1]
     if text[width - 1] != " " and " " in head:  # the cut falls inside a word: back to the space before it
-        words = head.rsplit(" ", 1)[0]
-        head = words if len(words) >= width // 2 else head
+        words, part = head.rsplit(" ", 1)
+        long_word = len(part) + len(text[width - 1 :].split(" ", 1)[0]) > LONG_WORD
+        head = words if len(words) >= width // 2 and not long_word else head
     return head.rstrip(" ,;:·(") + "…"
 
 
