@@ -33,6 +33,7 @@ async def test_the_key_bar_follows_the_state():
         await pilot.press("l")
         assert "l View:left to learn" in key_bar(app)  # the view's name as the plot titles it
         assert "q Quit" in key_bar(app) and len(key_bar(app).rstrip()) <= 80  # every key fits
+        assert key_bar(app).rstrip().endswith("^p Palette")  # at 80 columns too: the ready races are there (QA)
         await pilot.resize_terminal(120, 30)
         await pilot.pause(0.1)
         assert key_bar(app).rstrip().endswith("^p Palette")  # where there is room
