@@ -45,7 +45,7 @@ KEYS = [
     ("o", "settings: learning rate, steps, sizes, seed, temperature, top-k, samples, hold-out fraction, lr "
           "schedule, gradient, data (a "
           "button fills in the tutorial's names); apply starts a new run (escape cancels); the run it replaces "
-          "stays on the plot as a line of its own colour"),
+          "stays on the plot as a line of its own colour, unless the new run would only draw it again"),
     ("< >", "halve / double the learning rate's base from the next step on; the schedule goes on from the new "
             "base (linear: its decay towards 0; constant: the base itself; cosine: its curve towards 0), and "
             "the plot marks the step (╎). After a divergence, < starts a new run at half the rate"),
@@ -113,7 +113,9 @@ SECTIONS = [
         "run started.",
     ]),
     ("Experiments: earlier runs, the learning rate, a held-out set", [
-        "When a run is replaced (r, n, or new settings with o) it is kept: its moving average stays on the plot "
+        "When a run is replaced (r, n, or new settings with o) it is kept, unless the new run would only draw "
+        "the same curve again (r, or the same settings, data and seed, with the rate never changed mid-run: "
+        "the note says so): its moving average stays on the plot "
         "as a braille line in a colour of its own (the same in its label and the runs view), labelled in full "
         "in the right margin with what differs from the current run (e.g. 'lr 0.5', 'seed 43, n_embd 32'), "
         "beside where its line ends (its # alone where the whole label has no room there, none where other "
@@ -148,7 +150,9 @@ SECTIONS = [
         "right margin beside where its line ends (on that row or the next; where those are other labels', it is "
         "left out; a variant's label goes before a kept run's, the lowest line's first unless that labels "
         "fewer). Up to 8 variants are "
-        "drawn at 100 columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6), and "
+        "drawn at 100 columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6, with "
+        "the leader, the lowest whole-data loss, in place of the middle one nearest to it: 1, 3, 5, 6 when 5 "
+        "leads), and "
         "always the one shown; view 8 lists them all.",
         "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
