@@ -31,7 +31,7 @@ KEYS: list[BindingType] = [  # the footer shows what fits in 80 columns; the pai
     Binding("l", "loss_view", f"View:{wording.LEFT_TO_LEARN}"),
     Binding("s", "save", "Save"),
     Binding("e", "export", "Export", show=False),
-    Binding("o", "settings", "Setup"),
+    Binding("o", "settings", "Setup", priority=True),  # at once: the keys typed after it go to the form
     Binding("less_than_sign", "scale_lr(0.5)", "Halve lr", show=False),
     Binding("greater_than_sign", "scale_lr(2)", "Double lr", show=False),
     Binding("question_mark", "help", "Help", key_display="?"),
