@@ -379,7 +379,8 @@ def _typed_fast(app: App, keys: str) -> None:
 
 async def test_keys_typed_while_the_form_opens_go_to_its_first_field():
     """The form takes a moment to open: keys typed in it (before a field has the focus) are the first
-    field's, in order, and never the dashboard's (a digit there switches the view under the form)."""
+    field's, in order, and never the dashboard's (a digit there switches the view under the form). `o`
+    is a priority binding: handled as it arrives, before the keys after it are handed to a screen."""
     from engine import Run
     from tui.app import DashboardApp
 

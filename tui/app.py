@@ -43,7 +43,6 @@ from tui.plumbing.racing import Racing
 from tui.plumbing.run_end import RunEnd
 from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import DEFAULT_SPEED, RELEASE_AFTER, Snapshot, State, TrainingLoop, speed_label
-from tui.plumbing.typeahead import TypeAhead
 from tui.views import ViewInputs
 from tui.views.panel import LowerPanel
 from tui.views.runs import RunsView
@@ -104,7 +103,6 @@ class DashboardApp(App[int]):
         self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
         self.naming = NamesOnScreen(self)  # the names' batches and final samples (tui/plumbing/names.py)
         self.collector = Collector(self.set_timer)  # kept out of the screen's way (tui/plumbing/collector.py)
-        self.typeahead = TypeAhead()  # keys typed for a form that is opening (tui/plumbing/typeahead.py)
         self._reset_view_state()
 
     def _reset_view_state(self) -> None:
@@ -581,12 +579,6 @@ class DashboardApp(App[int]):
         arriving = answer and not event.is_forwarded  # (super() marks it forwarded as it passes it on)
         if arriving:  # a key or a click arrives: the training waits (TrainingLoop.hold) ...
             self.loop.hold()
-            if isinstance(event, events.Key):
-                self.typeahead.arrived(event, self.screen)
-        elif isinstance(event, events.Key) and (again := self.typeahead.typed_ahead(event, self.screen)):
-            self.post_message(again)  # typed for a form that opened meanwhile (tui/plumbing/typeahead.py)
-            self.call_next(self._release_when_drawn, self.loop)
-            return
         await super().on_event(event)
         if answer and not arriving:  # ... back from the screen, handled: it goes on once that is drawn
             self.call_next(self._release_when_drawn, self.loop)
