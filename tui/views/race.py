@@ -87,8 +87,14 @@ class RaceView(View):
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         if total is None:
             out: list[Row] = [[Segment(wording.first_fit(NO_RACE, width), title)]]
-            for name, spec, _ in READY_RACES[: max(height - 1, 0)]:
+            room = max(height - 1, 0)
+            shown = READY_RACES if len(READY_RACES) <= room else READY_RACES[: max(room - 1, 0)]
+            for name, spec, _ in shown:
                 out.append([Segment(wording.first_fit([f"  {name:<38} {spec}", f"  {name} {spec}"], width), label)])
+            if len(shown) < len(READY_RACES) and room:  # the rest are in the palette (QA: one went unsaid)
+                more = len(READY_RACES) - len(shown)
+                out.append([Segment(wording.first_fit([f"  +{more} more in the palette (ctrl+p, 'race')",
+                                                       f"  +{more} more: ctrl+p"], width), label)])
             return out
         what = max([len(s.label) for s in table] + [7]) + 2
         head = f"{'':4}{'#':>2} {'variant':<{what}}{'steps':>13}{'whole-data':>11}" + \
