@@ -404,3 +404,28 @@ async def test_keys_that_reach_the_form_before_its_focus_are_typed_in_order():
         await until(pilot, lambda: form.query_one("#lr", Input).value != "1.0", timeout=3)
         await pilot.pause(0.2)
         assert form.query_one("#lr", Input).value == "0.25"
+
+
+async def test_o_types_an_o_in_the_forms_fields_and_the_palette():
+    """`o` opens the form as a priority binding (handled before the focused widget sees the key). In a
+    text field it is a letter like any other: Textual leaves out of the binding chain the keys a focused
+    Input takes (its check_consume_key), priority bindings too."""
+    from engine import Run
+    from tui.app import DashboardApp
+
+    app = DashboardApp(Run.new(Config(num_steps=300)))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, SettingsForm) and app.focused is not None)
+        form = app.screen
+        await pilot.click("#data")
+        await pilot.press(*"tutorial")
+        await pilot.pause(0.2)
+        assert form.query_one("#data", Input).value == "tutorial" and app.screen is form
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsForm))
+        await pilot.press("ctrl+p")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "CommandPalette")
+        await pilot.press(*"decay vs constant")
+        await pilot.pause(0.2)
+        assert [i.value for i in app.screen.query(Input)] == ["decay vs constant"]
