@@ -123,6 +123,6 @@ class Racing:
         await self.start(spec, base)
         if self.host.race is not None:
             back = put_back(current, base)
-            since = f" (from the page's {', '.join(back[:-1])}{' and ' if len(back) > 1 else ''}{back[-1]})" \
-                if back else ""
+            listed = " and ".join([", ".join(back[:-1]), back[-1]] if len(back) > 1 else back)
+            since = f" (from the page's {listed})" if back else ""
             self.host.set_note(f"{title}{since}: {look}", sticky=True)

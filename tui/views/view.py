@@ -116,7 +116,7 @@ class View(Widget):
     View > .view--title { color: $foreground; text-style: bold; }
     View > .view--text { color: $foreground; }
     View > .view--label { color: $foreground-muted; }
-    View > .view--dim { color: $foreground-darken-3; }
+    View > .view--dim { color: $foreground-darken-3; }  /* a light theme's: app.tcss (App.-light-mode) */
     View > .view--mark { color: $error; text-style: bold; }
     View > .view--neg { color: $error; }
     View > .view--pos { color: $primary; }
