@@ -5,6 +5,7 @@ runs view's current row, and every row of a race's board (found by a learner: `s
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -114,3 +115,44 @@ async def test_a_new_smoothing_shows_in_the_status_at_once_while_paused():
         after = str(app.status_line.render())
     ema = wording.loss(float(run.history.ema[299]))  # with the new weight
     assert f"moving average {ema}" in after and f"moving average {ema}" not in before, (before, after)
+
+
+def _screen(app: DashboardApp) -> str:
+    """The whole screen as a person sees it (the compositor's full frame, as text)."""
+    from rich.console import Console
+
+    with open(os.devnull, "w") as sink:
+        console = Console(width=app.size.width, record=True, file=sink)
+        console.print(app.screen._compositor.render_update(full=True))
+        return console.export_text()
+
+
+async def test_flat_out_the_plot_the_step_line_and_the_status_show_one_step_in_every_frame():
+    """Flat out, the screen is drawn at one tick in two; whatever a person reads between two ticks, the
+    rate under the plot is the step line's, and it is the rate of the step the status line counts (once,
+    the plot was drawn every other tick and the lines every tick: the plot's rate was a frame behind,
+    one read in two)."""
+    run = Run.new(Config(num_steps=1_000_000, learning_rate=0.1))  # the rate falls 0.0001 in 1,000 steps
+    app = DashboardApp(run, speed_index=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_step > 2_000)
+        seen = []
+        for _ in range(14):
+            await until(pilot, lambda ticks=app.frames: app.frames > ticks)
+            seen.append(_screen(app))
+        app.action_pause()
+    rates, checked = set(), 0
+    for text in seen:
+        lines = text.splitlines()
+        step_line = next(line for line in lines if " loss " in line and " lr " in line)
+        plot_rate = next(line for line in lines if line.startswith("lr ")).split(" lr ")[-1].split()[0]
+        line_rate = step_line.split(" lr ")[1].split()[0]
+        assert plot_rate == line_rate, (plot_rate, step_line)
+        status = STATUS.search(text)
+        if status is not None:  # (not a frame drawn as the state changed)
+            last = int(status.group(1).replace(",", "")) - 1  # the last step taken, 0-based: its rate
+            assert abs(float(line_rate) - 0.1 * (1 - last / 1_000_000)) <= 0.00005 + 1e-12, (step_line, status[0])
+            checked += 1
+        rates.add(plot_rate)
+    assert checked >= 10 and len(rates) >= 4, (checked, rates)  # the figures moved: frames were drawn

@@ -58,6 +58,7 @@ from tui.widgets.temperature_gauge import T_MAX, T_MIN, T_STEP, TemperatureGauge
 from tui.widgets.top_k_control import TopKControl, k_label, next_top_k
 
 FRAME = 0.1  # seconds between screen refreshes
+FLAT_OUT_EVERY = 2  # frames: training flat out, the screen is drawn at one in this many (5 a second)
 COVERED_EVERY = 5  # frames: the dashboard behind a form or the palette is redrawn at one in this many
 NOTE_SECONDS = 10.0  # how long a passing note (a save, a reset) stays under the status
 
@@ -98,7 +99,8 @@ class DashboardApp(App[int]):
         self.set_reactive(DashboardApp.top_k, run.config.top_k)
         self.note = ""  # a line under the status: saves, errors, hints
         self._note_until: float | None = None  # when the note fades (None: it stays)
-        self.frames = 0
+        self.frames = 0  # ticks of the frame timer (FRAME), drawn or not
+        self.frames_drawn = 0  # frames drawn (flat out or covered, not every tick draws one)
         self.gap_view = False  # the "left to learn" view of the plot
         self.smoothing = run.history.weight  # the moving average's weight, kept for the next runs
         self.naming = NamesOnScreen(self)  # the names' batches and final samples (tui/plumbing/names.py)
@@ -107,7 +109,6 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
-        self._drawn: Snapshot | None = None  # the snapshot the plot and the lower panel last drew
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
@@ -203,13 +204,23 @@ class DashboardApp(App[int]):
     def refresh_view(self, force: bool = False) -> None:
         if not self.is_running:  # shutting down: the widgets are being removed (their styles already gone)
             return
-        if len(self.screen_stack) > 1 and not force and self.frames % COVERED_EVERY:
-            # a form or the palette covers the dashboard: it is redrawn behind it twice a second (every
-            # frame took ~30% of the training's speed: each update composes both screens)
+        if not force and self.frames % self._draw_every():
             self.frames += 1
             return
         with self.batch_update():  # one screen update for the whole frame
             self._refresh_view(force)
+
+    def _draw_every(self) -> int:
+        """1: every tick of the frame timer draws a frame. A form or the palette covers the dashboard: it is
+        redrawn behind it twice a second (every frame took ~30% of the training's speed: each update
+        composes both screens). Flat out, the whole frame is drawn every other tick (5 frames a second:
+        the curve still moves smoothly, every figure on screen is of one and the same step, and the
+        training gets the screen's time back); a key or a new state draws at once (force, _draw_soon)."""
+        if len(self.screen_stack) > 1:
+            return COVERED_EVERY
+        shown, snap = self._shown, self.loop.snapshot
+        flat_out = self.loop.speed is None and snap.state == State.RUNNING
+        return FLAT_OUT_EVERY if flat_out and shown is not None and shown.state == State.RUNNING else 1
 
     def _refresh_view(self, force: bool) -> None:
         snap = self.loop.snapshot
@@ -219,19 +230,13 @@ class DashboardApp(App[int]):
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
-            # flat out, the plot and the lower panel follow every other frame (5 a second: they still
-            # move smoothly, and the training gets the screen's time back); the step line and the status
-            # every frame; a key draws at once
-            flat_out = snap.state == State.RUNNING and self.loop.speed is None
-            if force or state_changed or not flat_out or self.frames % 2 == 0:
-                self._draw_figures(snap)
+            self.draw_plot()
+            self.draw_views()
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, self.shown_diverged(snap),
                                        snap.step, self.training.config.num_steps)
             self.naming.step_shown(snap.step)
             if state_changed:
                 self.refresh_bindings()
-        elif self._drawn is not snap:  # the frame after a skipped one, when no newer snapshot came
-            self._draw_figures(snap)
         if snap.state == State.RUNNING and self.naming.due(snap.step):
             self.naming.sample_batch()
         self.run_end.follow(snap.state)
@@ -239,11 +244,7 @@ class DashboardApp(App[int]):
         self.draw_status(snap)
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
-
-    def _draw_figures(self, snap: Snapshot) -> None:
-        self._drawn = snap
-        self.draw_plot()
-        self.draw_views()
+        self.frames_drawn += 1
 
     def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
