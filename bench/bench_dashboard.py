@@ -1,7 +1,8 @@
 """The dashboard's speed figures, measured in one run (figures, not tests).
 
     python bench/bench_dashboard.py [--seconds 8] [--soak-steps 1000000] [--skip-tmux] [--views] [--ghosts 8]
-                                    [--race] [--growth-steps 10000000] [--issue]
+                                    [--race] [--growth-steps 10000000] [--issue] [--slices 20] [--slice 0.4]
+                                    [--cpu N]
 
 1. training throughput in the app at the fastest setting vs the headless engine, and frames/s;
 2. how long a key press takes to show its effect while training runs flat out;
@@ -16,11 +17,12 @@
 9. --issue: all of the above as issue 14 asks (views, 8 kept runs, a race of 8, 10,000,000 steps).
 
 Each ratio is measured in alternating slices: the app flat out for a slice, then, while it is paused, a
-headless run of the same settings for a slice, 8 times, so that both see the same load on this shared
-machine (a headless figure measured once before an 8 s run of the app swung by 20% and more from the
-app's). Beside each: the screen's own thread time per frame (CPU, ms), the time the screen takes from
-the training (they share the GIL), which a loaded machine does not distort much. The last lines say,
-for each of issue 14's targets, whether this run met it.
+headless run of the same settings for a slice, --slices times, so that both see the same load on this
+shared machine (a headless figure measured once before an 8 s run of the app swung by 20% and more from
+the app's); and all of it on one CPU (--cpu: this machine's two CPUs differ in speed from moment to
+moment). Beside each: the screen's own thread time per frame drawn (CPU, ms), the time the screen takes
+from the training (they share the GIL), which a loaded machine does not distort much. The last lines
+say, for each of issue 14's targets, whether this run met it.
 """
 
 from __future__ import annotations
@@ -83,6 +85,24 @@ def race_of_8(num_steps: int) -> Race:
     import bench_race  # noqa: PLC0415 (a sibling script)
 
     return Race.new(bench_race.variants("seed", 8, num_steps), Run.new(Config()).original_docs())
+
+
+def pin(cpu: int | None) -> int | None:
+    """This process (and the threads it starts from now on) on one CPU, also the terminal's app (taskset):
+    the app and the headless run it is compared with then run on the same CPU. On this shared machine the
+    two CPUs differ in speed at the same moment (one stepped 47,000 steps/s while the other stepped 29,000),
+    and a thread the system moves between them changes speed with it. None: not pinned."""
+    if cpu == -1 or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = min(os.sched_getaffinity(0)) if cpu is None else cpu
+    os.sched_setaffinity(0, {cpu})
+    PINNED.append(cpu)
+    return cpu
+
+
+PINNED: list[int] = []  # the CPU the bench runs on (pin), for the terminal's app too
+
+RUN_FOR = 1.4  # seconds the terminal's app runs in a slice: its second 0.5 s window of steps/s is on screen then
 
 
 def headless_slice(gen: Iterator[object], seconds: float) -> tuple[int, float]:
@@ -150,12 +170,13 @@ async def in_app(seconds: float, soak_steps: int, timed: Timed, ghosts: int = 0)
         rss0 = rss_mb()
         await pilot.press("space")
         await pilot.pause(1.0)
-        s0, f0, t0, c0, n0 = app.training.step, app.frames, time.perf_counter(), time.thread_time(), len(timed.costs)
+        s0, f0, t0, c0 = app.training.step, app.frames_drawn, time.perf_counter(), time.thread_time()
+        n0 = len(timed.costs)
         await asyncio.sleep(seconds)
         dt = time.perf_counter() - t0
         out["app_rate"] = (app.training.step - s0) / dt
-        out["fps"] = (app.frames - f0) / dt
-        out["ui_ms"] = (time.thread_time() - c0) / max(app.frames - f0, 1) * 1e3
+        out["fps"] = (app.frames_drawn - f0) / dt
+        out["ui_ms"] = (time.thread_time() - c0) / max(app.frames_drawn - f0, 1) * 1e3
         costs = timed.costs[n0:]
         out["plot_ms_median"] = statistics.median(costs) * 1e3 if costs else float("nan")
         while app.shown_state != State.FINISHED:
@@ -201,9 +222,9 @@ async def view_frames_after_soak(soak_steps: int, size: tuple[int, int] = (120, 
     return out
 
 
-async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: int = 0,
+async def alternating(slice_s: float, slices: int, view: int = 1, ghosts: int = 0,
                       race: bool = False) -> dict[str, Any]:
-    """The app flat out and the headless engine in alternating slices of `seconds` / `slices` each (as
+    """The app flat out and the headless engine in `slices` alternating slices of `slice_s` seconds each (as
     bench_race.py does), so that both see the same load on a shared machine: the app trains for a slice,
     then is paused while a headless run of its own steps on the screen's thread (which draws nothing then).
     Steps/s of each side over all its slices, and the screen's thread CPU per frame in the app's slices.
@@ -218,7 +239,6 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
         app = program_app(Run.new(Config(num_steps=10**7)), speed_index=FAST)
         gen = Run.new(Config(num_steps=10**7)).steps()
     kept_runs(app, ghosts, 10**7)
-    slice_s = seconds / slices
     app_steps = app_time = head_steps = head_time = ui = 0.0
     pairs: list[float] = []  # each slice's app rate over the next slice's headless rate
     frames = 0
@@ -231,14 +251,14 @@ async def alternating(seconds: float, slices: int = 8, view: int = 1, ghosts: in
         for _ in range(slices):
             app.action_play()
             await asyncio.sleep(0.3)  # running again before the slice
-            s0, f0, t0, c0 = app.loop.at, app.frames, time.perf_counter(), time.thread_time()
+            s0, f0, t0, c0 = app.loop.at, app.frames_drawn, time.perf_counter(), time.thread_time()
             await asyncio.sleep(slice_s)
             took_app = time.perf_counter() - t0
             app_time += took_app
             app_steps += app.loop.at - s0
             app_rate = (app.loop.at - s0) / took_app
             ui += time.thread_time() - c0
-            frames += app.frames - f0
+            frames += app.frames_drawn - f0
             app.action_pause()
             await asyncio.sleep(0.2)  # the worker has stopped
             steps, took = headless_slice(gen, slice_s)
@@ -278,9 +298,11 @@ class Terminal:
 
     def __init__(self, args: str, size: tuple[int, int] = (120, 40)):
         self.session = f"bench-{uuid.uuid4().hex[:6]}"
+        on_cpu = f"taskset -c {PINNED[0]} " if PINNED and shutil.which("taskset") else ""
+        command = f"cd {ROOT} && {on_cpu}{sys.executable} -m tui.console.main {args}"
         for _ in range(20):  # a tmux server that is just exiting refuses new sessions for a moment
             started = subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", str(size[0]), "-y",
-                                      str(size[1]), f"cd {ROOT} && {sys.executable} -m tui.console.main {args}"])
+                                      str(size[1]), command])
             if started.returncode == 0:
                 break
             time.sleep(0.1)
@@ -348,48 +370,41 @@ def in_terminal(seconds: float) -> dict[str, float]:
         term.close()
 
 
-def in_terminal_alternating(seconds: float, slices: int = 8) -> dict[str, Any]:
+def in_terminal_alternating(slice_s: float, slices: int) -> dict[str, Any]:
     """The console command flat out in a real terminal and the headless engine (in this process) in
-    alternating slices of `seconds` / `slices` each: space resumes the app for a slice and pauses it,
-    its status line's step count is read before and after (while paused: it holds still); then a
-    headless run steps for a slice while the app waits. The key's own delay is at both ends of a slice."""
+    `slices` alternating slices: space resumes the app, which runs for RUN_FOR seconds; its status line's
+    steps/s is read then (the app's own count over its last window of at least 0.5 s, taken in steady
+    running: the key that resumed it is outside that window) and space pauses it; then a headless run steps
+    for `slice_s` seconds while the app waits. Each app figure against the mean of the headless slices
+    either side of it."""
     term = Terminal("--steps 10000000")
     gen = Run.new(Config(num_steps=10**7)).steps()
-    slice_s = seconds / slices
-    app_steps = app_time = head_steps = head_time = 0.0
+    app_rates: list[float] = []
+    head_steps = head_time = 0.0
     pairs: list[float] = []
-    shown = r"paused │ step ([\d,]+)/"
+    running = r"running │ step [\d,]+/[\d,]+ .*?│ ([\d,]+) steps/s"
     try:
         term.wait_for(r"idle")
         term.keys(*["]"] * len(SPEEDS))
         term.wait_for(r"pace \[◀\s+max ▶\]")
-        term.keys("space")  # running: then paused, at the step the first slice starts from
-        time.sleep(1.0)
-        term.keys("space")
-        step = int(term.wait_for(shown).group(1).replace(",", ""))
-        steps, took = headless_slice(gen, slice_s)  # the first app slice's headless slice before it
+        steps, took = headless_slice(gen, slice_s)  # the first app figure's headless slice before it
         before = steps / took
         head_steps, head_time = head_steps + steps, head_time + took
         for _ in range(slices):
-            time.sleep(0.3)  # its last frame drawn
-            t0 = time.perf_counter()
             term.keys("space")
-            time.sleep(slice_s)
+            time.sleep(RUN_FOR)
+            rate = float(term.wait_for(running).group(1).replace(",", ""))
             term.keys("space")
-            took_app = time.perf_counter() - t0
-            app_time += took_app
-            time.sleep(0.2)
-            now = int(term.wait_for(shown).group(1).replace(",", ""))
-            app_steps += now - step
-            app_rate = (now - step) / took_app
-            step = now
+            term.wait_for(r"paused │")
+            time.sleep(0.2)  # its last frame drawn
+            app_rates.append(rate)
             steps, took = headless_slice(gen, slice_s)
             head_steps, head_time = head_steps + steps, head_time + took
-            pairs.append(app_rate / ((before + steps / took) / 2))  # bracketed, as in `alternating`
+            pairs.append(rate / ((before + steps / took) / 2))  # bracketed, as in `alternating`
             before = steps / took
     finally:
         term.close()
-    return {"app": app_steps / app_time, "head": head_steps / head_time, "pairs": pairs}
+    return {"app": statistics.mean(app_rates), "head": head_steps / head_time, "pairs": pairs}
 
 
 def ratio_line(label: str, rate: float, base: float, fps: float, ui_ms: float, unit: str = "steps/s") -> str:
@@ -406,9 +421,14 @@ def main() -> None:
     p.add_argument("--ghosts", type=int, default=0, help="earlier runs kept on the plot (ghost lines), e.g. 8")
     p.add_argument("--race", action="store_true", help="a race of 8 flat out vs the same race headless")
     p.add_argument("--growth-steps", type=int, default=0, help="process growth over this many steps (0: skip)")
+    p.add_argument("--slices", type=int, default=20, help="alternating slices of each side, per line")
+    p.add_argument("--slice", type=float, default=0.4, help="seconds of one alternating slice (Pilot)")
+    p.add_argument("--cpu", type=int, default=None, help="run the bench and the terminal's app on this CPU "
+                   "(default: the first this process may use; -1: anywhere)")
     p.add_argument("--issue", action="store_true", help="issue 14's figures: --views --ghosts 8 --race "
                    "--growth-steps 10000000 (add --growth-steps 0 after it to skip the long one)")
     a = p.parse_args()
+    cpu = pin(a.cpu)
     if a.issue:
         a.views, a.ghosts, a.race = True, a.ghosts or 8, True
         if "--growth-steps" not in sys.argv:
@@ -428,17 +448,19 @@ def main() -> None:
 
     for view, ghosts, label in [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
             + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]:
-        alternated(label, measured(alternating(2 * a.seconds, view=view, ghosts=ghosts)))
+        alternated(label, measured(alternating(a.slice, a.slices, view=view, ghosts=ghosts)))
     if a.race:
-        alternated("a race of 8 seeds", measured(alternating(2 * a.seconds, view=8, race=True)), "race steps/s",
-                   " (view 8)")
+        alternated("a race of 8 seeds", measured(alternating(a.slice, a.slices, view=8, race=True)),
+                   "race steps/s", " (view 8)")
     if not a.skip_tmux and shutil.which("tmux"):
-        alternated("in a real terminal", in_terminal_alternating(2 * a.seconds), extra=" (tmux 120x40, the status "
-                   "line's step count read while paused)")
-    print("(alternating slices: 8 x 1 s of the app flat out, 9 x 1 s of a headless run around them, so that both "
-          "see the same load; each app slice against the mean of the two headless slices either side of it; "
-          "Pilot 120x40 unless said. The target lines below read the median of the 8 slice pairs' ratios: a "
-          "burst of load from elsewhere moves one pair, not the median)")
+        alternated("in a real terminal", in_terminal_alternating(a.slice, a.slices), extra=" (tmux 120x40, the "
+                   f"status line's own steps/s after {RUN_FOR} s of each app slice)")
+    where = f"everything on CPU {cpu}" if cpu is not None else "on any CPU"
+    print(f"(alternating slices: {a.slices} x {a.slice} s of the app flat out, {a.slices + 1} x {a.slice} s of a "
+          "headless run around them, so that both see the same load; each app slice against the mean of the two "
+          f"headless slices either side of it; Pilot 120x40 unless said; {where}. The target lines below read "
+          f"the median of the {a.slices} slice pairs' ratios: a burst of load from elsewhere moves a pair, not "
+          "the median)")
     base = headless_rate(a.seconds)
     r = measured(in_app(a.seconds, a.soak_steps, timed))
     after = headless_rate(a.seconds)
