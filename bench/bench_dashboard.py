@@ -19,10 +19,10 @@
 Each ratio is measured in alternating slices: the app flat out for a slice, then, while it is paused, a
 headless run of the same settings for a slice, --slices times, so that both see the same load on this
 shared machine (a headless figure measured once before an 8 s run of the app swung by 20% and more from
-the app's); and all of it on one CPU (--cpu: this machine's two CPUs differ in speed from moment to
-moment). Beside each: the screen's own thread time per frame drawn (CPU, ms), the time the screen takes
-from the training (they share the GIL), which a loaded machine does not distort much. The last lines
-say, for each of issue 14's targets, whether this run met it.
+the app's); both on one CPU (--cpu: this machine's two CPUs differ in speed from moment to moment; only
+for the ratios). Beside each: the screen's own thread time per frame drawn (CPU, ms), the time the
+screen takes from the training (they share the GIL), which a loaded machine does not distort much. The
+last lines say, for each of issue 14's targets, whether this run met it.
 """
 
 from __future__ import annotations
@@ -87,20 +87,32 @@ def race_of_8(num_steps: int) -> Race:
     return Race.new(bench_race.variants("seed", 8, num_steps), Run.new(Config()).original_docs())
 
 
-def pin(cpu: int | None) -> int | None:
-    """This process (and the threads it starts from now on) on one CPU, also the terminal's app (taskset):
-    the app and the headless run it is compared with then run on the same CPU. On this shared machine the
-    two CPUs differ in speed at the same moment (one stepped 47,000 steps/s while the other stepped 29,000),
-    and a thread the system moves between them changes speed with it. None: not pinned."""
-    if cpu == -1 or not hasattr(os, "sched_setaffinity"):
-        return None
-    cpu = min(os.sched_getaffinity(0)) if cpu is None else cpu
-    os.sched_setaffinity(0, {cpu})
-    PINNED.append(cpu)
-    return cpu
+class OneCpu:
+    """`with OneCpu(cpu):` this process (and the threads it starts meanwhile) on one CPU, also a terminal's
+    app started meanwhile (taskset): the app and the headless run it is compared with then run on the same
+    CPU. On this shared machine the two CPUs differ in speed at the same moment (one stepped 47,000 steps/s
+    while the other stepped 29,000), and a thread the system moves between them changes speed with it.
+    Only for the ratios: a key's latency or the first frame is measured on any CPU, as a person runs it
+    (on one CPU, the bench's own capture-pane calls would queue with the app). cpu -1: not pinned."""
+
+    def __init__(self, cpu: int | None):
+        can = hasattr(os, "sched_setaffinity") and cpu != -1
+        self.allowed = os.sched_getaffinity(0) if can else set()
+        self.cpu = (min(self.allowed) if cpu is None else cpu) if can else None
+
+    def __enter__(self) -> OneCpu:
+        if self.cpu is not None:
+            os.sched_setaffinity(0, {self.cpu})
+            PINNED.append(self.cpu)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.cpu is not None:
+            PINNED.remove(self.cpu)
+            os.sched_setaffinity(0, self.allowed)
 
 
-PINNED: list[int] = []  # the CPU the bench runs on (pin), for the terminal's app too
+PINNED: list[int] = []  # the CPU the bench runs on now (OneCpu), for a terminal's app started meanwhile
 
 RUN_FOR = 1.4  # seconds the terminal's app runs in a slice: its second 0.5 s window of steps/s is on screen then
 
@@ -428,7 +440,7 @@ def main() -> None:
     p.add_argument("--issue", action="store_true", help="issue 14's figures: --views --ghosts 8 --race "
                    "--growth-steps 10000000 (add --growth-steps 0 after it to skip the long one)")
     a = p.parse_args()
-    cpu = pin(a.cpu)
+    one_cpu = OneCpu(a.cpu)
     if a.issue:
         a.views, a.ghosts, a.race = True, a.ghosts or 8, True
         if "--growth-steps" not in sys.argv:
@@ -446,16 +458,18 @@ def main() -> None:
         print(f"alternating slices, {label:<22} app {t['app']:8,.0f} vs headless {t['head']:8,.0f} {unit} = "
               f"{ratio:.0%}; {spread}{ui}{extra}")
 
-    for view, ghosts, label in [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
-            + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]:
-        alternated(label, measured(alternating(a.slice, a.slices, view=view, ghosts=ghosts)))
-    if a.race:
-        alternated("a race of 8 seeds", measured(alternating(a.slice, a.slices, view=8, race=True)),
-                   "race steps/s", " (view 8)")
-    if not a.skip_tmux and shutil.which("tmux"):
-        alternated("in a real terminal", in_terminal_alternating(a.slice, a.slices), extra=" (tmux 120x40, the "
-                   f"status line's own steps/s after {RUN_FOR} s of each app slice)")
-    where = f"everything on CPU {cpu}" if cpu is not None else "on any CPU"
+    lines = [(1, 0, "default view")] + [(1, a.ghosts, f"{a.ghosts} kept runs")] * bool(a.ghosts) \
+        + [(v, 0, f"view {v} {VIEW_NAMES[v]}") for v in range(2, 9) if a.views]
+    with one_cpu:  # the ratios: the app and its headless slices on one CPU
+        for view, ghosts, label in lines:
+            alternated(label, measured(alternating(a.slice, a.slices, view=view, ghosts=ghosts)))
+        if a.race:
+            alternated("a race of 8 seeds", measured(alternating(a.slice, a.slices, view=8, race=True)),
+                       "race steps/s", " (view 8)")
+        if not a.skip_tmux and shutil.which("tmux"):
+            alternated("in a real terminal", in_terminal_alternating(a.slice, a.slices), extra=" (tmux 120x40, the "
+                       f"status line's own steps/s after {RUN_FOR} s of each app slice)")
+    where = f"both on CPU {one_cpu.cpu}" if one_cpu.cpu is not None else "on any CPU"
     print(f"(alternating slices: {a.slices} x {a.slice} s of the app flat out, {a.slices + 1} x {a.slice} s of a "
           "headless run around them, so that both see the same load; each app slice against the mean of the two "
           f"headless slices either side of it; Pilot 120x40 unless said; {where}. The target lines below read "
