@@ -237,6 +237,12 @@ class Series:
             raise IndexError(f"an index is out of range for {n} values")
         return self._chunks.gather(idx)
 
+    @property
+    def line(self) -> object:
+        """What the values are read from: the same object as long as they are the same line (a LossHistory
+        smoothed again with a new weight keeps its moving average in a new one)."""
+        return self._chunks
+
     def head(self, n: int) -> Series:
         """The first min(n, len) values, as a Series (nothing read)."""
         return Series(self._chunks, max(0, min(n, self._n)))

@@ -36,7 +36,7 @@ from engine.curve import ExactTrack
 from engine.errors import ConfigError
 from engine.model import Model, PairCounts
 from engine.run import Run
-from engine.runs import CURVE_POINTS, RunCurves, ema_curve
+from engine.runs import CURVE_POINTS, EmaGrid, RunCurves, ema_curve
 from engine.train import WHOLE_DATA, StepRecord, decay
 
 MAX_VARIANTS = 16
@@ -526,16 +526,18 @@ def standings(race: Race) -> list[Standing]:
     return sorted(out, key=key)
 
 
-def variant_curves(run: Run) -> RunCurves:
+def variant_curves(run: Run, grid: EmaGrid | None = None) -> RunCurves:
     """A variant's lines as a plot draws a kept run's (engine.runs.RunCurves), from what its Run holds now:
     the moving average at fixed steps and the whole-data loss its ExactTrack measured. Copies (~1,500
-    floats), safe to call from another thread while the race trains."""
+    floats), safe to call from another thread while the race trains. `grid`: the run's own EmaGrid, kept
+    from one call to the next (a screen's frames), which reads only the moving average's new points."""
     taken = run.step  # first: the arrays hold at least this many
     c = run.config
     track = run.exact_track
     exact = track.copy() if track is not None and len(track) else ExactTrack.from_arrays(
         c.num_steps, CURVE_POINTS, np.zeros(0, dtype=np.int64), np.zeros(0))
-    return RunCurves(ema_curve(run.history.ema.head(taken), c.num_steps), exact, taken)
+    ema = run.history.ema.head(taken)
+    return RunCurves(grid.curve(ema) if grid is not None else ema_curve(ema, c.num_steps), exact, taken)
 
 
 def race_text(variants: Sequence[Variant]) -> str:

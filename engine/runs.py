@@ -73,6 +73,34 @@ def ema_curve(ema: np.ndarray | Series, num_steps: int, points: int = CURVE_POIN
     return ExactTrack.from_arrays(num_steps, points, steps, ema[steps - 1])
 
 
+class EmaGrid:
+    """`ema_curve` of a run that is still training, called again and again (a screen's frames): the grid's
+    points already read are kept, only the new ones are read, while the moving average is the same line (a
+    new smoothing weight makes a new line: then it is read from the start)."""
+
+    def __init__(self, num_steps: int, points: int = CURVE_POINTS):
+        self.num_steps, self.points = num_steps, points
+        self.every = ExactTrack(num_steps, points).every
+        self._line: object = None
+        self._values = np.zeros(0)  # the moving average after every, 2 every, ... steps, as read so far
+
+    def curve(self, ema: Series) -> ExactTrack:
+        """What ema_curve(ema, num_steps, points) gives."""
+        taken, every = len(ema), self.every
+        if ema.line is not self._line:
+            self._line, self._values = ema.line, np.zeros(0)
+        grid = taken // every  # points of the grid at or before the steps taken
+        have = len(self._values)
+        if grid > have:
+            steps = np.arange((have + 1) * every, grid * every + 1, every, dtype=np.int64)
+            self._values = np.concatenate([self._values, ema[steps - 1]])
+        steps = np.arange(every, grid * every + 1, every, dtype=np.int64)
+        values = self._values[:grid]
+        if taken and grid * every != taken:
+            steps, values = np.append(steps, taken), np.append(values, ema[taken - 1])
+        return ExactTrack.from_arrays(self.num_steps, self.points, steps, values)
+
+
 @dataclass(eq=False)
 class RunSummary:
     """What a kept run shows in a runs view and on the plot. `hidden` is the registry's flag."""

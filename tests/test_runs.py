@@ -18,6 +18,7 @@ from engine.runs import (
     CURVE_POINTS,
     EMBEDDED,
     MAX_RUNS,
+    EmaGrid,
     RunRegistry,
     RunSummary,
     data_name,
@@ -54,6 +55,27 @@ def test_ema_curve_keeps_the_fixed_steps_and_the_last(num_steps, taken, points):
     n = len(track)
     assert list(zip(track.steps[:n].tolist(), track.values[:n].tolist())) == samples
     assert len(track.steps) <= points + 2  # bounded by the grid, whatever the run's length
+
+
+@pytest.mark.parametrize(("num_steps", "points"), [(1000, 512), (5000, 8), (300, 512), (70_000, 64)])
+def test_an_ema_grid_read_as_a_run_grows_gives_the_curve_read_whole_each_time(num_steps, points):
+    """EmaGrid keeps the points it read; each call equals the slow version's samples of the line as it is
+    then, also after a new smoothing weight (a new line: read again from the start) and across a chunk."""
+    rng = random.Random(num_steps)
+    history, grid = LossHistory(), EmaGrid(num_steps, points)
+    calls = 0
+    while len(history) < num_steps:
+        for _ in range(rng.choice([1, 3, 7, num_steps // 20, num_steps // 7])):
+            if len(history) < num_steps:
+                history.append(rng.uniform(1, 4))
+        if rng.random() < 0.1:
+            history.set_weight(rng.choice([0.0, 0.5, 0.9, 0.98]))
+        track = grid.curve(history.ema)
+        n = len(track)
+        samples = _slow_ema_samples(history.ema.tolist(), num_steps, points)
+        assert list(zip(track.steps[:n].tolist(), track.values[:n].tolist())) == samples
+        calls += 1
+    assert calls > 5
 
 
 def test_a_summary_holds_the_runs_figures_and_curves():

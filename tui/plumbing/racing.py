@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from engine import Config, Run
 from engine.errors import MicroMLPError
 from engine.race import READY_RACES, Race, page_base, put_back, race_configs, race_spec, variant_curves
+from engine.runs import EmaGrid
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.training_loop import TrainingLoop
 from tui.views.race import colour_of
@@ -40,6 +41,7 @@ class Racing:
     def __init__(self, host: RacingHost, width: Callable[[], int]):
         self.host = host
         self._width = width  # the screen's width, looked up when needed (it changes)
+        self._grids: dict[int, tuple[Run, EmaGrid]] = {}  # id(run) -> each drawn variant's EmaGrid, kept
 
     @property
     def lines(self) -> int:
@@ -71,7 +73,10 @@ class Racing:
         if race is None:
             return ()
         drawn, picked = self.drawn_variants(), self.host.loop.picked + 1
-        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run), colour_of(v.number), variant=True)
+        if any(self._grids.get(id(run), (None,))[0] is not run for run in race.runs):  # a new race
+            self._grids = {id(run): (run, EmaGrid(run.config.num_steps)) for run in race.runs}
+        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run, self._grids[id(run)][1]),
+                           colour_of(v.number), variant=True)
                      for v, run in zip(race.variants, race.runs)
                      if v.number in drawn and v.number != picked)
 

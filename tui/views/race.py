@@ -61,6 +61,7 @@ def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> li
 
 class RaceView(View):
     COMPONENT_CLASSES = View.COMPONENT_CLASSES | {f"view--{name}" for name in LINE_STYLES} | {"view--ema"}
+    STYLE_NAMES = (*View.STYLE_NAMES, *LINE_STYLES, "ema")  # looked up once a theme (Palette), not once a row
 
     def inputs_key(self, inputs: ViewInputs) -> Hashable:
         race = inputs.race
@@ -127,13 +128,13 @@ class RaceView(View):
 
     def _row(self, s: Standing, place: int, total: int, what: int, held: bool, is_picked: bool, drawn: bool,
              palette: Palette, pick: Style, dim: Style) -> Row:
-        colour = self.get_component_rich_style(f"view--{line_style(colour_of(s.number))}", partial=True)
+        colour = palette.style[line_style(colour_of(s.number))]
         click = Style(meta={"@click": f"app.pick_variant({s.number - 1})"})
         steps = f"diverged {s.diverged_at + 1:,}" if s.diverged_at is not None else f"{s.step:,}/{total:,}"
         mark = "▶" if is_picked else " "
         glyph = "⠒" if drawn or is_picked else " "
         if is_picked:  # the plot draws the variant shown as the current run: in the moving average's colour
-            colour = self.get_component_rich_style("view--ema", partial=True)
+            colour = palette.style["ema"]
         # as the status line writes them (a diverged one's: measured at the weights it stopped with, and the
         # average of its finite losses)
         text = f"{s.number:>2} {s.label:<{what}}{steps:>13}{wording.loss(s.whole):>11}"
