@@ -26,7 +26,7 @@ KEYS = [
     ("← →", "pick the context token of the next-token chart (also: click a bar or its letter)"),
     ("g", "a new batch of names now"),
     ("[ ]", "slower / faster (also: the ◀ ▶ buttons of 'pace'); 100 steps/s shows the tutorial's 1,000 "
-            "steps in about 10 s, 'max' is unthrottled"),
+            "steps in about 10 s, 'max' is unthrottled (the screen then shows 5 frames a second, not 10)"),
     ("l", "switch the plot between the loss view and the 'left to learn' view (the key bar says which "
           "view is on: View:loss or View:left to learn)"),
     ("1..8", "the lower panel's view: 1 next token, 2 table, 3 embeddings, 4 weights, 5 forward pass, "
