@@ -517,3 +517,41 @@ async def test_in_a_race_the_plots_rate_is_the_step_lines_in_every_frame():
             checked += 1
         await pilot.press("space")
         assert checked == 12 and app.shown_step > 20
+
+
+def _slow_average(losses: list[float], weight: float) -> float:
+    """The moving average after the last loss, step by step as the status line defines it (debiased)."""
+    s = 0.0
+    for x in losses:
+        s = weight * s + (1 - weight) * x
+    return s / (1 - weight ** len(losses)) if weight else losses[-1]
+
+
+@pytest.mark.parametrize("key", ["left_curly_bracket", "right_curly_bracket"])
+async def test_a_new_smoothing_in_a_paused_race_shows_on_every_row_of_the_board_at_once(key):
+    """Every variant's average takes the new weight (the board compares them: one weight for all), and the
+    board shows it with no step taken (QA: the board kept the old averages until the next step, and only
+    the variant shown was smoothed again)."""
+    race = Race.new(race_configs(Config(num_steps=2000, learning_rate=0.1), race_spec("seed=1,2,3")))
+    app = DashboardApp(race)
+    async with app.run_test(size=(120, 40)) as pilot:
+        steps = race.steps()
+        assert await app.loop.halt()
+        for _ in range(300):
+            next(steps)
+        app.loop.retake()
+        await pilot.press("8")
+        await pilot.pause(0.2)
+        before = app.panel.views[8].text_lines()
+        await pilot.press(key)
+        await pilot.pause(0.3)
+        lines = app.panel.views[8].text_lines()
+    weights = {run.history.weight for run in race.runs}
+    assert len(weights) == 1 and weights != {0.98}, weights
+    weight = weights.pop()
+    rows = {int(m.group(1)): m.group(2) for line in lines if (m := re.search(r"(\d) seed \d .* (\S+)$", line))}
+    assert sorted(rows) == [1, 2, 3], lines
+    for number, shown in rows.items():
+        losses = race.runs[number - 1].history.losses.tolist()
+        assert shown == wording.average(_slow_average(losses, weight)), (number, shown, lines)
+    assert lines != before

@@ -181,15 +181,17 @@ class Experiments:
 
     def smoothing(self, delta: int) -> None:
         """The moving average's weight one level up (+1, smoother) or down (-1), for the whole line of
-        this run (recomputed between two steps) and the next runs."""
+        this run, or of every variant of a race (their averages are compared on the board and the plot:
+        with one weight), recomputed between two steps; and for the next runs."""
         h = self.host
         levels = SMOOTHING_LEVELS
         now = h.training.history.weight
         here = min(range(len(levels)), key=lambda i: abs(levels[i] - now))
         weight = levels[min(max(here + delta, 0), len(levels) - 1)]
-        with h.loop.lock:  # between two steps: the trainer appends to this history
-            h.training.history.set_weight(weight)
-            h.loop.retake()  # the status's moving average: the new one
+        with h.loop.lock:  # between two steps: the trainer appends to these histories
+            for run in h.race.runs if h.race is not None else [h.training]:
+                run.history.set_weight(weight)
+            h.loop.retake()  # the status's moving average and the board's: the new ones
         h.smoothing = weight
         span = "no smoothing: each step's own loss" if weight == 0 else f"about the last {1 / (1 - weight):.0f} steps"
         h.set_note(f"moving average: smoothing {weight:g} ({span}); the whole line recomputed")

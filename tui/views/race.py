@@ -65,7 +65,9 @@ class RaceView(View):
 
     def inputs_key(self, inputs: ViewInputs) -> Hashable:
         race = inputs.race
-        return (id(race), inputs.race_step, inputs.picked, inputs.race_drawn, inputs.state)
+        # and the smoothing weight (the variants share it): a new one changes every average, no step taken
+        weight = race.runs[0].history.weight if race is not None else None
+        return (id(race), inputs.race_step, inputs.picked, inputs.race_drawn, inputs.state, weight)
 
     def compute(self, inputs: ViewInputs) -> object:
         if inputs.race is None:

@@ -37,7 +37,7 @@ KEYS = [
             "every line in that column: its steps, the names' low..high, the moving average, whole-data and "
             "held-out loss, each kept run and the lr (the mouse over the plot does the same); escape hides it"),
     ("{ }", "less / more smoothing of the moving average (its weight: 0 = none .. 0.999; 0.98 at the start); the "
-            "whole line is recomputed, and the key line shows the weight"),
+            "whole line is recomputed (in a race every variant's), and the key line shows the weight"),
     ("s", "save a checkpoint"),
     ("e", "export: every run of the session (the current one and the kept ones) to micromlp-runs.csv, one row a "
           "step, and the loss plot as a picture to micromlp-plot.svg (beside --save, else in the current folder; "
