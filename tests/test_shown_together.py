@@ -34,24 +34,38 @@ def _frames(app: DashboardApp, read, count: int = 12):  # type: ignore[no-untype
     return take
 
 
+def _slow_whole_data_loss(run: Run, theta: np.ndarray) -> float:
+    """The mean loss over every position of every training name, one name at a time, of weights `theta`."""
+    model = run.model.copy()
+    model.theta[:] = theta
+    total, count = 0.0, 0
+    for i in range(len(run.dataset)):
+        tokens = run.dataset.doc_tokens(i)
+        total += model.loss(tokens) * (len(tokens) - 1)
+        count += len(tokens) - 1
+    return total / count
+
+
 async def test_the_status_line_shows_the_moving_average_and_whole_data_loss_of_its_own_step():
+    """The whole-data loss is that of the weights at the step shown, not the track's last measurement (a
+    run of 1,000,000 steps measures every 1,000 steps: QA read 2.6051 beside a step whose weights score
+    2.6470)."""
     run = Run.new(Config(num_steps=1_000_000, learning_rate=0.1))  # slow enough that every figure moves
     app = DashboardApp(run, speed_index=FAST)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
         await until(pilot, lambda: run.step > 2_000)
-        texts = await _frames(app, lambda: str(app.status_line.render()))(pilot)
+        seen = await _frames(app, lambda: (str(app.status_line.render()), app._shown.theta.copy()))(pilot)
         app.action_pause()
     checked = 0
-    for text in texts:
+    for text, theta in seen:
         found = STATUS.search(text)
         if found is None:  # a frame drawn as the state changed
             continue
         step = int(found.group(1).replace(",", ""))
         ema = float(run.history.ema[step - 1])  # the values of the steps taken so far are final
-        whole = float(run.exact_track.at(np.array([step]))[0])  # the last measurement at or before it
         assert found.group(2) == wording.loss(ema), (text, ema)
-        assert found.group(3) == wording.loss(whole), (text, whole)
+        assert found.group(3) == wording.loss(_slow_whole_data_loss(run, theta)), text
         checked += 1
     assert checked >= 8
 

@@ -234,10 +234,10 @@ SECTIONS = [
     ]),
     ("The figures", [
         "The status line: state, step, the moving average, the whole-data loss (and the held-out loss, with a "
-        "held-out set), steps per second, time; under them the current run's line (see The data). A run that "
-        "diverged says 'diverged at step k/N': step k's loss was not finite, so its update was not made and "
-        "the weights are those after step k - 1. The temperature and the pace are on the step line above "
-        "the lower panel.",
+        "held-out set) of the weights at that step, steps per second, time; under them the current run's "
+        "line (see The data). A run that diverged says 'diverged at step k/N': step k's loss was not "
+        "finite, so its update was not made and the weights are those after step k - 1. The temperature "
+        "and the pace are on the step line above the lower panel.",
         "3,184 params (the page's 2,480 is a miscount): wte is 27 x 16, mlp_fc1 64 x 16 and mlp_fc2 27 x 64, "
         "and 432 + 1,024 + 1,728 = 3,184. The tutorial's text says 2,480 in places; that figure does not "
         "match its own shapes (it would need mlp_fc2 to be 16 x 64).",
