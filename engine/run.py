@@ -77,12 +77,7 @@ class Run:
 
     def losses_now(self) -> tuple[float, float]:
         """(whole-data training loss, held-out loss or NaN), from one forward pass over the vocabulary."""
-        return self.losses_of(self.model)
-
-    def losses_of(self, model: Model) -> tuple[float, float]:
-        """The same figures for `model` on this run's data: e.g. a screen's copy of the run's weights, taken
-        at the step it shows (the run's own weights are steps ahead by then)."""
-        logp = log_probs(model)
+        logp = log_probs(self.model)
         ref = self.heldout_reference
         return self.reference.loss_of(logp), (ref.loss_of(logp) if ref is not None else math.nan)
 

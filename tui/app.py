@@ -9,7 +9,6 @@ Data flow: `Run.steps()` (engine) -> `TrainingLoop.work()` in ONE thread worker 
 from __future__ import annotations
 
 import argparse
-import math
 import time
 from collections.abc import Iterable
 from functools import partial
@@ -110,7 +109,6 @@ class DashboardApp(App[int]):
 
     def _reset_view_state(self) -> None:
         self._shown: Snapshot | None = None
-        self._shown_losses: tuple[float, float | None] = (math.nan, None)  # (_losses_of) of _shown
         for run in self.race.runs if self.race is not None else [self.training]:
             if run.exact_track is None:
                 run.track_exact()
@@ -232,7 +230,6 @@ class DashboardApp(App[int]):
             state_changed = self._shown is None or snap.state != self._shown.state
             self._shown = snap
             self.view_model.theta[:] = snap.theta
-            self._shown_losses = self._losses_of(snap)
             self.draw_plot()
             self.draw_views()
             self.step_line.show_record(snap.record, snap.state == State.FINISHED, self.shown_diverged(snap),
@@ -248,20 +245,6 @@ class DashboardApp(App[int]):
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
         self.frames_drawn += 1
-
-    def _losses_of(self, snap: Snapshot) -> tuple[float, float | None]:
-        """The whole-data and held-out losses (None: no held-out set) a frame of `snap` shows: those of its
-        weights (the screen's copy), measured now, ~50 us. The run's track measures at fixed steps only,
-        every ceil(steps / 1,024): in a long run its last figure is up to that many steps older than the
-        frame (QA: 2.6051 beside step 33,203, whose weights score 2.6470). A run that diverged shows what its
-        track measured at the weights it stops with."""
-        if self.shown_diverged(snap) or snap.step == 0:
-            return snap.exact, snap.heldout
-        whole, heldout = self.training.losses_of(self.view_model)
-        return whole, heldout if snap.heldout is not None else None
-
-    def shown_losses(self, snap: Snapshot) -> tuple[float, float | None]:
-        return self._shown_losses if snap is self._shown else (snap.exact, snap.heldout)
 
     def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
@@ -296,7 +279,7 @@ class DashboardApp(App[int]):
                                    tuple(self.runs.labels(self.training.config, data_name(self.data)).items()),
                                    self.runs_version, self.runs.baseline_id, data_name(self.data), self.race,
                                    snap.race_step, snap.picked, self.racing.drawn_variants(), snap.ema,
-                                   *self.shown_losses(snap), snap.standings))
+                                   snap.exact, snap.heldout, snap.standings))
 
     @staticmethod
     def shown_diverged(snap: Snapshot) -> bool:
@@ -309,8 +292,8 @@ class DashboardApp(App[int]):
         diverged_at = snap.record.step + 1 if diverged and snap.record is not None else None
         self.status_line.show(StatusFigures(
             state=State.DIVERGED.value if diverged else snap.state.value, step=snap.step,
-            total=run.config.num_steps, ema=snap.ema, exact=self.shown_losses(snap)[0], rate_now=snap.steps_per_s,
-            elapsed=snap.elapsed, heldout=self.shown_losses(snap)[1], diverged_at=diverged_at), self.run_line())
+            total=run.config.num_steps, ema=snap.ema, exact=snap.exact, rate_now=snap.steps_per_s,
+            elapsed=snap.elapsed, heldout=snap.heldout, diverged_at=diverged_at), self.run_line())
         self.pace.show(speed_label(self.loop.speed))
         if self.note and self._note_until is not None and time.monotonic() > self._note_until:
             self.note = ""

@@ -41,7 +41,7 @@ class Racing:
     def __init__(self, host: RacingHost, width: Callable[[], int]):
         self.host = host
         self._width = width  # the screen's width, looked up when needed (it changes)
-        self._grids: dict[int, tuple[Run, EmaGrid]] = {}  # id(run) -> each drawn variant's EmaGrid, kept
+        self._grids: tuple[Race, list[EmaGrid]] | None = None  # the race on show and each variant's EmaGrid
 
     @property
     def lines(self) -> int:
@@ -71,13 +71,13 @@ class Racing:
         """Every other drawn variant's moving average, in its colour, labelled by its number and what differs."""
         race = self.host.race
         if race is None:
+            self._grids = None  # (a race replaced is let go)
             return ()
+        if self._grids is None or self._grids[0] is not race:
+            self._grids = (race, [EmaGrid(run.config.num_steps) for run in race.runs])
         drawn, picked = self.drawn_variants(), self.host.loop.picked + 1
-        if any(self._grids.get(id(run), (None,))[0] is not run for run in race.runs):  # a new race
-            self._grids = {id(run): (run, EmaGrid(run.config.num_steps)) for run in race.runs}
-        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run, self._grids[id(run)][1]),
-                           colour_of(v.number), variant=True)
-                     for v, run in zip(race.variants, race.runs)
+        return tuple(Ghost(f"{v.number} {v.label}", variant_curves(run, grid), colour_of(v.number), variant=True)
+                     for v, run, grid in zip(race.variants, race.runs, self._grids[1])
                      if v.number in drawn and v.number != picked)
 
     async def next_variant(self, delta: int) -> None:
