@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 from numpy.lib import format as npy
@@ -89,7 +89,7 @@ def save(path: str | Path, ckpt: Checkpoint, wait_for_reader: bool = True) -> Pa
     try:
         target = resolve_output(path)
         version, internal, gauss_next = ckpt.rng_state
-        arrays = {
+        arrays: dict[str, Any] = {  # (Any: numpy's stubs read a dict's keys as savez's own arguments)
             "magic": np.array(MAGIC),
             "version": np.array(VERSION),
             "config": np.array(json.dumps(dataclasses.asdict(ckpt.config))),
@@ -107,7 +107,11 @@ def save(path: str | Path, ckpt: Checkpoint, wait_for_reader: bool = True) -> Pa
             buffer = io.BytesIO()
             np.savez(buffer, **arrays)
             data = buffer.getvalue()
-            write_file(target, lambda f: f.write(data), wait_for_reader)
+
+            def write(f: BinaryIO) -> None:
+                f.write(data)
+
+            write_file(target, write, wait_for_reader)
         else:
             write_file(target, lambda f: np.savez(f, **arrays))
     except OutputError as exc:

@@ -25,7 +25,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, BinaryIO, NamedTuple
+from typing import IO, BinaryIO, NamedTuple, cast
 
 from engine.errors import OutputError
 
@@ -214,9 +214,9 @@ def write_file(target: Target, write: Callable[[BinaryIO], None], wait_for_reade
     pipe with no reader, when not `wait_for_reader`); an interrupted or failed atomic write removes
     its temporary file and leaves the previous file whole."""
     if target.stream:
-        with target.open_stream("ab", wait_for_reader) as f:
-            write(f)
-            f.flush()
+        with target.open_stream("ab", wait_for_reader) as stream:
+            write(cast(BinaryIO, stream))  # opened in "ab": binary
+            stream.flush()
         return
     folder = target.real.parent
     fd, tmp = temp_file_in(folder)

@@ -156,7 +156,7 @@ def _short(data: str) -> str:
     return data if data == EMBEDDED or data.startswith("a list of") else (Path(data).name or data)
 
 
-def _num(value: float | int) -> str:
+def _num(value: object) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 

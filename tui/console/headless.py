@@ -12,7 +12,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from engine.config import Config
 from engine.errors import CheckpointError, ConfigError, MicroMLPError, OutputError
@@ -84,6 +84,8 @@ class Printer:
 
     def _silence(self) -> None:
         """Point the broken stream at /dev/null, so the interpreter's own last flush is quiet."""
+        if self.out is None:
+            return
         try:
             fd = self.out.fileno()
             null = os.open(os.devnull, os.O_WRONLY)
@@ -106,8 +108,8 @@ class MetricsWriter:
         if self.target.stream:
             # a line at a time, so that rows never interleave with other output mid-line
             # (a pipe with no reader is refused at once: the command never hangs on its own output)
-            self._f: TextIO = self.target.open_stream("a", wait_for_reader=False, encoding="utf-8", newline="",
-                                                      buffering=1)
+            self._f = cast(TextIO, self.target.open_stream("a", wait_for_reader=False, encoding="utf-8", newline="",
+                                                           buffering=1))  # opened in "a": text
         else:
             fd, self._tmp = temp_file_in(self.target.real.parent)
             try:

@@ -563,9 +563,9 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
             short + [(" ", "axis"), ("┴ pass ends", "epoch")]
         compact = compact + [(" ", "axis"), ("┴ pass", "epoch")]
     if len(figures.lr_changes) > 1:
-        step, base = figures.lr_changes[-1]
-        long = long + [("  ", "axis"), (f"╎ lr base {figure(base, 7)} from step {step:,}", "lr")]
-        short, tiny = short + [(" ", "axis"), (f"╎ lr {figure(base, 7)}", "lr")], tiny + [("╎", "lr")]
+        at, new_base = figures.lr_changes[-1]
+        long = long + [("  ", "axis"), (f"╎ lr base {figure(new_base, 7)} from step {at:,}", "lr")]
+        short, tiny = short + [(" ", "axis"), (f"╎ lr {figure(new_base, 7)}", "lr")], tiny + [("╎", "lr")]
         compact = compact + short[-2:]
     glyphs = [(t[0], st) for t, st in tiny if t.strip()]  # the glyphs alone, in the same order
     if not figures.gap_view:

@@ -95,9 +95,9 @@ class RaceView(View):
             for name, spec, _ in shown:
                 out.append([Segment(wording.first_fit([f"  {name:<38} {spec}", f"  {name} {spec}"], width), label)])
             if len(shown) < len(READY_RACES) and room:  # the rest are in the palette (QA: one went unsaid)
-                more = len(READY_RACES) - len(shown)
-                out.append([Segment(wording.first_fit([f"  +{more} more in the palette (ctrl+p, 'race')",
-                                                       f"  +{more} more: ctrl+p"], width), label)])
+                rest = len(READY_RACES) - len(shown)
+                out.append([Segment(wording.first_fit([f"  +{rest} more in the palette (ctrl+p, 'race')",
+                                                       f"  +{rest} more: ctrl+p"], width), label)])
             return out
         what = max([len(s.label) for s in table] + [7]) + 2
         head = f"{'':4}{'#':>2} {'variant':<{what}}{'steps':>13}{'whole-data':>11}" + \

@@ -84,7 +84,7 @@ class RunsView(View):
     STYLE_NAMES = (*View.STYLE_NAMES, *LINE_STYLES)
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+        super().__init__(**kwargs)
         self.selected = 0  # index into the rows (0: the current run)
         self.table: list[RunRow] = []
 

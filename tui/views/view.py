@@ -124,7 +124,7 @@ class View(Widget):
     View > .view--hot { color: $warning; text-style: bold; }
     View > .view--pick { color: $foreground; background: $accent-muted; text-style: bold; }
     """
-    STYLE_NAMES = ("title", "text", "label", "dim", "mark", "hot", "pick")
+    STYLE_NAMES: tuple[str, ...] = ("title", "text", "label", "dim", "mark", "hot", "pick")
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
