@@ -183,13 +183,37 @@ def main() -> None:
                 eight[kind] = (race, solo)
     race, solo = eight["seed"]
     step_us, solo_us = 8e6 / race, 1e6 / solo
+    longest, mean = padding(docs, 8, 20_000)
     batched = products(8, 9)
+    rate = product_flops(8, 9) / batched / 1e3  # GFLOP/s
+    best = max(product_flops(8, n) / products(8, n) / 1e3 for n in (18, 36))
     print()
     print(f"8 seeds: a race step {step_us:.0f} us, a solo step {solo_us:.1f} us; 3x needs a race step within "
           f"{8 * solo_us / 3:.0f} us. Its 7 batched matrix products alone (K 8, names padded to 9 positions, "
-          f"about the mean longest of 8 names): {batched:.0f} us; everything else a step does (~20 numpy "
-          f"calls on the padded arrays, the 8 records) has {8 * solo_us / 3 - batched:.0f} us left.")
+          f"about the mean longest of 8 names: {longest:.2f}; a name has {mean:.2f} on average): {batched:.0f} us; "
+          f"everything else a step does (~20 numpy calls on the padded arrays, the 8 records) has "
+          f"{8 * solo_us / 3 - batched:.0f} us left.")
+    print(f"Those products are arithmetic, not call overhead: {product_flops(8, 9) / 1e6:.2f} million floating-point "
+          f"operations at {rate:.0f} GFLOP/s; the same products on 2x and 4x the rows reach {best:.0f} GFLOP/s "
+          f"on this CPU, so even unpadded names ({mean:.2f} positions) at that rate would take "
+          f"{product_flops(8, mean) / best / 1e3:.0f} us of the {8 * solo_us / 3:.0f}.")
 
+
+def product_flops(k: int, length: float) -> float:
+    """Floating-point operations of the 7 products of a race step (default model: V 27, E 16, H 64) on
+    names padded to `length` positions: 2 per multiply-add."""
+    v, e, h = 27, 16, 64
+    return 2 * k * length * (3 * e * h + 3 * h * v + v * e)
+
+
+def padding(docs: list[str], k: int, steps: int) -> tuple[float, float]:
+    """(the mean over `steps` race steps of the longest of the k seeds' names, the mean name), in positions
+    (a name's letters + 1)."""
+    import numpy as np
+
+    runs = [Run.new(v.config, docs) for v in variants("seed", k, steps)]
+    sizes = np.array([[len(r.dataset.docs[i]) + 1 for i in range(steps)] for r in runs])  # (k, steps)
+    return float(sizes.max(axis=0).mean()), float(sizes.mean())
 
 if __name__ == "__main__":
     main()

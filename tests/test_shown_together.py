@@ -170,3 +170,25 @@ async def test_flat_out_the_plot_the_step_line_and_the_status_show_one_step_in_e
             checked += 1
         rates.add(plot_rate)
     assert checked >= 10 and len(rates) >= 4, (checked, rates)  # the figures moved: frames were drawn
+
+
+async def test_once_training_has_started_the_step_line_no_longer_says_that_space_starts_it():
+    """Between a key that starts the training and its first step shown, the status says `running`: the step
+    line beside it said `space starts training` (QA saw the two together for 0.6 s). A name of 400,000
+    letters makes that first step take long enough to read several frames of it."""
+    rng = np.random.default_rng(1)
+    long_names = ["".join(chr(97 + c) for c in rng.integers(0, 26, 400_000)) for _ in range(2)]
+    run = Run.new(Config(num_steps=4), long_names)
+    app = DashboardApp(run, speed_index=FAST)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: "space starts training" in str(app.step_line.render()))  # before: it says so
+        await pilot.press("space")
+        seen = []
+        while app.loop.snapshot.record is None and len(seen) < 200:
+            await until(pilot, lambda frames=app.frames: app.frames > frames)
+            seen.append((str(app.status_line.render()), str(app.step_line.render())))
+        app.action_pause()
+    waiting = [(status, line) for status, line in seen if "running" in status and line.startswith("step 0")]
+    assert len(waiting) >= 2  # frames drawn while the first step was under way
+    for status, line in waiting:
+        assert "space" not in line and "training" in line, (status, line)

@@ -232,7 +232,7 @@ class DashboardApp(App[int]):
             self.view_model.theta[:] = snap.theta
             self.draw_plot()
             self.draw_views()
-            self.step_line.show_record(snap.record, snap.state == State.FINISHED, self.shown_diverged(snap),
+            self.step_line.show_record(snap.record, snap.state == State.RUNNING, self.shown_diverged(snap),
                                        snap.step, self.training.config.num_steps)
             self.naming.step_shown(snap.step)
             if state_changed:

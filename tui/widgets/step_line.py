@@ -20,14 +20,20 @@ from tui.widgets.text_rows import TextRows
 REFERENCE_NAME = 10  # letters: the line's form is the one a name this long fits (longer ones are cut in it)
 
 
-def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0, total: int = 0) -> Text:
+def step_text(record: StepRecord | None, diverged: bool, width: int, start: int = 0, total: int = 0,
+              running: bool = False) -> Text:
     """The line at `width` characters. `start`: the steps the run had taken when it was shown (a run
     loaded from a checkpoint starts there); `total`: the run's steps (the form is chosen for its last
-    step's number, so that it holds from the first step to the last)."""
+    step's number, so that it holds from the first step to the last); `running`: training has started
+    (or gone on) and its first step is not shown yet, so the line no longer says what space does."""
     if record is None:
         head = f"step {start:,}"
-        hints = ([" · space starts training, one name per step", " · space starts training", " · space: start"]
-                 if start == 0 else [" · space goes on training", " · space goes on", " · space: go on"])
+        if running:
+            hints = [" · training, its first step on the way", " · training", ""]
+        elif start == 0:
+            hints = [" · space starts training, one name per step", " · space starts training", " · space: start"]
+        else:
+            hints = [" · space goes on training", " · space goes on", " · space: go on"]
         rest = next((h for h in hints if len(head) + len(h) <= width), "")  # whole words, or none
         return Text.assemble((head, "bold"), rest)
     if record.doc == WHOLE_DATA:
@@ -84,15 +90,14 @@ def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
 class StepLine(TextRows):
     DEFAULT_CSS = "StepLine { height: 1; width: 1fr; }"
 
-    _shown: tuple[StepRecord | None, bool, int, int] = (None, False, 0, 0)
+    _shown: tuple[StepRecord | None, bool, bool, int, int] = (None, False, False, 0, 0)
 
-    def show_record(self, record: StepRecord | None, finished: bool, diverged: bool, start: int = 0,
+    def show_record(self, record: StepRecord | None, running: bool, diverged: bool, start: int = 0,
                     total: int = 0) -> None:
-        self._shown = (record, diverged, start, total)
-        text = step_text(record, diverged, self.content_size.width or 200, start, total)
+        self._shown = (record, running, diverged, start, total)
+        text = step_text(record, diverged, self.content_size.width or 200, start, total, running)
         if text != self._text:
             self.update(text)  # one row always: never a layout of the whole screen
 
     def on_resize(self) -> None:
-        record, diverged, start, total = self._shown
-        self.show_record(record, False, diverged, start, total)
+        self.show_record(*self._shown)
