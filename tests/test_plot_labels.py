@@ -255,3 +255,18 @@ async def test_the_bar_of_the_column_in_progress_is_not_in_a_data_lines_colour(s
         assert bar[0].style.color == styles["axis"].color  # drawn as the axis it sits on
         for line in ("dots", "ema", "exact", "both", "heldout", "guess", "floor", "lr"):
             assert bar[0].style.color != styles[line].color, line
+
+
+def test_in_a_long_run_whose_lo_hi_dots_fall_beyond_the_axis_the_key_says_what_the_marks_on_the_frame_are():
+    """In a run of thousands of names a column, a column's lowest and highest losses lie beyond the y axis
+    (held on the moving average): the frame carries a ▴ or ▾ for them. The key said `• lo/hi of ~2,985
+    names` at 120 columns, and no word for ▴▾ (QA)."""
+    run = finished_run(30_000)
+    for width, height in ((84, 30), (120, 40), (56, 18), (44, 14)):
+        grid = cells(render_plot(figures(run), PlotState.for_run(figures(run)), width, height))
+        rows = text(grid)
+        top, bottom, _, _ = frame_box(grid)
+        marks = rows[top].count("▴") + rows[bottom].count("▾")
+        assert marks > 10, (width, rows[top], rows[bottom])  # most columns' lo/hi are beyond the axis
+        key = "".join(ch for ch, st in grid[0] if st == "dots")
+        assert "▴▾" in key and "lo/hi" in key, (width, rows[0])

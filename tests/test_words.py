@@ -367,7 +367,7 @@ async def test_a_whole_data_run_says_so_in_the_plots_key_and_the_run_line(size):
         dots = "".join(t for t, st in app.plot.rows()[0] if st == "dots")
         assert "whole-data" in dots, dots  # at 80 it read `• lo/hi of ~1.4`: not said to be whole-data losses
         if size[0] >= 120:  # a column a step here: the dot is that step's whole-data loss
-            assert key.startswith("• whole-data loss "), key
+            assert key.startswith("• ▴▾ whole-data loss "), key
         status = str(app.status_line.render()).splitlines()
         assert "constant" in status[-1] and "whole-data gradient" in status[-1], status
         assert "┴" not in screen(app)

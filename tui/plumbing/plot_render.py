@@ -528,15 +528,16 @@ def _key(figures: PlotFigures, width: int, per: str) -> Run_:
                 ("  ", "axis"), ("⣿ both", "both"), ("  ", "axis"), ("┄ random guess", "guess"),
                 ("  ", "axis"), ("┄ bigram floor", "floor")]
         # in a whole-data run a dot is a whole-data loss: every form with room for a word says so
-        dots_short = ("• whole-data loss" if per == "1" else f"• whole-data lo/hi of {names}") if whole \
-            else f"• lo/hi of {names}"  # "lo/hi": room for the smoothing's weight at 110 columns
+        # ▴▾: a lo/hi beyond the axis, marked on the frame (in long runs every column's are: QA saw ▴▾ unexplained)
+        dots_short = ("• ▴▾ whole-data loss" if per == "1" else f"• ▴▾ whole-data lo/hi of {names}") if whole \
+            else f"• ▴▾ lo/hi of {names}"  # "lo/hi": room for the smoothing's weight at 110 columns
         short = [(dots_short, "dots"), (" ", "axis"), (f"⠒ avg (weight {w:g})", "ema"), (" ", "axis"),
                  ("▀ whole-data", "exact"), (" ", "axis"), ("⣿ both", "both"), (" ", "axis"), ("┄ guess", "guess"),
                  (" ", "axis"), ("┄ floor", "floor")]
         data = "whole-data " if whole else ""
-        compact = [(f"• {data}lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
+        compact = [(f"• ▴▾ {data}lo/hi of {per}", "dots"), (" ", "axis"), ("⠒ avg", "ema"), (" ", "axis"),
                    ("▀ whole-data", "exact")] + short[7:]  # without "⣿ both" and the smoothing's weight
-        tiny = [(f"•{data}lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
+        tiny = [(f"•▴▾{data}lo/hi {per}", "dots"), (" ", "axis"), ("⠒avg", "ema"), (" ", "axis"), ("▀data", "exact"),
                 (" ", "axis"), ("┄guess", "guess"), (" ", "axis"), ("┄floor", "floor")]
     variants = [g for g in figures.ghosts if g.variant]
     if variants:  # a race: each other variant's line by its number, in its colour (view 8 names them)
