@@ -22,7 +22,7 @@ import engine.runs as runs_module
 from engine import Config, Run
 from engine.export import COLUMNS, ExportRun, Line, plot_series, save_csv, write_csv
 from engine.runs import RunRegistry
-from tui.plumbing.line_colours import LINE_HEX, line_style
+from tui.plumbing.line_colours import KEPT_IN_RACE, LINE_HEX, line_style
 from tui.plumbing.plot_svg import COLOURS, line_colour, render_svg, save_svg
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -228,7 +228,8 @@ async def test_the_svgs_colours_are_the_screens_in_the_default_theme():
                             ("held-out", "heldout"), ("guess", "guess"), ("floor", "floor"),
                             ("diverged", "diverged"), ("lr-change", "lr")]:
             assert COLOURS[kind] == hex_of(style), kind
-        for colour in range(len(LINE_HEX)):  # each kept run in its own run's colour, as on the plot
+        for colour in (*range(len(LINE_HEX)), KEPT_IN_RACE):  # each kept run in its own run's colour, as on the plot
+            # (or, while a race is on, every kept run in one grey)
             line = Line("#1", "kept", np.zeros(1), np.zeros(1), colour=colour)
             assert line_colour(line) == hex_of(line_style(colour))
 

@@ -16,7 +16,7 @@ from engine import Config, Run
 from engine.race import RACE_LABELS, READY_RACES, Race, race_configs, race_spec, standings
 from tui.app import DashboardApp
 from tui.plumbing import wording
-from tui.plumbing.line_colours import line_style
+from tui.plumbing.line_colours import KEPT_IN_RACE, line_style
 from tui.plumbing.training_loop import SPEEDS, State
 from tui.screens.settings_form import SettingsForm
 from tui.views.race import RaceView, colour_of
@@ -555,3 +555,36 @@ async def test_a_new_smoothing_in_a_paused_race_shows_on_every_row_of_the_board_
         losses = race.runs[number - 1].history.losses.tolist()
         assert shown == wording.average(_slow_average(losses, weight)), (number, shown, lines)
     assert lines != before
+
+
+async def test_in_a_race_after_a_race_no_colour_means_both_a_kept_run_and_a_variant():
+    """QA: in a race after a race, kept run '#2 seed 2' and variant '2 constant schedule' had one colour (a
+    kept run's colour is by its id, a variant's by its number). While a race is on, kept runs are one grey:
+    on the plot (lines, labels, the key) and in the runs view."""
+    race = race_of("lr=0.02,0.05,0.1", steps=150)  # slow learners: their lines stay apart from the next race's
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        await app.racing.start("lr=0.5,1,2")  # variants 1..3, as kept runs #1..#3 by id
+        await until(pilot, lambda: app.shown_step == 0 and app.race is not race)
+        assert len(app.runs.list()) == 3
+        await finish(pilot, app)
+        grid = cells(app.plot.rows())
+        variant_styles = {line_style(colour_of(n)) for n in (2, 3)}  # the variants drawn beside the one shown
+        kept_styles, seen_variants = set(), set()
+        for row in grid:
+            text = "".join(ch for ch, _ in row)
+            for m in re.finditer(r"#\d lr 0\.\d+", text):  # a kept run's label, in its line's colour
+                kept_styles |= {st for _, st in row[m.start():m.end()]}
+            seen_variants |= {st for _, st in row} & variant_styles
+        assert seen_variants == variant_styles  # both other variants are drawn in their colours ...
+        assert kept_styles and not kept_styles & variant_styles, kept_styles  # ... and no kept run in one of them
+        key = app.plot.rows()[0]
+        assert [st for text, st in key if "kept" in text] == [line_style(KEPT_IN_RACE)]
+        await pilot.press("7")  # the runs view: the kept runs' labels in the same grey
+        await pilot.pause()
+        view = app.panel.views[7]
+        grey = view.palette.style[line_style(KEPT_IN_RACE)].color
+        kept_rows = [seg for row in view.rows() for seg in row if re.match(r"#\d", seg.text.strip())]
+        assert len(kept_rows) == 3 and all(seg.style.color == grey for seg in kept_rows), kept_rows
+        assert {view.palette.style[s].color for s in variant_styles} & {grey} == set()

@@ -15,7 +15,7 @@ from engine.errors import MicroMLPError
 from engine.history import SMOOTHING_LEVELS
 from engine.race import Race, race_text
 from engine.runs import RunRegistry, RunSummary, data_name
-from tui.plumbing.line_colours import run_colour
+from tui.plumbing.line_colours import kept_colour
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.racing import Racing
 from tui.plumbing.saving import Saving
@@ -78,7 +78,9 @@ class Experiments:
         """The kept runs on show, each labelled by what differs from the current run."""
         h = self.host
         labels = h.runs.labels(h.training.config, data_name(h.data))
-        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, run_colour(r.id), baseline=r.id == h.runs.baseline_id)
+        racing = h.race is not None
+        return tuple(Ghost(f"#{r.id} {labels[r.id]}", r.curves, kept_colour(r.id, racing),
+                           baseline=r.id == h.runs.baseline_id)
                      for r in h.runs.visible())
 
     def keep_outgoing(self, new: Run | Race, data: str | None, note: str) -> str:

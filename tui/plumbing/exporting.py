@@ -18,7 +18,7 @@ from engine.errors import MicroMLPError
 from engine.export import CSV_NAME, PLOT_NAME, ExportRun, plot_series, save_csv
 from engine.race import Race
 from engine.runs import RunRegistry, data_name
-from tui.plumbing.line_colours import run_colour
+from tui.plumbing.line_colours import kept_colour
 from tui.plumbing.plot_svg import save_svg
 from tui.plumbing.training_loop import TrainingLoop
 from tui.views.race import colour_of
@@ -101,7 +101,8 @@ class Exporting:
             live = ([ExportRun.of_run(h.training, data_name(h.data))] if h.race is None
                     else race_runs(h.race, h.loop.picked, data_name(h.data)))
         labels = h.runs.labels(h.training.config, data_name(h.data))
-        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == h.runs.baseline_id, run_colour(r.id)))
+        racing = h.race is not None
+        kept = [(r, ExportRun.of_summary(r, labels[r.id], r.id == h.runs.baseline_id, kept_colour(r.id, racing)))
                 for r in h.runs.list()]
         runs = [*live, *(e for _, e in kept)]
         on_plot = [*live, *(e for r, e in kept if not r.hidden)]

@@ -19,7 +19,7 @@ import numpy as np
 
 from engine.export import Line, PlotSeries
 from engine.outputs import resolve_output, write_file
-from tui.plumbing.line_colours import LINE_HEX
+from tui.plumbing.line_colours import LINE_HEX, line_hex
 
 BACKGROUND = "#121212"  # textual-dark's background, under the plot
 # The plot's colours on screen in the default theme (tui/app.tcss's LossPlot rules resolved in
@@ -46,8 +46,8 @@ FONT = "font-family=\"DejaVu Sans Mono, Menlo, Consolas, monospace\""
 
 
 def line_colour(line: Line) -> str:
-    """A line's colour: a kept run's is its run's (LINE_HEX, as on screen), the others' their kind's."""
-    return LINE_HEX[line.colour % len(LINE_HEX)] if line.colour is not None else COLOURS.get(line.kind, COLOURS["axis"])
+    """A line's colour: a kept run's is its run's (line_hex, as on screen), the others' their kind's."""
+    return line_hex(line.colour) if line.colour is not None else COLOURS.get(line.kind, COLOURS["axis"])
 
 
 def _num(v: float) -> str:

@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from engine.runs import Difference, RunFigures, RunSummary, compare_with
-from tui.plumbing.line_colours import LINE_STYLES, line_style, run_colour
+from tui.plumbing.line_colours import LINE_STYLES, kept_colour, line_style
 from tui.plumbing.wording import MOVING_AVERAGE, average, first_fit, loss
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View, fit
@@ -89,7 +89,8 @@ class RunsView(View):
         self.table: list[RunRow] = []
 
     def inputs_key(self, inputs: ViewInputs) -> Hashable:
-        return (id(inputs.run), inputs.step, inputs.runs_version, self.selected, inputs.baseline_id)
+        return (id(inputs.run), inputs.step, inputs.runs_version, self.selected, inputs.baseline_id,
+                inputs.race is not None)
 
     def compute(self, inputs: ViewInputs) -> object:
         run = inputs.run
@@ -107,7 +108,7 @@ class RunsView(View):
             figures[0] = RunFigures(run.config, inputs.data_name, current.smoothed, current.whole, current.heldout)
             self.table = with_baseline(self.table, figures, base)
         self.selected = min(self.selected, len(self.table) - 1)
-        return self.table
+        return self.table, inputs.race is not None  # (kept runs are grey while a race is on)
 
     def move(self, delta: int) -> None:
         if self.table:
@@ -119,7 +120,9 @@ class RunsView(View):
         return self.table[self.selected].id if self.table else 0
 
     def render_rows(self, figures: object, width: int, height: int, palette: Palette) -> list[Row]:
-        table: list[RunRow] = figures  # type: ignore[assignment]
+        table: list[RunRow]
+        racing: bool
+        table, racing = figures  # type: ignore[misc]
         title, label, dim, pick = (palette.style[n] for n in ("title", "label", "dim", "pick"))
         wide = width >= 100
         compared = any(row.baseline for row in table)
@@ -142,7 +145,7 @@ class RunsView(View):
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"
             style = pick if i == self.selected else (dim if row.hidden else title if row.baseline else Style())
-            colour = palette.style[line_style(run_colour(row.id))] if row.id and not row.hidden else style
+            colour = palette.style[line_style(kept_colour(row.id, racing))] if row.id and not row.hidden else style
             cells: Row = [Segment(mark, style), Segment(f"{row.label:<{lw}}", colour if i != self.selected
                                                         else style + Style(color=colour.color)), Segment(text, style)]
             if row.id:
