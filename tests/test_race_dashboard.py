@@ -588,3 +588,27 @@ async def test_in_a_race_after_a_race_no_colour_means_both_a_kept_run_and_a_vari
         kept_rows = [seg for row in view.rows() for seg in row if re.match(r"#\d", seg.text.strip())]
         assert len(kept_rows) == 3 and all(seg.style.color == grey for seg in kept_rows), kept_rows
         assert {view.palette.style[s].color for s in variant_styles} & {grey} == set()
+
+
+async def test_at_80x24_the_board_names_the_variants_it_has_no_room_for_and_which_diverged():
+    """QA: at 80x24 the rates race's board showed 4 rows and `+2 more`: the variant that diverged, the
+    race's point, was one of the two left out and nothing said so."""
+    race = Race.new(race_configs(Config(num_steps=300), race_spec("lr=0.1,0.2,0.5,1,2,5")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await finish(pilot, app)
+        await pilot.press("8")
+        await pilot.pause()
+        lines = board(app)
+    diverged = [s.number for s in standings(race) if s.diverged_at is not None]
+    assert diverged == [6]
+    rows = {int(m.group(1)) for line in lines if (m := re.match(r"[▶ ] ?\d+[⠒ ] ?(\d+) lr", line))}
+    more = next(line for line in lines if "more" in line)
+    m = re.search(r"\+(\d+) more: ([\d, a-z]+)", more)
+    assert m, more
+    left = [part.split()[0] for part in m.group(2).split(", ")]
+    assert int(m.group(1)) == len(left) and rows | {int(n) for n in left} == set(range(1, 7)), (rows, left)
+    assert not rows & {int(n) for n in left}
+    for part in m.group(2).split(", "):  # each left-out variant by number, a diverged one said to be
+        assert part.strip() == (f"{part.split()[0]} diverged" if int(part.split()[0]) in diverged else part.split()[0])
+    assert 6 in {int(n) for n in left}  # (here the diverged one is ranked last, so left out)

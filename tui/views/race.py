@@ -50,6 +50,15 @@ def look_lines(look: str, width: int, rows: int) -> list[str]:
     return lines
 
 
+def _more(rows: list[tuple[int, Standing]], kept: list[tuple[int, Standing]]) -> list[str]:
+    """What the board leaves out, longest first: '  +2 more: 2, 6 diverged', '  +2 more' (a diverged
+    variant is named: in "learning rates 0.1 .. 5" it is what to look for, and the last row, QA)."""
+    shown = {s.number for _, s in kept}
+    left = [s for _, s in rows if s.number not in shown]
+    named = ", ".join(f"{s.number}{' diverged' if s.diverged_at is not None else ''}" for s in left)
+    return [f"  +{len(left)} more: {named}", f"  +{len(left)} more"]
+
+
 def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> list[tuple[int, Standing]]:
     """The first `room` rows by rank, the picked variant's always among them (in place of the last)."""
     shown = rows[:room]
@@ -111,13 +120,15 @@ class RaceView(View):
             more = f"  +{len(rows) - room} more"
             if len(head) + len(more) > width and room > 1:  # no room beside the head: on a row of its own
                 room -= 1
-                more = f"  +{len(rows) - room} more"
-                rows = _keep_picked(rows, room, picked)
+                kept = _keep_picked(rows, room, picked)
                 out += [self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
-                                  pick, dim) for place, s in rows]
-                return out + [[Segment(more.strip(), label)]]
-            out[-1] = [Segment(wording.first_fit([head + more, more.strip()], width), label)]  # the count first
-            rows = _keep_picked(rows, room, picked)
+                                  pick, dim) for place, s in kept]
+                return out + [[Segment(wording.first_fit([m.strip() for m in _more(rows, kept)], width), label)]]
+            kept = _keep_picked(rows, room, picked)
+            forms = _more(rows, kept)
+            out[-1] = [Segment(wording.first_fit([head + m for m in forms] + [m.strip() for m in forms], width),
+                               label)]  # the count first
+            rows = kept
         for place, s in rows:
             out.append(self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                  pick, dim))
