@@ -4,6 +4,8 @@ resumes as a solo run; a diverging variant stops and the others go on."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from helpers import train_losses
@@ -309,3 +311,32 @@ def test_a_ready_race_takes_the_pages_rate_sizes_schedule_and_gradient_unless_it
     base = page_base(current, race_spec("schedule=linear,constant"))
     assert put_back(current, base) == ["lr 1.0", "n_embd 16", "hidden 4 x n_embd", "one-name gradient"]
     assert put_back(page, page_base(page, race_spec("seed=1,2"))) == []
+
+
+@pytest.mark.parametrize("data", ["embedded", "tutorial"])
+def test_what_each_ready_race_says_to_look_for_holds_on_both_name_lists(data, request):
+    """The texts a learner reads in view 8 and the palette, checked against the races themselves, trained
+    1,000 steps from the page's settings on the embedded names and the tutorial's (QA: the gradient race
+    said the one-name curve 'wobbles around' the whole-data one; it stays above it and ends higher)."""
+    docs = None if data == "embedded" else str(request.getfixturevalue("shared_names"))
+    finals = {}
+    for _, spec, look in READY_RACES:
+        if spec.startswith("seed"):
+            continue  # "how much runs vary by chance alone": no claim to check
+        race = Race.new(race_configs(page_base(Config(), race_spec(spec)), race_spec(spec)), docs)
+        for _ in race.steps():
+            pass
+        finals[spec] = [math.nan if r.diverged_at is not None else r.dataset_loss() for r in race.runs]
+        if spec.startswith("gradient"):  # one name vs the whole data
+            one, whole = (np.asarray(r.history.ema.head(r.step)) for r in race.runs)
+            assert "mostly above" in look and "ends higher" in look
+            assert np.mean(one[100:] > whole[100:]) > 0.5  # mostly above, after the start
+            assert finals[spec][0] > finals[spec][1]  # and ends higher
+        floor = race.runs[0].reference.floor
+        assert all(f > floor for f in finals[spec] if f == f)  # nothing learns past the bigram table
+    linear, constant = finals["schedule=linear,constant"]
+    assert constant > linear  # "at a constant rate it keeps jumping about and ends higher"
+    rates = finals["lr=0.1,0.2,0.5,1,2,5"]
+    assert math.isnan(rates[-1]) and rates[0] == max(rates[:-1])  # 5 diverges; 0.1 learns slowest
+    widths = finals["n-embd=4,8,16,32,64"]
+    assert widths[-1] < widths[0]  # "the wider ones get a little closer" to the floor
