@@ -159,8 +159,9 @@ SECTIONS = [
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
         "the others go on. v / V or a click on a row picks the variant the names, the next-token chart and "
         "the other views show. s saves the variant shown; when a race is replaced (r races again, o or the "
-        "palette starts another) its variants become kept runs (view 7), but those the new race would only "
-        "draw again: r keeps only a variant whose rate was changed mid-run (< / >).",
+        "palette starts another) its variants become kept runs (view 7), every one, even where another race "
+        "has a variant of the same settings; only the same race again (r, or the same variants in the same order "
+        "on the same data) draws them again, so it keeps only a variant whose rate was changed mid-run (< / >).",
     ]),
     ("The step line", [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "
