@@ -507,16 +507,21 @@ class Standing:
     diverged_at: int | None
 
 
-def standings(race: Race) -> list[Standing]:
+def standings(race: Race, now: bool = False) -> list[Standing]:
     """Every variant ranked by its whole-data loss, lowest first; a diverged one (or one not yet
     measured) after every finite one, in variant order. The losses are those the trainer measured at
-    fixed steps (Run.track_exact), so reading them costs nothing; without a track, NaN."""
+    fixed steps (Run.track_exact), so reading them costs nothing (without a track, NaN); with `now`, those
+    of each variant's weights as they are (Run.losses_now, ~25 us a variant: a screen's frame shows the
+    figures of its own step, as its status line does; call it between two steps)."""
     out = []
     for v, run in zip(race.variants, race.runs):
         track = run.exact_track
-        whole = track.last if track is not None and len(track) else math.nan
-        held = track.heldout_last if track is not None and track.heldout_values is not None and len(track) \
-            else math.nan
+        if now:
+            whole, held = run.losses_now()  # a diverged variant's: at the weights it stopped with
+        else:
+            whole = track.last if track is not None and len(track) else math.nan
+            held = track.heldout_last if track is not None and track.heldout_values is not None and len(track) \
+                else math.nan
         out.append(Standing(v.number, v.label, run.step, whole, held, run.history.last_ema, run.diverged_at))
 
     def key(s: Standing) -> tuple[int, float, int]:

@@ -345,8 +345,11 @@ class TrainingLoop:
         figures of one and the same step."""
         rate = self._rate if self._wanted_running else 0.0
         run = self.run
-        whole, heldout = run.losses_now()  # a diverged run's: at the weights it stops with, as its track's
+        # every variant's figures at this step, as the status line's (the board and the status agree)
+        board = tuple(standings(self.race, now=True)) if self.race is not None else ()
+        shown = next((s for s in board if s.number == self.picked + 1), None)
+        # a diverged run's: at the weights it stops with, as its track's
+        whole, heldout = (shown.whole, shown.heldout) if shown is not None else run.losses_now()
         return Snapshot(run.step, run.model.theta.copy(), self._last_record, self.state, rate,
                         self._elapsed, run.model.grad.copy(), self.at, self.picked, run.history.last_ema,
-                        whole, heldout if run.heldout is not None else None,
-                        tuple(standings(self.race)) if self.race is not None else ())
+                        whole, heldout if run.heldout is not None else None, board)

@@ -155,7 +155,8 @@ SECTIONS = [
         "the leader, the lowest whole-data loss, in place of the middle one nearest to it: 1, 3, 5, 6 when 5 "
         "leads), and "
         "always the one shown; view 8 lists them all.",
-        "View 8 ranks the variants by their whole-data loss (measured at fixed steps, as the ▀ line), with "
+        "View 8 ranks the variants by their whole-data loss (of their weights at the step shown, as the "
+        "status line's), with "
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
         "the others go on. v / V or a click on a row picks the variant the names, the next-token chart and "
         "the other views show. s saves the variant shown; when a race is replaced (r races again, o or the "
