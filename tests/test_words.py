@@ -107,11 +107,37 @@ async def test_the_main_screen_names_the_data_the_run_and_the_temperature(size):
         status = str(app.status_line.render()).splitlines()
         assert status[-1].startswith("census names (5,163) · lr 1.0")  # the run's line, always the last
         assert all(len(line) <= size[0] - 2 for line in status)
-        assert "moving average" in status[0] and "whole-data loss" in "\n".join(status)
+        if size[0] >= 100:
+            assert "moving average" in status[0] and "whole-data loss" in "\n".join(status)
+        else:  # the figures on one line, named shorter (the plot keeps its rows: see the next test)
+            assert len(status) == 2 and "moving avg" in status[0] and "whole-data " in status[0], status
         if size[0] >= 120:
             assert "the page's 2,480 is a miscount" in text
             assert len(status) == 2  # the figures on one line: nothing left alone on a second one
         await pilot.press("space")
+
+
+async def test_at_80x24_a_long_run_s_status_keeps_one_line_and_its_words_from_the_first_frame_to_the_last():
+    """QA: at 80 columns a run of 100,000 steps or more wrapped the status's figures onto a second line
+    (the plot lost a row: its axis ended at 2.2, not 2.0); the words stay the same in every frame."""
+    heights, seen = [], []
+    for steps in (1_000, 100_000, 1_000_000):
+        app = _app(steps=steps, speed=SPEEDS.index(None))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            heights.append(app.plot.size.height)
+            frames = [str(app.status_line.render()).splitlines()]
+            await pilot.press("space")
+            await until(pilot, lambda app=app, steps=steps: app.shown_step > min(steps // 2, 2_000))
+            frames.append(str(app.status_line.render()).splitlines())
+            app.action_pause()
+            await pilot.pause()
+        for lines in frames:
+            assert len(lines) == 2, lines  # the figures on one line, the run's line under them
+        seen.append([re.sub(r"[\d,.:/-]+", "#", lines[0]).split(" │ ")[2:4] for lines in frames])
+    assert heights[1] == heights[2] == heights[0], heights  # as tall as for a run of 1,000 steps
+    for words in seen:  # the losses' names: the same in the idle frame and the running one
+        assert words[0] == words[1], words
 
 
 @pytest.mark.parametrize("size", SIZES)

@@ -54,15 +54,22 @@ class StatusFigures:
     diverged_at: int | None = None  # the 1-based step whose loss was not finite
 
 
-def essential_items(f: StatusFigures) -> list[str]:
-    """The figures that are always shown: the state and step, the two losses."""
+def essential_items(f: StatusFigures, short: bool = False) -> list[str]:
+    """The figures that are always shown: the state and step, the two losses. `short`: their names as the
+    plot's key and the race board shorten them, for a line that would otherwise take two rows (80 columns
+    and a run of 100,000 steps or more: the plot gave the status a row)."""
     if f.diverged_at is not None:  # one item: "diverged at step 23/1,000", never beside "step 22/1,000"
         head = [f"diverged at step {wording.step_of(f.diverged_at, f.total)}"]
     else:
         head = [f.state, f"step {wording.step_of(f.step, f.total)}"]
-    whole = "whole-data loss" if f.heldout is None else "whole-data loss (training names)"
-    return [*head, f"{wording.MOVING_AVERAGE} {wording.average(f.ema)}", f"{whole} {wording.loss(f.exact)}",
-            *([f"held-out loss {wording.loss(f.heldout)}"] if f.heldout is not None else [])]
+    if short:
+        average, whole, held = "moving avg", "whole-data" if f.heldout is None else "whole-data (training)", \
+            "held-out"
+    else:
+        average, whole, held = wording.MOVING_AVERAGE, "whole-data loss" if f.heldout is None else \
+            "whole-data loss (training names)", "held-out loss"
+    return [*head, f"{average} {wording.average(f.ema)}", f"{whole} {wording.loss(f.exact)}",
+            *([f"{held} {wording.loss(f.heldout)}"] if f.heldout is not None else [])]
 
 
 def optional_items(f: StatusFigures) -> list[tuple[str, str]]:
@@ -75,18 +82,24 @@ def optional_items(f: StatusFigures) -> list[tuple[str, str]]:
 
 
 GIVE_WAY = ("elapsed", "eta", "rate")  # what goes first when the figures need more lines than reserved
+SHORT_BELOW = 100  # columns: narrower, the losses are named short rather than take a second line (a plot row)
 
 
 def figure_lines(f: StatusFigures, width: int, rows: int) -> list[str]:
     """The figures packed into at most `rows` lines of `width`: optional items give way first; if the
-    essential ones still need more, the last line is cut with an ellipsis."""
+    essential ones would need more at their widest in this run (its last step, its widest losses), they are
+    named shorter (essential_items) in every frame of it, so that the words do not change from one step to
+    the next; if they still need more, the last line is cut with an ellipsis."""
+    widest = worst_case(f.total, f.heldout is not None)
+    short = width < SHORT_BELOW and len(pack(essential_items(widest), width)) > rows
+    essential = essential_items(f, short)
     optional = optional_items(f)
-    lines = pack(essential_items(f) + [item for _, item in optional], width)
+    lines = pack(essential + [item for _, item in optional], width)
     for kind in GIVE_WAY:
         if len(lines) <= rows:
             break
         optional = [(k, item) for k, item in optional if k != kind]
-        lines = pack(essential_items(f) + [item for _, item in optional], width)
+        lines = pack(essential + [item for _, item in optional], width)
     if len(lines) > rows:
         rest = SEPARATOR.join(lines[rows - 1 :])
         lines = lines[: rows - 1] + [rest if len(rest) <= width else rest[: width - 1] + "…"]
@@ -104,9 +117,10 @@ class StatusLine(TextRows):
     @staticmethod
     def rows_at(width: int, total: int = 1000, heldout: bool = False) -> int:
         """Lines the status needs at a terminal width for a run of `total` steps: the essential figures
-        at their widest, then the run's line. The layout reserves them once per run, so that the plot
-        never changes height while training runs."""
-        return len(pack(essential_items(worst_case(total, heldout)), max(width - 2, 20))) + 1
+        at their widest, named short where that saves a line, then the run's line. The layout reserves them
+        once per run, so that the plot never changes height while training runs."""
+        return len(pack(essential_items(worst_case(total, heldout), short=width - 2 < SHORT_BELOW),
+                        max(width - 2, 20))) + 1
 
     def show(self, figures: StatusFigures, run: str) -> None:
         """`run`: the run's line (wording.run_line), drawn last, dimmed."""
