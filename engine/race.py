@@ -34,6 +34,7 @@ import numpy as np
 from engine.config import CHUNK, GRADIENT_WORDS, GRADIENTS, SCHEDULE_WORDS, SCHEDULES, Config
 from engine.curve import ExactTrack
 from engine.errors import ConfigError
+from engine.inspect import all_units_dead
 from engine.model import Model, PairCounts
 from engine.run import Run
 from engine.runs import CURVE_POINTS, EmaGrid, RunCurves, ema_curve
@@ -496,15 +497,16 @@ class Race:
 # --- what a screen shows of a race -----------------------------------------------------------------------
 @dataclass(frozen=True)
 class Standing:
-    """One variant's place in the race, from figures its Run measured (no computing here)."""
+    """One variant's place in the race (`standings`)."""
 
     number: int
     label: str
     step: int  # steps taken
-    whole: float  # the whole-data loss last measured (its ExactTrack), NaN before any
-    heldout: float  # the held-out loss last measured (NaN without a held-out set)
+    whole: float  # the whole-data loss (NaN before any measurement)
+    heldout: float  # the held-out loss (NaN without a held-out set)
     ema: float  # the moving average of its one-name losses
     diverged_at: int | None
+    dead: bool = False  # every hidden unit dead (looked at with `now`): it stays at the guess, learns nothing
 
 
 def standings(race: Race, now: bool = False) -> list[Standing]:
@@ -512,17 +514,20 @@ def standings(race: Race, now: bool = False) -> list[Standing]:
     measured) after every finite one, in variant order. The losses are those the trainer measured at
     fixed steps (Run.track_exact), so reading them costs nothing (without a track, NaN); with `now`, those
     of each variant's weights as they are (Run.losses_now, ~25 us a variant: a screen's frame shows the
-    figures of its own step, as its status line does; call it between two steps)."""
+    figures of its own step, as its status line does; call it between two steps), and whether all its hidden
+    units are dead (engine.inspect.all_units_dead, ~10 us: a learner sees a variant stuck at the guess)."""
     out = []
     for v, run in zip(race.variants, race.runs):
         track = run.exact_track
+        dead = False
         if now:
             whole, held = run.losses_now()  # a diverged variant's: at the weights it stopped with
+            dead = run.diverged_at is None and run.step > 0 and all_units_dead(run.model)
         else:
             whole = track.last if track is not None and len(track) else math.nan
             held = track.heldout_last if track is not None and track.heldout_values is not None and len(track) \
                 else math.nan
-        out.append(Standing(v.number, v.label, run.step, whole, held, run.history.last_ema, run.diverged_at))
+        out.append(Standing(v.number, v.label, run.step, whole, held, run.history.last_ema, run.diverged_at, dead))
 
     def key(s: Standing) -> tuple[int, float, int]:
         ok = s.diverged_at is None and math.isfinite(s.whole)

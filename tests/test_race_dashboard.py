@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
 import pytest
 from helpers import until
 from plot_grid import cells, frame_box
@@ -612,3 +613,21 @@ async def test_at_80x24_the_board_names_the_variants_it_has_no_room_for_and_whic
     for part in m.group(2).split(", "):  # each left-out variant by number, a diverged one said to be
         assert part.strip() == (f"{part.split()[0]} diverged" if int(part.split()[0]) in diverged else part.split()[0])
     assert 6 in {int(n) for n in left}  # (here the diverged one is ranked last, so left out)
+
+
+async def test_a_variant_whose_hidden_units_all_died_says_so_on_its_board_row():
+    """QA: on the tutorial's names a long race's lr 2 sat at the random guess for 180,000 steps (every ReLU
+    dead: no gradient reaches a weight) and nothing on its row said why."""
+    race = race_of("seed=1,2", steps=500)
+    model = race.runs[1].model  # shares its row of the race's weights: killed in place
+    model.wte[:] = np.abs(model.wte) + 0.01
+    model.fc1[:] = -np.abs(model.fc1) - 0.01  # every pre-activation wte . fc1 < 0: every unit dead
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await finish(pilot, app)
+        await pilot.press("8")
+        await pilot.pause()
+        lines = board(app)
+    rows = {n: line for line in lines for n in (1, 2) if f" {n} seed {n} " in line}
+    assert "every hidden unit dead" in rows[2] and "every hidden unit dead" not in rows[1], lines
+    assert f"{race.runs[0].reference.random_guess:.4f}" in rows[2]  # stuck at the guess, as the row says

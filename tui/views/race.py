@@ -154,6 +154,8 @@ class RaceView(View):
         if held:
             text += f"{wording.loss(s.heldout):>10}"
         text += f"{wording.average(s.ema):>8}"
+        if s.dead:  # stuck at the guess: nothing on the row said why (QA: lr 2 on the tutorial's names)
+            text += "  every hidden unit dead"
         return [Segment(f"{mark}{place:>2}", (pick if is_picked else palette.style["label"]) + click),
                 Segment(f"{glyph}", colour + click),
                 Segment(text, (pick if is_picked else (dim if s.diverged_at is not None else colour)) + click)]
