@@ -13,9 +13,11 @@ from helpers import until
 from plot_grid import cells, frame_box
 from textual.widgets import Input
 
+import tui.app
 from engine import Config, Run
 from engine.race import RACE_LABELS, READY_RACES, Race, race_configs, race_spec, standings
 from tui.app import DashboardApp
+from tui.console.flags import build_parser, make_race
 from tui.plumbing import wording
 from tui.plumbing.line_colours import KEPT_IN_RACE, line_style
 from tui.plumbing.training_loop import SPEEDS, State
@@ -631,3 +633,21 @@ async def test_a_variant_whose_hidden_units_all_died_says_so_on_its_board_row():
     rows = {n: line for line in lines for n in (1, 2) if f" {n} seed {n} " in line}
     assert "every hidden unit dead" in rows[2] and "every hidden unit dead" not in rows[1], lines
     assert f"{race.runs[0].reference.random_guess:.4f}" in rows[2]  # stuck at the guess, as the row says
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_race_from_the_command_line_opens_as_one_from_the_palette(size, monkeypatch):
+    """QA: `--race lr=...` opened in view 1 with the names panel's heading of a single run; a race started
+    from the palette opens on the board (view 8) with 'a race of K variants; variant 1: ...'."""
+    made = []
+    monkeypatch.setattr(tui.app, "run_under_lifeline", lambda app: made.append(app) or 0)
+    args = build_parser().parse_args(["--race", "lr=0.25,0.5,1,2", "--steps", "200"])
+    assert tui.app.run_dashboard(make_race(args), args) == 0
+    app = made[0]
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        assert app.panel.current == 8
+        rows = [line for line in board(app) if re.search(r"\d lr [\d.]+ +0/200 ", line)]
+        assert len(rows) == 4, board(app)  # the board, every variant on it
+        heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:4])  # (it wraps when narrow)
+        assert heading.startswith("a race of 4 variants; variant 1: lr 0.25"), heading

@@ -39,7 +39,7 @@ from tui.plumbing.keys import HELP_KEYS, KEYS, OUR_ACTIONS, key_bar_items
 from tui.plumbing.layout import fit_heights
 from tui.plumbing.lifeline import Lifeline
 from tui.plumbing.names import FINAL_GROUP, NamesOnScreen
-from tui.plumbing.racing import Racing
+from tui.plumbing.racing import RACE_VIEW, Racing
 from tui.plumbing.run_end import RunEnd
 from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import DEFAULT_SPEED, RELEASE_AFTER, Snapshot, State, TrainingLoop, speed_label
@@ -157,6 +157,9 @@ class DashboardApp(App[int]):
         self.fit_layout(*self.size)
         self.refresh_bindings()
         self._worker = self._train(self.loop)
+        if self.race is not None:  # a race from the command line opens as one from the palette does
+            self.names.clear(self._race_heading())
+            self.action_view(RACE_VIEW)
         self.refresh_view(force=True)
         self.naming.sample_batch()
         self.set_interval(FRAME, self.refresh_view)
@@ -245,6 +248,12 @@ class DashboardApp(App[int]):
         self._update_key_bar()  # also after a form or the palette closes
         self.frames += 1
         self.frames_drawn += 1
+
+    def _race_heading(self) -> str:
+        """The names panel's heading as a race starts: the race and the variant shown first."""
+        assert self.race is not None
+        first = self.race.variants[self.loop.picked]
+        return f"a race of {len(self.race.runs)} variants; variant {first.number}: {first.label}"
 
     def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
@@ -557,8 +566,7 @@ class DashboardApp(App[int]):
         self.set_note(note)
         self.names.max_len = run.config.max_len
         if self.race is not None:  # the variant shown first, as a pick heads it (not "a new run: same settings")
-            first = self.race.variants[self.loop.picked]
-            self.names.clear(f"a race of {len(self.race.runs)} variants; variant {first.number}: {first.label}")
+            self.names.clear(self._race_heading())
         elif old_run is not old:  # a race gave way to one run: what differs from the variant that was shown
             what = describe_difference(old.config, run.config, data_name(old_data), data_name(data))
             shown = f"variant {old_pick + 1}'s settings" if what == "same settings" else what
