@@ -48,6 +48,16 @@ def board(app) -> list[str]:
     return view.text_lines()
 
 
+async def finished_board(race: Race, size: tuple[int, int]) -> list[str]:
+    """The board (view 8) as drawn once `race` has trained to its end in the dashboard at `size`."""
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=size) as pilot:
+        await finish(pilot, app)
+        await pilot.press("8")
+        await pilot.pause()
+        return board(app)
+
+
 async def test_eight_seeds_at_120x40_every_line_in_its_colour_and_a_ranked_board():
     race = race_of("seed=1,2,3,4,5,6,7,8")
     app = DashboardApp(race, speed_index=SPEEDS.index(None))
@@ -597,12 +607,7 @@ async def test_at_80x24_the_board_names_the_variants_it_has_no_room_for_and_whic
     """QA: at 80x24 the rates race's board showed 4 rows and `+2 more`: the variant that diverged, the
     race's point, was one of the two left out and nothing said so."""
     race = Race.new(race_configs(Config(num_steps=300), race_spec("lr=0.1,0.2,0.5,1,2,5")))
-    app = DashboardApp(race, speed_index=SPEEDS.index(None))
-    async with app.run_test(size=(80, 24)) as pilot:
-        await finish(pilot, app)
-        await pilot.press("8")
-        await pilot.pause()
-        lines = board(app)
+    lines = await finished_board(race, (80, 24))
     diverged = [s.number for s in standings(race) if s.diverged_at is not None]
     assert diverged == [6]
     rows = {int(m.group(1)) for line in lines if (m := re.match(r"[▶ ] ?\d+[⠒ ] ?(\d+) lr", line))}
@@ -624,12 +629,7 @@ async def test_a_variant_whose_hidden_units_all_died_says_so_on_its_board_row():
     model = race.runs[1].model  # shares its row of the race's weights: killed in place
     model.wte[:] = np.abs(model.wte) + 0.01
     model.fc1[:] = -np.abs(model.fc1) - 0.01  # every pre-activation wte . fc1 < 0: every unit dead
-    app = DashboardApp(race, speed_index=SPEEDS.index(None))
-    async with app.run_test(size=(120, 40)) as pilot:
-        await finish(pilot, app)
-        await pilot.press("8")
-        await pilot.pause()
-        lines = board(app)
+    lines = await finished_board(race, (120, 40))
     rows = {n: line for line in lines for n in (1, 2) if f" {n} seed {n} " in line}
     assert "every hidden unit dead" in rows[2] and "every hidden unit dead" not in rows[1], lines
     assert f"{race.runs[0].reference.random_guess:.4f}" in rows[2]  # stuck at the guess, as the row says
