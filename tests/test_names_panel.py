@@ -351,3 +351,25 @@ async def test_the_names_follow_a_theme_change_at_once():
             app.theme = theme
             await pilot.pause(0.3)
             assert heading_colour() == names.get_component_rich_style("names-panel--heading").color, theme
+
+
+async def test_a_heading_is_not_pinned_over_its_batchs_last_line_when_the_next_heading_is_right_under_it():
+    """QA (80x24): two headings stacked on the top rows, the first batch's names all scrolled away: its
+    heading was pinned over its last line though nothing of that batch showed under it."""
+    app = NamesApp()
+    async with app.run_test(size=(40, 10)) as pilot:
+        panel = app.query_one(NamesPanel)
+        panel.add_batch("step 5 · T 0.50", [f"a{i}" for i in range(40)], known=[False] * 40)
+        panel.add_batch("step 9 · T 0.50", [f"b{i}" for i in range(40)], known=[False] * 40)
+        await pilot.pause()
+        lines = [line.rstrip() for line in panel.text_lines]
+        second = lines.index("step 9 · T 0.50 · 40/40 new")
+        for top in range(1, second + 1):  # every scroll at which the first batch's heading is above the view
+            panel.scroll_to(y=top, animate=False)
+            await pilot.pause()
+            top = panel.scroll_offset.y  # (as far as it scrolls)
+            shown = [line.rstrip() for line in panel.shown_lines]
+            if top < second - 1:  # some of its names under the top row: its heading pinned over them
+                assert shown[0] == "step 5 · T 0.50 · 40/40 new", (top, shown)
+            else:  # its last line alone, the next heading under it (or at the top): no heading pinned
+                assert shown[0] == lines[top] and shown[0] != "step 5 · T 0.50 · 40/40 new", (top, shown)

@@ -9,8 +9,9 @@ all fit after it; in a narrow panel as `  1: aylan`, then without the number (`f
 name wider than the panel itself is cut with `…` (a second line would read as another name).
 A heading is one line: the parts that do not fit are left out, least important first (it wraps only
 when its first part alone is wider than the panel); when a batch's heading has scrolled out of view,
-it is pinned on the top row over that batch's names. Everything is laid out again when the width
-changes and stays scrolled to the newest batch. Names are data: escaped with `printable`, never
+it is pinned on the top row over that batch's names (unless only its last line is left there: the
+next heading under it read as two headings). Everything is laid out again when the width changes and
+stays scrolled to the newest batch. Names are data: escaped with `printable`, never
 parsed as markup.
 
 Drawn with the line API on a ScrollView: the laid-out lines are cached per batch and width."""
@@ -293,7 +294,9 @@ class NamesPanel(ScrollView, can_focus=False):
         i = self.scroll_offset.y + y
         if not 0 <= i < len(self._lines):
             line = Strip.blank(width)
-        elif y == 0 and i > 0 and self._pins[i] is not None:  # its heading scrolled out: pinned over it
+        elif y == 0 and i > 0 and self._pins[i] is not None and i + 1 < len(self._pins) and \
+                self._pins[i + 1] is self._pins[i]:  # its heading scrolled out: pinned over its names
+            # (not over its last line with the next heading right under it: that read as two headings, QA)
             line = _strip(self._pins[i], width)  # type: ignore[arg-type]
         else:
             line = self._strips.get(i) or self._strips.setdefault(i, _strip(self._lines[i], width))
