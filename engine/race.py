@@ -509,6 +509,16 @@ class Standing:
     dead: bool = False  # every hidden unit dead (looked at with `now`): it stays at the guess, learns nothing
 
 
+NOW_MAX = 8_000_000  # vocab x n_embd x hidden summed over a race's variants: `now` at most (a race of 8 of the
+# page's model: 0.22 million; 16 of n_embd 512 would cost ~1 billion multiply-adds a snapshot)
+
+
+def now_affordable(race: Race) -> bool:
+    """Whether `standings(race, now=True)` is cheap enough for every snapshot a screen takes (20 a second
+    while training): ~2 x NOW_MAX multiply-adds at most, about 1 ms."""
+    return sum(r.model.vocab_size * r.model.n_embd * r.model.hidden for r in race.runs) <= NOW_MAX
+
+
 def standings(race: Race, now: bool = False) -> list[Standing]:
     """Every variant ranked by its whole-data loss, lowest first; a diverged one (or one not yet
     measured) after every finite one, in variant order. The losses are those the trainer measured at

@@ -25,7 +25,7 @@ from typing import cast
 import numpy as np
 
 from engine import Run, StepRecord
-from engine.race import Race, Standing, standings
+from engine.race import Race, Standing, now_affordable, standings
 
 PUBLISH_EVERY = 0.05  # seconds between snapshots while training runs
 SPEEDS: tuple[float | None, ...] = (1, 3, 10, 30, 100, 300, 1_000, 3_000, 10_000, None)  # steps/s; None: flat out
@@ -345,9 +345,11 @@ class TrainingLoop:
         figures of one and the same step."""
         rate = self._rate if self._wanted_running else 0.0
         run = self.run
-        # every variant's figures at this step, as the status line's (the board and the status agree)
-        board = tuple(standings(self.race, now=True)) if self.race is not None else ()
-        shown = next((s for s in board if s.number == self.picked + 1), None)
+        # every variant's figures at this step, as the status line's (the board and the status agree); in a
+        # race of large models, too costly 20 times a second: the track's fixed-step figures (README)
+        now = self.race is not None and now_affordable(self.race)
+        board = tuple(standings(self.race, now=now)) if self.race is not None else ()
+        shown = next((s for s in board if s.number == self.picked + 1), None) if now else None
         # a diverged run's: at the weights it stops with, as its track's
         whole, heldout = (shown.whole, shown.heldout) if shown is not None else run.losses_now()
         return Snapshot(run.step, run.model.theta.copy(), self._last_record, self.state, rate,
