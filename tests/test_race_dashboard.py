@@ -612,14 +612,14 @@ async def test_at_80x24_the_board_names_the_variants_it_has_no_room_for_and_whic
     assert diverged == [6]
     rows = {int(m.group(1)) for line in lines if (m := re.match(r"[▶ ] ?\d+[⠒ ] ?(\d+) lr", line))}
     more = next(line for line in lines if "more" in line)
-    m = re.search(r"\+(\d+) more: ([\d, a-z]+)", more)
+    m = re.search(r"\+(\d+) more: (?:variants? )?([\d, ]+?)(?: \(([\d, ]+) diverged\))?\s*$", more)
     assert m, more
-    left = [part.split()[0] for part in m.group(2).split(", ")]
-    assert int(m.group(1)) == len(left) and rows | {int(n) for n in left} == set(range(1, 7)), (rows, left)
-    assert not rows & {int(n) for n in left}
-    for part in m.group(2).split(", "):  # each left-out variant by number, a diverged one said to be
-        assert part.strip() == (f"{part.split()[0]} diverged" if int(part.split()[0]) in diverged else part.split()[0])
-    assert 6 in {int(n) for n in left}  # (here the diverged one is ranked last, so left out)
+    left = [int(n) for n in m.group(2).split(", ")]
+    assert int(m.group(1)) == len(left) and rows | set(left) == set(range(1, 7)), (rows, left)
+    assert not rows & set(left)
+    said = [int(n) for n in m.group(3).split(", ")] if m.group(3) else []
+    assert said == [n for n in left if n in diverged], more  # each left-out variant that diverged, only those
+    assert 6 in left  # (here the diverged one is ranked last, so left out)
 
 
 async def test_a_variant_whose_hidden_units_all_died_says_so_on_its_board_row():
@@ -651,3 +651,23 @@ async def test_a_race_from_the_command_line_opens_as_one_from_the_palette(size, 
         assert len(rows) == 4, board(app)  # the board, every variant on it
         heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:4])  # (it wraps when narrow)
         assert heading.startswith("a race of 4 variants; variant 1: lr 0.25"), heading
+
+
+async def test_the_dead_units_note_of_a_variant_shown_says_the_race_goes_on_not_r_or_n():
+    """QA: in a race the note said 'r or n for a new run', but r runs the whole race again and n leaves it."""
+    race = race_of("seed=1,2", steps=300)
+    model = race.runs[0].model  # the variant shown first, killed in place
+    model.wte[:] = np.abs(model.wte) + 0.01
+    model.fc1[:] = -np.abs(model.fc1) - 0.01
+    app = DashboardApp(race, speed_index=SPEEDS.index(100))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: "every hidden unit is dead" in app.note)
+        running = app.note
+        app.loop.change_speed(len(SPEEDS))  # flat out to the end
+        await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=30)
+        await pilot.pause(0.2)
+        finished = app.note
+    assert running.startswith("variant 1: every hidden unit is dead") and "other variants go on" in running, running
+    assert "variant 1 with every hidden unit dead" in finished and "v picks another" in finished, finished
+    assert "new run" not in running + finished

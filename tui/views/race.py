@@ -51,12 +51,15 @@ def look_lines(look: str, width: int, rows: int) -> list[str]:
 
 
 def _more(rows: list[tuple[int, Standing]], kept: list[tuple[int, Standing]]) -> list[str]:
-    """What the board leaves out, longest first: '  +2 more: 2, 6 diverged', '  +2 more' (a diverged
-    variant is named: in "learning rates 0.1 .. 5" it is what to look for, and the last row, QA)."""
+    """What the board leaves out, longest first: '  +2 more: variants 2, 6 (6 diverged)', '  +2 more: 2, 6
+    (6 diverged)', '  +2 more' (a diverged variant is named: in "learning rates 0.1 .. 5" it is what to look
+    for, and the last row, QA; 'variants': the numbers are theirs, not ranks)."""
     shown = {s.number for _, s in kept}
     left = [s for _, s in rows if s.number not in shown]
-    named = ", ".join(f"{s.number}{' diverged' if s.diverged_at is not None else ''}" for s in left)
-    return [f"  +{len(left)} more: {named}", f"  +{len(left)} more"]
+    wild = [str(s.number) for s in left if s.diverged_at is not None]
+    numbers = ", ".join(str(s.number) for s in left) + (f" ({', '.join(wild)} diverged)" if wild else "")
+    return [f"  +{len(left)} more: variant{'s' if len(left) > 1 else ''} {numbers}", f"  +{len(left)} more: {numbers}",
+            f"  +{len(left)} more"]
 
 
 def _keep_picked(rows: list[tuple[int, Standing]], room: int, picked: int) -> list[tuple[int, Standing]]:
@@ -116,16 +119,15 @@ class RaceView(View):
             out.insert(0, [Segment(wording.first_fit(TITLE, width), title)])
         rows = list(enumerate(table, start=1))
         room = max(height - len(out), 0)
-        if len(rows) > room:  # no room for every row: the shown variant's stays, and the head says how many more
-            more = f"  +{len(rows) - room} more"
-            if len(head) + len(more) > width and room > 1:  # no room beside the head: on a row of its own
+        if len(rows) > room:  # no room for every row: the shown variant's stays, and what is left out is said:
+            kept = _keep_picked(rows, room, picked)  # beside the head if it fits there whole, else on a row of
+            forms = _more(rows, kept)  # its own (a row fewer), else the count alone beside the head
+            if len(head) + len(forms[-2]) > width and room > 1:  # (the numbers at least)
                 room -= 1
                 kept = _keep_picked(rows, room, picked)
                 out += [self._row(s, place, total, what, held, s.number - 1 == picked, s.number in drawn, palette,
                                   pick, dim) for place, s in kept]
                 return out + [[Segment(wording.first_fit([m.strip() for m in _more(rows, kept)], width), label)]]
-            kept = _keep_picked(rows, room, picked)
-            forms = _more(rows, kept)
             out[-1] = [Segment(wording.first_fit([head + m for m in forms] + [m.strip() for m in forms], width),
                                label)]  # the count first
             rows = kept

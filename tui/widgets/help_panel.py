@@ -154,7 +154,7 @@ SECTIONS = [
         "drawn at 100 columns or more, 4 below that (spread from the first to the last: 1, 3, 4, 6 of 6, with "
         "the leader, the lowest whole-data loss, in place of the middle one nearest to it: 1, 3, 5, 6 when 5 "
         "leads), and "
-        "always the one shown; view 8 lists them all.",
+        "always the one shown; view 8 lists them all where it has room, else names those it leaves out.",
         "View 8 ranks the variants by their whole-data loss (of their weights at the step shown, as the "
         "status line's), with "
         "their steps and moving average; a variant whose loss stopped being finite stops (it diverged) and "
