@@ -31,7 +31,7 @@ from tui.plumbing import wording
 from tui.plumbing.background import Background
 from tui.plumbing.collector import Collector
 from tui.plumbing.commands import COMMANDS
-from tui.plumbing.dead_watch import ALL_DEAD, DeadUnitWatch
+from tui.plumbing.dead_watch import ALL_DEAD, VARIANT_DEAD, DeadUnitWatch
 from tui.plumbing.ending import QUIT_SECONDS, run_under_lifeline
 from tui.plumbing.experiments import Experiments
 from tui.plumbing.exporting import Exporting, ExportPaths
@@ -258,7 +258,7 @@ class DashboardApp(App[int]):
     def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
         if self.dead_watch.look(self.view_model, self.shown_step, self.training.step > 0):
-            self.set_note(ALL_DEAD, sticky=True)
+            self.set_note(ALL_DEAD if self.race is None else VARIANT_DEAD.format(n=self.loop.picked + 1), sticky=True)
 
     def draw_plot(self) -> None:
         run, ref = self.training, self.training.reference

@@ -16,6 +16,11 @@ ALL_DEAD = ("every hidden unit is dead (dead ReLUs): the gradient is 0, no weigh
             "r or n for a new run")
 FINISHED_DEAD = ("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
                  "the guess; r or n: a new run")
+# in a race: the variant shown (r runs the whole race again, n leaves it for one run: neither is "a new run")
+VARIANT_DEAD = ("variant {n}: every hidden unit is dead (dead ReLUs): the gradient is 0, its weights change no "
+                "more; the other variants go on")
+FINISHED_VARIANT_DEAD = ("race finished; variant {n} with every hidden unit dead (dead ReLUs): its loss stuck at "
+                         "the guess; v picks another")
 
 
 class DeadUnitWatch:

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from engine import Run
 from engine.race import Race
-from tui.plumbing.dead_watch import FINISHED_DEAD, DeadUnitWatch
+from tui.plumbing.dead_watch import FINISHED_DEAD, FINISHED_VARIANT_DEAD, DeadUnitWatch
 from tui.plumbing.names import NamesOnScreen
 from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import State
@@ -61,7 +61,8 @@ class RunEnd:
         h.dead_watch.look_again()
         h.say_if_all_dead()
         if h.dead_watch.said:  # the end does not hide why the loss stayed up
-            h.set_note(FINISHED_DEAD, sticky=True)
+            h.set_note(FINISHED_DEAD if h.race is None
+                       else FINISHED_VARIANT_DEAD.format(n=h.race.runs.index(h.training) + 1), sticky=True)
         else:
             h.set_note(RACE_FINISHED if h.race is not None else FINISHED, sticky=True)
         h.naming.final_samples(h.training, h.temperature, h.top_k)
