@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from helpers import until
 from textual.widgets import Input
 
@@ -196,3 +197,27 @@ async def test_the_note_says_whether_the_settings_applied_were_new():
             await pilot.press("enter")
             await until_long(pilot, lambda: not isinstance(app.screen, SettingsForm) and "a new run" in app.note)
             assert f"a new run with {words}" in app.note, app.note
+
+
+@pytest.mark.parametrize("holdout", [0.0, 0.1])
+async def test_at_80x24_the_runs_view_shows_every_row_whole_with_its_buttons(holdout):
+    """QA: at 80 columns view 7 cut each kept run's row at `--  [` (its [shown] [x] buttons lost) and its
+    head at `held-`. Each row is whole within the panel's width: its figures and both buttons."""
+    app = DashboardApp(Run.new(Config(num_steps=100, holdout=holdout)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(2):
+            await train_to_the_end(pilot, app)
+            await pilot.press("n")
+            await until_long(pilot, lambda: app.shown_step == 0)
+        await pilot.press("7")
+        await pilot.pause(0.2)
+        view = app.query_one(RunsView)
+        width = view.content_region.width
+        lines = view.text_lines()
+    head = next(line for line in lines if "whole-data" in line)
+    assert head.rstrip().endswith("held-out" if holdout else "whole-data"), head  # no column of dashes alone
+    kept = [line for line in lines if re.match(r"[▶ ]\s+#\d", line)]
+    assert len(kept) == 2, lines
+    for line in kept:
+        assert len(line.rstrip()) <= width and line.rstrip().endswith("[shown] [x]"), (width, line)
+        assert re.search(r"100/100\s+\d\.\d{4}\s+\d\.\d{4}", line), line  # steps, avg, whole-data: whole

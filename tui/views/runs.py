@@ -128,8 +128,14 @@ class RunsView(View):
         compared = any(row.baseline for row in table)
         least = 28 if wide else 23  # the label's column: narrower where the figures need the room (80 columns)
         lw = max(least, max((len(row.label) + 1 for row in table), default=0))  # labels whole: the column grows
-        head = f"{'':2}{'run: settings baseline→run' if compared else 'run':<{lw}}{'steps':>16}{MOVING_AVERAGE:>15}"
-        head += f"{'whole-data':>11}{'held-out':>10}"
+        # below 100 columns the figures' columns are as wide as their contents, the moving average is `avg` (as
+        # on the board) and the held-out column only where a run has a held-out set, so that a row's [shown]
+        # [x] fit at 80 (QA: they were cut, and the head's `held-out`)
+        held_col = wide or any(row.heldout_measured for row in table)
+        sw = 16 if wide else max([len(row.steps) for row in table] + [5]) + 2
+        aw, average_word = (15, MOVING_AVERAGE) if wide else (8, "avg")
+        head = f"{'':2}{'run: settings baseline→run' if compared else 'run':<{lw}}{'steps':>{sw}}{average_word:>{aw}}"
+        head += f"{'whole-data':>11}" + (f"{'held-out':>10}" if held_col else "")
         head += f"{'steps/s':>10}" if wide else ""
         top = ("runs vs the baseline: figures as run − baseline · b unpins it · j/k pick · h hide/show · x remove"
                if compared else "runs: j/k pick · h hide/show on the plot · x remove · b baseline · o new settings")
@@ -141,7 +147,7 @@ class RunsView(View):
             smoothed, whole, held = ((_signed(d.smoothed), _signed(d.whole_data), _signed(d.heldout)) if d is not None
                                      else (average(row.smoothed), _measured(row.whole, row.whole_measured),
                                            _measured(row.heldout, row.heldout_measured)))
-            text = f"{row.steps:>16}{smoothed:>15}{whole:>11}{held:>10}"
+            text = f"{row.steps:>{sw}}{smoothed:>{aw}}{whole:>11}" + (f"{held:>10}" if held_col else "")
             if wide:
                 text += f"{'' if row.rate is None else f'{row.rate:,.0f}':>10}"
             style = pick if i == self.selected else (dim if row.hidden else title if row.baseline else Style())
