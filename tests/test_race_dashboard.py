@@ -296,7 +296,7 @@ async def test_r_in_a_race_keeps_no_variant_that_the_new_race_draws_again(size):
         assert "kept" not in key_line(app) and "#" not in margin_text(app)
         # the names panel heads the new race as a race, with the variant shown (it said "a new run: same settings")
         heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:4])  # (it wraps when narrow)
-        assert heading.startswith("a race of 4 variants; variant 1: lr 0.25"), heading
+        assert heading.startswith("a race of 4; variant 1: lr 0.25"), heading
         await pilot.press("7")
         await pilot.pause()
         assert any("no earlier runs yet" in line for line in app.panel.views[7].text_lines())
@@ -638,7 +638,8 @@ async def test_a_variant_whose_hidden_units_all_died_says_so_on_its_board_row():
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_a_race_from_the_command_line_opens_as_one_from_the_palette(size, monkeypatch):
     """QA: `--race lr=...` opened in view 1 with the names panel's heading of a single run; a race started
-    from the palette opens on the board (view 8) with 'a race of K variants; variant 1: ...'."""
+    from the palette opens on the board (view 8) with 'a race of K; variant 1: ...', its first line in view
+    (at 80x24 the longer heading wrapped to 3 lines and, over step 0's batch, scrolled out of the panel)."""
     made = []
     monkeypatch.setattr(tui.app, "run_under_lifeline", lambda app: made.append(app) or 0)
     args = build_parser().parse_args(["--race", "lr=0.25,0.5,1,2", "--steps", "200"])
@@ -650,7 +651,8 @@ async def test_a_race_from_the_command_line_opens_as_one_from_the_palette(size, 
         rows = [line for line in board(app) if re.search(r"\d lr [\d.]+ +0/200 ", line)]
         assert len(rows) == 4, board(app)  # the board, every variant on it
         heading = " ".join(" ".join(line.split()) for line in app.names.text_lines[:4])  # (it wraps when narrow)
-        assert heading.startswith("a race of 4 variants; variant 1: lr 0.25"), heading
+        assert heading.startswith("a race of 4; variant 1: lr 0.25"), heading
+        assert app.names.shown_lines[0].startswith("a race of 4;"), app.names.shown_lines  # not scrolled out
 
 
 async def test_the_dead_units_note_of_a_variant_shown_says_the_race_goes_on_not_r_or_n():

@@ -253,7 +253,7 @@ class DashboardApp(App[int]):
         """The names panel's heading as a race starts: the race and the variant shown first."""
         assert self.race is not None
         first = self.race.variants[self.loop.picked]
-        return f"a race of {len(self.race.runs)} variants; variant {first.number}: {first.label}"
+        return f"a race of {len(self.race.runs)}; variant {first.number}: {first.label}"  # short: 80x24 (QA)
 
     def say_if_all_dead(self) -> None:
         """Every hidden unit dead: said once a run (tui/plumbing/dead_watch.py)."""
