@@ -275,7 +275,31 @@ def test_kept_runs_have_their_own_colours_and_whole_labels_and_the_plot_does_not
             assert in_plot >= 10
             margin = " ".join("".join(ch for ch, _ in row[c1 + 1 :]).strip() for row in g[top + 1 : bottom]
                               if row[-1][1] == ghost.style)
-            assert margin == ghost.label, (width, margin)  # whole, wrapped over rows if need be
+            if width >= 84:
+                assert margin == ghost.label, (width, margin)  # whole, wrapped over rows if need be
+            else:  # 56 columns: #2's label takes the row above the floor's (its line ends above the floor:
+                # see the next test), and #1's block has no rows left beside its line: its number alone
+                assert margin in (ghost.label, ghost.label.split()[0]), (width, margin)
+
+
+def test_a_label_is_never_put_under_a_reference_line_its_line_ends_above(finished):
+    """QA: a variant that ended above the floor, on the row of the floor's label, was labelled on the row
+    under it, so that it read as having ended below the floor (which nothing does)."""
+    ghost = Ghost("#2 lr 2.0", _kept(2.0), 1)
+    fig = figures(finished, ghosts=(ghost,))
+    floor = finished.reference.floor
+    assert float(ghost.curves.lines(np.array([999]))[0][0]) > floor  # it ends above the floor
+    checked = 0
+    for width, height in ((56, 18), (84, 30), (120, 40), (80, 16), (100, 22)):
+        grid = cells(render_plot(fig, PlotState.for_run(fig), width, height))
+        top, bottom, c0, c1 = frame_box(grid)
+        rows = text(grid)
+        floor_row = next(i for i in range(top, bottom) if "floor" in rows[i][c1 + 1:])
+        label_rows = [i for i in range(top, bottom) if rows[i][c1 + 1:].strip().startswith("#2")]
+        assert label_rows, (width, rows)
+        assert all(i <= floor_row for i in label_rows), (width, height, label_rows, floor_row)
+        checked += fig.ghosts[0].label in rows[floor_row] or label_rows[0] == floor_row - 1
+    assert checked  # at some size the label was pushed off the floor's row (the case the fix is for)
 
 
 def test_a_baseline_is_drawn_thicker_and_its_label_marked(finished):

@@ -490,7 +490,7 @@ async def test_the_settings_form_in_a_race_holds_the_race_and_applied_as_it_is_s
         await pilot.press("enter")
         await until(pilot, lambda: app.race is not None and app.race is not race and app.shown_step == 0)
         assert app.race.labels == race.labels
-        assert "a race of 4 variants" in " ".join(app.names.text_lines)
+        assert "a race of 4;" in " ".join(app.names.text_lines)
 
 
 async def test_a_race_given_way_to_one_run_says_so_in_the_names_panel_and_r_keeps_the_variant_shown():

@@ -442,10 +442,12 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     out: dict[int, tuple[str, str]] = {}
     if not mw:
         return out
+    ref_at: dict[int, float] = {}
     for v, name, label in refs:
         if axis.inside(v):
             text = label if mw >= 19 else _short(label) if mw >= 11 else label.split()[-1]
             out.setdefault(axis.row(v), (name, text[: mw - 1]))
+            ref_at.setdefault(axis.row(v), float(axis.position(v)[0]))
     labels = []
     for ghost, line in zip(figures.ghosts, ghost_lines):
         finite = line[np.isfinite(line)]
@@ -461,7 +463,7 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     # one-row labels first: a wrapped one takes no row another needs whole
     given = sorted(labels, key=lambda g: (not g.ghost.variant, len(g.parts)))
     lowest = sorted(labels, key=lambda g: (not g.ghost.variant, len(g.parts), -g.at))
-    tries = [_place(lowest, dict(out), rows, mw), _place(given, dict(out), rows, mw)]
+    tries = [_place(lowest, dict(out), rows, mw, ref_at), _place(given, dict(out), rows, mw, ref_at)]
     return max(tries, key=lambda placed: (sum(g.ghost.variant for g in placed[1]), len(placed[1])))[0]
 
 
@@ -474,9 +476,10 @@ class _Label:
     end: int  # the row its line ends on (the edge row if beyond the axis)
 
 
-def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int,
-           mw: int) -> tuple[dict[int, tuple[str, str]], list[_Label]]:
-    """`labels` placed in this order into the margin `out` (see _margin): the margin, and those placed."""
+def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int, mw: int,
+           refs: dict[int, float]) -> tuple[dict[int, tuple[str, str]], list[_Label]]:
+    """`labels` placed in this order into the margin `out` (see _margin): the margin, and those placed.
+    `refs`: the rows of the reference lines' labels -> where each line is (a row coordinate)."""
     placed: list[tuple[float, int]] = []  # (where a ghost's line ends, as a row coordinate; its label's row)
     shown: list[_Label] = []
 
@@ -491,6 +494,10 @@ def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int,
         first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
         tries = [(s, parts) for s in dict.fromkeys((end, end - n + 1, end + 1, end - n))]
         tries += [(s, [first]) for s in (end, end - 1, end + 1)] if n > 1 or parts[0] != first else []
+        if end in refs and at < refs[end]:  # its row is a reference line's (the floor, the guess) and the line
+            # ends above that line: not labelled under it (QA: a variant that ended above the floor, labelled
+            # on the row below the floor's label, read as below the floor)
+            tries = [t for t in tries if t[0] + len(t[1]) <= end] + [t for t in tries if t[0] + len(t[1]) > end]
         for start, block in tries:
             if fits(start, len(block), at):
                 for i, part in enumerate(block):

@@ -147,7 +147,8 @@ SECTIONS = [
         *[f"{title} ({spec}): {look}." for title, spec, look in READY_RACES],
         "On the plot the variant shown is drawn as the run always is; every other variant's moving average is "
         "a braille line in its own colour, its number in the key line and its number and what differs in the "
-        "right margin beside where its line ends (on that row or the next; its number alone where the whole "
+        "right margin beside where its line ends (on that row or the next, never under a reference line's label "
+        "when the line ends above it; its number alone where the whole "
         "label has no room; where those rows are other labels', it is left out; a variant's label goes before "
         "a kept run's, the lowest line's first unless that labels fewer). While a race is on, kept runs are "
         "one grey, so that no colour means a kept run and a variant. Up to 8 variants are "
