@@ -496,8 +496,8 @@ def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int, mw:
         tries += [(s, [first]) for s in (end, end - 1, end + 1)] if n > 1 or parts[0] != first else []
         if end in refs and at < refs[end]:  # its row is a reference line's (the floor, the guess) and the line
             # ends above that line: not labelled under it (QA: a variant that ended above the floor, labelled
-            # on the row below the floor's label, read as below the floor)
-            tries = [t for t in tries if t[0] + len(t[1]) <= end] + [t for t in tries if t[0] + len(t[1]) > end]
+            # on the row below the floor's label, read as below the floor): above it, or left out
+            tries = [t for t in tries if t[0] + len(t[1]) <= end]
         for start, block in tries:
             if fits(start, len(block), at):
                 for i, part in enumerate(block):
