@@ -19,6 +19,7 @@ from engine.race import RACE_LABELS, READY_RACES, Race, race_configs, race_spec,
 from tui.app import DashboardApp
 from tui.console.flags import build_parser, make_race
 from tui.plumbing import wording
+from tui.plumbing.dead_watch import FINISHED_VARIANT_DEAD, VARIANT_DEAD
 from tui.plumbing.line_colours import KEPT_IN_RACE, line_style
 from tui.plumbing.training_loop import SPEEDS, State
 from tui.screens.settings_form import SettingsForm
@@ -664,12 +665,14 @@ async def test_the_dead_units_note_of_a_variant_shown_says_the_race_goes_on_not_
     app = DashboardApp(race, speed_index=SPEEDS.index(100))
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("space")
-        await until(pilot, lambda: "every hidden unit is dead" in app.note)
+        await until(pilot, lambda: "hidden units dead" in app.note)
         running = app.note
         app.loop.change_speed(len(SPEEDS))  # flat out to the end
         await until(pilot, lambda: app.shown_state == State.FINISHED, timeout=30)
         await pilot.pause(0.2)
         finished = app.note
-    assert running.startswith("variant 1: every hidden unit is dead") and "other variants go on" in running, running
-    assert "variant 1 with every hidden unit dead" in finished and "v picks another" in finished, finished
+    assert running.startswith("variant 1: all hidden units dead") and "the others go on" in running, running
+    assert "variant 1: all hidden units dead" in finished and "v picks another" in finished, finished
     assert "new run" not in running + finished
+    for note in (VARIANT_DEAD, FINISHED_VARIANT_DEAD):  # whole on an 80-column screen's note line (78)
+        assert len(note.format(n=16)) <= 78, note

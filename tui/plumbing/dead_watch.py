@@ -17,10 +17,9 @@ ALL_DEAD = ("every hidden unit is dead (dead ReLUs): the gradient is 0, no weigh
 FINISHED_DEAD = ("finished with every hidden unit dead (dead ReLUs): the gradient is 0, the loss stuck at "
                  "the guess; r or n: a new run")
 # in a race: the variant shown (r runs the whole race again, n leaves it for one run: neither is "a new run")
-VARIANT_DEAD = ("variant {n}: every hidden unit is dead (dead ReLUs): the gradient is 0, its weights change no "
-                "more; the other variants go on")
-FINISHED_VARIANT_DEAD = ("race finished; variant {n} with every hidden unit dead (dead ReLUs): its loss stuck at "
-                         "the guess; v picks another")
+# (each whole in 78 columns: the note line cuts at 80, QA)
+VARIANT_DEAD = "variant {n}: all hidden units dead (dead ReLUs): no gradient; the others go on"
+FINISHED_VARIANT_DEAD = "race finished; variant {n}: all hidden units dead (dead ReLUs); v picks another"
 
 
 class DeadUnitWatch:
