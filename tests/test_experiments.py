@@ -221,3 +221,32 @@ async def test_at_80x24_the_runs_view_shows_every_row_whole_with_its_buttons(hol
     for line in kept:
         assert len(line.rstrip()) <= width and line.rstrip().endswith("[shown] [x]"), (width, line)
         assert re.search(r"100/100\s+\d\.\d{4}\s+\d\.\d{4}", line), line  # steps, avg, whole-data: whole
+
+
+async def test_at_80x24_the_runs_view_keeps_the_picked_run_in_view_and_counts_the_rows_it_has_no_room_for():
+    """QA: at 80x24 view 7 showed 2 of 4 kept runs, said nothing of the others, and j moved the ▶ onto rows
+    that could not be seen (h then hid a line with nothing on screen to say so)."""
+    app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(80, 24)) as pilot:
+        for _ in range(4):
+            await train_to_the_end(pilot, app)
+            await pilot.press("n")
+            await until_long(pilot, lambda: app.shown_step == 0)
+        await pilot.press("7")
+        await pilot.pause(0.2)
+        view = app.query_one(RunsView)
+        seen = []
+        for _ in range(len(view.table)):
+            lines = view.text_lines()
+            picked = [line for line in lines if line.startswith("▶")]
+            rows = [line for line in lines if re.match(r"[▶ ] (current run|#\d)", line)]
+            more = [line for line in lines if "more above" in line or "more below" in line]
+            seen.append((picked, rows, more))
+            await pilot.press("j")
+            await pilot.pause(0.05)
+    for picked, rows, more in seen:
+        assert len(picked) == 1, rows  # the picked run is always on screen
+        assert len(more) == 1, rows  # 5 rows and room for fewer: the rest are counted
+        counted = sum(int(n) for n in re.findall(r"(\d+) more (?:above|below)", more[0]))
+        assert len(rows) + counted == 5, (rows, more)
+    assert {p[0].split()[1] for p, _, _ in seen} == {"current", "#1", "#2", "#3", "#4"}  # each in turn

@@ -141,7 +141,17 @@ class RunsView(View):
                if compared else "runs: j/k pick · h hide/show on the plot · x remove · b baseline · o new settings")
         out: list[Row] = [[Segment(first_fit([fit(top.split(" · "), width)], width), title)],
                           [Segment(head, label)]]
-        for i, row in enumerate(table[: max(height - 2, 0)]):
+        room = max(height - 2, 0)
+        window, more = range(min(len(table), room)), ""
+        if len(table) > room >= 2:  # not every row fits (80x24): the picked one always shows, the rest are counted
+            rows_shown = room - 1
+            start = min(max(self.selected - rows_shown + 1, 0), len(table) - rows_shown)
+            window = range(start, start + rows_shown)
+            above, below = start, len(table) - start - rows_shown
+            more = "  " + ", ".join(p for p in (f"{above} more above" if above else "",
+                                                 f"{below} more below" if below else "") if p) + ": j / k"
+        for i in window:
+            row = table[i]
             mark = "▶ " if i == self.selected else "  "
             d = row.diff
             smoothed, whole, held = ((_signed(d.smoothed), _signed(d.whole_data), _signed(d.heldout)) if d is not None
@@ -159,6 +169,8 @@ class RunsView(View):
                                                  Style(meta={"@click": f"app.toggle_run({row.id})"}) + label),
                           Segment(" "), Segment("[x]", Style(meta={"@click": f"app.remove_run({row.id})"}) + label)]
             out.append(cells)
+        if more:
+            out.append([Segment(first_fit([more], width), label)])
         if len(table) == 1 and height > 3:
             out.append([Segment(first_fit(
                 ["  (no earlier runs yet: n or o start another and keep this one; r keeps it only if the new run "
