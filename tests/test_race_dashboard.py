@@ -676,3 +676,31 @@ async def test_the_dead_units_note_of_a_variant_shown_says_the_race_goes_on_not_
     assert "new run" not in running + finished
     for note in (VARIANT_DEAD, FINISHED_VARIANT_DEAD):  # whole on an 80-column screen's note line (78)
         assert len(note.format(n=16)) <= 78, note
+
+
+@pytest.mark.parametrize("width", [78, 80])
+async def test_at_80_columns_the_cursor_reading_leaves_lines_out_from_its_end_never_one_in_the_middle(width):
+    """QA: at 80 columns the cursor line read `⠒3 2.439 ⠒6 --` with ⠒5 drawn but left out: a shorter later
+    figure was put in after the one that did not fit, as if ⠒5 had no value there."""
+    race = Race.new(race_configs(Config(num_steps=300), race_spec("lr=0.1,0.2,0.5,1,2,5")))
+    app = DashboardApp(race, speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(width, 24)) as pilot:
+        await finish(pilot, app)
+        drawn = re.findall(r"⠒(\d)", key_line(app))  # the variants drawn beside the shown one, in order
+        await pilot.press("comma")
+        await pilot.pause()
+        reading = key_line(app)
+    assert re.match(r"(steps )?\d", reading), reading  # the cursor's reading: its steps first
+    assert len(drawn) == 3, drawn
+    shown = re.findall(r"⠒(\d)", reading)
+    assert shown == drawn[: len(shown)], (reading, drawn)  # a prefix of the drawn ones: none skipped
+
+
+async def test_in_a_race_with_nothing_kept_view_7_says_a_new_run_keeps_every_variant():
+    """QA: in a race view 7 said `n or o start another and keep this one`; n keeps every variant."""
+    app = DashboardApp(race_of("seed=1,2", steps=50))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("7")
+        await pilot.pause()
+        text = " ".join(app.panel.views[7].text_lines())
+    assert "keep every variant of this race" in text and "keep this one" not in text, text

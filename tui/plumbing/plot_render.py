@@ -637,9 +637,10 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
     out: Run_ = [(steps, "title")]  # narrow: by glyphs alone (the help says the first figures are steps)
     used = len(steps)
     for _, short, st in parts:
-        if used + 1 + len(short) <= width:
-            out.append((" " + short, st))
-            used += 1 + len(short)
+        if used + 1 + len(short) > width:  # from here on left out: a later, shorter one put in after a gap
+            break  # read as if the line left out had no value there (QA: `⠒3 2.439 ⠒6 --`, ⠒5 drawn)
+        out.append((" " + short, st))
+        used += 1 + len(short)
     return out
 
 

@@ -173,6 +173,8 @@ class RunsView(View):
             out.append([Segment(first_fit([more], width), label)])
         if len(table) == 1 and height > 3:
             out.append([Segment(first_fit(
+                ["  (no earlier runs yet: n or o start another and keep every variant of this race)",
+                 "  (no earlier runs yet: n or o keep this race's variants)", "  (no earlier runs yet)"] if racing else
                 ["  (no earlier runs yet: n or o start another and keep this one; r keeps it only if the new run "
                  "would differ)", "  (no earlier runs yet: n or o start another and keep this one)",
                  "  (no earlier runs yet)"], width), dim)])
