@@ -21,6 +21,7 @@ from tui.console.flags import build_parser, make_race
 from tui.plumbing import wording
 from tui.plumbing.dead_watch import FINISHED_VARIANT_DEAD, VARIANT_DEAD
 from tui.plumbing.line_colours import KEPT_IN_RACE, line_style
+from tui.plumbing.run_end import RACE_FINISHED
 from tui.plumbing.training_loop import SPEEDS, State
 from tui.screens.settings_form import SettingsForm
 from tui.views.race import RaceView, colour_of
@@ -674,7 +675,7 @@ async def test_the_dead_units_note_of_a_variant_shown_says_the_race_goes_on_not_
     assert running.startswith("variant 1: all hidden units dead") and "the others go on" in running, running
     assert "variant 1: all hidden units dead" in finished and "v picks another" in finished, finished
     assert "new run" not in running + finished
-    for note in (VARIANT_DEAD, FINISHED_VARIANT_DEAD):  # whole on an 80-column screen's note line (78)
+    for note in (VARIANT_DEAD, FINISHED_VARIANT_DEAD, RACE_FINISHED):  # whole on an 80-column note line (78)
         assert len(note.format(n=16)) <= 78, note
 
 

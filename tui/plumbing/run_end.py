@@ -17,7 +17,7 @@ from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import State
 
 FINISHED = "finished: r runs it again, n with a new seed, o with new settings, s saves it"
-RACE_FINISHED = "race finished: view 8 ranks the variants, v picks one to show, s saves the one shown, r races again"
+RACE_FINISHED = "race over: view 8 ranks the variants; v picks one, s saves it, r races again"  # whole in 78
 
 
 class RunEndHost(Protocol):
