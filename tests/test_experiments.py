@@ -199,19 +199,24 @@ async def test_the_note_says_whether_the_settings_applied_were_new():
             assert f"a new run with {words}" in app.note, app.note
 
 
+async def runs_view_after_kept_runs(pilot, app, kept: int) -> RunsView:
+    """View 7 on show after `kept` runs trained to their end were each kept by `n` (a new seed)."""
+    for _ in range(kept):
+        await train_to_the_end(pilot, app)
+        await pilot.press("n")
+        await until_long(pilot, lambda: app.shown_step == 0)
+    await pilot.press("7")
+    await pilot.pause(0.2)
+    return app.query_one(RunsView)
+
+
 @pytest.mark.parametrize("holdout", [0.0, 0.1])
 async def test_at_80x24_the_runs_view_shows_every_row_whole_with_its_buttons(holdout):
     """QA: at 80 columns view 7 cut each kept run's row at `--  [` (its [shown] [x] buttons lost) and its
     head at `held-`. Each row is whole within the panel's width: its figures and both buttons."""
     app = DashboardApp(Run.new(Config(num_steps=100, holdout=holdout)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(2):
-            await train_to_the_end(pilot, app)
-            await pilot.press("n")
-            await until_long(pilot, lambda: app.shown_step == 0)
-        await pilot.press("7")
-        await pilot.pause(0.2)
-        view = app.query_one(RunsView)
+        view = await runs_view_after_kept_runs(pilot, app, 2)
         width = view.content_region.width
         lines = view.text_lines()
     head = next(line for line in lines if "whole-data" in line)
@@ -228,13 +233,7 @@ async def test_at_80x24_the_runs_view_keeps_the_picked_run_in_view_and_counts_th
     that could not be seen (h then hid a line with nothing on screen to say so)."""
     app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
     async with app.run_test(size=(80, 24)) as pilot:
-        for _ in range(4):
-            await train_to_the_end(pilot, app)
-            await pilot.press("n")
-            await until_long(pilot, lambda: app.shown_step == 0)
-        await pilot.press("7")
-        await pilot.pause(0.2)
-        view = app.query_one(RunsView)
+        view = await runs_view_after_kept_runs(pilot, app, 4)
         seen = []
         for _ in range(len(view.table)):
             lines = view.text_lines()
