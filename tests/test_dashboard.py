@@ -57,6 +57,31 @@ async def test_one_step_while_paused_advances_by_exactly_one():
         assert app.shown_step == 3 and len(app.training.history) == 3
 
 
+async def test_stepping_with_full_stop_onto_the_last_step_finishes_the_run():
+    """Stepping a run of 5 steps with `.` five times: the fifth step is its last, so the run is finished
+    there (its final samples drawn, its key bar without `.`), not paused at 5/5 until a sixth `.`."""
+    app = _app(steps=5)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for expected in range(1, 6):
+            await pilot.press("full_stop")
+            await until(pilot, lambda n=expected: app.shown_step == n)
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+        assert "finished" in str(app.status_line.render())
+        await until(pilot, lambda: app.names.last[0].startswith("finished"))  # the final samples' batch
+
+
+async def test_stepping_a_race_onto_its_last_step_finishes_it():
+    from engine.race import Race, race_configs, race_spec
+
+    race = Race.new(race_configs(Config(num_steps=3), race_spec("lr=0.5,1")))
+    app = DashboardApp(race, speed_index=SLOW)
+    async with app.run_test(size=(120, 40)) as pilot:
+        for expected in range(1, 4):
+            await pilot.press("full_stop")
+            await until(pilot, lambda n=expected: app.loop.snapshot.race_step == n)
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+
+
 async def test_plus_and_minus_change_the_temperature_and_resample():
     app = _app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -304,6 +304,9 @@ class TrainingLoop:
                     if loss - loss != 0.0:  # NaN or inf (StepRecord.diverged, without the call): the last record
                         self._done, self._wanted_running = True, False
                         return
+                    if self.run.finished:  # its last step (taken by `.` too: no further step to find the end)
+                        self._done, self._wanted_running = True, False
+                        return
             finally:
                 if record is not None:
                     self._last_record = record
@@ -321,6 +324,9 @@ class TrainingLoop:
                 return
             self._records = item  # type: ignore[assignment]
             self._last_record = self._records[self.picked] or self._last_record
+            if self.race is not None and self.race.finished:  # every variant at its end or stopped
+                self._done, self._wanted_running = True, False
+                return
 
     def _publish_if_changed(self) -> None:
         s = self.snapshot
