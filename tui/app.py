@@ -76,8 +76,12 @@ class DashboardApp(App[int]):
     """Sampling draws from the top_k likeliest next tokens only (0: off, every token, the tutorial)."""
 
     def __init__(self, run: Run | Race, save_path: str | None = None, speed_index: int = DEFAULT_SPEED,
-                 data: str | None = None, plot_path: str | None = None, metrics: str | None = None):
+                 data: str | None = None, plot_path: str | None = None, metrics: str | None = None,
+                 served: bool = False):
         super().__init__()
+        # in a browser tab (--serve): its keys are anyone's who has its address, so it reads and writes only
+        # the files the server's flags name (its data, --save, --plot), never one typed or chosen in the tab
+        self.served = served
         self.race: Race | None = run if isinstance(run, Race) else None  # a race: every variant in lockstep
         self.loop = TrainingLoop(run, speed_index)
         self.loop.on_change = self._draw_soon
@@ -86,12 +90,13 @@ class DashboardApp(App[int]):
         self.data = data  # the --data path (None: the embedded names), for the settings and the labels
         self.lifeline: Lifeline | None = None  # run_dashboard's: ends the process if the app cannot
         self.background = Background()  # daemon threads for writes, their notes handed back
-        self.saving = Saving(self, self.background, save_path, metrics)  # s, --save, --metrics
+        self.saving = Saving(self, self.background, save_path, metrics, served)  # s, --save, --metrics
         self.runs = RunRegistry()  # the session's earlier runs: ghost lines on the plot
         self.runs_version = 0  # bumped whenever the kept runs change (the runs view redraws)
         self.experiments = Experiments(self, lambda: self.query_one(RunsView))
         self.racing = Racing(self, lambda: self.size.width)
-        self.exporting = Exporting(self, ExportPaths.beside(self.saving.path, plot_path))  # `e`
+        self.exporting = Exporting(self, ExportPaths.beside(self.saving.path, plot_path),  # `e`
+                                   refused=served and save_path is None and plot_path is None)
         self.view_model: Model = run.model.copy()  # the screen's copy of the weights
         self.view_pick = 0  # in a race: the variant whose weights view_model holds (show_picked)
         self.set_reactive(DashboardApp.temperature, run.config.temperature)
@@ -622,12 +627,30 @@ class DashboardApp(App[int]):
     def action_export(self) -> None:
         self.exporting.export()  # the session's runs to a CSV, the plot to an SVG (tui/plumbing/exporting.py)
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot: an SVG of the screen, a new file (named by the date and time) in the
+        folder `e` exports to; the note says where, or why not."""
+        if self.served:  # (not in its palette; nor by any other way)
+            self.set_note("no screenshot in a browser tab: the browser's own takes one")
+            return
+        folder = path or str(self.exporting.paths.csv.parent)
+        try:
+            written = self.save_screenshot(filename, folder)
+        except OSError as exc:
+            self.set_note(f"screenshot not saved: {exc.strerror or exc}: {folder}", sticky=True)
+        else:
+            self.set_note(f"screenshot saved to {written}")
+
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Every action of the keys, as "group: action" commands, beside Textual's own (themes, screenshot,
         quit). Not Textual's "Keys": its panel would sit beside the help and its "hide" removed our help."""
         for command in super().get_system_commands(screen):
-            if command.title != "Keys":  # Textual's keys panel: ours is the help (?), in the commands below
+            if command.title == "Screenshot":  # Textual's saves to ~/Downloads, failing where there is none
+                if not self.served:  # (a browser tab: the server has no route to hand the file to the page)
+                    yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the folder e exports to",
+                                        lambda: self.set_timer(0.1, self.action_screenshot))
+            elif command.title != "Keys":  # Textual's keys panel: ours is the help (?), in the commands below
                 yield command
         for title, help_text, action in COMMANDS:
             yield SystemCommand(title, help_text, partial(self.run_action, action))
@@ -638,7 +661,7 @@ class DashboardApp(App[int]):
 def make_app(run: Run | Race, args: argparse.Namespace) -> DashboardApp:
     """The one app factory, used by the console command and the tests."""
     return DashboardApp(run, save_path=args.save, data=args.data, plot_path=getattr(args, "plot", None),
-                        metrics=getattr(args, "metrics", None))
+                        metrics=getattr(args, "metrics", None), served=getattr(args, "served", False))
 
 
 def run_dashboard(run: Run | Race, args: argparse.Namespace) -> int:

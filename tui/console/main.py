@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     # Served to a browser tab (textual-serve runs this with Textual's web driver, over pipes): there
     # is no terminal here and none is needed, so such a process is exempt from the terminal check.
     # One started by our own --serve also ends when its server does.
-    served = serve.served_child()
+    served = args.served = serve.served_child()  # (the dashboard's tab reads and writes only what the flags name)
     if served:
         serve.prepare_child()
     if args.headless:

@@ -20,7 +20,7 @@ from tui.plumbing.plot_render import Ghost
 from tui.plumbing.racing import Racing
 from tui.plumbing.saving import Saving
 from tui.plumbing.training_loop import State, TrainingLoop
-from tui.screens.settings_form import Settings, SettingsForm
+from tui.screens.settings_form import Settings, SettingsForm, served_choices
 from tui.views.runs import RunsView
 
 
@@ -31,6 +31,7 @@ class ExperimentsHost(Protocol):
     race: Race | None
     loop: TrainingLoop
     data: str | None
+    served: bool
     runs: RunRegistry
     runs_version: int
     temperature: float
@@ -120,8 +121,9 @@ class Experiments:
         h = self.host
         config = h.training.config.with_(temperature=h.temperature, top_k=h.top_k)  # the sampling on screen
         race = race_text(h.race.variants) if h.race is not None else ""  # applied as it is: the same race again
-        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs(), race),
-                      self._apply_settings)
+        choices = served_choices(h.data) if h.served else None  # a browser tab: only the server's data
+        h.push_screen(SettingsForm(config, h.data, h.training.dataset.vocab_size, h.saving.form_outputs(), race,
+                                   choices), self._apply_settings)
 
     async def _apply_settings(self, settings: Settings | None) -> None:
         if settings is None:

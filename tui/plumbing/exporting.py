@@ -23,6 +23,9 @@ from tui.plumbing.plot_svg import save_svg
 from tui.plumbing.training_loop import TrainingLoop
 from tui.views.race import colour_of
 
+# a browser tab (--serve) of a server started without --save or --plot: `e` writes nothing (fits an 80-column note)
+EXPORT_REFUSED = "not exported: a browser tab exports only beside the server's --save or --plot"
+
 
 def race_runs(race: Race, picked: int, data: str) -> list[ExportRun]:
     """A race's variants as exported (call between two steps): the one shown is drawn as the current
@@ -89,14 +92,18 @@ class ExportHost(Protocol):
 
 
 class Exporting:
-    def __init__(self, host: ExportHost, paths: ExportPaths):
+    def __init__(self, host: ExportHost, paths: ExportPaths, refused: bool = False):
         self.host = host
         self.paths = paths  # where `e` writes
+        self.refused = refused  # in a browser tab of a server started without --save or --plot (tui/app.py)
 
     def export(self) -> None:
         """`e`: the session's runs (the live run, or a race's variants, then the kept runs) to the CSV and
         those on the plot (hidden kept runs not) to the picture, written in a worker thread."""
         h = self.host
+        if self.refused:
+            h.set_note(EXPORT_REFUSED, sticky=True)
+            return
         with h.loop.lock:  # between two steps
             live = ([ExportRun.of_run(h.training, data_name(h.data))] if h.race is None
                     else race_runs(h.race, h.loop.picked, data_name(h.data)))

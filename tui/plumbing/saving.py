@@ -24,6 +24,8 @@ from tui.plumbing.background import Background
 from tui.plumbing.training_loop import TrainingLoop
 
 DEFAULT_SAVE = "micromlp-checkpoint.npz"
+# a browser tab (--serve) of a server started without --save: `s` writes nothing (fits an 80-column note)
+SAVE_REFUSED = "not saved: a browser tab saves only to the server's --save file (none given)"
 
 
 def save_checkpoint(ckpt: checkpoint.Checkpoint, path: Path) -> tuple[str, bool]:
@@ -127,8 +129,12 @@ class Saving:
     """`s` and the output flags of the dashboard: every write in a daemon thread (a pipe nobody reads,
     a slow disk never hold the screen or a quit), its note handed back to the screen."""
 
-    def __init__(self, host: SavingHost, background: Background, save: str | None, metrics: str | None):
+    def __init__(self, host: SavingHost, background: Background, save: str | None, metrics: str | None,
+                 served: bool = False):
         self.host, self.background = host, background
+        # in a browser tab (--serve) `s` writes only where the server's --save says: a tab's keys are anyone's
+        # who has its address, and a file written on the server's machine is not theirs to place
+        self.refused = served and save is None
         self.outputs = FlagOutputs(save, metrics)  # what --save and --metrics ask for
         self.path = Path(save or DEFAULT_SAVE)  # where `s` writes
         self.first_step = host.training.step  # where the run on screen started in this session (--metrics rows)
@@ -143,6 +149,9 @@ class Saving:
     def save(self) -> None:
         """`s`: the run on screen, as it is between two steps, to the checkpoint file."""
         h = self.host
+        if self.refused:
+            h.set_note(SAVE_REFUSED, sticky=True)
+            return
         with h.loop.lock:  # between two steps
             ckpt = h.training.to_checkpoint()
         h.set_note(f"saving step {ckpt.step:,} to {self.path} ...")

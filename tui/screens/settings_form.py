@@ -152,8 +152,20 @@ def data_path(text: str) -> str | None:
     return os.path.expanduser(text)  # ~ and ~user as a shell expands them for the flag (~nobody-known stays)
 
 
-def check_data(text: str) -> str | None:
-    """Cheap checks as the field is typed: the file is there and is a regular file under the size limit."""
+def served_choices(data: str | None) -> tuple[str, ...]:
+    """What a browser tab's form may take as its data (--serve): the embedded names (empty), `tutorial`
+    and the server's own --data. A tab's keys are anyone's who has its address: a path typed there would
+    be read on the server's machine (any file its user may read, shown as names), so none is taken."""
+    return tuple(dict.fromkeys(["", "tutorial", *([data] if data else [])]))
+
+
+def check_data(text: str, choices: tuple[str, ...] | None = None) -> str | None:
+    """Cheap checks as the field is typed: the file is there and is a regular file under the size limit.
+    With `choices` (a browser tab's, `served_choices`) only those texts, and nothing else is looked at."""
+    if choices is not None and text.strip() not in choices:
+        server = [c for c in choices if c not in ("", "tutorial")]
+        return ("in a browser tab the data is the server's: the two buttons below"
+                + (f" or {printable(server[0])}" if server else ""))
     try:
         path = data_path(text)
         if path is None:
@@ -185,13 +197,13 @@ def check_not_an_output(data: str | None, outputs: Outputs) -> str | None:
     return None
 
 
-def read_settings(texts: dict[str, str], base: Config, outputs: Outputs = ()
+def read_settings(texts: dict[str, str], base: Config, outputs: Outputs = (), choices: tuple[str, ...] | None = None
                   ) -> tuple[Settings | None, dict[str, str]]:
     """(Settings, {}) or (None, {field id: message}): every field, then the data (read as a run reads it)
     and the model's size for its vocabulary. `texts` maps field ids (and "data") to their text.
     The data may not be an output's file (`outputs`); `tutorial` is checked (size, SHA-256)."""
     errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), base)) is not None}
-    if (m := check_data(texts.get("data", ""))) is not None:
+    if (m := check_data(texts.get("data", ""), choices)) is not None:
         errors["data"] = m
     if errors:
         return None, errors
@@ -221,10 +233,11 @@ def read_settings(texts: dict[str, str], base: Config, outputs: Outputs = ()
     return Settings(config, data, race), {}
 
 
-def prepare(texts: dict[str, str], base: Config, outputs: Outputs = ()) -> tuple[Settings | None, dict[str, str]]:
+def prepare(texts: dict[str, str], base: Config, outputs: Outputs = (), choices: tuple[str, ...] | None = None
+            ) -> tuple[Settings | None, dict[str, str]]:
     """read_settings, then the new run itself (Run.new: the data read, the model built): what Apply
     runs off the screen's thread. A setting the data refuses (--holdout with one name) is that field's."""
-    settings, errors = read_settings(texts, base, outputs)
+    settings, errors = read_settings(texts, base, outputs, choices)
     if settings is None or settings.race:  # a race is built by the app (engine.race)
         return settings, errors
     try:
@@ -274,11 +287,13 @@ class SettingsForm(ModalScreen[Settings | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, config: Config, data: str | None = None, vocab_size: int | None = None,
-                 outputs: Outputs = (), race: str = ""):
+                 outputs: Outputs = (), race: str = "", choices: tuple[str, ...] | None = None):
         """`config` and `data` fill the fields (the current run's), `race` the race field (the current
         race's, engine.race.race_text; "": one run); `vocab_size` (the current data's) lets each field check
         the model's size as it is typed (Apply checks it for the chosen data anyway); `outputs` are the files
-        the app writes, which the data may not be."""
+        the app writes, which the data may not be; `choices`, in a browser tab, the only data it may take
+        (`served_choices`)."""
+        self.choices = choices
         super().__init__()
         self.race = race
         self.base = config
@@ -296,7 +311,7 @@ class SettingsForm(ModalScreen[Settings | None]):
                 check = lambda t, f=f: check_field(f, t, self.base, self.vocab_size)  # noqa: E731
                 yield self._row(f.label, f.id, f.text(self.base), check,
                                 placeholder="4 x n_embd" if f.id == "hidden" else "", hint=f.hint)
-            yield self._row("data file", "data", self.data or "", check_data,
+            yield self._row("data file", "data", self.data or "", lambda t: check_data(t, self.choices),
                             placeholder="text file, one name per line; empty: census names", error=False)
             with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
@@ -388,7 +403,7 @@ class SettingsForm(ModalScreen[Settings | None]):
             return  # already applying
         texts = {i: self.query_one(f"#{i}", Input).value for i in [f.id for f in FIELDS] + ["data", "race"]}
         errors = {f.id: m for f in FIELDS if (m := check_field(f, texts.get(f.id, ""), self.base)) is not None}
-        if (m := check_data(texts.get("data", ""))) is not None:
+        if (m := check_data(texts.get("data", ""), self.choices)) is not None:
             errors["data"] = m
         if (m := check_race(texts.get("race", "").strip(), self.base)) is not None:
             errors["race"] = m
@@ -406,7 +421,7 @@ class SettingsForm(ModalScreen[Settings | None]):
 
     def _prepare(self, texts: dict[str, str], cancelled: threading.Event) -> None:
         try:
-            outcome = prepare(texts, self.base, self.outputs)
+            outcome = prepare(texts, self.base, self.outputs, self.choices)
         except Exception as exc:  # noqa: BLE001 - a form never crashes the app; say what happened
             outcome = None, {"form": f"cannot apply: {type(exc).__name__}: {printable(str(exc))}"}
         if not cancelled.is_set():
