@@ -37,7 +37,9 @@ def _rows(ckpt: Checkpoint, exact: tuple[float, float, float, float] | None) -> 
     c = ckpt.config
     rows = [
         ("steps", f"{ckpt.step:,}/{c.num_steps:,}"), ("lr", repr(c.learning_rate)),
-        ("lr schedule", schedule_text(ckpt.lr_changes or [(0, c.learning_rate)])),
+        # the rates the run was given (changed mid-run with < >), and the schedule each falls by (--schedule)
+        ("lr changes", schedule_text(ckpt.lr_changes or [(0, c.learning_rate)])),
+        ("schedule", c.schedule), ("gradient", c.gradient),
         ("n_embd", str(c.n_embd)), ("hidden", str(c.hidden_size)), ("seed", str(c.seed)),
         ("holdout", repr(c.holdout)), ("temperature", repr(c.temperature)),
         ("top-k", str(c.top_k) if c.top_k else "off"),

@@ -76,12 +76,29 @@ def test_compare_without_data_shows_settings_and_the_recorded_mean(tmp_path):
     assert rows["steps"] == ["40/40", "60/60", "5/12"]
     assert rows["n_embd"] == ["4", "16", "2"] and rows["seed"] == ["42", "7", "5"]
     assert rows["holdout"] == ["0.25", "0.0", "0.0"]
-    assert "lr schedule         1.0, 0.5 from step 20  0.3" in out.stdout
+    assert "lr changes          1.0, 0.5 from step 20  0.3" in out.stdout
     ra, rb = Run.resume(a, tmp_path / "names.txt"), Run.resume(b, tmp_path / "names.txt")
     assert rows["last-100 mean loss"][:2] == [f"{r.history.mean_last(100):.4f}" for r in (ra, rb)]
     assert out.stdout.splitlines()[-1].startswith("whole-data and held-out losses need the names")
     table = "\n".join(out.stdout.splitlines()[:-1])
     assert "whole-data loss" not in table and "held-out loss" not in table
+
+
+def test_compare_names_each_checkpoints_schedule_and_gradient(tmp_path):
+    """The decay-vs-constant and one-name-vs-whole-data races' checkpoints differ only there: the table
+    showed the same columns for them (its 'lr schedule' row was the rate's changes, not the schedule)."""
+    data = tmp_path / "names.txt"
+    data.write_text("\n".join(DOCS * 3) + "\n")
+    paths = []
+    for name, schedule, gradient in (("lin", "linear", "name"), ("cos", "cosine", "name"), ("gd", "constant", "data")):
+        run = Run.new(Config(num_steps=10, schedule=schedule, gradient=gradient), data)
+        list(run.steps())
+        paths.append(str(run.save(tmp_path / f"{name}.npz")))
+    out = cli("--compare", *paths)
+    assert out.returncode == 0, out.stderr
+    rows = {line.split("  ")[0]: line.split()[1:] for line in out.stdout.splitlines()[1:-1]}
+    assert rows["schedule"] == ["linear", "cosine", "constant"]
+    assert rows["gradient"] == ["name", "name", "data"]
 
 
 def test_compare_with_data_computes_the_exact_losses(tmp_path):
