@@ -45,6 +45,18 @@ def assert_reads_as(label: str, rate: float) -> None:
     assert math.isclose(float(m.group(1)), rate, rel_tol=0.05), (label, rate)
 
 
+@pytest.mark.parametrize("schedule", ["linear", "cosine", "constant"])
+@pytest.mark.parametrize("size", PLOT_SIZES)
+def test_the_lr_row_is_blank_only_where_the_rate_is_zero(finished, schedule, size):
+    """QA: a finished 1,000-step run's lr row ended in 5 blank columns (`▁▁▁▁     lr 0.0010`), as if the rate
+    reached 0 before the end; it never does (the last step's is lr / 1,000). A rate above 0 is at least ▁."""
+    grid = cells(render_plot(figures(finished, schedule=schedule), PlotState.for_run(figures(finished)), *size))
+    _, _, left, right = frame_box(grid)
+    row = text(grid)[-1][left:right]
+    assert row.strip(), row
+    assert " " not in row, repr(row)
+
+
 @pytest.mark.parametrize("schedule,lr", [("cosine", 1.0), ("linear", 0.5), ("linear", 1.0), ("constant", 12.0)])
 @pytest.mark.parametrize("size", PLOT_SIZES + [(40, 14), (100, 30)])
 def test_the_lr_label_is_a_whole_figure_of_the_rate_the_last_step_used(finished, schedule, lr, size):

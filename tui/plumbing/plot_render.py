@@ -706,9 +706,12 @@ def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> 
     ends = b.edges[2::2][:cols] if len(b.edges) > 2 else np.zeros(0)
     changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
     bases = np.array([base for _, base in changes])
-    rates = lr_used(changes, figures.num_steps, np.asarray(ends, dtype=np.int64) + 1, figures.schedule)
+    # a column's rate: its last step's (1-based: edges[2c + 2] steps taken; +1 was the step after, and the
+    # last column showed the rate of a step past the end, 0)
+    rates = lr_used(changes, figures.num_steps, np.asarray(ends, dtype=np.int64), figures.schedule)
     frac = rates / max(float(bases.max()), 1e-300)
-    chars = "".join(BLOCKS[int(round(min(max(f, 0.0), 1.0) * 8))] for f in frac.tolist()).ljust(cols)
+    # a blank only where the rate is 0: a small one (the last steps of a decay) is still a ▁
+    chars = "".join(BLOCKS[max(int(round(min(f, 1.0) * 8)), 1) if f > 0 else 0] for f in frac.tolist()).ljust(cols)
     passed = (b.current + 1) // 2 if b.current >= 0 else 0
     taken = figures.steps_taken  # the rate the last step used, as the step line says it (step 1's before any)
     lr_now = float(lr_used(changes, figures.num_steps, np.array([max(taken, 1)]), figures.schedule)[0])
