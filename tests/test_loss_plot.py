@@ -286,3 +286,32 @@ def test_the_key_never_shows_a_kept_runs_mark_without_a_word():
         key = cells(render_plot(fig, PlotState.for_run(fig), width, 20))[0]
         kept = "".join(ch for ch, st in key if st == "line-2")
         assert kept.strip() not in ("", "⠒"), (width, "".join(ch for ch, _ in key))
+
+
+@pytest.fixture(scope="module")
+def held_out_run() -> Run:
+    run = Run.new(Config(num_steps=1000, holdout=0.1))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    return run
+
+
+@pytest.mark.parametrize("size", [(120, 40), (84, 23), (56, 14)])
+def test_the_held_out_loss_shows_where_it_shares_a_cell_with_the_whole_data_loss(held_out_run, size):
+    """QA: with the default model the held-out loss stays within a row of the whole-data loss all run
+    long, and its ▪ was drawn under the whole-data half blocks: the key said `▪ held-out` and not one
+    cell of the plot was magenta. A cell of both is now the half block on the held-out colour. (Where
+    the moving average shares the cell too, its braille and the whole-data tint win: at 56x14, the
+    plot's size in an 80x24 terminal, most cells are such.)"""
+    from plot_grid import cells, figures, frame_box
+
+    fig = figures(held_out_run)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), *size))
+    top, bottom, left, right = frame_box(grid)
+    cols = [c for c in range(left, right)
+            if any(grid[r][c][1] in ("heldout", "exact-heldout") for r in range(top + 1, bottom))]
+    assert all(grid[r][c][0] in "▀▄" for r in range(top + 1, bottom) for c in range(left, right)
+               if grid[r][c][1] == "exact-heldout")
+    share = len(cols) / (right - left)
+    assert share >= (0.05 if size == (56, 14) else 0.3), (len(cols), right - left)

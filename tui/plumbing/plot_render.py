@@ -46,7 +46,7 @@ from tui.plumbing.wording import learning_rate
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
 STYLES = ("axis", "dots", "ema", "exact", "both", "guess", "floor", "diverged", "lr", "lr-future", "title",
-          "heldout", "cursor", "epoch", "now", *LINE_STYLES)
+          "heldout", "exact-heldout", "cursor", "epoch", "now", *LINE_STYLES)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 HALF_BITS = (0x01 | 0x02 | 0x08 | 0x10, 0x04 | 0x40 | 0x20 | 0x80)  # a cell's top / bottom half in braille
@@ -309,13 +309,18 @@ def _braille(axis: Axis, line: np.ndarray, thick: bool = False) -> dict[tuple[in
 
 def _draw_ema_and_exact(canvas: _Canvas, axis: Axis, ema: np.ndarray, exact: np.ndarray) -> None:
     """The whole-data loss as half blocks, the moving average as braille; a cell they share shows
-    both (the average's dots and the whole-data half as dots, style "both"), so neither breaks."""
+    both (the average's dots and the whole-data half as dots, style "both"), so neither breaks. A cell
+    the whole-data half shares with the held-out ▪ shows both too: the half block on the held-out colour
+    (style "exact-heldout"; with the default model the two losses stay within a row of each other all
+    run long, and the ▪ under the half block was nowhere to be seen)."""
     values = _per_cell(exact)
     halves = {}
     for c, (s, ok) in enumerate(zip(axis.sub(values, 2).tolist(), (values == values).tolist())):
         if ok:
-            halves[(s // 2, c)] = s % 2
-            canvas.put(s // 2, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
+            r = s // 2
+            halves[(r, c)] = s % 2
+            style = "exact-heldout" if canvas.st[r][c] == "heldout" else "exact"
+            canvas.put(r, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, style)
     for (r, c), mask in _braille(axis, ema).items():
         if (r, c) in halves:
             canvas.put(r, c, chr(0x2800 + (mask | HALF_BITS[halves[(r, c)]])), "both")
