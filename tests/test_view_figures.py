@@ -133,8 +133,11 @@ def test_a_condensed_matrix_says_so():
     assert "fc1ᵀ 16×64 → 16×44" in labels
     roomy = text(render_weights(weights(), 240, 19, PAL))
     assert "→" not in roomy[0] + roomy[1]  # all of it fits: nothing to say
-    small = text(render_weights(weights(), 80, 5, PAL))
-    assert "condensed: all" in small[0] and "2 of 64 hidden units dead" in small[0]
+    small = text(render_weights(weights(), 80, 5, PAL))  # 80x24's panel: the names first, 2 lines of rows
+    assert "→ condensed" in small[0] and "2 of 64 hidden units dead" in small[0]
+    assert re.match(r"wteᵀ 16×27 → 4×27 \(• = BOS\) +fc1ᵀ 16×64 → 4×24 +fc2 27×64 → 4×24$", small[1].rstrip())
+    tiny = text(render_weights(weights(), 80, 3, PAL))  # no line for the names: the title says which
+    assert "condensed: all" in tiny[0] and "wteᵀ" not in "".join(tiny)
 
 
 # --- view 6 ------------------------------------------------------------------------------------------

@@ -53,12 +53,29 @@ def _ring(r: int, c: int, d: int) -> list[tuple[int, int]]:
         [(r + dr, c + dc) for dr in range(-d, d + 1) if abs(dr) > 1 for dc in range(-d, d + 1)]
 
 
-def render_map(f: MapFigures, width: int, height: int, pal: Palette) -> list[Row]:
+def map_title(f: MapFigures, width: int) -> str:
+    """The map's title, the longest wording that fits: the vowels' spread and what it means (the mean over
+    pairs of vowels of 1 - cos of their angle seen from the centre: 0 when they all point the same way),
+    BOS's mark, and the axes (wte's two principal axes) with the share of the variance along each."""
     ex = f.projection.explained
     spread = "" if np.isnan(f.vowel_spread) else f"vowels' spread {f.vowel_spread:.2f}"
-    title = fit([f"embeddings: x {ex[0]:.0%}, y {ex[1]:.0%} of the variance", spread, f"{BOS_MARK} BOS",
-                 "(0 = the same way; wte's 2 main axes)"], width)
-    rows: list[Row] = [[Segment(title, pal.style["title"])]]
+    spreads = [f"{spread} (0: all point the same way)", f"{spread} (0: all point one way)"] if spread else [""]
+    if not np.isfinite(ex).all():  # diverged: no axes were found (the map says so under the title)
+        return fit(["embeddings", spreads[-1], f"{BOS_MARK} BOS"] if spread else ["embeddings", f"{BOS_MARK} BOS"],
+                   width)
+    axes = [f"x, y: wte's 2 main directions ({ex[0]:.0%}, {ex[1]:.0%} of its variance)",
+            f"x, y: wte's 2 main axes ({ex[0]:.0%}, {ex[1]:.0%} of variance)",
+            "x, y: wte's 2 main directions", "x, y: wte's 2 main axes"]
+    for a in axes:
+        for s in spreads:
+            parts = [p for p in (s, f"{BOS_MARK} BOS", a) if p]
+            if len(" · ".join(parts)) <= width:
+                return " · ".join(parts)
+    return fit([p for p in (spreads[-1], f"{BOS_MARK} BOS", axes[-1]) if p], width)
+
+
+def render_map(f: MapFigures, width: int, height: int, pal: Palette) -> list[Row]:
+    rows: list[Row] = [[Segment(map_title(f, width), pal.style["title"])]]
     if not np.isfinite(f.projection.coords).all():
         return rows + [[Segment("the embeddings are not finite (a diverged run)", pal.style["mark"])]]
     h, w = max(height - 1, 1), max(width, 1)

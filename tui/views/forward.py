@@ -53,21 +53,34 @@ def top_labels(values: np.ndarray, labels: list[str], room: int, digits: str = "
     return out
 
 
-def render_forward(f: ForwardFigures, width: int, height: int, pal: Palette) -> list[Row]:
+def header(f: ForwardFigures, left_out: list[str], width: int) -> str:
+    """What the view shows and what its marks mean: the ReLU's cut units (·). Stages with no room are
+    named as not shown; the temperature is said only when the probabilities (the stage it acts on) are."""
     t = f.trace
+    lead = f"forward pass of {f.picked}"
+    if "probs" not in left_out:
+        lead += f" at temperature {t.temperature:.2f}"
+    n = len(left_out)
+    hidden = [f"{n} row{'s' if n > 1 else ''} not shown: {', '.join(left_out)}"] if n else []
+    return fit([lead, f"ReLU cuts {int(t.zero.sum())} of {len(t.zero)} to 0 (·)", *hidden,
+                "wte row → mlp_fc1 → ReLU → mlp_fc2 → softmax", "(page 1.4)"], width)
+
+
+def render_forward(f: ForwardFigures, width: int, height: int, pal: Palette) -> list[Row]:
+    """The header line first (it explains the marks); if the stages do not all fit under it, the last
+    ones give way and the header names them."""
+    t = f.trace
+    diverged = not np.isfinite(t.logits).all()
     stages = stage_rows(f)
     longest = max(len(v) for _, v, _ in stages)
     cw = max(1, min(3, (width - LABEL_W - 1) // longest))
-    spare = height - len(stages)
-    rows: list[Row] = []
-    if spare >= 1:
-        cut = int(t.zero.sum())
-        title = fit([f"forward pass of {f.picked} at temperature {t.temperature:.2f}",
-                     f"ReLU cuts {cut} of {len(t.zero)} to 0 (·)",
-                     "wte row → mlp_fc1 → ReLU → mlp_fc2 → softmax", "(page 1.4)"], width)
-        rows.append([Segment(title, pal.style["title"])])
-    with_letters = spare >= 3
-    if not np.isfinite(t.logits).all():
+    room = max(height - 1 - diverged, 0)
+    left_out = [name for name, _, _ in stages[room:]]
+    stages = stages[:room]
+    spare = room - len(stages)
+    rows: list[Row] = [[Segment(header(f, left_out, width), pal.style["title"])]]
+    with_letters = spare >= 1
+    if diverged:
         rows.append([Segment("the logits are not finite (a diverged run)", pal.style["mark"])])
     for name, values, kind in stages:
         row: Row = [Segment(name[:LABEL_W - 1].ljust(LABEL_W), pal.style["label"])]

@@ -76,6 +76,7 @@ def half_block_rows(unit: np.ndarray, pal: Palette) -> list[Row]:
 
 
 CONDENSED = "→ condensed: a cell shows its block's largest |x|"
+BOS_NOTE = "• = BOS"  # wte's letters: said over wte (its label) when there is room, else in the title
 
 
 def legend(f: WeightFigures, pal: Palette, every: int = 1) -> Row:
@@ -86,8 +87,26 @@ def legend(f: WeightFigures, pal: Palette, every: int = 1) -> Row:
             Segment(f" +{fmt(f.scale)}", pal.style["title"])]
 
 
+def labels(f: WeightFigures, drawn: list[np.ndarray], gap: int) -> tuple[list[str], bool]:
+    """Each block's label, over its columns: its matrix's name and shape (and the shape drawn, when
+    condensed), shortened to what fits, whole words; wte's says what its letters' • is when it fits.
+    Also whether one did (then the title need not)."""
+    out, bos = [], False
+    for (name, b), d in zip(f.blocks, drawn):
+        room = d.shape[1] + gap - 1
+        shape = f"{name} {b.shape[0]}×{b.shape[1]}"
+        long = shape + (f" → {d.shape[0]}×{d.shape[1]}" if d.shape != b.shape else "")
+        tries = [long, shape, name]
+        if name.startswith("wte") and d.shape[1] == b.shape[1] == len(f.letters):
+            tries[:0] = [f"{long} ({BOS_NOTE})"]
+        label = next((t for t in tries if len(t) <= room), name)
+        bos |= BOS_NOTE in label
+        out.append(label[:room])
+    return out, bos
+
+
 def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> list[Row]:
-    names = height >= 8
+    names = height >= 4  # the blocks' names come before their rows: the rows are pooled to make room
     lines = max(height - 1 - names - 1, 1)  # title, names, letters and dead-unit marks
     gap = 2
     want = [b.shape[1] for _, b in f.blocks]
@@ -102,6 +121,9 @@ def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> l
     head = legend(f, pal, 1 if width >= 100 else 2)
     used = sum(s.cell_length for s in head)
     parts = f.title[1:] if f.finite else ["not finite (a diverged step)", *f.title[1:]]
+    label_texts, bos_said = labels(f, drawn, gap)
+    if names and bos_said:
+        parts = [p for p in parts if p != BOS_NOTE]
     if condensed:  # said in full if it fits, else which are condensed (the labels say how, when shown)
         which = "all" if len(condensed) == len(f.blocks) else ", ".join(condensed)
         long = CONDENSED if names else f"{CONDENSED}: {which}"
@@ -114,11 +136,8 @@ def render_weights(f: WeightFigures, width: int, height: int, pal: Palette) -> l
     grids = [half_block_rows(d, pal) for d in drawn]
     if names:
         label_row: Row = []
-        for (name, b), d in zip(f.blocks, drawn):
-            label = f"{name} {b.shape[0]}×{b.shape[1]}"
-            if d.shape != b.shape:
-                label += f" → {d.shape[0]}×{d.shape[1]}"
-            label_row.append(Segment(label[: d.shape[1] + gap - 1].ljust(d.shape[1] + gap), pal.style["label"]))
+        for label, d in zip(label_texts, drawn):
+            label_row.append(Segment(label.ljust(d.shape[1] + gap), pal.style["label"]))
         rows.append(label_row)
     pad = [Segment(" " * gap)]
     for i in range(max(len(g) for g in grids)):
@@ -162,7 +181,7 @@ class WeightsView(View):
         scale = weight_scale(model, inputs.run.config.init_std, current)
         self._scale = (id(inputs.run), scale)
         title = ["weights", dead_text, "u: the last step's update",
-                 "(× : ReLU 0 for every token; the scale only grows)", "• = BOS"]
+                 "(× : ReLU 0 for every token; the scale only grows)", BOS_NOTE]
         return WeightFigures(WEIGHTS, title, self._blocks(model.wte, model.fc1, model.fc2, scale), dead,
                              bool(np.isfinite(model.theta).all()), scale, self._letters(inputs))
 
@@ -175,13 +194,13 @@ class WeightsView(View):
         up = applied_update(model)
         scale = finite_max(np.concatenate([up.wte.ravel(), up.fc1.ravel(), up.fc2.ravel()])) or 1.0
         if inputs.record is None:
-            title = ["update: no step taken yet", dead_text, "u: the weights", "• = BOS"]
+            title = ["update: no step taken yet", dead_text, "u: the weights", BOS_NOTE]
         else:
             ds = inputs.run.dataset
             moved = np.flatnonzero(np.any(up.wte != 0, axis=1))
             letters = " ".join("BOS" if i == ds.bos else char_label(ds.uchars[i]) for i in moved)
             title = [f"update of step {inputs.record.step + 1:,} on '{printable(inputs.record.doc)}'",
-                     f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights", "• = BOS"]
+                     f"wte moved: {letters}", dead_text, "lr × gradient", "u: the weights", BOS_NOTE]
         blocks = self._blocks(up.wte, up.fc1, up.fc2, scale)
         return WeightFigures(UPDATE, title, blocks, dead, bool(np.isfinite(model.grad).all()), scale,
                              self._letters(inputs))
