@@ -24,7 +24,7 @@ import numpy as np
 
 from engine.config import GRADIENT_WORDS, SCHEDULE_WORDS, Config
 from engine.curve import ExactTrack
-from engine.history import Series
+from engine.history import SMOOTHING, Series, smooth
 
 if TYPE_CHECKING:
     from engine.run import Run
@@ -122,6 +122,21 @@ class RunSummary:
     curves: RunCurves
     hidden: bool = field(default=False)
     losses: np.ndarray | None = field(default=None)  # every step's loss, when steps_taken <= LOSSES_KEPT_UP_TO
+    weight: float = field(default=SMOOTHING)  # the smoothing weight of `smoothed` and `curves.ema`
+
+    def at_weight(self, weight: float) -> RunSummary:
+        """This run with its moving average (`smoothed`, `curves.ema`) at another smoothing weight, as the
+        live run's line is redrawn when the weight changes (engine.history): from every step's loss, so only
+        for a run that kept them (`losses`); one that did not is itself, at its own weight."""
+        if weight == self.weight or self.losses is None:
+            return self
+        ema, _ = smooth(self.losses, weight)
+        old = self.curves.ema
+        n = len(old)
+        track = old.copy()  # the same steps (its grid), the new average at them
+        track.values[:n] = ema[old.steps[:n] - 1]
+        curves = replace(self.curves, ema=track)
+        return replace(self, curves=curves, smoothed=float(ema[-1]) if len(ema) else math.nan, weight=weight)
 
     @classmethod
     def of(cls, run: Run, data: str | Path | list[str] | None = None, label: str = "",
@@ -140,7 +155,7 @@ class RunSummary:
         losses = run.history.losses[:taken].copy() if taken <= LOSSES_KEPT_UP_TO else None
         return cls(0, label, c, data_name(data), taken, c.num_steps, run.history.last_ema, whole, held,
                    run.reference.floor, run.heldout_floor, steps_per_s, run.lr_changes, run.diverged_at, curves,
-                   losses=losses)
+                   losses=losses, weight=run.history.weight)
 
 
 def data_name(data: str | Path | list[str] | None) -> str:
@@ -253,6 +268,7 @@ class RunRegistry:
         self._runs: list[RunSummary] = []
         self._next_id = 1
         self.baseline_id: int | None = None  # the kept run the others are compared with, if one is pinned
+        self.weight = SMOOTHING  # the live run's smoothing weight (`resmooth`)
 
     def add(self, summary: RunSummary) -> RunSummary:
         """Keep `summary` under a new id (a copy of it is kept: the caller's object is unchanged)."""
@@ -321,9 +337,18 @@ class RunRegistry:
     def visible(self) -> builtins.list[RunSummary]:  # (`list` is a method here)
         return [r for r in self._runs if not r.hidden]
 
+    def resmooth(self, weight: float) -> None:
+        """Every kept run's moving average at the live run's new smoothing weight (RunSummary.at_weight): the
+        lines on one plot, and the figures in one table, are compared at one weight. A run too long to have
+        kept its losses stays at its own, and its label says so (`labels`)."""
+        self.weight = weight
+        self._runs = [r.at_weight(weight) for r in self._runs]  # a new list: a reader's copy never changes
+
     def labels(self, current: Config, current_data: str = EMBEDDED) -> dict[int, str]:
-        """Each kept run's describe_difference from the current run, by id."""
-        return {r.id: describe_difference(current, r.config, current_data, r.data) for r in self._runs}
+        """Each kept run's describe_difference from the current run, by id; `(avg 0.999)` after it when its
+        moving average is at another smoothing weight than the live run's."""
+        return {r.id: describe_difference(current, r.config, current_data, r.data)
+                + (f" (avg {r.weight:g})" if r.weight != self.weight else "") for r in self._runs}
 
     def __len__(self) -> int:
         return len(self._runs)

@@ -249,3 +249,27 @@ async def test_at_80x24_the_runs_view_keeps_the_picked_run_in_view_and_counts_th
         counted = sum(int(n) for n in re.findall(r"(\d+) more (?:above|below)", more[0]))
         assert len(rows) + counted == 5, (rows, more)
     assert {p[0].split()[1] for p, _, _ in seen} == {"current", "#1", "#2", "#3", "#4"}  # each in turn
+
+
+async def test_a_new_smoothing_weight_redraws_the_kept_runs_at_it_too():
+    """QA: a run kept at 0.98, then `}` (0.99): the live line was redrawn at 0.99 and the kept one stayed
+    at 0.98 (or one kept at 0.999 stayed there when the weight came back down), so the plot and view 7
+    compared averages over different spans, and nothing said so. Both are now at the weight shown."""
+    from engine.history import smooth
+
+    app = DashboardApp(Run.new(Config(num_steps=60)), speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await train_to_the_end(pilot, app)
+        await pilot.press("n")  # a new seed: the old run kept, #1
+        await until_long(pilot, lambda: len(app.runs.list()) == 1 and app.shown_step == 0)
+        await pilot.press("right_curly_bracket")
+        await until(pilot, lambda: app.smoothing == 0.99)
+        kept = app.runs.list()[0]
+        expected = float(smooth(kept.losses, 0.99)[0][-1])
+        assert kept.weight == 0.99 and kept.smoothed == pytest.approx(expected, rel=1e-12)
+        await pilot.press("7")
+        await pilot.pause(0.3)
+        rows = "\n".join(app.query_one(RunsView).text_lines(118, 10))
+        row = next(line for line in rows.splitlines() if "#1" in line)
+        assert f"{expected:.4f}" in row, row
+        assert "(avg" not in row

@@ -7,6 +7,7 @@ import math
 import random
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +232,44 @@ def test_runs_module_is_numpy_only():
     code = "import sys, engine.runs; assert 'textual' not in sys.modules, 'textual imported'"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert out.returncode == 0, out.stderr
+
+
+def _slow_ema(losses: list[float], weight: float) -> list[float]:
+    """The debiased moving average, one step at a time (engine.history's definition)."""
+    s, out = 0.0, []
+    for i, x in enumerate(losses, 1):
+        s = weight * s + (1 - weight) * x
+        out.append(s / (1 - weight**i) if weight > 0 else x)
+    return out
+
+
+@pytest.mark.parametrize("weight", [0.0, 0.9, 0.999])
+def test_a_kept_run_at_another_smoothing_weight_is_its_losses_smoothed_at_it(weight):
+    """QA: after `}` the kept runs kept the weight they had (a run kept at 0.999 drawn beside the live one at
+    0.98 looked much worse than it was). `at_weight` smooths the kept losses again, on the same grid."""
+    run = Run.new(Config(num_steps=300), DOCS)
+    run.track_exact()
+    list(run.steps())
+    kept = RunSummary.of(run, points=64)
+    again = kept.at_weight(weight)
+    slow = _slow_ema(run.history.losses.tolist(), weight)
+    n = len(again.curves.ema)
+    assert again.weight == weight and kept.weight == run.history.weight  # the original is unchanged
+    assert list(again.curves.ema.steps[:n]) == list(kept.curves.ema.steps[:n])
+    assert np.allclose(again.curves.ema.values[:n], [slow[s - 1] for s in again.curves.ema.steps[:n]],
+                       rtol=1e-12, atol=0)
+    assert again.smoothed == pytest.approx(slow[-1], rel=1e-12)
+    assert again.curves.exact is kept.curves.exact and again.whole_data == kept.whole_data
+
+
+def test_a_kept_run_without_its_losses_keeps_its_weight_and_its_label_says_so():
+    run = Run.new(Config(num_steps=50), DOCS)
+    list(run.steps())
+    reg = RunRegistry()
+    long_run = reg.add(replace(RunSummary.of(run), losses=None))  # as one of over LOSSES_KEPT_UP_TO steps
+    short = reg.add(RunSummary.of(run))
+    reg.resmooth(0.9)
+    by_id = {r.id: r for r in reg.list()}
+    assert by_id[long_run.id].weight == 0.98 and by_id[short.id].weight == 0.9
+    labels = reg.labels(Config(num_steps=50, learning_rate=0.5))
+    assert labels[long_run.id].endswith(" (avg 0.98)") and "(avg" not in labels[short.id]

@@ -196,6 +196,8 @@ class Experiments:
             for run in h.race.runs if h.race is not None else [h.training]:
                 run.history.set_weight(weight)
             h.loop.retake()  # the status's moving average and the board's: the new ones
+        h.runs.resmooth(weight)  # the kept runs' lines and figures too: compared at one weight
+        h.runs_version += 1
         h.smoothing = weight
         span = "no smoothing: each step's own loss" if weight == 0 else f"about the last {1 / (1 - weight):.0f} steps"
         h.set_note(f"moving average: smoothing {weight:g} ({span}); the whole line recomputed")

@@ -120,8 +120,9 @@ SECTIONS = [
         "in the right margin with what differs from the current run (e.g. 'lr 0.5', 'seed 43, n_embd 32'), "
         "beside where its line ends (its # alone where the whole label has no room there, none where other "
         "labels fill those rows); a "
-        "run marked as the baseline is drawn thicker and its label starts with ◆. The moving averages of kept "
-        "runs keep the smoothing they were kept with. The last 8 runs are kept; the runs view (7) lists them "
+        "run marked as the baseline is drawn thicker and its label starts with ◆. { and } redraw the kept runs' "
+        "moving averages at the new weight too (a run of over 100,000 steps keeps no losses to do it with: "
+        "its label then says '(avg 0.98)', its own weight). The last 8 runs are kept; the runs view (7) lists them "
         "with their final figures, and hides, shows or removes them.",
         "< and > change the learning rate's base from the next step on, and the schedule goes on from the new "
         "base: linear (the page's) lr = base x (1 - step / steps), towards 0; constant lr = base; "
