@@ -59,6 +59,7 @@ class Picture:
     margin: list[Box]  # the right margin's labels
     ticks: list[Box]  # the x axis's tick labels
     key: list[str]  # the key's words
+    key_boxes: list[Box]
     paths: list[ET.Element]
 
     def line_y(self, kind: str) -> float:
@@ -74,9 +75,10 @@ def picture(svg: str) -> Picture:
     area = root.find(f"{SVG}clipPath/{SVG}rect")
     top = float(area.get("y"))
     texts = list(root.iter(f"{SVG}text"))
-    key = ["".join(t.itertext()) for g in root.iter(f"{SVG}g") if g.get("class") == "key" for t in g.iter(f"{SVG}text")]
+    key = [box(t) for g in root.iter(f"{SVG}g") if g.get("class") == "key" for t in g.iter(f"{SVG}text")]
     return Picture(root, top, top + float(area.get("height")), [box(t) for t in texts if t.get("class") == "margin"],
-                   [box(t) for t in texts if t.get("class") == "x-tick"], key, list(root.iter(f"{SVG}path")))
+                   [box(t) for t in texts if t.get("class") == "x-tick"], [b.text for b in key], key,
+                   list(root.iter(f"{SVG}path")))
 
 
 def assert_the_margin_is_clean(pic: Picture) -> None:
@@ -88,6 +90,9 @@ def assert_the_margin_is_clean(pic: Picture) -> None:
     for i, a in enumerate(pic.margin):
         for b in pic.margin[i + 1 :]:
             assert not a.meets(b), (a, b)
+    width = float(pic.root.get("width"))
+    for b in pic.key_boxes:  # the key, however many rows the lines it names take, stays above the plot
+        assert b.y1 <= pic.top and b.x1 <= width, (b, pic.top)
 
 
 def names_of_lines(pic: Picture) -> dict[str, str]:

@@ -435,10 +435,12 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     holding the row its line ends on, or else just next to it; failing that its first word alone (the
     variant's number, the kept run's #) on that row or the next; where those are all other labels', it is
     left out (the key line and views 7 and 8 still name it). Labels keep the order of their lines' ends (a
-    higher end, a higher label), and are never moved further from their lines. Where labels would take the
-    same rows, the one placed first has them: a race's variants' before kept runs', and among those one-row
-    labels first, then either the lines in their order or the lowest line first (the lowest loss: a race's
-    best), whichever labels more lines (variants first); on a tie, the lowest first."""
+    higher end, a higher label), are never moved further from their lines, and never go across a reference
+    line from the side their line ends on (tui.plumbing.margin_side, shared with the exported picture).
+    Where labels would take the same rows, the one placed first has them: a race's variants' before kept
+    runs', and among those one-row labels first, then either the lines in their order or the lowest line
+    first (the lowest loss: a race's best), whichever labels more lines (variants first); on a tie, the
+    lowest first."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
     out: dict[int, tuple[str, str]] = {}
     if not mw:
