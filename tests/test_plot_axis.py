@@ -302,6 +302,44 @@ def test_a_label_is_never_put_under_a_reference_line_its_line_ends_above(finishe
     assert checked  # at some size the label was pushed off the floor's row (the case the fix is for)
 
 
+class _Flat:
+    """A kept run's curves ending at one value (made up: where it ends is exact, on any CPU)."""
+
+    def __init__(self, value: float):
+        self.value = value
+
+    def lines(self, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        flat = np.full(len(steps), self.value)
+        return flat, flat, flat
+
+
+def test_a_label_is_never_put_over_a_reference_line_its_line_ends_under(finished):
+    """The same rule the other way round (tui/plumbing/margin_side.py, shared with the exported picture):
+    a run that ends just under the floor, on the floor's row, with the row below it taken by the label of a
+    run ending lower still, was labelled on the row over the floor's label (read: it ended above the floor)."""
+    checked = 0
+    for width, height in ((120, 40), (84, 30), (100, 22)):
+        plain = figures(finished)
+        state = PlotState.for_run(plain)
+        render_plot(plain, state, width, height)  # the run's range, as the plot fixes it
+        axis = plot_layout(plain, state, width, height).axis
+        floor = finished.reference.floor
+        r = axis.row(floor)
+        under = float(axis.position(floor)[0] + r + 0.5) / 2  # under the floor's line, on its row
+        ghosts = (Ghost("#1 under", _Flat(axis.top - under * axis.per_row), 1),
+                  Ghost("#2 lower", _Flat(axis.top - (r + 1) * axis.per_row), 2))
+        assert axis.row(axis.top - under * axis.per_row) == r
+        fig = figures(finished, ghosts=ghosts)
+        grid = cells(render_plot(fig, state, width, height))
+        top, bottom, c0, c1 = frame_box(grid)
+        rows = text(grid)
+        floor_row = next(i for i in range(top, bottom) if "floor" in rows[i][c1 + 1:])
+        label_rows = [i for i in range(top, bottom) if rows[i][c1 + 1:].strip().startswith("#1")]
+        assert all(i > floor_row for i in label_rows), (width, height, label_rows, floor_row, rows)
+        checked += bool(label_rows)
+    assert checked  # labelled (under the floor) at some size, not only left out
+
+
 def test_a_baseline_is_drawn_thicker_and_its_label_marked(finished):
     curves = _kept(0.5)
     thin = figures(finished, ghosts=(Ghost("#1 lr 0.5", curves, 3),))

@@ -41,6 +41,7 @@ from engine import LossHistory
 from engine.curve import Axis, CurveBuckets, ExactTrack, GapRange, LossRange, fit_axis, lr_used
 from tui.plumbing import wording
 from tui.plumbing.line_colours import LINE_STYLES, line_style
+from tui.plumbing.margin_side import on_its_side
 from tui.plumbing.wording import learning_rate
 
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
@@ -439,10 +440,12 @@ def _margin(figures: PlotFigures, lay: Layout, refs: list[tuple[float, str, str]
     holding the row its line ends on, or else just next to it; failing that its first word alone (the
     variant's number, the kept run's #) on that row or the next; where those are all other labels', it is
     left out (the key line and views 7 and 8 still name it). Labels keep the order of their lines' ends (a
-    higher end, a higher label), and are never moved further from their lines. Where labels would take the
-    same rows, the one placed first has them: a race's variants' before kept runs', and among those one-row
-    labels first, then either the lines in their order or the lowest line first (the lowest loss: a race's
-    best), whichever labels more lines (variants first); on a tie, the lowest first."""
+    higher end, a higher label), are never moved further from their lines, and never go across a reference
+    line from the side their line ends on (tui.plumbing.margin_side, shared with the exported picture).
+    Where labels would take the same rows, the one placed first has them: a race's variants' before kept
+    runs', and among those one-row labels first, then either the lines in their order or the lowest line
+    first (the lowest loss: a race's best), whichever labels more lines (variants first); on a tie, the
+    lowest first."""
     mw, rows, axis = lay.geo.margin_w, lay.geo.rows, lay.axis
     out: dict[int, tuple[str, str]] = {}
     if not mw:
@@ -491,6 +494,8 @@ def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int, mw:
     def fits(start: int, n: int, at: float) -> bool:
         if start < 0 or start + n > rows or any(start + i in out for i in range(n)):
             return False
+        if not on_its_side(start, start + n - 1, at, refs.values()):  # QA: a variant that ended above the
+            return False  # floor, on the row of its label, was labelled on the row under it (read: below it)
         return all((start - row) * (at - end) >= 0 for end, row in placed)  # never out of order
 
     for g in labels:
@@ -499,10 +504,6 @@ def _place(labels: list[_Label], out: dict[int, tuple[str, str]], rows: int, mw:
         first = " ".join(label.split()[: 2 if ghost.baseline else 1])[: mw - 1]
         tries = [(s, parts) for s in dict.fromkeys((end, end - n + 1, end + 1, end - n))]
         tries += [(s, [first]) for s in (end, end - 1, end + 1)] if n > 1 or parts[0] != first else []
-        if end in refs and at < refs[end]:  # its row is a reference line's (the floor, the guess) and the line
-            # ends above that line: not labelled under it (QA: a variant that ended above the floor, labelled
-            # on the row below the floor's label, read as below the floor): above it, or left out
-            tries = [t for t in tries if t[0] + len(t[1]) <= end]
         for start, block in tries:
             if fits(start, len(block), at):
                 for i, part in enumerate(block):
