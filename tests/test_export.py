@@ -270,6 +270,19 @@ def test_headless_plot_writes_the_picture_at_the_end(tmp_path):
     assert {"one-name", "moving-avg", "whole-data", "held-out", "guess", "floor"} <= set(kinds)
 
 
+def test_a_headless_race_writes_its_plot_with_every_variant(tmp_path):
+    """`--headless --race ... --plot F` exited 0 and wrote no picture, saying nothing."""
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--steps", "100", "--samples", "0",
+                          "--race", "lr=0.5,1,2", "--plot", str(tmp_path / "r.svg")],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert f"wrote the loss plot of 3 variants (step 100) to {tmp_path / 'r.svg'}" in out.stdout
+    text = (tmp_path / "r.svg").read_text()
+    kinds = [p.get("data-line") for p in _paths(text)]
+    assert {"one-name", "moving-avg", "whole-data", "guess", "floor"} <= set(kinds)  # variant 1, as shown
+    assert "lr 1.0" in text and "lr 2.0" in text  # the other two, named by what differs
+
+
 @pytest.mark.parametrize(("where", "message"), [
     ("missing/p.svg", "--plot {tmp}/missing/p.svg: the folder {tmp}/missing does not exist"),
     ("", "--plot {tmp}: is a directory; give a file name"),

@@ -20,11 +20,11 @@ from tui.app import DashboardApp
 from tui.console.flags import build_parser, make_race
 from tui.plumbing import wording
 from tui.plumbing.dead_watch import FINISHED_VARIANT_DEAD, VARIANT_DEAD
-from tui.plumbing.line_colours import KEPT_IN_RACE, line_style
+from tui.plumbing.line_colours import KEPT_IN_RACE, colour_of, line_style
 from tui.plumbing.run_end import RACE_FINISHED
 from tui.plumbing.training_loop import SPEEDS, State
 from tui.screens.settings_form import SettingsForm
-from tui.views.race import RaceView, colour_of
+from tui.views.race import RaceView
 
 
 def race_of(spec: str, steps: int = 300) -> Race:

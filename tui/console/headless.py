@@ -345,6 +345,9 @@ def _headless_race(args: argparse.Namespace, say: Printer, progress: _Progress) 
     loss and its floor; its samples when --samples is given. Exit 0 when the race ran to its end,
     even if variants diverged (the table says which and where); 128 + signal when interrupted."""
     race = make_race(args, samples=0)  # a race's samples on request only: 16 x 20 names is a lot to read
+    if getattr(args, "plot", None):
+        for run in race.runs:
+            run.track_exact()  # the picture's whole-data (and held-out) lines, measured at fixed steps
     header = "variant,step,loss,lr"
     try:
         metrics = MetricsWriter(args.metrics, header=header) if args.metrics else None
@@ -458,7 +461,8 @@ def race_table(race: Race) -> list[str]:
 
 def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWriter | None, say: Printer,
                         progress: _Progress) -> list[str]:
-    """--metrics, then each variant's --save (PATH-vN.suffix); one failure does not stop the others."""
+    """--metrics, --plot (every variant, variant 1 drawn as the dashboard draws the one shown), then each
+    variant's --save (PATH-vN.suffix); one failure does not stop the others."""
     lost = []
     if metrics:
         error = metrics.close()
@@ -466,6 +470,22 @@ def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWr
             lost.append(error)
         else:
             progress.saved.append("--metrics")
+    if getattr(args, "plot", None):
+        from engine.export import plot_series
+        from engine.runs import data_name
+        from tui.plumbing.exporting import race_runs
+        from tui.plumbing.plot_svg import save_svg
+
+        try:
+            where = save_svg(args.plot, plot_series(race_runs(race, 0, data_name(args.data))), f"--plot {args.plot}")
+        except MicroMLPError as exc:
+            lost.append(str(exc))
+        except OSError as exc:
+            lost.append(f"--plot {args.plot}: not written ({describe(exc)})")
+        else:
+            progress.saved.append("--plot")
+            say(f"wrote the loss plot of {len(race.runs)} variants (step {race.step}) to {printable(str(where))}",
+                race.step)
     if args.save:
         written = []
         for v, run in zip(race.variants, race.runs):

@@ -18,10 +18,9 @@ from engine.errors import MicroMLPError
 from engine.export import CSV_NAME, PLOT_NAME, ExportRun, plot_series, save_csv
 from engine.race import Race
 from engine.runs import RunRegistry, data_name
-from tui.plumbing.line_colours import kept_colour
+from tui.plumbing.line_colours import colour_of, kept_colour
 from tui.plumbing.plot_svg import save_svg
 from tui.plumbing.training_loop import TrainingLoop
-from tui.views.race import colour_of
 
 # a browser tab (--serve) of a server started without --save or --plot: `e` writes nothing (fits an 80-column note)
 EXPORT_REFUSED = "not exported: a browser tab exports only beside the server's --save or --plot"

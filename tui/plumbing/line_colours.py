@@ -37,3 +37,8 @@ def kept_colour(run_id: int, racing: bool) -> int:
     """A kept run's colour index on the plot, in the runs view and in an export: its own (run_colour), or
     KEPT_IN_RACE while a race is on."""
     return KEPT_IN_RACE if racing else run_colour(run_id)
+
+
+def colour_of(number: int) -> int:
+    """The colour index of race variant `number` (1..K): on the plot, its label, the board, an export."""
+    return number - 1

@@ -14,9 +14,9 @@ from engine import Config, Run
 from engine.errors import MicroMLPError
 from engine.race import READY_RACES, Race, page_base, put_back, race_configs, race_spec, variant_curves
 from engine.runs import EmaGrid
+from tui.plumbing.line_colours import colour_of
 from tui.plumbing.plot_render import Ghost
 from tui.plumbing.training_loop import TrainingLoop
-from tui.views.race import colour_of
 
 RACE_VIEW = 8  # the lower panel's view that ranks the variants
 

@@ -18,15 +18,9 @@ from rich.style import Style
 
 from engine.race import READY_RACES, Standing, ready_race_of
 from tui.plumbing import wording
-from tui.plumbing.line_colours import LINE_STYLES, line_style
+from tui.plumbing.line_colours import LINE_STYLES, colour_of, line_style
 from tui.views import ViewInputs
 from tui.views.view import Palette, Row, View
-
-
-def colour_of(number: int) -> int:
-    """The colour index of variant `number`, here and on the plot (tui/plumbing/line_colours.py)."""
-    return number - 1
-
 
 NO_RACE = ("no race: ctrl+p and 'race' offers ready-made ones, o has a race field, or start with "
            "--race SETTING=V1,V2,...",
