@@ -328,3 +328,16 @@ async def test_the_note_line_shows_a_long_note_cut_between_words():
         shown = str(app.note_line.render())
         assert app.note == note and shown.endswith("…") and note.startswith(shown[:-1])
         assert note[len(shown) - 1] == " "  # the cut falls between two words
+
+
+@pytest.mark.parametrize("width", [40, 48, 60, 80, 120])
+def test_the_step_lines_figures_stay_in_their_columns_from_name_to_name(width):
+    """QA: 25 captures 0.35 s apart at 120x40 had `loss` start anywhere from column 19 to 28, as the names
+    came and went: the figures jumped sideways every frame. For names up to 10 letters they stay put."""
+    from engine import StepRecord
+
+    starts = set()
+    for n in range(1, 11):
+        text = step_text(StepRecord(777, 2.5819, 0.223, "abcdefghij"[:n]), False, width, total=1000).plain
+        starts.add((text.index("loss"), text.index("lr ")))
+    assert len(starts) == 1, starts

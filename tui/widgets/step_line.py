@@ -56,7 +56,7 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
         sep = next((sep for sep in (" · ", " ") if widest + len(sep) * (1 + len(parts)) <= width), None)
         if sep is not None:
             room = width - (len(head) + len(sep) * (1 + len(parts)) + sum(map(len, parts)))
-            cut = name if len(name) <= room else name[: room - 1] + "…"
+            cut = _padded(name, room) if len(name) <= room else name[: room - 1] + "…"
             return Text.assemble((head, style), sep, (cut, "bold"), *[sep + p for p in parts])
     # narrow (80 columns): the status says the step; the figures stay whole and the name is cut to fit
     figures = " ".join(parts)
@@ -66,8 +66,14 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
         return next((t for t in forms if t.cell_len <= width), forms[-1])
     if room < 4:
         return Text(figures)
-    cut = name if len(name) <= room else name[: room - 1] + "…"
+    cut = _padded(name, room) if len(name) <= room else name[: room - 1] + "…"
     return Text.assemble((cut, "bold"), " ", figures)
+
+
+def _padded(name: str, room: int) -> str:
+    """A quoted name padded to REFERENCE_NAME letters (as room allows), so that the figures after it stay
+    in their columns from one step to the next (QA: `loss` began anywhere from column 19 to 28)."""
+    return name.ljust(min(room, REFERENCE_NAME + 2))
 
 
 def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
