@@ -271,18 +271,18 @@ class LossRange:
     def __init__(self, random_guess: float, floor: float):
         span = random_guess - floor if random_guess - floor > 1e-6 else max(abs(random_guess) * 0.1, 0.1)
         self.span = span
-        self.lo = floor - 0.25 * span
+        self.lo = max(floor - 0.25 * span, 0.0)
         self.hi = random_guess + 0.1 * span
         self.growths = 0
 
     def include(self, lo: float, hi: float) -> bool:
-        """Grow to hold [lo, hi] (NaN ignored); True when the range changed."""
+        """Grow to hold [lo, hi] (NaN ignored); True when the range changed. Never below 0: no loss is."""
         changed = False
         while self.growths < self.MAX_GROWTHS and math.isfinite(hi) and hi > self.hi:
             self.hi += self.span * 0.5 * 2**self.growths
             self.growths, changed = self.growths + 1, True
-        while self.growths < self.MAX_GROWTHS and math.isfinite(lo) and lo < self.lo:
-            self.lo -= self.span * 0.5 * 2**self.growths
+        while self.growths < self.MAX_GROWTHS and math.isfinite(lo) and lo < self.lo and self.lo > 0.0:
+            self.lo = max(self.lo - self.span * 0.5 * 2**self.growths, 0.0)
             self.growths, changed = self.growths + 1, True
         return changed
 
@@ -366,7 +366,8 @@ def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
     d / k, the top row's centre is a whole number of rows (so every tick lands on a row's centre), and
     the least d / k whose rows reach from hi down to lo wins. Ticks are at least every other row from
     9 rows up and at most every 5 rows (a log axis: a tick every decade, however many rows apart), and at
-    least two tick gaps fit in the rows. Depends on its arguments alone."""
+    least two tick gaps fit in the rows. A range with lo >= 0 gets no row below 0 (the rows are moved up
+    to start at 0). Depends on its arguments alone."""
     if log:
         lo, hi = math.log10(max(lo, 1e-300)), math.log10(max(hi, 1e-300))
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
@@ -393,4 +394,6 @@ def fit_axis(lo: float, hi: float, rows: int, log: bool = False) -> Axis:
         u = next(m * power for m in (*NICE, 10.0, 20.0) if m * power >= span)
         best = (u, 0, u, 1, math.ceil(round(hi / u, 9)) * u)
     u, _, d, k, top = best
+    if not log and lo >= 0 and top - (rows - 1) * u < 0:  # values never below 0 (losses): no row below 0
+        top = (rows - 1) * u  # the bottom row is 0; still a whole number of rows, so the ticks stay on rows
     return Axis(top, u, rows, d, k, log)

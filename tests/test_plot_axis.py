@@ -38,7 +38,8 @@ def slow_best_per_row(lo: float, hi: float, rows: int) -> float:
     return best
 
 
-@pytest.mark.parametrize("lo,hi", [(2.24, 3.38), (2.0, 3.4), (1.13, 3.6), (-0.5, 0.7), (10.0, 400.0)])
+@pytest.mark.parametrize("lo,hi", [(2.24, 3.38), (2.0, 3.4), (1.13, 3.6), (-0.5, 0.7), (10.0, 400.0), (0.0, 5.3),
+                                   (0.0, 0.9)])
 @pytest.mark.parametrize("rows", [3, 5, 9, 14, 18, 22, 27, 33, 48])
 def test_the_axis_is_exact_and_the_finest_that_holds_the_range(lo, hi, rows):
     axis = fit_axis(lo, hi, rows)
@@ -52,6 +53,8 @@ def test_the_axis_is_exact_and_the_finest_that_holds_the_range(lo, hi, rows):
     assert axis.rows_per_tick <= 5  # a label at least every 5 rows
     assert axis.position(hi)[0] >= -0.5 and axis.position(lo)[0] <= rows - 0.5  # the range is on the rows
     assert axis.per_row == pytest.approx(slow_best_per_row(lo, hi, rows), rel=1e-9)
+    if lo >= 0:  # no row for a value below 0 (a loss never is)
+        assert axis.top - (rows - 1) * axis.per_row >= -1e-9 * axis.per_row
     for v in np.linspace(lo, hi, 37):  # the sub-row of a value lies in that value's row
         assert axis.sub(v, 4)[0] // 4 == axis.sub(v, 2)[0] // 2 == axis.row(v)
 
@@ -413,3 +416,23 @@ def test_a_plot_too_short_for_the_range_still_gets_an_axis():
     for rows in (1, 2):
         axis = fit_axis(2.2, 3.4, rows)
         assert axis.rows == rows and axis.per_row >= 1.2 and axis.ticks()
+
+
+def test_with_no_smoothing_the_axis_never_goes_below_zero_and_a_new_weight_fits_it_afresh():
+    """QA: at smoothing weight 0 (`{` six times) the line is every step's own loss: the axis grew to 0-5
+    with three rows under 0.0 (an area for negative losses, which no loss is), and back at 0.999 it stayed
+    0-5 with the curves squashed. Now it stops at 0, and a new weight gets the range a fresh plot gives."""
+    run = finished_run()
+    fig = figures(run)
+    state = PlotState.for_run(fig)
+    run.history.set_weight(0.0)
+    rows = text(cells(render_plot(fig, state, 84, 23)))
+    ticks = [float(r.split("┤")[0]) for r in rows if "┤" in r and r.split("┤")[0].strip()]
+    assert min(ticks) >= 0 and max(ticks) >= 4, ticks  # it grew for the raw losses, not below 0
+    bottom = next(i for i, r in enumerate(rows) if "└" in r)
+    zero = next(i for i, r in enumerate(rows) if "┤" in r and float(r.split("┤")[0]) == min(ticks))
+    per_row = (max(ticks) - min(ticks)) / (zero - next(i for i, r in enumerate(rows) if "┤" in r))
+    assert min(ticks) - (bottom - 1 - zero) * per_row > -per_row, rows  # no row for a value below 0
+    run.history.set_weight(0.999)
+    again = text(cells(render_plot(fig, state, 84, 23)))
+    assert again == text(cells(render_plot(fig, PlotState.for_run(fig), 84, 23)))  # as a fresh plot's

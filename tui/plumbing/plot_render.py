@@ -114,6 +114,16 @@ class PlotState:
     gap_range: GapRange
     buckets: CurveBuckets | None = None
     smoothing: float = math.nan  # the moving average's weight the buckets were computed with
+    range_weight: float = math.nan  # the weight loss_range has grown for
+
+    def refit(self, figures: PlotFigures) -> None:
+        """A new smoothing weight (not the first seen): its line may span much less than the last one (at
+        weight 0 it is every step's own loss), so the y range is fitted to it afresh; it was only grown."""
+        weight = figures.history.weight
+        if weight != self.range_weight:
+            if self.range_weight == self.range_weight:
+                self.loss_range = LossRange(figures.random_guess, figures.floor)
+            self.range_weight = weight
 
     @classmethod
     def for_run(cls, figures: PlotFigures) -> PlotState:
@@ -362,6 +372,7 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int,
     """The plot as `height` rows of (text, style name) runs, each row `width` cells wide; with `cursor`
     (a data column) that column is marked and the key line reads every line there."""
     gap = figures.gap_view
+    state.refit(figures)
     lay = plot_layout(figures, state, width, height)
     cols, axis = lay.cols, lay.axis
     b = state.buckets_for(figures, 2 * cols)  # two braille sub-columns per cell
