@@ -17,6 +17,7 @@ from tui.app import DashboardApp
 from tui.plumbing.training_loop import SPEEDS
 from tui.widgets.names_panel import CUT_MARK, KNOWN_MARK, NamesPanel, cell_width
 
+ROOT = Path(__file__).resolve().parent.parent
 APP_CSS = Path(tui.__file__).parent / "app.tcss"
 NAMES = ["emma", "a", "zoltanbartholomew", "ava", "", "kai", "olivia", "mia"]
 
@@ -373,3 +374,14 @@ async def test_a_heading_is_not_pinned_over_its_batchs_last_line_when_the_next_h
                 assert shown[0] == "step 5 · T 0.50 · 40/40 new", (top, shown)
             else:  # its last line alone, the next heading under it (or at the top): no heading pinned
                 assert shown[0] == lines[top] and shown[0] != "step 5 · T 0.50 · 40/40 new", (top, shown)
+
+
+def test_the_help_and_the_readme_say_what_an_empty_name_is():
+    """QA: `(empty)` showed in the first batch of every default run and neither said what it was."""
+    from tui.widgets.help_panel import SECTIONS
+    from tui.widgets.names_panel import EMPTY
+
+    text = " ".join(p for title, paras in SECTIONS if title == "Generated names" for p in paras)
+    readme = (ROOT / "README.md").read_text()
+    assert f"'{EMPTY}' is a name the model ended at once" in text
+    assert f"`{EMPTY}` is a name the model ended at once" in readme

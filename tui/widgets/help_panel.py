@@ -184,7 +184,8 @@ SECTIONS = [
         "place. With the tutorial's names (--data tutorial) and the default settings they are the tutorial's "
         "own 20 names; the default census names give others.",
         "A name is at most 16 characters, as on the page: the sampler stops after 16 tokens even if BOS has "
-        "not come, so a name that long was cut there, not ended by the model; it ends in '…'.",
+        "not come, so a name that long was cut there, not ended by the model; it ends in '…'. '(empty)' is a "
+        "name the model ended at once: it drew BOS (the end) as the first token.",
     ]),
     ("The next-token chart", [
         "After the picked context token (BOS is the start and the end of a name), the left bar of each pair "
