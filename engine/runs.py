@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 CURVE_POINTS = 512  # moving-average samples kept per run (a plot is rarely wider)
 MAX_RUNS = 8  # runs kept per session
 LOSSES_KEPT_UP_TO = 100_000  # a kept run this short keeps every step's loss too (800 KB at most), for export
-EMBEDDED = "embedded names"  # the data name of a run on the embedded default names
+EMBEDDED = "census names"  # the data name of a run on the embedded default names (as the screen names them)
 
 
 @dataclass(frozen=True, eq=False)

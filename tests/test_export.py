@@ -452,3 +452,22 @@ def test_a_races_picture_keys_its_other_variants_as_such_and_its_labels_are_whol
     _train(kept)
     both = _texts(render_svg(plot_series([*variants, ExportRun.of_summary(RunSummary.of(kept, DOCS), "seed 3")])))
     assert "other variants" in both and "earlier runs" in both
+
+
+async def test_an_export_names_the_embedded_data_as_the_screen_does(tmp_path):
+    """QA: the screen said `census names (5,163)` and the CSV's data column and the picture's title
+    `embedded names`: one data, two names."""
+    from tui.app import DashboardApp
+    from tui.plumbing.training_loop import SPEEDS, State
+
+    app = DashboardApp(Run.new(Config(num_steps=30)), save_path=str(tmp_path / "ck.npz"),
+                       speed_index=SPEEDS.index(None))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space")
+        await until(pilot, lambda: app.shown_state == State.FINISHED)
+        on_screen = app.run_line().split(" (")[0]  # "census names (5,163) · lr ...": the status's run line
+        await pilot.press("e")
+        await until(pilot, lambda: "exported" in app.note)
+    rows = _read((tmp_path / "micromlp-runs.csv").read_bytes())
+    assert {r["data"] for r in rows} == {on_screen}
+    assert on_screen in (tmp_path / "micromlp-plot.svg").read_text()

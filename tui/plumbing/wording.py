@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from engine.config import GRADIENT_WORDS, SCHEDULE_WORDS
+from engine.runs import EMBEDDED
 
 MOVING_AVERAGE = "moving average"  # the one name of the exponential moving average of the one-name losses
 LEFT_TO_LEARN = "left to learn"  # the plot's second view: whole-data loss minus the bigram floor
 LOSS_CAP = 1000.0  # a loss above this is a run gone wrong: written "> 1000", never as 1.693e+180
 PAGE_PARAMS = 2480  # the tutorial page's own (mis)count of the parameters
-EMBEDDED_LABEL = "census names"  # the embedded default: 5,163 US Census first names
+EMBEDDED_LABEL = EMBEDDED  # the embedded default (5,163 US Census first names), named as in exports
 TUTORIAL_LABEL = "tutorial names"  # makemore's names.txt, the tutorial's own 32,033
 
 

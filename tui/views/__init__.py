@@ -13,6 +13,7 @@ import numpy as np
 
 from engine import Model, Run, StepRecord
 from engine.race import Race, Standing
+from engine.runs import EMBEDDED
 from tui.plumbing.training_loop import State
 
 
@@ -32,7 +33,7 @@ class ViewInputs:
     run_labels: tuple = ()  # (id, what differs from the current run) of each
     runs_version: int = 0  # changes whenever the kept runs or their flags change
     baseline_id: int | None = None  # the kept run pinned as the baseline, if any
-    data_name: str = "embedded names"  # the current run's data, as engine.runs.data_name names it
+    data_name: str = EMBEDDED  # the current run's data, as engine.runs.data_name names it
     race: Race | None = None  # the race being trained (engine.race), or None
     race_step: int = 0  # the race's steps taken
     picked: int = 0  # the variant shown (0-based)
