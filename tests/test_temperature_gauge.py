@@ -8,6 +8,7 @@ the track's start, `5` at its end, `1` in between, logarithmic (equal ratios, eq
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -55,12 +56,16 @@ def text(app: App) -> str:
 
 
 def track(app: App) -> tuple[int, int]:
-    """The track's first content column and its length in cells, between the ` 0.1 ` and ` 5` labels."""
+    """The track's first content column and its length in cells: after the value (and the ` 0.1 `
+    label where it is drawn), up to the ` 5` label or the gauge's end."""
     drawn = text(app)
-    start = drawn.index(" 0.1 ") + 5
-    end = len(drawn.rstrip()) - 2
-    assert drawn.rstrip().endswith(" 5") and end - start >= 6, drawn
-    return start, end - start
+    head = re.match(r"(temperature|T) \S+ +(0\.1 )?", drawn)
+    assert head, drawn
+    labelled = head.group(2) is not None
+    assert labelled == drawn.rstrip().endswith(" 5"), drawn  # both end labels or neither
+    end = len(drawn.rstrip()) - 2 if labelled else len(drawn)
+    assert end - head.end() >= 6, drawn
+    return head.end(), end - head.end()
 
 
 def rgb(color: Color | None) -> tuple[int, int, int] | None:
@@ -103,26 +108,32 @@ def check_knob(app: App, t: float) -> float:
     return centre
 
 
-def check_one(app: App) -> None:
-    """The `1` on the track is within one cell of where 1 is on the scale."""
+def check_one(app: App, shown: bool = True) -> None:
+    """The `1` on the track is within one cell of where 1 is on the scale; where it is not `shown`,
+    the knob is drawn over that place (a knob covering part of the mark's cell hides it)."""
     start, n = track(app)
     line = text(app)[start:start + n]
-    assert line.count("1") == 1, line
-    assert abs(line.index("1") + 0.5 - on_scale(1.0, n)) <= 1, line
+    if shown or "1" in line:
+        assert line.count("1") == 1, line
+        assert abs(line.index("1") + 0.5 - on_scale(1.0, n)) <= 1, line
+    else:
+        assert abs(knob(app) - on_scale(1.0, n)) <= 1.5, line
 
 
 def dashboard(temperature: float = 0.5) -> DashboardApp:
     return DashboardApp(Run.new(Config(num_steps=50, temperature=temperature)), speed_index=SPEEDS.index(100))
 
 
-@pytest.mark.parametrize(("size", "head"), [((80, 24), "T 0.50  0.1 "), ((120, 40), "temperature 0.50  0.1 ")])
+@pytest.mark.parametrize(("size", "head"), [((80, 24), "temperature 0.50 "), ((100, 30), "temperature 0.50 "),
+                                           ((120, 40), "temperature 0.50  0.1 ")])
 async def test_on_the_step_line_0_5_1_and_2_are_drawn_well_apart(size, head):
     """The tutorial's three temperatures: each drawn differently, the knob a cell or more from the
-    next, each where the scale its labels give puts it, and the `1` mark where 1 is."""
+    next, each where a log scale from 0.1 to 5 puts it (the one the labels, where drawn, give), and
+    the `1` mark where 1 is. Under 120 columns the end labels give way to the word."""
     app = dashboard()
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
-        assert text(app).startswith(head)
+        assert text(app).startswith(head) and ("0.1" in text(app)) == (size[0] >= 120)
         drawn, centres = [], []
         for t, presses in ((0.5, 0), (1.0, 5), (2.0, 10)):
             await pilot.press(*["plus"] * presses)
@@ -131,27 +142,34 @@ async def test_on_the_step_line_0_5_1_and_2_are_drawn_well_apart(size, head):
             start, n = track(app)
             drawn.append(text(app)[start:start + n])
             centres.append(check_knob(app, t))
-            if t != 1.0:
-                check_one(app)
+            check_one(app, shown=t == 0.5 or (t == 2.0 and size[0] >= 100))
         assert len(set(drawn)) == 3, drawn
         assert centres[1] - centres[0] >= 1 and centres[2] - centres[1] >= 1, (drawn, centres)
 
 
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_each_plus_from_0_5_to_2_moves_the_knob(size):
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 40)])
+async def test_each_plus_from_0_1_to_2_moves_the_knob(size):
+    """From the bottom of the range to 2 (the page's 0.5 .. 2 among them) every press moves the knob
+    where the track has 10 cells or more (100 and 120 columns), each time to where its value is on the
+    scale; on the 7 cells at 80 columns it never moves back."""
     app = dashboard()
     async with app.run_test(size=size) as pilot:
+        await pilot.press(*["minus"] * 4)
         await pilot.pause()
-        before = check_knob(app, 0.5)
-        for i in range(1, 16):
+        assert app.temperature == pytest.approx(0.1)
+        before, still = check_knob(app, 0.1), []
+        for i in range(1, 20):
             await pilot.press("plus")
             await pilot.pause()
-            t = round(0.5 + i * 0.1, 1)
+            t = round(0.1 + i * 0.1, 1)
             assert app.temperature == pytest.approx(t)
             now = check_knob(app, t)
-            assert now > before, (t, text(app))
+            assert now >= before, (t, text(app))
+            if now == before:
+                still.append(t)
             before = now
         assert f"{app.temperature:.2f}" == "2.00" and "2.00" in text(app)
+        assert still == [] if track(app)[1] >= 10 else len(still) <= 2, (still, text(app))
 
 
 async def test_the_gauge_draws_the_value_and_its_knob_on_a_log_scale():
@@ -166,8 +184,7 @@ async def test_the_gauge_draws_the_value_and_its_knob_on_a_log_scale():
             gauge.value = t
             await pilot.pause()
             check_knob(app, t)
-            if t != 1.0:
-                check_one(app)
+            check_one(app, shown=t not in (1.0, 2.0))
         assert knob(app) >= n - 1  # 5: at the end
         gauge.value = 0.001  # given by --temperature: printed as it is, the knob at the start
         await pilot.pause()
@@ -179,8 +196,9 @@ async def test_the_gauge_draws_the_value_and_its_knob_on_a_log_scale():
 
 @pytest.mark.parametrize("width", [24, 34, 60])
 async def test_a_click_chooses_the_value_the_knob_shows_there(width):
-    """Every cell of the track, clicked: a value on the 0.1 grid whose knob is drawn within a cell of
-    the click, rising from 0.1 at the track's start to 5 at its end."""
+    """Every cell of the track, clicked: a value whose knob is drawn over the cell clicked (its centre
+    within half a cell, give or take the eighth it is drawn to), rising from 0.1 at the track's start to
+    5 at its end; from 1 up (where a 0.1 step is under a cell) on the 0.1 grid the keys use."""
     app = GaugeApp(0.5)
     async with app.run_test(size=(80, 10)) as pilot:
         gauge = app.query_one(TemperatureGauge)
@@ -190,11 +208,12 @@ async def test_a_click_chooses_the_value_the_knob_shows_there(width):
         for cell in range(n):
             await pilot.click(gauge, offset=(start + cell, 0))
             await pilot.pause()
-            assert abs(knob(app) - (cell + 0.5)) <= 1, (cell, text(app))
+            assert abs(knob(app) - (cell + 0.5)) <= 0.5 + 1 / 8, (cell, text(app))
             check_knob(app, gauge.value)
         assert app.changes[0] == T_MIN and app.changes[-1] == T_MAX
         assert all(a < b for a, b in zip(app.changes, app.changes[1:]))
-        assert all(v == round(v, 1) for v in app.changes)
+        assert all(v == round(v, 2) for v in app.changes)
+        assert all(v == round(v, 1) for v in app.changes if v >= 1)
         changes = len(app.changes)
         await pilot.click(gauge, offset=(1, 0))  # on the label: nothing
         await pilot.pause()
@@ -214,29 +233,34 @@ async def test_a_drag_follows_the_mouse_even_outside_the_gauge():
         await pilot.pause()
         assert len(app.changes) == 4 and app.changes[-1] == T_MAX
         assert app.changes[0] < app.changes[2] < app.changes[1]
-        assert all(T_MIN <= v <= T_MAX and v == round(v, 1) for v in app.changes)
+        assert all(T_MIN <= v <= T_MAX and v == round(v, 2) for v in app.changes)
         await pilot.hover(gauge, offset=(first, 0))  # released: moving no longer sets it
         await pilot.pause()
         assert len(app.changes) == 4 and app.mouse_captured is None
 
 
 async def test_the_gauge_at_its_minimum_width_and_narrower():
-    """The scale's labels stay longest: the word gives way to `T` first, then the labels."""
+    """The end labels give way first (the `1` stays), then the word (to `T`), then all but the value."""
     app = GaugeApp(2.0)
     async with app.run_test(size=(80, 10)) as pilot:
         gauge = app.query_one(TemperatureGauge)
         gauge.styles.width = 10  # below the CSS minimum: drawn 24 wide, as at 80 columns
         await pilot.pause()
         drawn = text(app)
-        assert gauge.size.width == 24 and drawn.startswith("T 2.00  0.1 ") and drawn.endswith(" 5")
-        assert track(app)[1] >= 10
+        assert gauge.size.width == 24 and drawn.startswith("temperature 2.00 ") and "0.1" not in drawn
+        assert track(app)[1] >= 6  # a track of 6 cells or more: the end labels gave way
+        check_knob(app, 2.0)
+        check_one(app, shown=False)
+        gauge.styles.width = 22
+        gauge.styles.min_width = 0  # narrower: the word gives way to T before the track goes under 6
+        await pilot.pause()
+        assert text(app).startswith("T 2.00  0.1 ") and text(app).endswith(" 5")
         check_knob(app, 2.0)
         gauge.styles.width = 34  # as at 120 columns: the word, the value and the track's ends
         await pilot.pause()
         assert text(app).startswith("temperature 2.00  0.1 ") and text(app).endswith(" 5")
         check_knob(app, 2.0)
-        gauge.styles.width = 10
-        gauge.styles.min_width = 0  # placed narrower than that anyway: the value and a short track
+        gauge.styles.width = 10  # narrower still: the value and a short track
         await pilot.pause()
         drawn = text(app)
         assert len(drawn) == 10 and drawn.startswith("2.00 ") and "0.1" not in drawn
