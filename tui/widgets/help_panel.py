@@ -171,6 +171,12 @@ SECTIONS = [
         "Under the plot: the step, the name it trained on, that name's loss and the learning rate the step "
         "used. At slow speeds every name can be read; at fast speeds it shows the latest. Where it is narrow "
         "the figures come first and the name is cut (…). Beside it: the temperature gauge and the pace.",
+        "The temperature gauge's scale is logarithmic, from 0.1 at its left end to 5 at its right: 1 (the "
+        "model's probabilities as they are) is marked '1' on it, and 0.5 and 2 (halving and doubling) are "
+        "the same distance either side of it. The knob moves by eighths of a cell: at 120 columns each + "
+        "from 0.1 to 2 moves it (above 2 a 0.1 step is under an eighth, and some do not). A click or a drag "
+        "puts the knob where the pointer is (0.1 at a time, but near 0.1, where a step is wider than a cell, "
+        "e.g. 0.15). Under 120 columns the end labels 0.1 and 5 are left out; the scale is the same.",
     ]),
     ("Generated names", [
         "A batch of 8 names every 2 seconds while training runs (and after each . step), each headed by its "
