@@ -129,7 +129,7 @@ def check_model_size(vocab_size: int, n_embd: int, hidden: int, num_steps: int =
 def check_temperature(temperature: float) -> float:
     """Temperatures must be finite and > 0; 0 is refused rather than read as greedy decoding."""
     if not (_is_real(temperature) and math.isfinite(temperature) and temperature > 0):
-        raise ConfigError(f"temperature must be a finite number > 0, got {temperature}")
+        raise ConfigError(f"--temperature must be a finite number > 0, got {temperature}")
     return float(temperature)
 
 

@@ -208,7 +208,7 @@ def test_the_flags_reach_the_run_and_the_headless_line_says_them(tmp_path):
                "--metrics", str(tmp_path / "m.csv"))
     assert out.returncode == 0, out.stderr
     first = out.stdout.splitlines()[0]
-    assert first.endswith("at lr 1.0 (cosine schedule, whole-data gradient (full-batch gradient descent))")
+    assert first.endswith("at lr 1.0 (cosine schedule, whole-data gradient: full-batch gradient descent)")
     rows = (tmp_path / "m.csv").read_text().splitlines()[1:]
     run = Run.new(Config(num_steps=50, schedule="cosine", gradient="data", num_samples=0))
     expected = [(rec.step + 1, rec.loss, rec.lr) for rec in run.steps()]

@@ -298,7 +298,7 @@ def _kind_text(c: Config) -> str:
     """The schedule and the gradient, said when they are not the tutorial's (linear, one name)."""
     parts = [] if c.schedule == "linear" else [f"{c.schedule} schedule"]
     if c.gradient == "data":
-        parts.append("whole-data gradient (full-batch gradient descent)")
+        parts.append("whole-data gradient: full-batch gradient descent")
     return f" ({', '.join(parts)})" if parts else ""
 
 
