@@ -347,7 +347,7 @@ class RunRegistry:
     def labels(self, current: Config, current_data: str = EMBEDDED) -> dict[int, str]:
         """Each kept run's describe_difference from the current run, by id; `(avg 0.999)` after it when its
         moving average is at another smoothing weight than the live run's."""
-        return {r.id: describe_difference(current, r.config, current_data, r.data)
+        return {r.id: _rate_changes(describe_difference(current, r.config, current_data, r.data), r)
                 + (f" (avg {r.weight:g})" if r.weight != self.weight else "") for r in self._runs}
 
     def __len__(self) -> int:
@@ -358,6 +358,20 @@ class RunRegistry:
 
     def __contains__(self, run_id: object) -> bool:
         return any(r.id == run_id for r in self._runs)
+
+
+def _rate_changes(label: str, run: RunSummary) -> str:
+    """A kept run whose rate was changed mid-run (< >) is labelled by its first and last base, `lr 1.0→8.0`
+    (its settings say only the first: a run doubled to 8 that diverged read `lr 1.0`)."""
+    if len(run.lr_changes) < 2:
+        return label
+    path = f"lr {_num(run.lr_changes[0][1])}→{_num(run.lr_changes[-1][1])}"
+    first = f"lr {_num(run.config.learning_rate)}"
+    if label == "same settings":
+        return path
+    if label == first or label.startswith(first + ", "):
+        return path + label[len(first):]
+    return f"{path}, {label}"
 
 
 def final_mean(losses: np.ndarray, k: int = 100) -> float:

@@ -273,3 +273,20 @@ def test_a_kept_run_without_its_losses_keeps_its_weight_and_its_label_says_so():
     assert by_id[long_run.id].weight == 0.98 and by_id[short.id].weight == 0.9
     labels = reg.labels(Config(num_steps=50, learning_rate=0.5))
     assert labels[long_run.id].endswith(" (avg 0.98)") and "(avg" not in labels[short.id]
+
+
+def test_a_kept_run_whose_rate_was_changed_mid_run_is_labelled_by_its_first_and_last_rate():
+    """QA: a run doubled to lr 8 with > three times, which then diverged, was labelled `#1 lr 1.0`."""
+    reg = RunRegistry()
+    for start, changes in ((1.0, [2.0, 4.0, 8.0]), (0.5, [0.25]), (1.0, [])):
+        run = Run.new(Config(num_steps=40, learning_rate=start), DOCS)
+        steps = run.steps()
+        for base in changes:
+            for _ in range(5):
+                next(steps)
+            run.set_lr_base(base)
+        list(steps)
+        reg.keep(run)
+    labels = reg.labels(Config(num_steps=40, learning_rate=1.0, seed=3))
+    assert labels == {1: "lr 1.0→8.0, seed 42", 2: "lr 0.5→0.25, seed 42", 3: "seed 42"}
+    assert reg.labels(Config(num_steps=40, learning_rate=1.0))[1] == "lr 1.0→8.0"
