@@ -63,7 +63,7 @@ def header(f: ForwardFigures, left_out: list[str], width: int) -> str:
     n = len(left_out)
     hidden = [f"{n} row{'s' if n > 1 else ''} not shown: {', '.join(left_out)}"] if n else []
     return fit([lead, f"ReLU cuts {int(t.zero.sum())} of {len(t.zero)} to 0 (·)", *hidden,
-                "wte row → mlp_fc1 → ReLU → mlp_fc2 → softmax", "(page 1.4)"], width)
+                "wte row → mlp_fc1 → ReLU → mlp_fc2 → softmax", "(the tutorial's page 1.4)"], width)
 
 
 def render_forward(f: ForwardFigures, width: int, height: int, pal: Palette) -> list[Row]:

@@ -69,7 +69,8 @@ def relative_error(figure: str, room: int) -> str:
 def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list[Row]:
     name = printable(f.doc)
     if f.status == "running":
-        head = fit([f"gradient check: running on '{name}' at step {f.step:,} … {f.done:.0%}", "(page 1.8)"], width, " ")
+        head = fit([f"gradient check: running on '{name}' at step {f.step:,} … {f.done:.0%}",
+                    "(the tutorial's page 1.8)"], width, " ")
     elif f.status == "failed":
         head = fit([f"gradient check on '{name}' not done: {f.where}", "c tries again"], width, " · ")
     elif f.result is None:
@@ -77,7 +78,7 @@ def render_check(f: CheckFigures, width: int, height: int, pal: Palette) -> list
                    width, " ")
     else:
         head = fit([f"gradient check on '{name}' at step {f.step:,}", ": analytic vs numerical, every parameter",
-                    " (page 1.8)"], width, "")
+                    " (the tutorial's page 1.8)"], width, "")
     rows: list[Row] = [[Segment(head, pal.style["title"])]]
     r = f.result
     if r is None:

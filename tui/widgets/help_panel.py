@@ -233,7 +233,8 @@ SECTIONS = [
         "at a time, and only the columns of that name's letters (and BOS) move in wte.",
     ]),
     ("5 Forward pass", [
-        "The picked token (← →) through the model, as on page 1.4: its embedding -> mlp_fc1's output -> ReLU "
+        "The picked token (← →) through the model, as on the tutorial's page 1.4: its embedding -> mlp_fc1's output -> "
+        "ReLU "
         "(· marks the units it cuts to 0) -> mlp_fc2's logits -> the probabilities at the current temperature, "
         "each a strip of coloured cells on its own scale (±: its largest magnitude), the largest values "
         "labelled. What to look for: only some hidden units fire for a token; their mix makes its logits.",
