@@ -115,7 +115,7 @@ async def test_one_fixed_square_root_scale_for_both_bars_with_an_axis_and_nothin
         assert SCALE in chart.build_strips(70, 10)[0].text  # the title says what a height means
         axis = [s.text[7:13] for s in strips[1:-1]]  # the axis beside the "after" block
         assert axis[0] == "    1┤"  # the top row's top is p = 1
-        assert axis[4] == "  .25┤"  # half the height up: p = 0.25
+        assert axis[4] == " .250┤"  # half the height up: p = 0.25 (3 decimals: the axis has .063 too)
         assert all(a.endswith(("┤", "│")) for a in axis)
         after = next(s.text for s in strips[1:-1] if s.text.startswith("after"))
         assert after[5:8] == "   "  # the block and the axis apart: "after" reads as no label
@@ -429,3 +429,14 @@ def test_the_units_checks_of_a_blown_up_model_warn_nothing():
         for t in range(run.model.vocab_size):
             units_off_after(run.model, t)
         all_units_dead(run.model)
+
+
+@pytest.mark.parametrize("rows", range(2, 30))
+def test_the_axis_writes_its_labels_below_1_alike(rows):
+    """QA: at 100x30 the chart's axis read `.36` over `.040`: two forms on one axis."""
+    from tui.widgets.distribution import axis_rows
+
+    labels = [text for text in axis_rows(rows).values() if text != "1"]
+    assert len({len(text) for text in labels}) <= 1, labels
+    for r, text in axis_rows(rows).items():  # each still the probability its row's top stands for
+        assert text == "1" or abs(float("0" + text) - (r / rows) ** 2) <= 0.005, (r, text)

@@ -186,3 +186,19 @@ async def test_views_2_and_4_in_the_running_app(size):
         assert lines[0].startswith("weights -") and "+" in lines[0]
         assert "condensed" in lines[0]
         assert lines[-1].startswith("abcdefghijklmnopqrstuvwxyz•")
+
+
+@pytest.mark.parametrize("width, height", [(120, 11), (200, 30), (80, 9)])
+def test_every_left_to_learn_figure_is_written_alike(width, height):
+    """QA: one column read `0.005`, `0.0023`, `5.9e-04`, `7.0e-04`. Every figure of the view (the title's
+    total, the column, the ranking) now has 4 decimals, as the screen's losses, and is the gap it stands for."""
+    import re
+
+    f = table()
+    f = TableFigures(f.labels, f.model, f.data, f.gap * np.geomspace(1, 1e-3, V), f.token, f.temperature)
+    lines = text(render_table(f, width, height, PAL))
+    figures = [m for line in lines for m in re.findall(r"(?<![\w.])(?<!T )\d+\.\d+(?:e-?\d+)?", line)]  # not T 0.50
+    assert figures
+    for figure in figures:
+        assert re.fullmatch(r"\d+\.\d{4}", figure), (figure, lines)
+    assert f"{float(np.sum(f.gap)):.4f} nats" in lines[0] or "nats" not in lines[0]

@@ -15,7 +15,7 @@ from rich.segment import Segment
 
 from engine.inspect import bigram_table, prob_table, row_gap
 from tui.views import ViewInputs
-from tui.views.view import Palette, Row, View, cells, char_label, fmt, seq_index
+from tui.views.view import Palette, Row, View, cells, char_label, seq_index
 
 
 class TableFigures(NamedTuple):
@@ -37,13 +37,20 @@ def window(token: int, count: int, shown: int) -> range:
 RANK = " │ "  # the rule between the rows and the ranking
 
 
+def nats(value: float) -> str:
+    """A left-to-learn figure, as every loss on the screen is written: 4 decimals (0.0050, 0.0006), so that a
+    column of them reads alike (QA: `0.005`, `0.0023`, `5.9e-04` in one column)."""
+    text = f"{value:.4f}" if np.isfinite(value) else str(value)
+    return "0.0000" if text == "-0.0000" else text
+
+
 def title_line(f: TableFigures, shown: range, width: int) -> str:
     """What the table shows, at which temperatures, and which rows: the wordings that fit, the left-to-
     learn part and the rows part both if they can, each as long as the room allows."""
     v, total = len(f.labels), float(np.nansum(f.gap))
     main = f"P(next | row) at T {f.temperature:.2f}: model │ data"
-    gaps = [f" │ left to learn at T 1, as the loss: {fmt(total)} nats (whole-data loss − floor, by row)",
-            f" │ left to learn at T 1, as the loss: {fmt(total)} nats", " │ left to learn at T 1", ""]
+    gaps = [f" │ left to learn at T 1, as the loss: {nats(total)} nats (whole-data loss − floor, by row)",
+            f" │ left to learn at T 1, as the loss: {nats(total)} nats", " │ left to learn at T 1", ""]
     rows = [""]
     if len(shown) < v:
         which = f" · rows {f.labels[shown.start]}–{f.labels[shown.stop - 1]} of {v}"
@@ -58,7 +65,7 @@ def render_table(f: TableFigures, width: int, height: int, pal: Palette) -> list
     header = height >= 8
     shown = window(f.token, v, height - 1 - header)
     rows: list[Row] = [[Segment(title_line(f, shown, width), pal.style["title"])]]
-    value_w = 7  # fmt's longest: 5.9e-04
+    value_w = 7  # nats' longest: 10.1234 (the gaps are a few nats at most)
     rank_w = len(RANK) + len(f"#{v} ") + max(len(lab) for lab in f.labels) + 1 + value_w
     cw = 2 if 4 + 4 * v + 1 + 10 + 1 + value_w + rank_w <= width else 1  # wide cells if a 10-cell bar fits too
     tables = 4 + 2 * v * cw + 1  # the label, the model's cells, a space, the data's cells
@@ -79,11 +86,11 @@ def render_table(f: TableFigures, width: int, height: int, pal: Palette) -> list
         row += cells(model_i[r], pal.seq, cw) + [Segment(" ")] + cells(data_i[r], pal.seq, cw)
         filled = int(round(f.gap[r] / top * bar_w)) if top > 0 and np.isfinite(f.gap[r]) else 0
         row += [Segment(" " + "█" * filled, pal.style["hot"]),
-                Segment(" " * (bar_w - filled) + f" {fmt(f.gap[r]):<{value_w}}")]
+                Segment(" " * (bar_w - filled) + f" {nats(f.gap[r]):<{value_w}}")]
         if ranking:  # apart from the rows: the contexts with the most left to learn, most first
             k = ranked[n]
             row += [Segment(RANK, pal.style["label"]),
-                    Segment(f"#{n + 1} {f.labels[k]} {fmt(f.gap[k])}", pal.style["dim"])]
+                    Segment(f"#{n + 1} {f.labels[k]} {nats(f.gap[k])}", pal.style["dim"])]
         rows.append(row)
     return rows
 

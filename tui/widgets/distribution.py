@@ -67,11 +67,14 @@ def number(x: float) -> str:
     return f"{x:.1e}"
 
 
-def tick(p: float) -> str:
-    """A probability on the axis in at most 4 characters: 1, .53, .083, .002."""
+def tick(p: float, decimals: int | None = None) -> str:
+    """A probability on the axis in at most 4 characters: 1, .53, .083, .002; with `decimals`, that many
+    (one axis writes all its labels alike: .360 and .040, not .36 and .040)."""
     if p >= 1:
         return "1"
-    return f"{p:.2f}"[1:] if p >= 0.1 else f"{p:.3f}"[1:]
+    if decimals is None:
+        decimals = 2 if p >= 0.1 else 3
+    return f"{p:.{decimals}f}"[1:]
 
 
 def heights(p: np.ndarray, rows: int) -> np.ndarray:
@@ -85,7 +88,9 @@ def axis_rows(rows: int) -> dict[int, str]:
     """The bar rows (1 = the bottom one) that carry a label: the top row and every k-th below it. A
     row's label is the probability its top edge stands for, (row / rows)**2."""
     k = max(1, math.ceil(rows / 4))
-    return {r: tick((r / rows) ** 2) for r in range(rows, 0, -k)}
+    ps = {r: (r / rows) ** 2 for r in range(rows, 0, -k)}
+    decimals = 3 if any(p < 0.1 for p in ps.values()) else 2  # one form for the axis's labels below 1
+    return {r: tick(p, decimals) for r, p in ps.items()}
 
 
 def likeliest(model: np.ndarray, data: np.ndarray, fit: int) -> np.ndarray:
