@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
@@ -436,3 +437,25 @@ def test_with_no_smoothing_the_axis_never_goes_below_zero_and_a_new_weight_fits_
     run.history.set_weight(0.999)
     again = text(cells(render_plot(fig, state, 84, 23)))
     assert again == text(cells(render_plot(fig, PlotState.for_run(fig), 84, 23)))  # as a fresh plot's
+
+
+@pytest.mark.parametrize("steps", [2, 3, 5, 7, 1000, 1001])
+@pytest.mark.parametrize("size", [(84, 23), (56, 14)])
+def test_each_step_label_stands_at_the_column_of_the_step_it_names(steps, size):
+    """QA: at --steps 5 the x axis read `0 1 2 4 5` on equally spaced ticks, which stood for 0, 1.25, 2.5,
+    3.75 and 5 steps: three labels named steps that were not there."""
+    run = Run.new(Config(num_steps=steps))
+    run.track_exact()
+    for _ in run.steps():
+        pass
+    fig = figures(run)
+    rows = text(cells(render_plot(fig, PlotState.for_run(fig), *size)))
+    _, bottom, left, right = frame_box(cells(render_plot(fig, PlotState.for_run(fig), *size)))
+    cols = right - left
+    ticks = [c - left for c, ch in enumerate(rows[bottom]) if ch == "┬"]
+    labels = [(m.start() + len(m.group()) / 2 - 0.5, int(m.group().replace(",", "")))
+              for m in re.finditer(r"[\d,]+", rows[bottom + 1])]
+    assert labels
+    for centre, step in labels:
+        tick = min(ticks, key=lambda c: abs(c + left - centre))  # the tick under the label
+        assert abs(tick - step * (cols - 1) / steps) <= 0.5, (step, tick, rows[bottom], rows[bottom + 1])

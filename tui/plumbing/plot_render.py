@@ -712,9 +712,12 @@ def _marks(text: str, marked: str) -> Run_:
 
 
 def _x_ticks(num_steps: int, cols: int) -> list[tuple[int, str]]:
+    """(column, label) of each step tick: quarters (halves, ends) of the run rounded to whole steps, each at
+    the column of the step it names (a run of 5 steps: 0 1 2 4 5 where the columns of those steps are, not
+    at the quarters' columns, which stand for 1.25, 2.5, 3.75); a step named twice is named once."""
     parts = 4 if cols >= 40 else 2 if cols >= 16 else 1
-    return [(min(round(i * (cols - 1) / parts), cols - 1), step_label(round(i * num_steps / parts)))
-            for i in range(parts + 1)]
+    steps = sorted({round(i * num_steps / parts) for i in range(parts + 1)})
+    return [(min(round(s * (cols - 1) / max(num_steps, 1)), cols - 1), step_label(s)) for s in steps]
 
 
 def _lr_row(figures: PlotFigures, geo: Geometry, cols: int, b: CurveBuckets) -> Run_:
