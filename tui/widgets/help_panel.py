@@ -63,7 +63,8 @@ SECTIONS = [
     ("The data", [
         "The line under the figures names the current run: its data and how many names it holds, the "
         "learning rate (and each change made with < or >), n_embd, the hidden width, the seed, the steps and "
-        "the parameter count. By default the names are the embedded 5,163 US Census first names ('census "
+        "the parameter count (where the line is short of room the steps give way first: the status line "
+        "says them, 'step 500/1,000'). By default the names are the embedded 5,163 US Census first names ('census "
         "names'). The tutorial trains on makemore's 32,033 names ('tutorial names': --data tutorial, or the "
         "settings form's button): those give another bigram floor (2.454, not 2.335) and other samples.",
     ]),
