@@ -15,7 +15,7 @@ from rich.segment import Segment
 
 from engine.inspect import bigram_table, prob_table, row_gap
 from tui.views import ViewInputs
-from tui.views.view import Palette, Row, View, cells, char_label, seq_index
+from tui.views.view import Palette, Row, View, cells, char_label, fmt, seq_index
 
 
 class TableFigures(NamedTuple):
@@ -39,8 +39,11 @@ RANK = " │ "  # the rule between the rows and the ranking
 
 def nats(value: float) -> str:
     """A left-to-learn figure, as every loss on the screen is written: 4 decimals (0.0050, 0.0006), so that a
-    column of them reads alike (QA: `0.005`, `0.0023`, `5.9e-04` in one column)."""
-    text = f"{value:.4f}" if np.isfinite(value) else str(value)
+    column of them reads alike (QA: `0.005`, `0.0023`, `5.9e-04` in one column); 100 and more (a diverged
+    run's) as fmt writes them."""
+    if not np.isfinite(value) or abs(value) >= 100:  # a diverged run's: 4.7e+38, never 39 digits
+        return fmt(value)
+    text = f"{value:.4f}"
     return "0.0000" if text == "-0.0000" else text
 
 
