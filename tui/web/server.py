@@ -562,6 +562,7 @@ class Gate:
         self.total, self.per_address, self.log, self.timeout = total, per_address, log, timeout
         self.make: Any = None
         self.count = 0
+        self.lingering = 0  # refused connections being closed
         self.by_address: dict[str, int] = {}
         self.waiting: dict[Any, asyncio.TimerHandle] = {}  # transport -> its timer, until a request arrives
 
@@ -576,13 +577,19 @@ class Gate:
 
 
 class _Gated(asyncio.Protocol):
-    """One connection: aiohttp's own protocol (its RequestHandler) behind the Gate."""
+    """One connection: aiohttp's own protocol (its RequestHandler) behind the Gate. One over the caps is
+    answered 503 and closed; what it sends meanwhile is read and dropped (closing with unread data would
+    reset the connection, and the client might never see why), for LINGER seconds at most."""
+
+    LINGER = 1.0
+    LINGERING = 64  # refused connections read that way at once; more are closed at once
 
     def __init__(self, gate: Gate):
         self.gate = gate
         self.inner: Any = None
         self.transport: Any = None
         self.address: str | None = None
+        self.refused: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: Any) -> None:
         gate = self.gate
@@ -593,7 +600,13 @@ class _Gated(asyncio.Protocol):
             gate.log("connections", f"refused connections: {gate.count} are open ({from_it} from {address}), the most "
                      f"this server keeps is {gate.total} ({gate.per_address} from one address)")
             transport.write(BUSY)
-            transport.close()
+            if gate.lingering >= self.LINGERING or not transport.can_write_eof():
+                transport.close()
+                return
+            transport.write_eof()
+            gate.lingering += 1
+            self.transport = transport
+            self.refused = asyncio.get_running_loop().call_later(self.LINGER, transport.abort)
             return
         gate.count += 1
         gate.by_address[address] = from_it + 1
@@ -608,9 +621,14 @@ class _Gated(asyncio.Protocol):
         self.transport.close()
 
     def connection_lost(self, exc: Exception | None) -> None:
+        gate = self.gate
+        if self.refused is not None:
+            self.refused.cancel()
+            self.refused = None
+            gate.lingering -= 1
+            return
         if self.address is None:
             return
-        gate = self.gate
         timer = gate.waiting.pop(self.transport, None)
         if timer is not None:
             timer.cancel()
@@ -628,7 +646,9 @@ class _Gated(asyncio.Protocol):
             self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self.inner.eof_received() if self.inner is not None else None
+        if self.inner is None:
+            return None  # refused, and the client is done: the transport closes
+        return self.inner.eof_received()
 
     def pause_writing(self) -> None:
         if self.inner is not None:
