@@ -88,6 +88,8 @@ HEADER_TIMEOUT = 5.0  # seconds a connection has to send a whole request head, f
 MAX_CONNECTIONS = 512  # connections open at once (each a file descriptor), fewer if the fd limit is lower
 MAX_PER_ADDRESS = 128  # of those from one address (on loopback every local program shares 127.0.0.1)
 FDS_SPARE, FDS_PER_TAB = 64, 4  # fds kept free of connections: the server's own, and each app's pipes
+LINGERING = 16  # connections over the caps being answered 503 at once (each an fd for up to a second); more: cut
+BACKLOG = 64  # connections the kernel queues for us; asyncio accepts up to as many at once, each an fd
 
 
 def too_many(n: int) -> str:
@@ -243,7 +245,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         import errno
@@ -544,8 +546,9 @@ def raise_fd_limit() -> int:
 
 def connection_caps(fd_limit: int, tabs: int) -> tuple[int, int]:
     """(connections at once, of them from one address): MAX_CONNECTIONS and MAX_PER_ADDRESS, fewer when
-    the file descriptors left beside the server's own and the apps' pipes are fewer."""
-    total = max(16, min(MAX_CONNECTIONS, fd_limit - FDS_SPARE - FDS_PER_TAB * tabs))
+    the file descriptors left beside the server's own, the apps' pipes, LINGERING and one batch of
+    accepted connections (BACKLOG) are fewer."""
+    total = max(16, min(MAX_CONNECTIONS, fd_limit - FDS_SPARE - FDS_PER_TAB * tabs - LINGERING - BACKLOG))
     return total, min(MAX_PER_ADDRESS, total)
 
 
@@ -582,7 +585,6 @@ class _Gated(asyncio.Protocol):
     reset the connection, and the client might never see why), for LINGER seconds at most."""
 
     LINGER = 1.0
-    LINGERING = 64  # refused connections read that way at once; more are closed at once
 
     def __init__(self, gate: Gate):
         self.gate = gate
@@ -600,10 +602,14 @@ class _Gated(asyncio.Protocol):
             gate.log("connections", f"refused connections: {gate.count} are open ({from_it} from {address}), the most "
                      f"this server keeps is {gate.total} ({gate.per_address} from one address)")
             transport.write(BUSY)
-            if gate.lingering >= self.LINGERING or not transport.can_write_eof():
+            if gate.lingering >= LINGERING or transport.is_closing():
                 transport.close()
                 return
-            transport.write_eof()
+            try:
+                transport.write_eof()
+            except OSError:  # the client is gone already
+                transport.abort()
+                return
             gate.lingering += 1
             self.transport = transport
             self.refused = asyncio.get_running_loop().call_later(self.LINGER, transport.abort)
@@ -877,7 +883,7 @@ def site_class() -> Any:
 
     class GatedSite(web.SockSite):
         def __init__(self, runner: Any, sock: socket.socket, gate: Gate):
-            super().__init__(runner, sock, shutdown_timeout=KILL_AFTER)
+            super().__init__(runner, sock, shutdown_timeout=KILL_AFTER, backlog=BACKLOG)
             self.gate = gate
 
         async def start(self) -> None:
