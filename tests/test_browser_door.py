@@ -577,3 +577,38 @@ def test_the_log_says_each_kind_once_a_period_then_how_many_it_left_out(capsys):
     # a file's path (here one built from a requested path) is never written in a line
     error = OSError(36, "File name too long", "/srv/site-packages/textual_serve/static/" + "a" * 300)
     assert serve.error_text(error) == " (OSError: File name too long)"
+
+
+def test_aiohttp_asyncio_and_textual_serve_lines_go_through_the_log(capsys):
+    """One line per kind per period, no traceback, no file name; textual-serve's 'Application failed to
+    start' only while the tab is there (a tab closed before its app was ready had its app ended by us)."""
+    import logging
+    import sys
+
+    log = serve.Log(every=60)
+    lines = serve.LogLines(log)
+    try:
+        raise OSError(36, "File name too long", "/srv/site-packages/textual_serve/static/" + "a" * 300)
+    except OSError:
+        failure = sys.exc_info()
+    for _ in range(30):
+        lines.emit(logging.LogRecord("aiohttp.server", logging.ERROR, __file__, 1, "Error handling request from %s",
+                                     ("127.0.0.1",), failure))
+    on_loop = serve.loop_errors(log)
+    for _ in range(30):
+        on_loop(None, {"message": "socket.accept() out of system resource", "socket": "<a socket>",
+                       "exception": OSError(24, "Too many open files")})
+    started = logging.LogRecord("textual-serve", logging.ERROR, __file__, 1, "Application failed to start", (), None)
+    tab = serve._Tab()
+    token = serve._TAB.set(tab)
+    try:
+        tab.closed = True
+        lines.emit(started)  # the tab went first: nothing failed
+        tab.closed = False
+        lines.emit(started)
+    finally:
+        serve._TAB.reset(token)
+    assert capsys.readouterr().out.splitlines() == [
+        "micromlp-tui: aiohttp.server: Error handling request from 127.0.0.1 (OSError: File name too long)",
+        "micromlp-tui: asyncio: socket.accept() out of system resource (OSError: Too many open files)",
+        "micromlp-tui: a tab's app ended before it drew its first screen"]

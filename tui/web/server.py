@@ -5,24 +5,44 @@ flags less `--serve`, `--host`, `--port` and `--tabs`, run by textual-serve's Ap
 The routes are ours (textual-serve's own `Server` lets any web page in): `/` the page, `/ws/TOKEN` a tab's
 session, `/static/...` textual-serve's files (no folder listings).
 
-Who may open a session (issue 16): only the page this server served.
+Who may open a session (issue 16): only the page this server served, to whoever has the address it printed.
 - Every request's Host must name this server: on loopback `localhost`, a loopback address written as an
   address (`127.0.0.1`, `[::1]`, `[::ffff:127.0.0.1]`), or the `--host` given, with this port; a page of another
   site that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
 - Every request that has an Origin (browsers send one with every websocket) must come from this server's
   own page: the same scheme, name and port as the Host. A page of another site, `null` (a sandbox, a
   file:// page) or anything else: refused, and no app process is started.
-- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes): the websocket's address is
-  `/ws/SECRET`, written once, literally, in the page's `data-session-websocket-url`, and compared in
-  constant time. Another site's page cannot read our page (the browser's same-origin rule, and the Host
-  check against rebinding), so it cannot learn the secret. On loopback the page itself is served to
-  whoever reaches the port (the processes of this machine); on any other address the page too needs
-  the secret, `/?token=SECRET`, and the server prints that address.
-- The page may not be framed by another site (`frame-ancestors 'none'`), and at most `--tabs` sessions
-  (default 4) run at once: one more is closed with a reason the page shows.
+- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes). The page itself needs it,
+  on loopback too (any program of this machine, any user logged in, reaches a loopback port):
+  `/?token=SECRET`, the address the server prints; without it, 403 and a line saying to open that address.
+  The websocket's address is `/ws/SECRET`, written once, literally, in the page's
+  `data-session-websocket-url`. Both are compared in constant time. Another site's page cannot read our
+  page (the browser's same-origin rule, and the Host check against rebinding), so it cannot learn it.
+- The page may not be framed by another site (`frame-ancestors 'none'`), and its Content-Security-Policy
+  lets in only this server's files, its own inline script and style (by a nonce drawn per response), the
+  <style> elements textual.js adds (by their hashes) and its websocket to this server. Every response of
+  the app (our 403s, aiohttp's 404 and 405 too) says `X-Content-Type-Options: nosniff`, may not be
+  framed, and (but the page) allows nothing (`default-src 'none'`). aiohttp's own 400s for requests it
+  cannot parse carry none of these: they never reach the app.
+- At most `--tabs` sessions (default 4) run at once, each counted until its app process is gone: one more
+  is closed with a reason the page shows.
+- `/static/...` serves only the files textual-serve ships, listed once at start (no folder listings; no
+  name from a request reaches the file system): any other name is 404.
 
-What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells), anything malformed is ignored
-with one log line per tab.
+Connections (a client that opens many and never finishes a request would otherwise hold every file
+descriptor and lock every tab out): each must send a whole request head within HEADER_TIMEOUT (5 s) of
+opening, or of its previous response, else it is closed; a websocket or a response being sent is never
+cut. At most MAX_CONNECTIONS (512) are kept at once and MAX_PER_ADDRESS (128) from one address (on loopback
+every local program shares 127.0.0.1), fewer when the limit of open files is low (`connection_caps`); one
+more is answered 503 and closed. At start the soft limit of open files is raised to the hard one.
+
+What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells; any number, however large),
+stdin that no terminal sends is ignored (`stdin_ok`: empty, which Textual reads as the end of its
+input; more than KEYS_MAX characters unless one whole bracketed paste of at most PASTE_MAX), anything
+malformed too, with one log line per tab.
+
+The log (stdout): the server's own lines and aiohttp's, asyncio's and textual-serve's warnings, one line
+each (no traceback, no file name), the same kind at most once every 10 s (`Log`).
 
 How it ends (measured figures in the README):
 - SIGINT (ctrl+c), SIGTERM or SIGHUP to the server: it sends SIGTERM to every app process it started
