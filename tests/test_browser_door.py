@@ -1,8 +1,12 @@
 """Who may open a session of `micromlp-tui --serve`, and what a session may send (issue 16), with raw
-HTTP and websocket clients (aiohttp) against one real server for the module: another site's Origin, a
-wrong Host, no secret or a wrong one are all refused with no app started; the page's own websocket gets
-the screen; sizes and malformed messages never crash an app nor print a traceback.
-The same door in real Chromium (another site's page, a DNS-rebinding name, framing): test_browser.py.
+HTTP and websocket clients (aiohttp, sockets) against one real server for the module: the page without
+the printed address's token (on loopback too), another site's Origin, a wrong Host, no secret or a wrong
+one are all refused with no app started; the page's own websocket gets the screen; sizes, stdin no
+terminal sends and malformed messages never crash nor flood an app nor print a traceback; every response
+says nosniff and may not be framed; half-sent requests are closed after HEADER_TIMEOUT and connections
+are capped; a tab counts until its app is gone; log lines of a flood are one line.
+The same door in real Chromium (another site's page, a DNS-rebinding name, framing, the page's policy):
+test_browser.py.
 """
 
 from __future__ import annotations
