@@ -41,7 +41,7 @@ def main() -> None:
         try:
             first, keys = [], []
             for _ in range(runs):
-                page, term, took = open_dashboard(b, server.url)
+                page, term, took = open_dashboard(b, server.page_url)
                 first.append(took)
                 page.keyboard.press(" ")
                 page.wait_for_timeout(300)
@@ -61,7 +61,7 @@ def main() -> None:
         for how in ("SIGINT", "SIGTERM", "ctrl+c", "SIGKILL") * 2:
             server = Server()
             try:
-                pages = [open_dashboard(b, server.url)[0] for _ in range(2)]
+                pages = [open_dashboard(b, server.page_url)[0] for _ in range(2)]
                 pages[0].keyboard.press(" ")
                 pages[0].wait_for_timeout(300)
                 apps = app_pids(server.pid)

@@ -28,7 +28,7 @@ def main() -> None:
     server = Server()
     try:
         with browser() as b:
-            page, term, _ = open_dashboard(b, server.url)
+            page, term, _ = open_dashboard(b, server.page_url)
             # open_dashboard clicks the middle of the terminal, which is over the loss plot: there the
             # mouse is the plot's cursor. Rest it over the generated names, where hovering shows nothing.
             box = page.locator(".xterm-screen").bounding_box()

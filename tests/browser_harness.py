@@ -86,16 +86,27 @@ def pump_until(page, predicate, timeout: float) -> bool:
 
 
 class Server:
-    """`micromlp-tui --serve --port 0 ...` in its own process group (session), ended by `stop()`."""
+    """`micromlp-tui --serve --port 0 ...` in its own process group (session), ended by `stop()`.
+    `url` is the server's root (`http://127.0.0.1:PORT/`), `page_url` the page's address it printed, with
+    its secret (`...?token=SECRET`), `token` that secret. `nofile`: (soft, hard) limits of open files to
+    start it with."""
 
-    def __init__(self, *flags: str, cwd: Path = ROOT):
+    def __init__(self, *flags: str, cwd: Path = ROOT, nofile: tuple[int, int] | None = None):
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+
+        def limits() -> None:
+            if nofile is not None:
+                import resource
+
+                resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+
         self.proc = subprocess.Popen([sys.executable, "-m", "tui.console.main", "--serve", "--port", "0", *flags],
                                      cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=limits if nofile is not None else None)
         self.output = ""
         self._drain: threading.Thread | None = None
-        self.url = self._read_url(timeout=30)
+        self.page_url = self._read_url(timeout=30)
+        self.url, self.token = self.page_url.split("?token=", 1)  # the root (ending in /), the secret
 
     def _read_url(self, timeout: float) -> str:
         end = time.monotonic() + timeout
@@ -107,7 +118,7 @@ class Server:
                 if not line:
                     break
                 self.output += line
-                found = re.search(r"(http://\S+/)", line)
+                found = re.search(r"(http://\S+/\?token=[\w-]+)", line)
                 if found:
                     self._drain = threading.Thread(target=self._read_rest, daemon=True)
                     self._drain.start()
@@ -226,12 +237,16 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def open_dashboard(b, url: str):
-    """A new page on the dashboard; returns (page, terminal, seconds from goto to the first frame)."""
+def open_dashboard(b, url: str, init_script: str | None = None):
+    """A new page on the dashboard at `url`, the page's address (Server.page_url, with its token), with
+    `init_script` run in it before the page's own; returns (page, terminal, seconds from goto to the
+    first frame)."""
     page = b.new_page(viewport=VIEWPORT)
+    if init_script:
+        page.add_init_script(init_script)
     term = Terminal(page)
     t0 = time.perf_counter()
-    page.goto(f"{url}?fontsize={FONT_SIZE}")
+    page.goto(f"{url}&fontsize={FONT_SIZE}")
     term.wait_for(page, PATTERNS["first_frame"], timeout=30)
     page.click(".xterm-screen")  # keys reach the app only after a click on the terminal
     return page, term, time.perf_counter() - t0

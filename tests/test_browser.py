@@ -88,7 +88,7 @@ def server(module_server):
 
 
 def test_dashboard_in_a_browser(chromium, server):
-    page, term, first = open_dashboard(chromium, server.url)
+    page, term, first = open_dashboard(chromium, server.page_url)
     print(f"\nbrowser: page to first frame {first:.2f} s, terminal {term.size[0]}x{term.size[1]}")
     (app,) = app_pids(server.pid)  # one tab, one app process
 
@@ -108,8 +108,8 @@ def test_dashboard_in_a_browser(chromium, server):
 
 
 def test_closing_a_tab_ends_its_process(chromium, server):
-    page1, _, _ = open_dashboard(chromium, server.url)
-    page2, _, _ = open_dashboard(chromium, server.url)
+    page1, _, _ = open_dashboard(chromium, server.page_url)
+    page2, _, _ = open_dashboard(chromium, server.page_url)
     apps = app_pids(server.pid)
     assert len(apps) == 2
     page2.close()
@@ -124,12 +124,24 @@ def test_the_page_loads_nothing_from_outside(chromium, server):
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url))
     page.on("websocket", lambda ws: asked.append(ws.url))
-    page.goto(server.url)
+    page.goto(server.page_url)
     page.wait_for_load_state("networkidle")
     host = server.url.split("//", 1)[1].rstrip("/")
     assert asked and all(url.split("//", 1)[1].startswith(host + "/") for url in asked), asked
     assert any(url.endswith("RobotoMono-VariableFont_wght.ttf") for url in asked)
     assert page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+    page.close()
+
+
+def test_the_page_works_under_its_content_security_policy(chromium, server):
+    """The page's policy (its own files, its nonce'd inline script and style, its websocket to this
+    server) blocks nothing the dashboard needs: no violation reported, the font loaded, keys answered."""
+    watch = ("window.violations = []; document.addEventListener('securitypolicyviolation', "
+             "(e) => window.violations.push(e.violatedDirective + ' ' + e.blockedURI));")
+    page, term, _ = open_dashboard(chromium, server.page_url, init_script=watch)
+    key_to_screen(page, term, "+", PATTERNS["temperature_060"])
+    assert page.evaluate("document.fonts.check('16px \"Roboto Mono\"')")
+    assert page.evaluate("window.violations") == []
     page.close()
 
 
@@ -179,11 +191,12 @@ def test_another_sites_page_gets_no_session(chromium, server):
     """A page of another site that the user merely visits, in real Chromium: its websockets to our
     server (even one that knew the secret, which it cannot) open nothing and receive no screen; it
     cannot read our page, nor frame it; no app process is started."""
-    with urllib.request.urlopen(server.url) as r:  # the secret, as only our own page knows it
+    with urllib.request.urlopen(server.page_url) as r:  # the secret, as only our own page knows it
         ours = re.search(r'data-session-websocket-url="([^"]+)"', r.read().decode()).group(1)
     bare = ours.rsplit("/", 1)[0]
     sockets = [ours + "?width=80&height=24", bare + "?width=80&height=24", bare + "/wrong?width=80&height=24"]
-    html = ANOTHER_SITES_PAGE % {"page": server.url, "sockets": json.dumps(sockets)}
+    # the page's own address, secret and all (as if the other site had it): still not framed nor read
+    html = ANOTHER_SITES_PAGE % {"page": server.page_url, "sockets": json.dumps(sockets)}
     printed = len(server.printed())
     with another_site(html) as site:
         page = chromium.new_page()
@@ -203,7 +216,7 @@ def test_a_rebinding_name_gets_nothing(chromium, server):
     browser it is same-origin with our server; the Host it sends is its name: refused."""
     port = server.url.rstrip("/").rsplit(":", 1)[1]
     page = chromium.new_page()
-    response = page.goto(f"http://{REBOUND}:{port}/")
+    response = page.goto(f"http://{REBOUND}:{port}/?token={server.token}")
     assert response.status == 403
     assert "ws/" not in page.content()
     page.wait_for_timeout(500)
@@ -214,9 +227,9 @@ def test_a_rebinding_name_gets_nothing(chromium, server):
 def test_one_tab_more_than_tabs_is_told_why_on_its_page(chromium):
     s = Server("--tabs", "1")
     try:
-        first, _, _ = open_dashboard(chromium, s.url)
+        first, _, _ = open_dashboard(chromium, s.page_url)
         second = chromium.new_page()
-        second.goto(s.url)
+        second.goto(s.page_url)
         said = ".closed-dialog .message"
         assert pump_until(second, lambda: "-closed" in second.evaluate("document.body.className"), 15)
         text = second.inner_text(said)
@@ -230,7 +243,7 @@ def test_one_tab_more_than_tabs_is_told_why_on_its_page(chromium):
 
 
 def test_our_own_page_under_localhost_works(chromium, server):
-    page, term, _ = open_dashboard(chromium, server.url.replace("127.0.0.1", "localhost"))
+    page, term, _ = open_dashboard(chromium, server.page_url.replace("127.0.0.1", "localhost"))
     assert term.step() >= 0
     assert len(app_pids(server.pid)) == 1
     page.close()
@@ -242,7 +255,7 @@ def test_the_server_stops_promptly_with_its_apps(chromium, how):
     SIGKILL of the server end every app process within PROMPT seconds."""
     s = Server()
     try:
-        pages = [open_dashboard(chromium, s.url)[0] for _ in range(2)]
+        pages = [open_dashboard(chromium, s.page_url)[0] for _ in range(2)]
         pages[0].keyboard.press(" ")  # one of them training
         apps = app_pids(s.pid)
         assert len(apps) == 2

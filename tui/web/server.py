@@ -5,24 +5,44 @@ flags less `--serve`, `--host`, `--port` and `--tabs`, run by textual-serve's Ap
 The routes are ours (textual-serve's own `Server` lets any web page in): `/` the page, `/ws/TOKEN` a tab's
 session, `/static/...` textual-serve's files (no folder listings).
 
-Who may open a session (issue 16): only the page this server served.
+Who may open a session (issue 16): only the page this server served, to whoever has the address it printed.
 - Every request's Host must name this server: on loopback `localhost`, a loopback address written as an
   address (`127.0.0.1`, `[::1]`, `[::ffff:127.0.0.1]`), or the `--host` given, with this port; a page of another
   site that rebinds its own name to 127.0.0.1 (DNS rebinding) sends its own name and is refused.
 - Every request that has an Origin (browsers send one with every websocket) must come from this server's
   own page: the same scheme, name and port as the Host. A page of another site, `null` (a sandbox, a
   file:// page) or anything else: refused, and no app process is started.
-- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes): the websocket's address is
-  `/ws/SECRET`, written once, literally, in the page's `data-session-websocket-url`, and compared in
-  constant time. Another site's page cannot read our page (the browser's same-origin rule, and the Host
-  check against rebinding), so it cannot learn the secret. On loopback the page itself is served to
-  whoever reaches the port (the processes of this machine); on any other address the page too needs
-  the secret, `/?token=SECRET`, and the server prints that address.
-- The page may not be framed by another site (`frame-ancestors 'none'`), and at most `--tabs` sessions
-  (default 4) run at once: one more is closed with a reason the page shows.
+- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes). The page itself needs it,
+  on loopback too (any program of this machine, any user logged in, reaches a loopback port):
+  `/?token=SECRET`, the address the server prints; without it, 403 and a line saying to open that address.
+  The websocket's address is `/ws/SECRET`, written once, literally, in the page's
+  `data-session-websocket-url`. Both are compared in constant time. Another site's page cannot read our
+  page (the browser's same-origin rule, and the Host check against rebinding), so it cannot learn it.
+- The page may not be framed by another site (`frame-ancestors 'none'`), and its Content-Security-Policy
+  lets in only this server's files, its own inline script and style (by a nonce drawn per response), the
+  <style> elements textual.js adds (by their hashes) and its websocket to this server. Every response of
+  the app (our 403s, aiohttp's 404 and 405 too) says `X-Content-Type-Options: nosniff`, may not be
+  framed, and (but the page) allows nothing (`default-src 'none'`). aiohttp's own 400s for requests it
+  cannot parse carry none of these: they never reach the app.
+- At most `--tabs` sessions (default 4) run at once, each counted until its app process is gone: one more
+  is closed with a reason the page shows.
+- `/static/...` serves only the files textual-serve ships, listed once at start (no folder listings; no
+  name from a request reaches the file system): any other name is 404.
 
-What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells), anything malformed is ignored
-with one log line per tab.
+Connections (a client that opens many and never finishes a request would otherwise hold every file
+descriptor and lock every tab out): each must send a whole request head within HEADER_TIMEOUT (5 s) of
+opening, or of its previous response, else it is closed; a websocket or a response being sent is never
+cut. At most MAX_CONNECTIONS (512) are kept at once and MAX_PER_ADDRESS (128) from one address (on loopback
+every local program shares 127.0.0.1), fewer when the limit of open files is low (`connection_caps`); one
+more is answered 503 and closed. At start the soft limit of open files is raised to the hard one.
+
+What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells; any number, however large),
+stdin that no terminal sends is ignored (`stdin_ok`: empty, which Textual reads as the end of its
+input; more than KEYS_MAX characters unless one whole bracketed paste of at most PASTE_MAX), anything
+malformed too, with one log line per tab.
+
+The log (stdout): the server's own lines and aiohttp's, asyncio's and textual-serve's warnings, one line
+each (no traceback, no file name), the same kind at most once every 10 s (`Log`).
 
 How it ends (measured figures in the README):
 - SIGINT (ctrl+c), SIGTERM or SIGHUP to the server: it sends SIGTERM to every app process it started
@@ -45,9 +65,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import ctypes
 import ipaddress
 import json
+import logging
 import math
 import os
 import re
@@ -74,6 +96,20 @@ PR_SET_PDEATHSIG = 1
 WIDTH = (10, 500)  # the terminal sizes a tab may ask for, in cells; others are clamped to these
 HEIGHT = (5, 200)
 TOKEN_BYTES = 32
+# One stdin message from a tab. textual-serve's page sends each of xterm.js's onData events as one message: a
+# key (a few characters; an escape sequence, a mouse report: tens), an IME composition, or a whole paste. A
+# paste comes wrapped in PASTE_START ... PASTE_END (the app asks for bracketed paste), and Textual reads it as
+# one Paste event; anything else becomes one key event per character (a million characters: >1.6 GB in the
+# app). Longer messages are ignored.
+KEYS_MAX = 4096  # characters of a message that is not one bracketed paste
+PASTE_MAX = 65536  # characters of one bracketed paste, its brackets included (16 x PATH_MAX, for the app's fields)
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+HEADER_TIMEOUT = 5.0  # seconds a connection has to send a whole request head, from its opening or its last response
+MAX_CONNECTIONS = 512  # connections open at once (each a file descriptor), fewer if the fd limit is lower
+MAX_PER_ADDRESS = 128  # of those from one address (on loopback every local program shares 127.0.0.1)
+FDS_SPARE, FDS_PER_TAB = 64, 4  # fds kept free of connections: the server's own, and each app's pipes
+LINGERING = 16  # connections over the caps being answered 503 at once (each an fd for up to a second); more: cut
+BACKLOG = 64  # connections the kernel queues for us; asyncio accepts up to as many at once, each an fd
 
 
 def too_many(n: int) -> str:
@@ -229,7 +265,7 @@ def bind(host: str, port: int) -> socket.socket:
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
-        sock.listen(128)
+        sock.listen(BACKLOG)
     except OSError as exc:
         sock.close()
         import errno
@@ -253,9 +289,9 @@ def _bracketed(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def url_of(host: str, sock: socket.socket, token: str | None = None) -> str:
-    """The address the server prints: with `?token=` when the page needs it (not on loopback)."""
-    return f"http://{_bracketed(host)}:{sock.getsockname()[1]}/" + (f"?token={token}" if token else "")
+def url_of(host: str, sock: socket.socket, token: str) -> str:
+    """The address the server prints, the page's: with `?token=SECRET`."""
+    return f"http://{_bracketed(host)}:{sock.getsockname()[1]}/?token={token}"
 
 
 _HOST_HEADER = re.compile(r"(\[[0-9a-f:.]+(?:%[\w.-]+)?\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?", re.IGNORECASE)
@@ -270,7 +306,6 @@ class Door:
         self.loopback = is_loopback_address(bound)
         bound_address = _address(bound.split("%", 1)[0])
         self.wildcard = bound_address is not None and bound_address.is_unspecified
-        self.page_needs_token = not self.loopback
         self.names = {host.lower().rstrip("."), "localhost"} if (self.loopback or self.wildcard) else {host.lower()}
         if self.wildcard:
             name = socket.gethostname().lower()
@@ -313,7 +348,8 @@ class Door:
 # --- what a tab sends ---------------------------------------------------------------------------------
 def clamp_size(value: Any, bounds: tuple[int, int]) -> int | None:
     """A size from a tab, clamped into `bounds`; None if it is not a finite number at all.
-    Fractions are rounded down; a string of digits (from the page's address) counts."""
+    Fractions are rounded down; a string of digits (from the page's address) counts. Any int, however
+    large (JSON has no bound: 10**310), is clamped as it is, never turned into a float."""
     if isinstance(value, bool):
         return None
     if isinstance(value, str):
@@ -321,13 +357,30 @@ def clamp_size(value: Any, bounds: tuple[int, int]) -> int | None:
             value = float(value.strip()) if len(value) <= 40 else math.nan
         except ValueError:
             return None
-    if not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
         return None
-    return max(bounds[0], min(bounds[1], int(value)))
+    return max(bounds[0], min(bounds[1], value))
+
+
+def stdin_ok(text: str) -> bool:
+    """Is `text` what a terminal client sends as one stdin message? Not empty (Textual reads an empty
+    feed as the end of its input: the app would never read a key again), at most KEYS_MAX characters,
+    or one whole bracketed paste of at most PASTE_MAX with no escape inside (an escape inside would end
+    the paste early, and what follows would be read as keys again)."""
+    if not text:
+        return False
+    if len(text) <= KEYS_MAX:
+        return True
+    return (len(text) <= PASTE_MAX and text.startswith(PASTE_START) and text.endswith(PASTE_END)
+            and "\x1b" not in text[len(PASTE_START):-len(PASTE_END)])
 
 
 def parse_message(text: str | bytes) -> tuple[str, Any] | None:
-    """One websocket message from a tab, checked: ("stdin", str), ("resize", (width, height)),
+    """One websocket message from a tab, checked: ("stdin", str) (see `stdin_ok`), ("resize", (width, height)),
     ("ping", str), ("blur", None), ("focus", None); None for anything else."""
     try:
         envelope = json.loads(text)
@@ -336,7 +389,9 @@ def parse_message(text: str | bytes) -> tuple[str, Any] | None:
     if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
         return None
     kind, data = envelope[0], envelope[1] if len(envelope) > 1 else None
-    if kind in ("stdin", "ping"):
+    if kind == "stdin":
+        return (kind, data) if isinstance(data, str) and stdin_ok(data) else None
+    if kind == "ping":
         return (kind, data) if isinstance(data, str) else None
     if kind == "resize":
         if not isinstance(data, dict):
@@ -392,17 +447,27 @@ async def _end_apps() -> None:
 
 class Log:
     """The server's own lines on stdout: `micromlp-tui: ...`, with what a client sent escaped and cut
-    short, and the same kind of line at most once every `every` seconds (a flood stays one line)."""
+    short, and the same kind of line at most once every `every` seconds: a flood stays one line, and
+    the next line of its kind says how many were left out."""
+
+    KINDS = 256  # kinds remembered; beyond them (never seen yet) all are one kind
 
     def __init__(self, every: float = 10.0):
         self.every = every
         self.last: dict[str, float] = {}
+        self.left_out: dict[str, int] = {}
 
     def __call__(self, kind: str, text: str) -> None:
+        if kind not in self.last and len(self.last) >= self.KINDS:
+            kind = "(others)"
         now = time.monotonic()
         if now - self.last.get(kind, -math.inf) < self.every:
+            self.left_out[kind] = self.left_out.get(kind, 0) + 1
             return
         self.last[kind] = now
+        more = self.left_out.pop(kind, 0)
+        if more:
+            text += f" ({more} more like it since the last such line, not shown)"
         try:
             print(f"micromlp-tui: {text}", flush=True)
         except (OSError, ValueError):
@@ -419,6 +484,235 @@ def shown(value: str | None, limit: int = 80) -> str:
     return repr(text + ("..." if len(value) > limit else ""))
 
 
+def error_text(exc: BaseException | None) -> str:
+    """An exception in a few words for a log line: its type and message; an OSError's reason only (its
+    message would name a file of this machine, e.g. one built from a requested path)."""
+    if exc is None:
+        return ""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f" ({type(exc).__name__}: {exc.strerror})"
+    return f" ({type(exc).__name__}: {exc})"
+
+
+class _Tab:
+    """One tab's session as textual-serve's log lines see it (through `_TAB`, a context variable that
+    the tab's textual-serve task inherits): has the tab gone?"""
+
+    closed = False
+
+
+_TAB: contextvars.ContextVar[_Tab | None] = contextvars.ContextVar("micromlp_tab", default=None)
+
+
+class LogLines(logging.Handler):
+    """aiohttp's and textual-serve's log lines (warnings and worse) through `Log`: one line each, no
+    traceback, no file names, the same kind at most once every `Log.every` seconds. textual-serve's
+    "Application failed to start" is said only when the app ended on its own while its tab was there
+    (a tab closed before its app was ready had its app ended by this server: nothing failed)."""
+
+    def __init__(self, log: Log):
+        super().__init__(logging.WARNING)
+        self.log = log
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if record.name == "textual-serve" and record.msg == "Application failed to start":
+                tab = _TAB.get()
+                if tab is None or not tab.closed:
+                    self.log("app start", "a tab's app ended before it drew its first screen")
+                return
+            exc = record.exc_info[1] if record.exc_info else None
+            line = f"{record.name}: {record.getMessage()}{error_text(exc)}"
+            self.log(f"{record.name}: {record.msg}"[:80], shown(line, 300)[1:-1])
+        except Exception:  # noqa: BLE001 (a log line that cannot be made is left out, never a traceback)
+            pass
+
+
+def loop_errors(log: Log) -> Any:
+    """asyncio's error lines (e.g. `socket.accept() out of system resource`, once per try while no file
+    descriptor is free) through `Log`: one line per kind every `Log.every` seconds."""
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        message = str(context.get("message") or "an error")
+        line = f"asyncio: {message}{error_text(context.get('exception'))}"
+        log(f"asyncio: {message}"[:60], shown(line, 300)[1:-1])
+    return handler
+
+
+# --- connections --------------------------------------------------------------------------------------
+BUSY_TEXT = b"micromlp-tui: too many connections to this server at once; try again in a few seconds\n"
+BUSY = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        b"Content-Length: %d\r\nRetry-After: %d\r\nConnection: close\r\nX-Content-Type-Options: nosniff\r\n"
+        b"Content-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\n\r\n%s"
+        % (len(BUSY_TEXT), math.ceil(HEADER_TIMEOUT), BUSY_TEXT))
+
+
+def raise_fd_limit() -> int:
+    """The soft limit of open files raised to the hard one (each connection takes a file descriptor);
+    returns the soft limit now in force."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft == resource.RLIM_INFINITY:
+            return 1 << 20
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 16)
+        if soft < target:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        return soft
+    except (ImportError, ValueError, OSError):
+        return 1024
+
+
+def connection_caps(fd_limit: int, tabs: int) -> tuple[int, int]:
+    """(connections at once, of them from one address): MAX_CONNECTIONS and MAX_PER_ADDRESS, fewer when
+    the file descriptors left beside the server's own, the apps' pipes, LINGERING and one batch of
+    accepted connections (BACKLOG) are fewer."""
+    total = max(16, min(MAX_CONNECTIONS, fd_limit - FDS_SPARE - FDS_PER_TAB * tabs - LINGERING - BACKLOG))
+    return total, min(MAX_PER_ADDRESS, total)
+
+
+class Gate:
+    """The connections this server keeps (each a file descriptor: a client that opened many and never
+    finished a request would otherwise hold them all, and lock every tab out). At most `total` at once
+    and `per_address` from one address: one more is answered 503 and closed at once. Each must send a
+    whole request head within `timeout` seconds of opening (its timer stops when a request reaches the
+    routes: `arrived`), else it is closed; after a request, aiohttp's keep-alive timeout (the same
+    seconds) closes a connection that is idle or half-sends its next request. A websocket, or a response
+    being sent, is a request in progress: never cut. `make` is aiohttp's protocol factory."""
+
+    def __init__(self, total: int, per_address: int, log: Log, timeout: float = HEADER_TIMEOUT):
+        self.total, self.per_address, self.log, self.timeout = total, per_address, log, timeout
+        self.make: Any = None
+        self.count = 0
+        self.lingering = 0  # refused connections being closed
+        self.by_address: dict[str, int] = {}
+        self.waiting: dict[Any, asyncio.TimerHandle] = {}  # transport -> its timer, until a request arrives
+
+    def __call__(self) -> asyncio.Protocol:
+        return _Gated(self)
+
+    def arrived(self, transport: Any) -> None:
+        """A request reached the routes over `transport`: its connection's timer is done with."""
+        timer = self.waiting.pop(transport, None)
+        if timer is not None:
+            timer.cancel()
+
+
+class _Gated(asyncio.Protocol):
+    """One connection: aiohttp's own protocol (its RequestHandler) behind the Gate. One over the caps is
+    answered 503 and closed; what it sends meanwhile is read and dropped (closing with unread data would
+    reset the connection, and the client might never see why), for LINGER seconds at most."""
+
+    LINGER = 1.0
+
+    def __init__(self, gate: Gate):
+        self.gate = gate
+        self.inner: Any = None
+        self.transport: Any = None
+        self.address: str | None = None
+        self.refused: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        gate = self.gate
+        peer = transport.get_extra_info("peername")
+        address = str(peer[0]) if isinstance(peer, tuple) and peer else "?"
+        from_it = gate.by_address.get(address, 0)
+        if gate.count >= gate.total or from_it >= gate.per_address:
+            gate.log("connections", f"refused connections: {gate.count} are open ({from_it} from {address}), the most "
+                     f"this server keeps is {gate.total} ({gate.per_address} from one address)")
+            transport.write(BUSY)
+            if gate.lingering >= LINGERING or transport.is_closing():
+                transport.close()
+                return
+            try:
+                transport.write_eof()
+            except OSError:  # the client is gone already
+                transport.abort()
+                return
+            gate.lingering += 1
+            self.transport = transport
+            self.refused = asyncio.get_running_loop().call_later(self.LINGER, transport.abort)
+            return
+        gate.count += 1
+        gate.by_address[address] = from_it + 1
+        self.transport, self.address = transport, address
+        gate.waiting[transport] = asyncio.get_running_loop().call_later(gate.timeout, self._too_slow)
+        self.inner = gate.make()
+        self.inner.connection_made(transport)
+
+    def _too_slow(self) -> None:
+        """No whole request head within the gate's timeout (said nowhere: browsers open spare connections)."""
+        self.gate.waiting.pop(self.transport, None)
+        self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        gate = self.gate
+        if self.refused is not None:
+            self.refused.cancel()
+            self.refused = None
+            gate.lingering -= 1
+            return
+        if self.address is None:
+            return
+        timer = gate.waiting.pop(self.transport, None)
+        if timer is not None:
+            timer.cancel()
+        gate.count -= 1
+        left = gate.by_address.get(self.address, 1) - 1
+        if left:
+            gate.by_address[self.address] = left
+        else:
+            gate.by_address.pop(self.address, None)
+        self.address = None
+        self.inner.connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self.inner is not None:
+            self.inner.data_received(data)
+
+    def eof_received(self) -> bool | None:
+        if self.inner is None:
+            return None  # refused, and the client is done: the transport closes
+        return self.inner.eof_received()
+
+    def pause_writing(self) -> None:
+        if self.inner is not None:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if self.inner is not None:
+            self.inner.resume_writing()
+
+
+# --- the routes ---------------------------------------------------------------------------------------
+# The page's Content-Security-Policy: its own files only, its inline script and style by this response's
+# nonce, the <style> elements textual.js adds by their hashes (see `bundled_styles`), its websocket to this
+# server ('self' covers ws:// of the same host and port); any other response: nothing at all. Neither may be
+# framed.
+PAGE_CSP = ("default-src 'self'; connect-src 'self'; script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'nonce-{nonce}'{styles}; object-src 'none'; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'")
+OTHER_CSP = "default-src 'none'; frame-ancestors 'none'"
+_BUNDLED_STYLE = re.compile(r'\.push\(\[e\.id,"((?:[^"\\]|\\.)*)",""\]\)')
+
+
+def bundled_styles(js: str) -> list[str]:
+    """CSP hash sources of the <style> elements textual-serve's textual.js adds to the page (webpack's
+    style-loader: an empty one, then its CSS text, a constant of the bundle). A bundle written otherwise
+    gives fewer: its styles are then blocked (the page's own style sets the same rules)."""
+    import base64
+    import hashlib
+
+    texts = [""]
+    for found in _BUNDLED_STYLE.finditer(js):
+        try:
+            texts.append(json.loads(f'"{found.group(1)}"'))
+        except ValueError:
+            continue
+    return [f"'sha256-{base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()}'" for text in texts]
+
+
 class Sessions:
     """The aiohttp application: routes, the door, the count of sessions, each tab's app process."""
 
@@ -429,8 +723,15 @@ class Sessions:
         self.command, self.door, self.tabs, self.title = command, door, tabs, title
         self.open = 0
         self.log = Log()
-        self.statics = Path(textual_serve.__file__).resolve().parent / "static"
+        self.gate: Gate | None = None
+        statics = Path(textual_serve.__file__).resolve().parent / "static"
+        # the files textual-serve ships, listed once: no name from a request ever reaches the file system
+        self.files = {path.relative_to(statics).as_posix(): path for path in sorted(statics.rglob("*"))
+                      if path.is_file() and not path.is_symlink()}
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+        script = self.files.get("js/textual.js")
+        self.styles = "".join(f" {source}" for source in bundled_styles(script.read_text("utf-8", "replace"))) \
+            if script is not None else ""
 
     def make_app(self) -> Any:
         from aiohttp import web
@@ -444,14 +745,17 @@ class Sessions:
             web.get("/", self.page),
             web.get("/ws/{token}", self.websocket),
             web.get("/ws", self.websocket),
-            web.static("/static", self.statics, show_index=False, follow_symlinks=False),
+            web.get("/static/{name:.+}", self.static),
         ])
+        app.on_response_prepare.append(self._headers)
         return app
 
     async def _guard(self, request: Any, handler: Any) -> Any:
-        """The Host and Origin checks, before any route; the page may not be framed by another site."""
+        """The Host and Origin checks, before any route."""
         from aiohttp import web
 
+        if self.gate is not None:
+            self.gate.arrived(request.transport)
         host, origin = request.headers.get("Host"), request.headers.get("Origin")
         if not self.door.host_ok(host):
             self.log("host", f"refused a request for Host {shown(host)}: not this server's name "
@@ -461,26 +765,42 @@ class Sessions:
             self.log("origin", f"refused a request from Origin {shown(origin)}: only this server's own page may "
                      "open a session")
             return web.Response(status=403, text="micromlp-tui: only this server's own page may do that\n")
-        response = await handler(request)
-        response.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+        return await handler(request)
+
+    @staticmethod
+    async def _headers(request: Any, response: Any) -> None:
+        """On every response of the app (ours, its 403s, aiohttp's 404 and 405): not to be framed, nor
+        read as another type than it says, nor to pass its address on."""
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", OTHER_CSP)
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("X-Content-Type-Options", "nosniff")
 
     async def page(self, request: Any) -> Any:
         from aiohttp import web
 
-        if self.door.page_needs_token and not self.door.token_ok(request.query.get("token")):
+        if not self.door.token_ok(request.query.get("token")):
             self.log("page", "refused the page to a request without the printed address's token")
             return web.Response(status=403, text="micromlp-tui: open the address the server printed, "
                                 "with its ?token=...\n")
         font_size = clamp_size(request.query.get("fontsize", "16"), (6, 64)) or 16
+        nonce = secrets.token_urlsafe(16)
         html = self.templates.get_template("app_index.html").render(
-            application={"name": self.title}, font_size=font_size,
+            application={"name": self.title}, font_size=font_size, nonce=nonce,
             websocket_url=f"ws://{request.headers['Host']}/ws/{self.door.token}")
-        return web.Response(text=html, content_type="text/html",
-                            headers={"Cache-Control": "no-store"})
+        policy = PAGE_CSP.format(nonce=nonce, styles=self.styles)
+        headers = {"Cache-Control": "no-store", "Content-Security-Policy": policy}
+        return web.Response(text=html, content_type="text/html", headers=headers)
+
+    async def static(self, request: Any) -> Any:
+        """One of textual-serve's files by its name under static/; any other name: 404."""
+        from aiohttp import web
+
+        path = self.files.get(request.match_info["name"])
+        if path is None:
+            raise web.HTTPNotFound()
+        return web.FileResponse(path)  # an OSError while sending it: aiohttp answers 404 (403 if not readable)
 
     async def websocket(self, request: Any) -> Any:
         from aiohttp import WSMsgType, web
@@ -494,7 +814,9 @@ class Sessions:
             self.log("full", f"refused a tab: {self.open} are open, the most --tabs allows")
             await ws.close(code=1013, message=too_many(self.open).encode())
             return ws
-        self.open += 1
+        self.open += 1  # until its app is gone, below
+        tab = _Tab()
+        _TAB.set(tab)  # textual-serve's task for this tab inherits it
         service = None
         try:
             width = clamp_size(request.query.get("width", "80"), WIDTH) or 80
@@ -509,8 +831,8 @@ class Sessions:
                 if parsed is None:
                     if not bad:
                         bad = True
-                        print(f"micromlp-tui: ignored a malformed message from a tab: {shown(str(message.data))} "
-                              "(and any more from it)", flush=True)
+                        print("micromlp-tui: ignored a malformed or oversized message from a tab: "
+                              f"{shown(str(message.data))} (and any more from it)", flush=True)
                     continue
                 await self._deliver(ws, service, *parsed)
         except asyncio.CancelledError:
@@ -518,9 +840,12 @@ class Sessions:
         except Exception as exc:  # noqa: BLE001 (one line, never a traceback; the tab's app is ended below)
             print(f"micromlp-tui: a tab's session failed: {type(exc).__name__}: {shown(str(exc))}", flush=True)
         finally:
-            self.open -= 1
-            if service is not None:
-                await self._end(service)
+            tab.closed = True
+            try:
+                if service is not None:
+                    await self._end(service)
+            finally:
+                self.open -= 1
         return ws
 
     def _service(self, ws: Any) -> Any:
@@ -571,28 +896,39 @@ class Sessions:
                 pass
 
 
-async def _serve(sessions: Sessions, sock: socket.socket, url: str) -> None:
-    import logging
-
+def site_class() -> Any:
+    """aiohttp's SockSite with a Gate in front of aiohttp's protocol factory (aiohttp is imported only
+    when serving)."""
     from aiohttp import web
 
-    class OneLine(logging.Formatter):  # aiohttp's and textual-serve's warnings: one line each, no traceback
-        def format(self, record: logging.LogRecord) -> str:
-            line = f"micromlp-tui: {record.name}: {record.getMessage()}"
-            if record.exc_info and record.exc_info[1] is not None:
-                line += f" ({type(record.exc_info[1]).__name__}: {record.exc_info[1]})"
-            return shown(line, 300)[1:-1]
+    class GatedSite(web.SockSite):
+        def __init__(self, runner: Any, sock: socket.socket, gate: Gate):
+            super().__init__(runner, sock, shutdown_timeout=KILL_AFTER, backlog=BACKLOG)
+            self.gate = gate
 
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(OneLine())
-    logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
+        async def start(self) -> None:
+            await web.BaseSite.start(self)  # registers the site with its runner (which stops it)
+            self.gate.make = self._runner.server
+            self._server = await asyncio.get_running_loop().create_server(self.gate, sock=self._sock,
+                                                                          backlog=self._backlog)
+
+    return GatedSite
+
+
+async def _serve(sessions: Sessions, sock: socket.socket, url: str, caps: tuple[int, int]) -> None:
+    from aiohttp import web
+
+    logging.basicConfig(level=logging.WARNING, handlers=[LogLines(sessions.log)], force=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(loop_errors(sessions.log))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
-    runner = web.AppRunner(sessions.make_app(), handle_signals=False, access_log=None, shutdown_timeout=KILL_AFTER)
+    runner = web.AppRunner(sessions.make_app(), handle_signals=False, access_log=None, shutdown_timeout=KILL_AFTER,
+                           keepalive_timeout=HEADER_TIMEOUT)
     await runner.setup()
-    site = web.SockSite(runner, sock)
+    sessions.gate = Gate(*caps, sessions.log)
+    site = site_class()(runner, sock, sessions.gate)
     await site.start()
     print(f"micromlp-tui: serving the dashboard at {url} (ctrl+c to stop)", flush=True)
     try:
@@ -650,10 +986,12 @@ def _main(args: argparse.Namespace, argv: list[str], parser: argparse.ArgumentPa
               "has the printed address (its token) can open the dashboard and start app processes on this machine",
               file=sys.stderr)
     os.environ[PARENT_ENV] = str(os.getpid())  # the apps inherit it (see prepare_child)
-    sessions = Sessions(child_command(rest), door, args.tabs or DEFAULT_TABS)
-    url = url_of(host, sock, door.token if door.page_needs_token else None)
+    tabs = args.tabs or DEFAULT_TABS
+    sessions = Sessions(child_command(rest), door, tabs)
+    url = url_of(host, sock, door.token)
+    caps = connection_caps(raise_fd_limit(), tabs)
     try:
-        asyncio.run(_serve(sessions, sock, url))
+        asyncio.run(_serve(sessions, sock, url, caps))
     except KeyboardInterrupt:  # a signal before the server's own handlers were in place
         pass
     return 0
