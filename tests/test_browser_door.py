@@ -616,3 +616,37 @@ def test_aiohttp_asyncio_and_textual_serve_lines_go_through_the_log(capsys):
         "micromlp-tui: aiohttp.server: Error handling request from 127.0.0.1 (OSError: File name too long)",
         "micromlp-tui: asyncio: socket.accept() out of system resource (OSError: Too many open files)",
         "micromlp-tui: a tab's app ended before it drew its first screen"]
+
+
+def test_a_tab_sending_keys_faster_than_anyone_types_is_held_to_a_budget():
+    """The size bound holds one message; 100 messages of KEYS_MAX in a few seconds still took an app from
+    66 to 214 MB (a key event queued per character). A tab's key characters now have a budget: KEY_BURST at
+    once, then KEY_RATE a second; a bracketed paste counts as one."""
+    budget = serve.KeyBudget(rate=100.0, burst=400.0)
+    assert budget.take(400, 0.0) and not budget.take(1, 0.0)  # the burst, then nothing
+    assert budget.take(100, 1.0) and not budget.take(1, 1.0)  # a second later: the rate's worth
+    assert not budget.take(500, 10.0) and budget.take(400, 10.0)  # never more than the burst at once
+    start, end = serve.PASTE_START, serve.PASTE_END
+    assert serve.key_cost(start + "x" * 60_000 + end) == 1 and serve.key_cost("x" * 4096) == 4096
+    flood = serve.KeyBudget()
+    sent = sum(flood.take(serve.KEYS_MAX, t / 100) for t in range(100))  # 100 x 4,096 characters in 1 s
+    assert sent * serve.KEYS_MAX <= serve.KEY_BURST + serve.KEY_RATE * 1.0
+    mouse = serve.KeyBudget()  # a mouse moved over the page for a minute: ~60 reports of ~10 characters a second
+    assert all(mouse.take(12, t / 60) for t in range(3600))
+
+
+async def test_a_flood_of_keys_is_dropped_past_the_budget_with_one_line_and_the_app_still_answers(quiet):
+    _, html, _ = await _page(quiet)
+    before = len(quiet.printed())
+    async with aiohttp.ClientSession() as cs:
+        ws = await cs.ws_connect(_ws_url(html), headers={"Origin": quiet.url.rstrip("/")})
+        async with ws:
+            assert await _screen_bytes(ws, 15, enough=500) >= 500
+            for _ in range(12):  # 49,152 characters at once: 3 x the burst (z: no key of the app)
+                await ws.send_str(json.dumps(["stdin", "z" * serve.KEYS_MAX]))
+            await _screen_bytes(ws, 1.0)
+            await ws.send_str('["stdin", "?"]')  # the help screen, once the keys let through are read
+            assert await _screen_bytes(ws, 20, enough=500) >= 500
+    time.sleep(0.3)
+    said = quiet.printed()[before:]
+    assert said.count("dropped keys from a tab") == 1, said

@@ -104,6 +104,11 @@ TOKEN_BYTES = 32
 KEYS_MAX = 4096  # characters of a message that is not one bracketed paste
 PASTE_MAX = 65536  # characters of one bracketed paste, its brackets included (16 x PATH_MAX, for the app's fields)
 PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
+# Key characters a tab may send: KEY_BURST at once, then KEY_RATE a second (a person types tens a second; a
+# mouse moved over the page reports ~60 times a second, ~10 characters each). Each is a key event queued in
+# the app (a few KB each until it is read): 100 messages of KEYS_MAX in a few seconds took an app from 66 to
+# 214 MB. Over the budget a message is dropped, with one log line per tab. A paste counts as one character.
+KEY_RATE, KEY_BURST = 4096.0, 16384.0
 HEADER_TIMEOUT = 5.0  # seconds a connection has to send a whole request head, from its opening or its last response
 MAX_CONNECTIONS = 512  # connections open at once (each a file descriptor), fewer if the fd limit is lower
 MAX_PER_ADDRESS = 128  # of those from one address (on loopback every local program shares 127.0.0.1)
@@ -364,6 +369,30 @@ def clamp_size(value: Any, bounds: tuple[int, int]) -> int | None:
     if not isinstance(value, int):
         return None
     return max(bounds[0], min(bounds[1], value))
+
+
+class KeyBudget:
+    """A tab's key characters (a token bucket): `take(n, now)` says whether a message of n may go on."""
+
+    def __init__(self, rate: float = KEY_RATE, burst: float = KEY_BURST):
+        self.rate, self.burst = rate, burst
+        self.left = burst  # characters that may go now
+        self.at: float | None = None  # when `left` was reckoned
+
+    def take(self, n: int, now: float) -> bool:
+        if self.at is not None:
+            self.left = min(self.burst, self.left + (now - self.at) * self.rate)
+        self.at = now
+        if n > self.left:
+            return False
+        self.left -= n
+        return True
+
+
+def key_cost(text: str) -> int:
+    """What a stdin message costs of a tab's KeyBudget: its characters, but 1 for a bracketed paste (one
+    event in the app, whatever its length)."""
+    return 1 if text.startswith(PASTE_START) and text.endswith(PASTE_END) else len(text)
 
 
 def stdin_ok(text: str) -> bool:
@@ -823,7 +852,8 @@ class Sessions:
             height = clamp_size(request.query.get("height", "24"), HEIGHT) or 24
             service = self._service(ws)
             await service.start(width, height)
-            bad = False
+            bad = flooded = False
+            budget = KeyBudget()
             async for message in ws:
                 if message.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
                     continue
@@ -833,6 +863,12 @@ class Sessions:
                         bad = True
                         print("micromlp-tui: ignored a malformed or oversized message from a tab: "
                               f"{shown(str(message.data))} (and any more from it)", flush=True)
+                    continue
+                if parsed[0] == "stdin" and not budget.take(key_cost(parsed[1]), time.monotonic()):
+                    if not flooded:
+                        flooded = True
+                        print(f"micromlp-tui: dropped keys from a tab sending more than {KEY_RATE:,.0f} "
+                              "characters a second (and any more it sends too fast)", flush=True)
                     continue
                 await self._deliver(ws, service, *parsed)
         except asyncio.CancelledError:
