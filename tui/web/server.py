@@ -39,7 +39,8 @@ more is answered 503 and closed. At start the soft limit of open files is raised
 What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells; any number, however large),
 stdin that no terminal sends is ignored (`stdin_ok`: empty, which Textual reads as the end of its
 input; more than KEYS_MAX characters unless one whole bracketed paste of at most PASTE_MAX), anything
-malformed too, with one log line per tab.
+malformed too, with one log line per tab; and a tab's key characters have a budget (`KeyBudget`:
+KEY_BURST at once, then KEY_RATE a second; a paste counts as one): past it messages are dropped, one line.
 
 The log (stdout): the server's own lines and aiohttp's, asyncio's and textual-serve's warnings, one line
 each (no traceback, no file name), the same kind at most once every 10 s (`Log`).
