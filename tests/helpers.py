@@ -1,9 +1,12 @@
-"""What several test files share: training a few steps, and waiting on the UI's own state (never
-sleeping a fixed time)."""
+"""What several test files share: training a few steps, waiting on the UI's own state (never
+sleeping a fixed time), and a plain palette for the views' render functions."""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
+
+from rich.style import Style
 
 from engine import Run
 
@@ -25,3 +28,14 @@ def train_losses(run: Run, k: int | None = None) -> list[float]:
         if k is not None and len(out) == k:
             break
     return out
+
+
+class FakePalette:
+    """A view's Palette for its render functions: plain styles, each colour its own (they only pick them)."""
+
+    style: defaultdict[str, Style] = defaultdict(Style)
+    seq = [Style(bgcolor=f"color({i})") for i in range(9)]
+    div = [Style(bgcolor=f"color({20 + i})") for i in range(17)]
+
+    def pair(self, top: int, bottom: int) -> Style:
+        return Style(color=f"color({20 + top})", bgcolor=f"color({20 + bottom})")

@@ -7,12 +7,10 @@ names its relative error by its formula."""
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 
 import numpy as np
 import pytest
-from helpers import until
-from rich.style import Style
+from helpers import FakePalette, until
 from textual.strip import Strip
 
 from engine import Config, Run
@@ -25,17 +23,6 @@ from tui.views.weights import CONDENSED, WEIGHTS, WeightFigures, render_weights
 
 V = 27
 LABELS = [*"abcdefghijklmnopqrstuvwxyz", "BOS"]
-
-
-class FakePalette:
-    """Plain styles, each colour its own (the render functions only pick them)."""
-
-    style: defaultdict[str, Style] = defaultdict(Style)
-    seq = [Style(bgcolor=f"color({i})") for i in range(9)]
-    div = [Style(bgcolor=f"color({20 + i})") for i in range(17)]
-
-    def pair(self, top: int, bottom: int) -> Style:
-        return Style(color=f"color({20 + top})", bgcolor=f"color({20 + bottom})")
 
 
 PAL = FakePalette()

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
 
 import numpy as np
 import pytest
-from helpers import until
+from helpers import FakePalette, until
 from rich.console import Console
-from rich.style import Style
 from textual.strip import Strip
 
 from engine import Config, Run
@@ -149,17 +147,6 @@ async def test_the_forward_pass_keeps_its_explanation_and_names_what_it_leaves_o
 
 
 # --- the render functions at many sizes ----------------------------------------------------------------
-class FakePalette:
-    """Plain styles, each colour its own (the render functions only pick them)."""
-
-    style: defaultdict[str, Style] = defaultdict(Style)
-    seq = [Style(bgcolor=f"color({i})") for i in range(9)]
-    div = [Style(bgcolor=f"color({20 + i})") for i in range(17)]
-
-    def pair(self, top: int, bottom: int) -> Style:
-        return Style(color=f"color({20 + top})", bgcolor=f"color({20 + bottom})")
-
-
 PAL = FakePalette()
 LETTERS = tuple("abcdefghijklmnopqrstuvwxyz•")
 

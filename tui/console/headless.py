@@ -302,6 +302,23 @@ def _kind_text(c: Config) -> str:
     return f" ({', '.join(parts)})" if parts else ""
 
 
+def _write_plot(args: argparse.Namespace, runs: list, what: str, step: int, say: Printer, progress: _Progress,
+                lost: list[str]) -> None:
+    """--plot: the picture of `runs` (engine.export.ExportRun); a failure goes to `lost`."""
+    from engine.export import plot_series
+    from tui.plumbing.plot_svg import save_svg
+
+    try:
+        where = save_svg(args.plot, plot_series(runs), f"--plot {args.plot}")
+    except MicroMLPError as exc:
+        lost.append(str(exc))
+    except OSError as exc:
+        lost.append(f"--plot {args.plot}: not written ({describe(exc)})")
+    else:
+        progress.saved.append("--plot")
+        say(f"wrote the loss plot {what} to {printable(str(where))}", step)
+
+
 def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | None, say: Printer,
                    progress: _Progress) -> list[str]:
     """--metrics, --plot, then --save; a failure of one does not stop the others. Returns the failures."""
@@ -313,20 +330,11 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
         else:
             progress.saved.append("--metrics")
     if getattr(args, "plot", None):
-        from engine.export import ExportRun, plot_series
+        from engine.export import ExportRun
         from engine.runs import data_name
-        from tui.plumbing.plot_svg import save_svg
 
-        try:
-            where = save_svg(args.plot, plot_series([ExportRun.of_run(run, data_name(args.data))]),
-                             f"--plot {args.plot}")
-        except MicroMLPError as exc:
-            lost.append(str(exc))
-        except OSError as exc:
-            lost.append(f"--plot {args.plot}: not written ({describe(exc)})")
-        else:
-            progress.saved.append("--plot")
-            say(f"wrote the loss plot (step {run.step}) to {printable(str(where))}", run.step)
+        _write_plot(args, [ExportRun.of_run(run, data_name(args.data))], f"(step {run.step})", run.step, say,
+                    progress, lost)
     if args.save:
         try:
             where = run.save(args.save, wait_for_reader=False)
@@ -471,21 +479,11 @@ def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWr
         else:
             progress.saved.append("--metrics")
     if getattr(args, "plot", None):
-        from engine.export import plot_series
         from engine.runs import data_name
         from tui.plumbing.exporting import race_runs
-        from tui.plumbing.plot_svg import save_svg
 
-        try:
-            where = save_svg(args.plot, plot_series(race_runs(race, 0, data_name(args.data))), f"--plot {args.plot}")
-        except MicroMLPError as exc:
-            lost.append(str(exc))
-        except OSError as exc:
-            lost.append(f"--plot {args.plot}: not written ({describe(exc)})")
-        else:
-            progress.saved.append("--plot")
-            say(f"wrote the loss plot of {len(race.runs)} variants (step {race.step}) to {printable(str(where))}",
-                race.step)
+        _write_plot(args, race_runs(race, 0, data_name(args.data)), f"of {len(race.runs)} variants (step {race.step})",
+                    race.step, say, progress, lost)
     if args.save:
         written = []
         for v, run in zip(race.variants, race.runs):
