@@ -88,7 +88,7 @@ async def test_the_step_line_names_the_document_of_the_step(size):
         # the loss and the rate the step used, whole at every width (lr = 1.0 x (1 - 2/300) = 0.9933)
         assert f"loss {rec.loss:.4f}" in text and "lr 0.9933" in text
         if size[0] >= 120:  # the step and the whole name (the form a 10-letter name fits at step 300: no `·`)
-            assert re.search(rf"step 3 '{re.escape(name)}' +loss", text), text  # (padded: the figures hold still)
+            assert re.search(rf"step +3 '{re.escape(name)}' +loss", text), text  # (padded: the figures hold still)
         else:  # 80 columns: the figures first; the status says the step
             shown = text.split(" loss ")[0]  # the name as far as it fits, a cut marked with …
             assert shown and f"'{name}'".startswith(shown.rstrip("…")), text

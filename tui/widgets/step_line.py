@@ -37,13 +37,13 @@ def step_text(record: StepRecord | None, diverged: bool, width: int, start: int 
         rest = next((h for h in hints if len(head) + len(h) <= width), "")  # whole words, or none
         return Text.assemble((head, "bold"), rest)
     if record.doc == WHOLE_DATA:
-        return _whole_data_text(record, diverged, width)
+        return _whole_data_text(record, diverged, width, total)
     name = f"'{printable(record.doc)}'"
     if diverged:
         head, style = f"diverged at step {record.step + 1:,}", "bold red"
         parts = [f"loss {wording.loss(record.loss)}"]
     else:
-        head, style = f"step {record.step + 1:,}", "bold"
+        head, style = _step_head(record.step + 1, total), "bold"
         parts = [f"loss {wording.loss(record.loss)}", f"lr {wording.learning_rate(record.lr)}"]
     if diverged:
         forms = [Text.assemble((head, style), sep, (name, "bold"), *[sep + p for p in parts]) for sep in (" · ", " ")]
@@ -76,14 +76,20 @@ def _padded(name: str, room: int) -> str:
     return name.ljust(min(room, REFERENCE_NAME + 2))
 
 
-def _whole_data_text(record: StepRecord, diverged: bool, width: int) -> Text:
+def _step_head(step: int, total: int) -> str:
+    """'step    9': the number right-aligned to the run's last step's, so that what follows it stays in its
+    columns from step 9 to step 10 (QA: the figures moved a column at 10, 100 and 1,000)."""
+    return f"step {step:>{len(f'{max(total, step):,}')},}"
+
+
+def _whole_data_text(record: StepRecord, diverged: bool, width: int, total: int = 0) -> Text:
     """A whole-data step's line: `step N · all names · loss L · lr R`, the least needed part left out
     first where it does not fit; the step and the `·` always stay."""
     if diverged:
         head, style = f"diverged at step {record.step + 1:,}", "bold red"
         forms = [["all names", f"loss {wording.loss(record.loss)}"], [f"loss {wording.loss(record.loss)}"], []]
     else:
-        head, style = f"step {record.step + 1:,}", "bold"
+        head, style = _step_head(record.step + 1, total), "bold"
         loss, lr = f"loss {wording.loss(record.loss)}", f"lr {wording.learning_rate(record.lr)}"
         forms = [["all names", loss, lr], [loss, lr], [loss], []]
     for parts in forms:
