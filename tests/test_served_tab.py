@@ -135,3 +135,23 @@ def test_the_console_command_makes_a_served_app_in_a_browser_tab():
     assert make_app(Run.new(Config(num_steps=5), DOCS), args).served
     args.served = False
     assert not make_app(Run.new(Config(num_steps=5), DOCS), args).served
+
+
+async def test_a_tab_is_not_told_to_run_a_command_or_give_a_path_for_the_tutorial_names(tmp_path, monkeypatch):
+    """QA round 2: the tutorial button in a tab, the names not downloaded, said `run micromlp-tui --data
+    tutorial once, or give a path`: neither can a tab do. And a refused path pointed at `the two buttons
+    below`, which are above the message."""
+    import engine.tutorial_data as tutorial_data
+
+    monkeypatch.setattr(tutorial_data, "cached_path", lambda: tmp_path / "not-downloaded.txt")
+    app = _served()
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = await _apply_data(pilot, app, "tutorial")
+        message = form.errors().get("data", "")
+        assert "started with --data tutorial" in message and "give a path" not in message, message
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, SettingsForm))
+        form = await _apply_data(pilot, app, "/etc/hostname")
+        assert "the two buttons above" in form.errors().get("data", "")
+        box = form.query_one("#data-choices").region  # the buttons' row is above the message's
+        assert box.y < form.query_one("#data-error").region.y

@@ -164,8 +164,13 @@ def check_data(text: str, choices: tuple[str, ...] | None = None) -> str | None:
     With `choices` (a browser tab's, `served_choices`) only those texts, and nothing else is looked at."""
     if choices is not None and text.strip() not in choices:
         server = [c for c in choices if c not in ("", "tutorial")]
-        return ("in a browser tab the data is the server's: the two buttons below"
+        return ("in a browser tab the data is the server's: the two buttons above"
                 + (f" or {printable(server[0])}" if server else ""))
+    if choices is not None and text.strip() == "tutorial":
+        from engine.tutorial_data import cached_path
+
+        if not cached_path().is_file():  # (a tab cannot run the command the flag's message names)
+            return "the tutorial's names are not on this server: it downloads them when started with --data tutorial"
     try:
         path = data_path(text)
         if path is None:
