@@ -24,9 +24,12 @@ NO_DATA_NOTE = ("whole-data and held-out losses need the names the checkpoints w
 
 
 def schedule_text(changes: list[tuple[int, float]]) -> str:
-    """'1.0' for a rate never changed; '1.0, 0.5 from step 300' otherwise."""
+    """'none' for a rate never changed; else '1.0, 0.5 from step 301' (the first step to use the new base,
+    1-based: the dashboard's run line says the same)."""
+    if len(changes) < 2:
+        return "none"
     first = repr(changes[0][1])
-    return ", ".join([first, *(f"{base!r} from step {step}" for step, base in changes[1:])])
+    return ", ".join([first, *(f"{base!r} from step {step + 1:,}" for step, base in changes[1:])])
 
 
 def _figure(value: float) -> str:

@@ -76,7 +76,8 @@ def test_compare_without_data_shows_settings_and_the_recorded_mean(tmp_path):
     assert rows["steps"] == ["40/40", "60/60", "5/12"]
     assert rows["n_embd"] == ["4", "16", "2"] and rows["seed"] == ["42", "7", "5"]
     assert rows["holdout"] == ["0.25", "0.0", "0.0"]
-    assert "lr changes          1.0, 0.5 from step 20  0.3" in out.stdout
+    # the first step to use 0.5 is the 21st (a's 20 steps at 1.0), as the dashboard's run line says it
+    assert "lr changes          1.0, 0.5 from step 21  none" in out.stdout
     ra, rb = Run.resume(a, tmp_path / "names.txt"), Run.resume(b, tmp_path / "names.txt")
     assert rows["last-100 mean loss"][:2] == [f"{r.history.mean_last(100):.4f}" for r in (ra, rb)]
     assert out.stdout.splitlines()[-1].startswith("whole-data and held-out losses need the names")
