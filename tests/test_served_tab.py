@@ -117,8 +117,9 @@ async def test_the_palette_screenshot_saves_in_the_export_folder_and_says_where(
         titles["Screenshot"].callback()
         await until_long(pilot, lambda: any(p.suffix == ".svg" for p in tmp_path.iterdir()))
         svg = next(p for p in tmp_path.iterdir() if p.suffix == ".svg")
-        await until(pilot, lambda: "screenshot saved to" in str(app.note_line.content))
-        assert svg.name in str(app.note_line.content)
+        await until(pilot, lambda: "screenshot saved as" in str(app.note_line.content))
+        assert svg.name in str(app.note_line.content)  # on screen: the name first
+        assert app.note == f"screenshot saved as {svg.name} in {tmp_path.resolve()}"  # the folder whole (it said ./)
         assert "<svg" in svg.read_text()[:2000]
 
 

@@ -12,6 +12,7 @@ import argparse
 import time
 from collections.abc import Iterable
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 from textual import events, work
@@ -639,7 +640,8 @@ class DashboardApp(App[int]):
         except OSError as exc:
             self.set_note(f"screenshot not saved: {exc.strerror or exc}: {folder}", sticky=True)
         else:
-            self.set_note(f"screenshot saved to {written}")
+            where = Path(written).resolve()  # the name first, its folder whole after it, as e's note says them
+            self.set_note(f"screenshot saved as {where.name} in {where.parent}")
 
     # --- the command palette ----------------------------------------------------------------------
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
