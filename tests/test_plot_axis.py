@@ -439,7 +439,7 @@ def test_with_no_smoothing_the_axis_never_goes_below_zero_and_a_new_weight_fits_
     assert again == text(cells(render_plot(fig, PlotState.for_run(fig), 84, 23)))  # as a fresh plot's
 
 
-@pytest.mark.parametrize("steps", [2, 3, 5, 7, 1000, 1001])
+@pytest.mark.parametrize("steps", [2, 3, 5, 7, 12, 30, 1000, 1001])
 @pytest.mark.parametrize("size", [(84, 23), (56, 14)])
 def test_each_step_label_stands_at_the_column_of_the_step_it_names(steps, size):
     """QA: at --steps 5 the x axis read `0 1 2 4 5` on equally spaced ticks, which stood for 0, 1.25, 2.5,
@@ -459,3 +459,14 @@ def test_each_step_label_stands_at_the_column_of_the_step_it_names(steps, size):
     for centre, step in labels:
         tick = min(ticks, key=lambda c: abs(c + left - centre))  # the tick under the label
         assert abs(tick - step * (cols - 1) / steps) <= 0.5, (step, tick, rows[bottom], rows[bottom + 1])
+    if steps < 100:  # a short run's labels an equal number of steps apart (QA round 2: 0 1 2 4 5, 0 2 4 5 7)
+        named = [step for _, step in labels]
+        assert len({b - a for a, b in itertools.pairwise(named)}) == 1, named
+
+
+def test_the_key_counts_a_columns_names_without_a_needless_decimal():
+    from tui.plumbing.plot_render import per_column
+
+    assert per_column(200, 67) == "~3"  # QA round 2: `lo/hi of ~3.0 names`
+    assert per_column(1000, 67) == "~15" and per_column(200, 80) == "~2.5" and per_column(150, 67) == "~2.2"
+    assert per_column(50, 67) == "1" and per_column(134, 67) == "2"

@@ -185,7 +185,10 @@ def per_column(num_steps: int, cols: int) -> str:
         return "1"
     if per == round(per):
         return f"{per:,.0f}"
-    return f"~{per:,.0f}" if per >= 10 else f"~{per:.1f}"
+    if per >= 10:
+        return f"~{per:,.0f}"
+    text = f"{per:.1f}"
+    return f"~{text[:-2]}" if text.endswith(".0") else f"~{text}"  # ~3, not ~3.0 (200 steps on 67 columns)
 
 
 # --- geometry -------------------------------------------------------------------------------------
@@ -716,6 +719,11 @@ def _x_ticks(num_steps: int, cols: int) -> list[tuple[int, str]]:
     the column of the step it names (a run of 5 steps: 0 1 2 4 5 where the columns of those steps are, not
     at the quarters' columns, which stand for 1.25, 2.5, 3.75); a step named twice is named once."""
     parts = 4 if cols >= 40 else 2 if cols >= 16 else 1
+    if num_steps < 100:  # a short run: ticks an equal number of whole steps apart (5 steps: 0 1 2 4 5 was uneven)
+        if num_steps <= 2 * parts and cols >= 8 * num_steps:
+            parts = max(num_steps, 1)  # every step
+        else:
+            parts = next(p for p in range(parts, 0, -1) if num_steps % p == 0)
     steps = sorted({round(i * num_steps / parts) for i in range(parts + 1)})
     return [(min(round(s * (cols - 1) / max(num_steps, 1)), cols - 1), step_label(s)) for s in steps]
 
