@@ -114,3 +114,13 @@ def test_the_help_says_how_the_checkpoints_are_named():
     out = cli("--help")
     text = " ".join(out.stdout.split())
     assert "run.npz -> run-v1.npz, run-v2.npz" in text and "'variant,step,loss,lr'" in text
+
+
+def test_the_last_progress_line_of_a_race_with_a_diverged_variant_says_so_and_that_it_finished():
+    """QA round 2: `--race lr=0.1,5` ended with `moving average best 2.9996 (1: lr 0.1), worst 2.9996 (1: lr
+    0.1) | 1/2 running`: the race was over, and 'worst' left out the variant that diverged without a word."""
+    out = cli("--headless", "--race", "lr=0.5,50", "--steps", "200", "--samples", "0")
+    assert out.returncode == 0, out.stderr
+    last = next(line for line in reversed(out.stdout.splitlines()) if line.startswith("step"))
+    assert last.startswith("step 200/200 | moving average ") and "worst" not in last, last
+    assert "(1: lr 0.5)" in last and last.endswith("| finished, 1 diverged"), last

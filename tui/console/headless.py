@@ -333,7 +333,7 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
         from engine.export import ExportRun
         from engine.runs import data_name
 
-        _write_plot(args, [ExportRun.of_run(run, data_name(args.data))], f"(step {run.step})", run.step, say,
+        _write_plot(args, [ExportRun.of_run(run, data_name(args.data))], f"(step {run.step:,})", run.step, say,
                     progress, lost)
     if args.save:
         try:
@@ -342,7 +342,7 @@ def _write_outputs(args: argparse.Namespace, run: Run, metrics: MetricsWriter | 
             lost.append(str(exc))
         else:
             progress.saved.append("--save")
-            say(f"saved checkpoint (step {run.step}) to {printable(str(where))}", run.step)
+            say(f"saved checkpoint (step {run.step:,}) to {printable(str(where))}", run.step)
     return lost
 
 
@@ -431,15 +431,19 @@ def _stopped(interruption: BaseException, step: int, lost: list[str], progress: 
 
 
 def _race_progress(race: Race, width: int) -> str:
-    """One line for the whole race: the step, the best and worst moving average, how many still run."""
-    running = sum(1 for r in race.runs if r.diverged_at is None)
+    """One line for the whole race: the step, the best and worst moving average of the variants that have
+    not diverged, how many still run (`finished` at the end) and how many diverged."""
     live = [(r.history.last_ema, v) for r, v in zip(race.runs, race.variants) if r.diverged_at is None]
+    diverged = len(race.runs) - len(live)
     text = f"step {race.step:>{width},}/{race.num_steps:,} | "
     if live:
         best, worst = min(live, key=lambda p: p[0]), max(live, key=lambda p: p[0])
-        text += (f"moving average best {best[0]:.4f} ({best[1].number}: {best[1].label}), "
-                 f"worst {worst[0]:.4f} ({worst[1].number}: {worst[1].label}) | ")
-    return text + f"{running}/{len(race.runs)} running"
+        text += f"moving average best {best[0]:.4f} ({best[1].number}: {best[1].label}), " \
+            f"worst {worst[0]:.4f} ({worst[1].number}: {worst[1].label})" if len(live) > 1 else \
+            f"moving average {best[0]:.4f} ({best[1].number}: {best[1].label})"
+        text += f"{' of those not diverged' if diverged and len(live) > 1 else ''} | "
+    state = "finished" if race.finished else f"{len(live)}/{len(race.runs)} running"
+    return text + state + (f", {diverged} diverged" if diverged else "")
 
 
 def race_table(race: Race) -> list[str]:
@@ -482,8 +486,8 @@ def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWr
         from engine.runs import data_name
         from tui.plumbing.exporting import race_runs
 
-        _write_plot(args, race_runs(race, 0, data_name(args.data)), f"of {len(race.runs)} variants (step {race.step})",
-                    race.step, say, progress, lost)
+        what = f"of {len(race.runs)} variants (step {race.step:,})"
+        _write_plot(args, race_runs(race, 0, data_name(args.data)), what, race.step, say, progress, lost)
     if args.save:
         written = []
         for v, run in zip(race.variants, race.runs):
@@ -493,6 +497,6 @@ def _write_race_outputs(args: argparse.Namespace, race: Race, metrics: MetricsWr
                 lost.append(str(exc))
         if written:
             progress.saved.append(f"--save ({len(written)} of {len(race.runs)} variants)")
-            say(f"saved {len(written)} checkpoints (step {race.step}): {printable(str(written[0]))} .. "
+            say(f"saved {len(written)} checkpoints (step {race.step:,}): {printable(str(written[0]))} .. "
                 f"{printable(str(written[-1]))}", race.step)
     return lost
