@@ -283,3 +283,16 @@ async def test_plus_and_minus_never_leave_an_invalid_temperature(given, after_tw
         await pilot.press("plus")
         assert app.temperature == then_plus
         assert app.return_code is None and app.is_running
+
+
+@pytest.mark.parametrize("cells", [7, 10, 11, 14])
+def test_a_click_on_the_cell_of_the_pages_temperatures_gives_them(cells):
+    """QA round 2: every cell at 120 columns gave one value, none of them 0.5, 1 or 2; the cell drawn with
+    `1` gave 0.9 (1.4 at 80 columns). The page's three temperatures are each a click away where their
+    knobs are centred, and the `1` cell gives 1."""
+    from tui.widgets.temperature_gauge import fraction, one_cell, value_at_cell
+
+    assert value_at_cell(one_cell(cells), cells) == 1.0
+    for t in (0.5, 1.0, 2.0):
+        cell = math.floor(fraction(t) * (cells - 1) + 0.5)  # the cell its knob is centred in
+        assert value_at_cell(cell, cells) == t, (t, cell, [value_at_cell(c, cells) for c in range(cells)])

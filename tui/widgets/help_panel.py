@@ -176,8 +176,10 @@ SECTIONS = [
         "model's probabilities as they are) is marked '1' on it, and 0.5 and 2 (halving and doubling) are "
         "the same distance either side of it. The knob moves by eighths of a cell: at 120 columns each + "
         "from 0.1 to 2 moves it (above 2 a 0.1 step is under an eighth, and some do not). A click or a drag "
-        "puts the knob where the pointer is (0.1 at a time, but near 0.1, where a step is wider than a cell, "
-        "e.g. 0.15). Under 120 columns the end labels 0.1 and 5 are left out; the scale is the same.",
+        "puts the knob where the pointer is: on the cell of 0.5, 1 or 2 (the page's temperatures), that one; "
+        "elsewhere the roundest value whose knob is there (a cell spans several 0.1 steps above 1: at 120 "
+        "columns 1.4, 2, 3.2; near 0.1, where a step is wider than a cell, e.g. 0.15). Under 120 columns the "
+        "end labels 0.1 and 5 are left out; the scale is the same.",
     ]),
     ("Generated names", [
         "A batch of 8 names every 2 seconds while training runs (and after each . step), each headed by its "

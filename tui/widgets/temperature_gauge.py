@@ -62,12 +62,19 @@ def one_cell(cells: int) -> int:
     return math.floor(fraction(1.0) * (cells - 1) + 0.5)
 
 
+LANDMARKS = (0.5, 1.0, 2.0)  # the tutorial page's temperatures: a click in a cell holding one of them gives it
+
+
 def value_at_cell(cell: int, cells: int) -> float:
-    """The value a click in track cell `cell` chooses: the roundest (on the 0.1 grid of `+`/`-`, else
+    """The value a click in track cell `cell` chooses: one of LANDMARKS if its knob is centred in that
+    cell (within half a cell), else the roundest (on the 0.1 grid of `+`/`-`, else
     0.05, else 0.01) whose knob is drawn over that cell's middle; near 0.1, where a 0.1 step spans more
     than a cell, that may be 0.15 or 0.13. Within 0.1 .. 5.0."""
     n = max(cells - 1, 1)
     middle = min(max(cell, 0), cells - 1) / n  # the cell's middle, as a knob's centre on the scale
+    near = [v for v in LANDMARKS if abs(fraction(v) - middle) * n <= 0.5]
+    if near:  # the page's temperatures first: the cell drawn with `1` gives 1 (QA: it gave 0.9 at 120 columns)
+        return min(near, key=lambda v: abs(fraction(v) - middle))
     t = T_MIN * (T_MAX / T_MIN) ** middle
     best = T_MIN
     for step in (T_STEP, 0.05, 0.01):
