@@ -301,7 +301,7 @@ def held_out_run() -> Run:
 def test_the_held_out_loss_shows_where_it_shares_a_cell_with_the_whole_data_loss(held_out_run, size):
     """QA: with the default model the held-out loss stays within a row of the whole-data loss all run
     long, and its ▪ was drawn under the whole-data half blocks: the key said `▪ held-out` and not one
-    cell of the plot was magenta. A cell of both is now the half block on the held-out colour. (Where
+    cell of the plot was magenta. A cell of both is now ▀ in the two colours, in their order. (Where
     the moving average shares the cell too, its braille and the whole-data tint win: at 56x14, the
     plot's size in an 80x24 terminal, most cells are such.)"""
     from plot_grid import cells, figures, frame_box
@@ -310,8 +310,33 @@ def test_the_held_out_loss_shows_where_it_shares_a_cell_with_the_whole_data_loss
     grid = cells(render_plot(fig, PlotState.for_run(fig), *size))
     top, bottom, left, right = frame_box(grid)
     cols = [c for c in range(left, right)
-            if any(grid[r][c][1] in ("heldout", "exact-heldout") for r in range(top + 1, bottom))]
-    assert all(grid[r][c][0] in "▀▄" for r in range(top + 1, bottom) for c in range(left, right)
-               if grid[r][c][1] == "exact-heldout")
+            if any(grid[r][c][1] in ("heldout", "exact-heldout", "heldout-exact") for r in range(top + 1, bottom))]
+    assert all(grid[r][c][0] == "▀" for r in range(top + 1, bottom) for c in range(left, right)
+               if grid[r][c][1] in ("exact-heldout", "heldout-exact"))
     share = len(cols) / (right - left)
     assert share >= (0.05 if size == (56, 14) else 0.3), (len(cols), right - left)
+
+
+@pytest.mark.parametrize("offset", [0.004, -0.004])
+def test_a_cell_the_held_out_and_whole_data_losses_share_shows_them_in_their_order(held_out_run, offset):
+    """QA round 2: the shared cell drew the whole-data half block on magenta whichever half it was in, so
+    magenta showed below orange where the held-out loss was above the whole-data loss. Now ▀ carries the
+    higher loss's colour on top: held-out above (offset > 0) is magenta over orange, below is the reverse."""
+    from plot_grid import cells, frame_box
+
+    run = held_out_run
+    t = run.exact_track
+    n = len(t)
+    track = ExactTrack.from_arrays(t.num_steps, math.ceil(t.num_steps / t.every), t.steps[:n], t.values[:n],
+                                   t.values[:n] + offset)
+    track.every = t.every
+    ref = run.reference
+    fig = PlotFigures(run.history, track, run.config.num_steps, run.config.learning_rate, ref.random_guess,
+                      ref.floor, run.diverged_at)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), 120, 40))
+    top, bottom, left, right = frame_box(grid)
+    shared = [grid[r][c] for r in range(top + 1, bottom) for c in range(left, right)
+              if grid[r][c][1] in ("exact-heldout", "heldout-exact")]
+    assert len(shared) >= 10
+    assert {style for _, style in shared} == {"heldout-exact" if offset > 0 else "exact-heldout"}
+    assert {ch for ch, _ in shared} == {"▀"}

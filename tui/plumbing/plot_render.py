@@ -47,7 +47,7 @@ from tui.plumbing.wording import learning_rate
 Run_ = list[tuple[str, str]]  # runs of (text, style name) making one row
 
 STYLES = ("axis", "dots", "ema", "exact", "both", "guess", "floor", "diverged", "lr", "lr-future", "title",
-          "heldout", "exact-heldout", "cursor", "epoch", "now", *LINE_STYLES)
+          "heldout", "exact-heldout", "heldout-exact", "cursor", "epoch", "now", *LINE_STYLES)
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BRAILLE_BITS = ((0x01, 0x02, 0x04, 0x40), (0x08, 0x10, 0x20, 0x80))  # [sub-column][sub-row]
 HALF_BITS = (0x01 | 0x02 | 0x08 | 0x10, 0x04 | 0x40 | 0x20 | 0x80)  # a cell's top / bottom half in braille
@@ -321,20 +321,26 @@ def _braille(axis: Axis, line: np.ndarray, thick: bool = False) -> dict[tuple[in
     return bits
 
 
-def _draw_ema_and_exact(canvas: _Canvas, axis: Axis, ema: np.ndarray, exact: np.ndarray) -> None:
+def _draw_ema_and_exact(canvas: _Canvas, axis: Axis, ema: np.ndarray, exact: np.ndarray,
+                        heldout: np.ndarray | None = None) -> None:
     """The whole-data loss as half blocks, the moving average as braille; a cell they share shows
     both (the average's dots and the whole-data half as dots, style "both"), so neither breaks. A cell
-    the whole-data half shares with the held-out ▪ shows both too: the half block on the held-out colour
-    (style "exact-heldout"; with the default model the two losses stay within a row of each other all
-    run long, and the ▪ under the half block was nowhere to be seen)."""
+    the whole-data half shares with the held-out ▪ shows both too, in their order: ▀ with the higher
+    loss's colour on top and the lower's below (style "exact-heldout": whole-data above; "heldout-exact":
+    held-out above). With the default model the two losses stay within a row of each other all run long,
+    and the ▪ under the half block was nowhere to be seen."""
     values = _per_cell(exact)
+    held = _per_cell(heldout).tolist() if heldout is not None else []
     halves = {}
     for c, (s, ok) in enumerate(zip(axis.sub(values, 2).tolist(), (values == values).tolist())):
         if ok:
             r = s // 2
             halves[(r, c)] = s % 2
-            style = "exact-heldout" if canvas.st[r][c] == "heldout" else "exact"
-            canvas.put(r, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, style)
+            if canvas.st[r][c] == "heldout" and c < len(held):
+                above = "heldout-exact" if held[c] > values[c] else "exact-heldout"
+                canvas.put(r, c, EXACT_UP, above)
+            else:
+                canvas.put(r, c, EXACT_UP if s % 2 == 0 else EXACT_DOWN, "exact")
     for (r, c), mask in _braille(axis, ema).items():
         if (r, c) in halves:
             canvas.put(r, c, chr(0x2800 + (mask | HALF_BITS[halves[(r, c)]])), "both")
@@ -403,8 +409,11 @@ def render_plot(figures: PlotFigures, state: PlotState, width: int, height: int,
     if not gap:
         above, below = _draw_dots(canvas, axis, b)
         if figures.track is not None and figures.track.heldout_values is not None:
-            _draw_heldout(canvas, axis, b.heldout_line())
-        _draw_ema_and_exact(canvas, axis, ema, exact)
+            held = b.heldout_line()
+            _draw_heldout(canvas, axis, held)
+        else:
+            held = None
+        _draw_ema_and_exact(canvas, axis, ema, exact, held)
     else:
         values = np.where(exact > 0, exact, np.nan)
         _draw_ema_and_exact(canvas, axis, np.full(0, np.nan), values)

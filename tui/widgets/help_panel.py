@@ -133,7 +133,7 @@ SECTIONS = [
         "exactly the tutorial's.",
         "--holdout F (or the form's hold-out field) keeps the last fraction F of the shuffled names out of "
         "training (makemore holds out min(1000, 10%)); ▪ marks the exact held-out loss beside the whole-data "
-        "loss (in a cell they share: the whole-data half block on the held-out magenta). The whole-data loss "
+        "loss (in a cell they share: ▀, the higher loss's colour on top, the lower's below). The whole-data loss "
         "and the bigram floor then cover the training names only (the status says "
         "'whole-data loss (training names)'). With the default model the two barely part: a model that sees "
         "one token of context can only learn the bigram table, which the held-out names share almost exactly. "
