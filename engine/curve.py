@@ -273,17 +273,21 @@ class LossRange:
         self.span = span
         self.lo = max(floor - 0.25 * span, 0.0)
         self.hi = random_guess + 0.1 * span
-        self.growths = 0
+        self.growths = 0  # both sides' (at most MAX_GROWTHS in all)
+        self.up = self.down = 0  # each side's: its next step is half a span times 2 ** that
 
     def include(self, lo: float, hi: float) -> bool:
         """Grow to hold [lo, hi] (NaN ignored); True when the range changed. Never below 0: no loss is."""
         changed = False
+        ups = downs = 0  # each side's steps double from half a span on its own (a shared count made the
+        # first step down after two up 2 spans: at smoothing 0 the axis went to 0-5 for a line of 1.8-4.2)
         while self.growths < self.MAX_GROWTHS and math.isfinite(hi) and hi > self.hi:
-            self.hi += self.span * 0.5 * 2**self.growths
-            self.growths, changed = self.growths + 1, True
+            self.hi += self.span * 0.5 * 2 ** (self.up + ups)
+            self.growths, ups, changed = self.growths + 1, ups + 1, True
         while self.growths < self.MAX_GROWTHS and math.isfinite(lo) and lo < self.lo and self.lo > 0.0:
-            self.lo = max(self.lo - self.span * 0.5 * 2**self.growths, 0.0)
-            self.growths, changed = self.growths + 1, True
+            self.lo = max(self.lo - self.span * 0.5 * 2 ** (self.down + downs), 0.0)
+            self.growths, downs, changed = self.growths + 1, downs + 1, True
+        self.up, self.down = self.up + ups, self.down + downs
         return changed
 
 

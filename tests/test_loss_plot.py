@@ -340,3 +340,14 @@ def test_a_cell_the_held_out_and_whole_data_losses_share_shows_them_in_their_ord
     assert len(shared) >= 10
     assert {style for _, style in shared} == {"heldout-exact" if offset > 0 else "exact-heldout"}
     assert {ch for ch, _ in shared} == {"▀"}
+
+
+def test_each_side_of_the_range_grows_by_its_own_steps():
+    """QA round 2: at smoothing 0 (a line of every step's own loss, 1.8 to 4.2) the refitted axis went from
+    0 to 5: after two steps up, the first step down was already two spans (one count for both sides)."""
+    rng = LossRange(random_guess=3.3, floor=2.33)
+    span, lo0, hi0 = rng.span, rng.lo, rng.hi
+    assert rng.include(1.8, 4.2)
+    assert rng.hi == pytest.approx(hi0 + 0.5 * span + span)  # up: half a span, then one
+    assert rng.lo == pytest.approx(lo0 - 0.5 * span)  # down: its own first step, half a span
+    assert rng.lo <= 1.8 and rng.hi >= 4.2 and rng.growths == 3
