@@ -260,11 +260,15 @@ def test_a_failed_write_leaves_the_previous_file_whole(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plot.svg", "runs.csv"]
 
 
-def test_headless_plot_writes_the_picture_at_the_end(tmp_path):
-    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--steps", "200", "--samples", "0",
-                          "--holdout", "0.1", "--plot", str(tmp_path / "p.svg")],
+def _headless_plot(*flags: str) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--samples", "0", *flags],
                          capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_headless_plot_writes_the_picture_at_the_end(tmp_path):
+    out = _headless_plot("--steps", "200", "--holdout", "0.1", "--plot", str(tmp_path / "p.svg"))
     assert f"wrote the loss plot (step 200) to {tmp_path / 'p.svg'}" in out.stdout
     kinds = [p.get("data-line") for p in _paths((tmp_path / "p.svg").read_text())]
     assert {"one-name", "moving-avg", "whole-data", "held-out", "guess", "floor"} <= set(kinds)
@@ -272,10 +276,7 @@ def test_headless_plot_writes_the_picture_at_the_end(tmp_path):
 
 def test_a_headless_race_writes_its_plot_with_every_variant(tmp_path):
     """`--headless --race ... --plot F` exited 0 and wrote no picture, saying nothing."""
-    out = subprocess.run([sys.executable, "-m", "tui.console.main", "--headless", "--steps", "100", "--samples", "0",
-                          "--race", "lr=0.5,1,2", "--plot", str(tmp_path / "r.svg")],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert out.returncode == 0, out.stderr
+    out = _headless_plot("--steps", "100", "--race", "lr=0.5,1,2", "--plot", str(tmp_path / "r.svg"))
     assert f"wrote the loss plot of 3 variants (step 100) to {tmp_path / 'r.svg'}" in out.stdout
     text = (tmp_path / "r.svg").read_text()
     kinds = [p.get("data-line") for p in _paths(text)]
