@@ -429,3 +429,29 @@ async def test_o_types_an_o_in_the_forms_fields_and_the_palette():
         await pilot.press(*"decay vs constant")
         await pilot.pause(0.2)
         assert [i.value for i in app.screen.query(Input)] == ["decay vs constant"]
+
+
+@pytest.mark.parametrize(("start", "keys", "expected"), [
+    ("50.25", ["backspace"] * 5 + ["1", "full_stop", "5"], "1.5"),
+    ("0.7", ["backspace", "8"], "0.8"),
+    ("1.0", ["end", "backspace", "backspace", "backspace", "2", "full_stop", "0"], "2.0"),
+    ("123", ["home", "delete", "9", "end", "left", "backspace", "7"], "973"),
+])
+async def test_keys_typed_in_one_burst_edit_the_field_in_their_order(start, keys, expected):
+    """QA round 3: keys that arrive together (typed fast, or a browser tab's batch) were applied out of order:
+    the letters went into the field before the backspaces ran (`50.25`, backspace x5, `1.5` gave `50.`),
+    so Apply could start a run with another value than the one typed."""
+    from textual import events
+
+    app = FormApp(Config(), None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        field = app.screen.query_one("#lr", Input)
+        await pilot.click("#lr")
+        field.value, field.cursor_position = start, len(start)
+        await pilot.pause()
+        chars = {"full_stop": "."}
+        for key in keys:  # posted at once: one burst, as a terminal delivers keys typed together
+            character = chars.get(key, key if len(key) == 1 else None)
+            app.post_message(events.Key(key, character))
+        await pilot.pause(0.3)
+        assert field.value == expected
