@@ -141,7 +141,9 @@ class CurveBuckets:
         if track is not None and len(track) > self.measured:
             self._late(track, taken)
         done = min(int(np.searchsorted(e[1:], taken, side="right")), n)  # buckets with e[b + 1] <= taken
-        current = min(max(int(np.searchsorted(e[1:], taken - 1, side="right")), done - 1), n - 1)
+        # the bucket holding the last step taken (not an empty one after it: in a run shorter than the plot
+        # is wide the lines ran on to just before the next step's column, a step ahead of the run)
+        current = min(int(np.searchsorted(e[1:], taken - 1, side="right")), n - 1)
         span = np.arange(self.done, current + 1)
         if len(span):
             starts, ends = e[span], np.minimum(e[span + 1], taken)
@@ -207,6 +209,9 @@ class CurveBuckets:
         average, whole-data and held-out loss as the lines show them at its end. NaN where not reached."""
         e = self.edges
         first, last = max(first, 0), min(last, self.n - 1)
+        if e[first] == e[last + 1] and 0 < e[first] <= taken:  # a column with no step of its own (a short
+            # run): it shows the step before it, as its lines do; not "not reached" for a step taken
+            first = last = int(np.searchsorted(e[1:], e[first], side="left"))
         a, z = int(e[first]) + 1, min(int(e[last + 1]), taken)
         if z < a or self.current < first:
             return Span(a, int(e[last + 1]), math.nan, math.nan, math.nan, math.nan, math.nan, False)

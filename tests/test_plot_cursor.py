@@ -160,3 +160,44 @@ async def test_in_the_app_the_axis_is_exact_and_keeping_a_run_changes_neither_wi
         assert (top2, right2) == (top, right)  # the plot does not narrow when the first run is kept
         assert [r[:c0] for r in rows2[top:]] == y_labels and rows2[-2] == x_labels  # nor do its labels change
         assert any("seed 42" in r[right:] for r in rows2)  # the kept run's label, whole
+
+
+@pytest.mark.parametrize("steps, taken", [(7, 7), (5, 3), (12, 12)])
+def test_in_a_run_shorter_than_the_plot_no_column_of_a_step_taken_reads_not_reached(steps, taken):
+    """QA round 3: in a run of 7 steps on 64 columns the columns between two steps read `steps 6  not
+    reached yet` after the run had finished, and paused at step 3 of 5 the moving average ran on to just
+    before step 4's column, a step ahead of the run. A column with no step of its own now reads the step
+    before it ('step 3', one step), and the lines end at the last step taken."""
+    import re
+
+    from plot_grid import cells, figures, frame_box, text
+
+    from engine import Config, Run
+    from tui.widgets.loss_plot import PlotState, render_plot
+
+    run = Run.new(Config(num_steps=steps))
+    run.track_exact()
+    for _, _ in zip(range(taken), run.steps()):
+        pass
+    fig = figures(run)
+    grid = cells(render_plot(fig, PlotState.for_run(fig), 84, 23))
+    top, bottom, left, right = frame_box(grid)
+    named = []
+    for c in range(right - left):
+        line = text(cells(render_plot(fig, PlotState.for_run(fig), 84, 23, cursor=c)))[0]
+        if line.startswith("before step 1"):  # left of step 1's column: no step there
+            assert not named and "not reached" not in line, line
+            continue
+        m = re.match(r"steps? (\d+)(?:-(\d+))?", line)
+        assert m, line
+        last = int(m.group(2) or m.group(1))
+        if "not reached yet" in line:
+            assert last > taken, line
+        else:
+            assert last <= taken and line.startswith("step " if m.group(2) is None else "steps "), line
+            named.append((c, last))
+    assert max(step for _, step in named) == taken
+    ema_cols = {c - left for r in range(top + 1, bottom) for c in range(left, right)
+                if grid[r][c][1] in ("ema", "both")}
+    first_of_last = min(c for c, step in named if step == taken)
+    assert max(ema_cols) <= first_of_last + 1, (sorted(ema_cols)[-3:], first_of_last)

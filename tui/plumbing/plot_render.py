@@ -637,7 +637,10 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
     def loss(value: float) -> str:  # NaN or past 1000 (a run gone wrong) as the status line says it
         return wording.loss(value) if measured and (value != value or value >= wording.LOSS_CAP) else figure(value)
 
-    if not span.reached:
+    before = span.last == 0  # a column left of step 1's (a run shorter than the plot is wide): no step is there
+    if before:
+        steps = "before step 1"
+    elif not span.reached:
         parts.append(("not reached yet", "not yet", "axis"))
     elif figures.gap_view:
         gap = figure(span.exact - figures.floor) if span.exact < wording.LOSS_CAP else loss(span.exact)
@@ -660,7 +663,8 @@ def _reading(figures: PlotFigures, b: CurveBuckets, cursor: int, width: int) -> 
         changes = list(figures.lr_changes) or [(0, figures.learning_rate)]
         lr = learning_rate(float(lr_used(changes, figures.num_steps, end, figures.schedule)[0]))
         parts.append((f"lr {lr}",) * 2 + ("lr",))
-    named = [(f"steps {steps}", "title")] + [(f"  {n}", st) for n, _, st in parts]
+    word = "" if before else "steps " if span.last > span.first else "step "  # (one step: 'step 3', not 'steps 3')
+    named = [(f"{word}{steps}", "title")] + [(f"  {n}", st) for n, _, st in parts]
     if sum(len(t) for t, _ in named) <= width:
         return named
     out: Run_ = [(steps, "title")]  # narrow: by glyphs alone (the help says the first figures are steps)
