@@ -650,8 +650,8 @@ class DashboardApp(App[int]):
         for command in super().get_system_commands(screen):
             if command.title == "Screenshot":  # Textual's saves to ~/Downloads, failing where there is none
                 if not self.served:  # (a browser tab: the server has no route to hand the file to the page)
-                    yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the folder e exports to",
-                                        lambda: self.set_timer(0.1, self.action_screenshot))
+                    yield SystemCommand("Screenshot", "Save an SVG picture of the screen in the folder the e key "
+                                        "exports to", lambda: self.set_timer(0.1, self.action_screenshot))
             elif command.title != "Keys":  # Textual's keys panel: ours is the help (?), in the commands below
                 yield command
         for title, help_text, action in COMMANDS:

@@ -166,13 +166,13 @@ def check_data(text: str, choices: tuple[str, ...] | None = None) -> str | None:
     With `choices` (a browser tab's, `served_choices`) only those texts, and nothing else is looked at."""
     if choices is not None and text.strip() not in choices:
         server = [c for c in choices if c not in ("", "tutorial")]
-        return ("in a browser tab the data is the server's: the two buttons above"
+        return ("a browser tab cannot read files: the data is the server's, one of the two buttons above"
                 + (f" or {printable(server[0])}" if server else ""))
     if choices is not None and text.strip() == "tutorial":
         from engine.tutorial_data import cached_path
 
         if not cached_path().is_file():  # (a tab cannot run the command the flag's message names)
-            return "the tutorial's names are not on this server: it downloads them when started with --data tutorial"
+            return "the server was not started with --data tutorial: the tutorial's names are not on it"
     try:
         path = data_path(text)
         if path is None:
@@ -335,7 +335,8 @@ class SettingsForm(ModalScreen[Settings | None]):
                 yield self._row(f.label, f.id, f.text(self.base), check,
                                 placeholder="4 x n_embd" if f.id == "hidden" else "", hint=f.hint)
             yield self._row("data file", "data", self.data or "", lambda t: check_data(t, self.choices),
-                            placeholder="text file, one name per line; empty: census names", error=False)
+                            placeholder="text file, one name per line; empty: census names" if self.choices is None
+                            else "the server's data: a button below", error=False)
             with Horizontal(id="data-choices"):  # the two lists a learner means most, one press away
                 yield Button("census names (embedded)", id="data-embedded", compact=True)
                 yield Button("tutorial names (32,033)", id="data-tutorial", compact=True)
