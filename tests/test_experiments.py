@@ -194,6 +194,7 @@ async def test_the_note_says_whether_the_settings_applied_were_new():
             await until_long(pilot, lambda: isinstance(app.screen, SettingsForm) and app.focused is not None)
             if lr:
                 app.screen.query_one("#lr", Input).value = lr
+            app.set_note("")  # (the last apply's note is not this one's: the wait below read it once, on a loaded run)
             await pilot.press("enter")
             await until_long(pilot, lambda: not isinstance(app.screen, SettingsForm) and "a new run" in app.note)
             assert f"a new run with {words}" in app.note, app.note

@@ -733,7 +733,7 @@ def _x_ticks(num_steps: int, cols: int) -> list[tuple[int, str]]:
     at the quarters' columns, which stand for 1.25, 2.5, 3.75); a step named twice is named once."""
     parts = 4 if cols >= 40 else 2 if cols >= 16 else 1
     if num_steps < 100:  # a short run: ticks an equal number of whole steps apart (5 steps: 0 1 2 4 5 was uneven)
-        if num_steps <= 2 * parts and cols >= 8 * num_steps:
+        if num_steps <= 2 * parts and cols >= 5 * num_steps:  # (one-digit labels, 5 columns apart at least)
             parts = max(num_steps, 1)  # every step
         else:
             parts = next(p for p in range(parts, 0, -1) if num_steps % p == 0)
