@@ -12,9 +12,11 @@ Who may open a session (issue 16): only the page this server served, to whoever 
 - Every request that has an Origin (browsers send one with every websocket) must come from this server's
   own page: the same scheme, name and port as the Host. A page of another site, `null` (a sandbox, a
   file:// page) or anything else: refused, and no app process is started.
-- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes). The page itself needs it,
-  on loopback too (any program of this machine, any user logged in, reaches a loopback port):
+- Each start of the server draws a secret (`secrets.token_urlsafe`, 32 bytes). The page needs it,
   `/?token=SECRET`, the address the server prints; without it, 403 and a line saying to open that address.
+  One exception: on loopback, a connection from a program of the server's own user (its uid, read from
+  the kernel's socket table, `client_uid`) gets the page at `/` too; that user can read the server's memory
+  anyway. Any other user of the machine (a loopback port is open to all of them) needs the token.
   The websocket's address is `/ws/SECRET`, written once, literally, in the page's
   `data-session-websocket-url`. Both are compared in constant time. Another site's page cannot read our
   page (the browser's same-origin rule, and the Host check against rebinding), so it cannot learn it.
@@ -349,6 +351,37 @@ class Door:
         if not given:
             return False
         return secrets.compare_digest(given.encode("utf-8", "surrogateescape"), self.token.encode())
+
+
+# --- who is on the other end of a loopback connection ------------------------------------------------------
+PROC_TCP = ("/proc/net/tcp", "/proc/net/tcp6")
+
+
+def client_uid(client_port: int, server_port: int, tables: list[str] | None = None) -> int | None:
+    """The uid owning the client end of a loopback TCP connection to `server_port` from `client_port`, from
+    the kernel's socket tables (Linux: /proc/net/tcp and tcp6; `tables` their texts, for tests): the row
+    whose local port is the client's and whose remote port is the server's. None where not found or not
+    readable (another system): then nobody is taken for the server's user."""
+    if tables is None:
+        tables = []
+        for path in PROC_TCP:
+            try:
+                with open(path, encoding="ascii", errors="replace") as f:
+                    tables.append(f.read())
+            except OSError:
+                continue
+    for table in tables:
+        for line in table.splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 8 or ":" not in fields[1] or ":" not in fields[2]:
+                continue
+            try:
+                local, remote = int(fields[1].rsplit(":", 1)[1], 16), int(fields[2].rsplit(":", 1)[1], 16)
+                if local == client_port and remote == server_port:
+                    return int(fields[7])
+            except ValueError:
+                continue
+    return None
 
 
 # --- what a tab sends ---------------------------------------------------------------------------------
@@ -807,10 +840,17 @@ class Sessions:
         headers.setdefault("Referrer-Policy", "no-referrer")
         headers.setdefault("X-Content-Type-Options", "nosniff")
 
+    def _own_user(self, request: Any) -> bool:
+        """On loopback: is the client a program of the server's own user (`client_uid`)?"""
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        if not self.door.loopback or not peer:
+            return False
+        return client_uid(int(peer[1]), self.door.port) == os.getuid()
+
     async def page(self, request: Any) -> Any:
         from aiohttp import web
 
-        if not self.door.token_ok(request.query.get("token")):
+        if not (self.door.token_ok(request.query.get("token")) or self._own_user(request)):
             self.log("page", "refused the page to a request without the printed address's token")
             return web.Response(status=403, text="micromlp-tui: open the address the server printed, "
                                 "with its ?token=...\n")
