@@ -463,7 +463,9 @@ class Race:
 
     @property
     def finished(self) -> bool:
-        return not any(self.running)
+        """Every variant has stopped: at the end, or diverged (a diverged variant leaves its group; the
+        others all take each step together). The same as `not any(self.running)`, without a list a step."""
+        return self.step >= self.num_steps or not self.groups
 
     def steps(self) -> Iterator[list[StepRecord | None]]:
         """One lockstep step per next(): every variant's record (None for one that has stopped), each

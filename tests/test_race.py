@@ -340,3 +340,13 @@ def test_what_each_ready_race_says_to_look_for_holds_on_both_name_lists(data, re
     assert math.isnan(rates[-1]) and rates[0] == max(rates[:-1])  # 5 diverges; 0.1 learns slowest
     widths = finals["n-embd=4,8,16,32,64"]
     assert widths[-1] < widths[0]  # "the wider ones get a little closer" to the floor
+
+
+def test_finished_is_every_variant_stopped_at_every_step():
+    """Race.finished reads the step and the groups (a step's cheap test in the dashboard's loop): it says
+    what `not any(running)` says, through a race where one variant diverges and the others go on."""
+    race = Race.new(race_configs(Config(num_steps=60), race_spec("lr=0.5,50")))
+    assert race.finished == (not any(race.running))
+    for _ in race.steps():
+        assert race.finished == (not any(race.running))
+    assert race.finished and race.runs[1].diverged_at is not None

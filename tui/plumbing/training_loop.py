@@ -324,8 +324,7 @@ class TrainingLoop:
                 return
             self._records = item  # type: ignore[assignment]
             self._last_record = self._records[self.picked] or self._last_record
-            race = self.race
-            if race is not None and (race.step >= race.num_steps or not race.groups):  # (race.finished, cheaper)
+            if self.race is not None and self.race.finished:  # every variant at its end or stopped
                 self._done, self._wanted_running = True, False
                 return
 
