@@ -89,10 +89,11 @@ class Server:
     """`micromlp-tui --serve --port 0 ...` in its own process group (session), ended by `stop()`.
     `url` is the server's root (`http://127.0.0.1:PORT/`), `page_url` the page's address it printed, with
     its secret (`...?token=SECRET`), `token` that secret. `nofile`: (soft, hard) limits of open files to
-    start it with."""
+    start it with; `env`: more of its environment."""
 
-    def __init__(self, *flags: str, cwd: Path = ROOT, nofile: tuple[int, int] | None = None):
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+    def __init__(self, *flags: str, cwd: Path = ROOT, nofile: tuple[int, int] | None = None,
+                 env: dict[str, str] | None = None):
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **(env or {}))
 
         def limits() -> None:
             if nofile is not None:

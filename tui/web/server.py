@@ -31,12 +31,13 @@ Who may open a session (issue 16): only the page this server served, to whoever 
 - `/static/...` serves only the files textual-serve ships, listed once at start (no folder listings; no
   name from a request reaches the file system): any other name is 404.
 
-Connections (a client that opens many and never finishes a request would otherwise hold every file
-descriptor and lock every tab out): each must send a whole request head within HEADER_TIMEOUT (5 s) of
-opening, or of its previous response, else it is closed; a websocket or a response being sent is never
-cut. At most MAX_CONNECTIONS (512) are kept at once and MAX_PER_ADDRESS (128) from one address (on loopback
-every local program shares 127.0.0.1), fewer when the limit of open files is low (`connection_caps`); one
-more is answered 503 and closed. At start the soft limit of open files is raised to the hard one.
+Connections (a client that opens many and never finishes a request would otherwise hold every file descriptor
+and lock every tab out): each must send a whole request head within HEADER_TIMEOUT (5 s; HEADER_TIMEOUT_ENV
+gives another) of opening, or of its previous response, else it is closed; a websocket or a response being
+sent is never cut. At most MAX_CONNECTIONS (512) are kept at once and MAX_PER_ADDRESS (128) from one address
+(on loopback every local program shares 127.0.0.1), fewer when the limit of open files is low
+(`connection_caps`); one more is answered 503 and closed. At start the soft limit of open files is raised to
+the hard one.
 
 What a tab sends is checked: sizes are clamped (WIDTH x HEIGHT cells; any number, however large),
 stdin that no terminal sends is ignored (`stdin_ok`: empty, which Textual reads as the end of its
@@ -113,6 +114,17 @@ PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 # 214 MB. Over the budget a message is dropped, with one log line per tab. A paste counts as one character.
 KEY_RATE, KEY_BURST = 4096.0, 16384.0
 HEADER_TIMEOUT = 5.0  # seconds a connection has to send a whole request head, from its opening or its last response
+HEADER_TIMEOUT_ENV = "MICROMLP_HEADER_TIMEOUT"  # another number of seconds for it (a test on a loaded machine)
+
+
+def header_timeout() -> float:
+    """HEADER_TIMEOUT, or the seconds HEADER_TIMEOUT_ENV gives (a number from 1 to 600; anything else: the
+    default)."""
+    try:
+        seconds = float(os.environ.get(HEADER_TIMEOUT_ENV, ""))
+    except ValueError:
+        return HEADER_TIMEOUT
+    return seconds if 1.0 <= seconds <= 600.0 else HEADER_TIMEOUT
 MAX_CONNECTIONS = 512  # connections open at once (each a file descriptor), fewer if the fd limit is lower
 MAX_PER_ADDRESS = 128  # of those from one address (on loopback every local program shares 127.0.0.1)
 FDS_SPARE, FDS_PER_TAB = 64, 4  # fds kept free of connections: the server's own, and each app's pipes
@@ -1001,10 +1013,11 @@ async def _serve(sessions: Sessions, sock: socket.socket, url: str, caps: tuple[
     loop.set_exception_handler(loop_errors(sessions.log))
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, stop.set)
+    timeout = header_timeout()
     runner = web.AppRunner(sessions.make_app(), handle_signals=False, access_log=None, shutdown_timeout=KILL_AFTER,
-                           keepalive_timeout=HEADER_TIMEOUT)
+                           keepalive_timeout=timeout)
     await runner.setup()
-    sessions.gate = Gate(*caps, sessions.log)
+    sessions.gate = Gate(*caps, sessions.log, timeout)
     site = site_class()(runner, sock, sessions.gate)
     await site.start()
     print(f"micromlp-tui: serving the dashboard at {url} (ctrl+c to stop)", flush=True)
